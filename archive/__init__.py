@@ -1,0 +1,84 @@
+"""Living Archive: consented know-hows, poems, stories and artwork kept as living documents."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from archive import config as settings
+from archive.db import db
+
+ROOT = settings.ROOT
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides environment and defaults (tests use it)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder="static")
+    values = settings.from_environment()
+    values.update(config or {})
+    app.config.from_mapping(settings.finish(values))
+    _configure(app)
+    _bind_extensions(app)
+    _register_blueprints(app)
+    from archive import cli, security, errors
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _template_helpers(app)
+    return app
+
+
+def _template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+    from archive.extensions import LOCALE_NAMES
+
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,
+        format_date=format_date, format_datetime=format_datetime)
+
+
+def _configure(app: Flask) -> None:
+    config = app.config
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    # hide_parameters: an error in the log must never carry what someone wrote
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])
+    config["REMEMBER_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])
+    config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session; a slow phone form stays valid
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
+    config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    if config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def _bind_extensions(app: Flask) -> None:
+    from archive import models  # noqa: F401  (registers the tables)
+    from archive.extensions import babel, csrf, limiter, login_manager, select_locale
+    from archive.web.auth import load_account
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_account)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from archive.web import admin, auth, circles, health, pages
+    for module in (pages, auth, circles, admin, health):
+        app.register_blueprint(module.bp)

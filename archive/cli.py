@@ -1,0 +1,178 @@
+"""``flask --app archive …`` commands: thin wrappers over operations, one commit each."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from archive import demo, migrate
+from archive.db import db
+from archive.models import Account, ApiToken, Circle
+from archive.operations import Refused
+from archive.operations import accounts as account_ops
+from archive.operations import circles as circle_ops
+from archive.text import key
+
+
+def committing(command):
+    """Run an operation-calling command as one unit of work; refusals become clean errors."""
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            result = command(*args, **kwargs)
+        except Refused as refused:
+            db.session.rollback()
+            raise click.ClickException(str(refused.message)) from None
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+    return wrapped
+
+
+def _account(username: str) -> Account:
+    account = db.session.scalar(select(Account).where(Account.username_key == key(username)))
+    if account is None:
+        raise click.ClickException(f"no account named {username!r}")
+    return account
+
+
+def _circle(slug: str) -> Circle:
+    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
+    if circle is None:
+        raise click.ClickException(f"no circle {slug!r}")
+    return circle
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+db_cli = AppGroup("db", help="The database schema.")
+circles_cli = AppGroup("circles", help="Circles: the communities that share here.")
+users_cli = AppGroup("users", help="Accounts.")
+tokens_cli = AppGroup("tokens", help="API tokens for the JSON API.")
+demo_cli = AppGroup("demo", help="Demo data from collections/demo.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(revision)
+    click.echo("database is at " + ", ".join(sorted(migrate.current_heads())))
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    migrate.revision(message)
+
+
+@circles_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The circle's name as people see it.")
+@click.option("--languages", default="en", help="Space-separated: en hi mr other.")
+@click.option("--description", default="")
+@committing
+def circles_create(slug: str, name: str, languages: str, description: str) -> None:
+    """Create the circle SLUG."""
+    circle = circle_ops.create_circle(slug, name, description, languages)
+    click.echo(f"created circle {circle.slug}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["participant", "facilitator", "admin"]),
+              default="participant", show_default=True)
+@click.option("--circle", "circle_slug", help="Add the account to this circle.")
+@click.option("--display-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from one line of "
+              "standard input instead of asking.")
+@committing
+def users_create(username: str, role: str, circle_slug: str | None, display_name: str,
+                 password_stdin: bool) -> None:
+    """Create the account USERNAME (no email needed)."""
+    circle = _circle(circle_slug) if circle_slug else None
+    account = account_ops.create_account(username, _read_password(password_stdin), role,
+                                         display_name)
+    if circle is not None:
+        circle_role = "facilitator" if role == "facilitator" else "participant"
+        circle_ops.add_member(circle, account, circle_role)
+    click.echo(f"created {role} {account.username}"
+               + (f" in {circle.slug}" if circle is not None else ""))
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True)
+@committing
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME; every session they had ends."""
+    account_ops.set_password(_account(username), _read_password(password_stdin))
+    click.echo("password changed; their sessions have ended")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--label", default="")
+@committing
+def tokens_create(username: str, label: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is kept)."""
+    click.echo(account_ops.create_token(_account(username), label))
+
+
+@tokens_cli.command("list")
+@click.argument("username")
+def tokens_list(username: str) -> None:
+    """List USERNAME's tokens that still work."""
+    account = _account(username)
+    for token in db.session.scalars(select(ApiToken).where(
+            ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))):
+        used = token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "-"
+        click.echo(f"{token.id}\t{token.created_at:%Y-%m-%d}\tlast used {used}\t{token.label}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("username")
+@click.argument("token_id", type=int)
+@committing
+def tokens_revoke(username: str, token_id: int) -> None:
+    """Stop USERNAME's token TOKEN_ID from working."""
+    account_ops.revoke_token(_account(username), token_id)
+    click.echo("revoked")
+
+
+@demo_cli.command("load")
+@committing
+def demo_load() -> None:
+    """Load the demo circles, accounts and items once (never twice)."""
+    loaded = demo.load()
+    click.echo("demo data loaded" if loaded else "demo data was already loaded")
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", "with_demo", default=None,
+              help="Load demo data on first run (default: ARCHIVE_DEMO).")
+def setup(with_demo: bool | None) -> None:
+    """Make this instance ready to serve: migrations, and demo data on the first run."""
+    from flask import current_app
+    migrate.upgrade()
+    if with_demo if with_demo is not None else current_app.config["DEMO"]:
+        committing(demo.load)()
+    for line in demo.sign_in_lines():
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(setup)

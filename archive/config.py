@@ -1,0 +1,73 @@
+"""Defaults for every setting, each overridable by an ``ARCHIVE_*`` environment variable.
+
+Several independent sites can run from one checkout by giving each its own
+``ARCHIVE_INSTANCE_DIR`` (and, where wanted, database, media and index locations).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: name -> (default, type). Types: str, int, bool, path.
+SETTINGS: dict[str, tuple[object, str]] = {
+    "INSTANCE_DIR": (ROOT / "instance", "path"),
+    "DATABASE_URL": (None, "str"),
+    "MEDIA_DIR": (ROOT / "media", "path"),
+    "INDEX_DIR": (None, "path"),
+    "SECRET_KEY": (None, "str"),
+    "DEMO": (True, "bool"),
+    "REDIS_URL": (None, "str"),
+    "SECURE_COOKIES": (False, "bool"),
+    "PROXY_FIX": (False, "bool"),
+    "LOGIN_RATE_LIMIT": ("10 per minute;50 per hour", "str"),
+    "INVITE_DAYS": (7, "int"),
+    "ARGON2_TIME_COST": (3, "int"),
+    "ARGON2_MEMORY_COST": (65536, "int"),
+}
+
+
+def _parse(raw: str, kind: str) -> object:
+    if kind == "bool":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "int":
+        return int(raw)
+    if kind == "path":
+        return Path(raw).expanduser().resolve()
+    return raw
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Read every known setting from ``ARCHIVE_*`` variables, falling back to defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, (default, kind) in SETTINGS.items():
+        raw = environ.get(f"ARCHIVE_{name}")
+        values[name] = default if raw in (None, "") else _parse(raw, kind)
+    return values
+
+
+def finish(values: dict[str, object]) -> dict[str, object]:
+    """Fill the settings that depend on others: database, index folder and secret key."""
+    instance = Path(values["INSTANCE_DIR"])
+    instance.mkdir(parents=True, exist_ok=True)
+    if not values.get("DATABASE_URL"):
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'archive.sqlite3'}"
+    if not values.get("INDEX_DIR"):
+        values["INDEX_DIR"] = instance / "index"
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    return values
+
+
+def _instance_secret(path: Path) -> str:
+    """A secret generated once per instance and kept across restarts."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

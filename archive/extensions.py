@@ -1,0 +1,29 @@
+"""Flask extensions, created unbound here and bound to an app in ``create_app``."""
+from __future__ import annotations
+
+from flask import request, session
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+
+LOCALES = ("en", "hi", "mr")
+#: each language named in itself, for the language switcher
+LOCALE_NAMES = {"en": "English", "hi": "हिन्दी", "mr": "मराठी"}
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[],
+                  headers_enabled=True, strategy="moving-window")
+
+
+def select_locale() -> str:
+    """The account's choice, then the switcher's (kept in the session), then Accept-Language."""
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or "en"

@@ -1,0 +1,62 @@
+"""Accounts: who signs in, and the API tokens they hold."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db import db, utcnow
+
+if TYPE_CHECKING:
+    from archive.models.circles import Membership
+
+ROLES = ("participant", "facilitator", "admin")
+
+
+class Account(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    #: casefolded NFC form of the username: what makes two usernames "the same"
+    username_key: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[Optional[str]] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="participant")
+    locale: Mapped[Optional[str]] = mapped_column(String(8))
+    #: bumped on sign-out and password change: every older session cookie stops working
+    session_version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="account", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only a SHA-256 of the secret is kept."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[Optional[datetime]]
+
+    account: Mapped[Account] = relationship()

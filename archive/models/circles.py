@@ -1,0 +1,58 @@
+"""Circles (communities), who belongs to them, and the invites that bring people in."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db import db, utcnow
+from archive.models.accounts import Account
+
+CIRCLE_ROLES = ("participant", "facilitator")
+
+
+class Circle(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    #: space-separated language codes the circle writes in, e.g. "hi en"
+    languages: Mapped[str] = mapped_column(String(64), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="circle", cascade="all, delete-orphan")
+
+
+class Membership(db.Model):
+    __table_args__ = (UniqueConstraint("account_id", "circle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default="participant")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="memberships")
+    circle: Mapped[Circle] = relationship(back_populates="memberships")
+
+
+class Invite(db.Model):
+    """A single-use, expiring link to join a circle. Only a SHA-256 of the token is kept."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default="participant")
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[Optional[datetime]]
+    used_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"))
+    revoked_at: Mapped[Optional[datetime]]
+
+    circle: Mapped[Circle] = relationship()
+    created_by: Mapped[Optional[Account]] = relationship(foreign_keys=[created_by_id])

@@ -1,0 +1,206 @@
+"""Accounts: creating them, signing in and out, passwords, languages, API tokens, invites."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from archive import passwords
+from archive.db import db, utcnow
+from archive.extensions import LOCALES
+from archive.models import ROLES, Account, ApiToken, Circle, Invite, Membership
+from archive.operations import Refused
+from archive.text import key, one_line
+
+USERNAME = re.compile(r"^[\w.\-\u0900-\u097F\u200c\u200d]{3,40}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+#: verified against when a username is unknown, so both paths take the same time
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def check_username(username: str) -> str:
+    username = one_line(username)
+    if not USERNAME.match(username):
+        raise Refused(_l("A username has 3 to 40 letters or digits, and may use . - _ "
+                         "(no spaces)."), field="username")
+    if db.session.scalar(select(Account.id).where(Account.username_key == key(username))):
+        raise Refused(_l("That username is taken. Please choose another."), field="username")
+    return username
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Refused(_l("Please use at least %(n)d characters for your password.",
+                         n=MIN_PASSWORD), field="password")
+    if len(password) > MAX_PASSWORD:
+        raise Refused(_l("That password is too long."), field="password")
+    return password
+
+
+def create_account(username: str, password: str, role: str = "participant",
+                   display_name: str = "", locale: Optional[str] = None) -> Account:
+    if role not in ROLES:
+        raise Refused(_l("Unknown role."), field="role")
+    account = Account(username=check_username(username),
+                      username_key=key(username),
+                      password_hash=passwords.hash_password(check_password(password)),
+                      role=role, display_name=one_line(display_name)[:80] or None,
+                      locale=locale if locale in LOCALES else None)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def authenticate(username: str, password: str) -> Optional[Account]:
+    """The account these credentials open, or None. Takes as long for unknown usernames."""
+    account = db.session.scalar(select(Account).where(Account.username_key == key(username)))
+    if account is None or not account.active:
+        passwords.verify_password(_dummy_hash(), password)
+        return None
+    if not passwords.verify_password(account.password_hash, password[:MAX_PASSWORD]):
+        return None
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash_password(password)
+    return account
+
+
+def _dummy_hash() -> str:
+    params = (current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"])
+    cache_key = repr(params)
+    if cache_key not in _DUMMY_HASH:
+        _DUMMY_HASH[cache_key] = passwords.hash_password(passwords.new_secret())
+    return _DUMMY_HASH[cache_key]
+
+
+def end_sessions(account: Account) -> None:
+    """Every session cookie issued so far stops working (sign-out, password change)."""
+    account.session_version = (account.session_version or 0) + 1
+    db.session.flush()
+
+
+def change_password(account: Account, current: str, new: str) -> None:
+    if not passwords.verify_password(account.password_hash, current):
+        raise Refused(_l("Your current password is not right."), field="current_password")
+    account.password_hash = passwords.hash_password(check_password(new))
+    end_sessions(account)
+
+
+def set_password(account: Account, new: str) -> None:
+    """For an admin or the CLI resetting a password on someone's request."""
+    account.password_hash = passwords.hash_password(check_password(new))
+    end_sessions(account)
+
+
+def update_profile(account: Account, display_name: str, locale: Optional[str]) -> None:
+    account.display_name = one_line(display_name)[:80] or None
+    account.locale = locale if locale in LOCALES else None
+    db.session.flush()
+
+
+def set_role(account: Account, role: str) -> None:
+    if role not in ROLES:
+        raise Refused(_l("Unknown role."), field="role")
+    if account.role == "admin" and role != "admin" and db.session.scalar(
+            select(func.count()).select_from(Account).where(Account.role == "admin")) <= 1:
+        raise Refused(_l("The site needs at least one admin."), field="role")
+    account.role = role
+    if role == "participant":
+        for member in account.memberships:
+            member.role = "participant"
+    db.session.flush()
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+def create_token(account: Account, label: str = "") -> str:
+    """A new API token; the secret is returned once and only its hash is kept."""
+    secret = "la_" + passwords.new_secret()
+    db.session.add(ApiToken(account=account, secret_hash=passwords.digest(secret),
+                            label=one_line(label)[:80]))
+    db.session.flush()
+    return secret
+
+
+def revoke_token(account: Account, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.account_id != account.id or token.revoked_at:
+        raise Refused(_l("That token was not found."), status=404)
+    token.revoked_at = utcnow()
+    db.session.flush()
+
+
+def account_for_token(secret: str) -> Optional[Account]:
+    token = db.session.scalar(select(ApiToken).where(
+        ApiToken.secret_hash == passwords.digest(secret), ApiToken.revoked_at.is_(None)))
+    if token is None or not token.account.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.account
+
+
+# --- invites ------------------------------------------------------------------------------
+
+def create_invite(circle: Circle, by: Account, days: Optional[int] = None,
+                  role: str = "participant") -> str:
+    """A single-use link token to join ``circle``; returned once, kept only as a hash."""
+    days = days or current_app.config["INVITE_DAYS"]
+    if not 1 <= days <= 30:
+        raise Refused(_l("An invite can last from 1 to 30 days."), field="days")
+    if role == "facilitator" and not by.is_admin:
+        raise Refused(_l("Only an admin can invite a facilitator."), field="role")
+    token = passwords.new_secret()
+    db.session.add(Invite(token_hash=passwords.digest(token), circle=circle, role=role,
+                          created_by=by, expires_at=utcnow() + timedelta(days=days)))
+    db.session.flush()
+    return token
+
+
+def open_invite(token: str) -> Invite:
+    """The invite behind a token, if it can still be used."""
+    invite = db.session.scalar(select(Invite).where(
+        Invite.token_hash == passwords.digest(token or "")))
+    if invite is None or invite.revoked_at is not None:
+        raise Refused(_l("This invite link is not valid. Please ask your facilitator for a "
+                         "new one."), status=404)
+    if invite.used_at is not None:
+        raise Refused(_l("This invite link has already been used. Please ask your "
+                         "facilitator for a new one."), status=410)
+    if invite.expires_at <= utcnow():
+        raise Refused(_l("This invite link has expired. Please ask your facilitator for a "
+                         "new one."), status=410)
+    return invite
+
+
+def redeem_invite(token: str, account: Account) -> Membership:
+    """Use the invite for ``account``; a second use, even at the same moment, is refused."""
+    invite = open_invite(token)
+    claimed = db.session.execute(
+        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=account.id))
+    if claimed.rowcount != 1:
+        raise Refused(_l("This invite link has already been used. Please ask your "
+                         "facilitator for a new one."), status=410)
+    from archive.operations.circles import add_member
+    role = "facilitator" if invite.role == "facilitator" else "participant"
+    if role == "facilitator" and account.role == "participant":
+        account.role = "facilitator"
+    return add_member(invite.circle, account, role)
+
+
+def join_with_invite(token: str, username: str, password: str, display_name: str = "",
+                     locale: Optional[str] = None) -> Account:
+    """Someone new picks a username and password from an invite link."""
+    open_invite(token)
+    account = create_account(username, password, display_name=display_name, locale=locale)
+    redeem_invite(token, account)
+    return account
+
+
+def revoke_invite(invite: Invite) -> None:
+    invite.revoked_at = invite.revoked_at or utcnow()
+    db.session.flush()

@@ -1,0 +1,57 @@
+"""Response headers every page carries, and the one place a request's work is committed."""
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+from archive.db import db
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_finish_unit_of_work)
+    app.after_request(_security_headers)
+
+
+def _finish_unit_of_work(response: Response) -> Response:
+    """Commit what a successful request did; anything refused or failed leaves no trace."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if current_user.is_authenticated or request.endpoint in PRIVATE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    else:
+        response.headers.setdefault("Cache-Control", "no-cache")
+    response.vary.add("Cookie")
+    return response
+
+
+#: pages that hold a secret (an invite token, a form with a CSRF token) even when signed out
+PRIVATE_ENDPOINTS = {"auth.sign_in", "auth.join"}

@@ -1,0 +1,177 @@
+"""Signing in and out, joining from an invite, and one's own account settings."""
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from archive.db import db
+from archive.extensions import limiter
+from archive.models import Account, ApiToken
+from archive.operations import Refused
+from archive.operations import accounts as ops
+from archive.web import form_refused, invalid, safe_next
+from archive.web.forms import (AcceptInviteForm, JoinForm, PasswordForm, PlainForm,
+                               ProfileForm, SignInForm, TokenForm)
+
+bp = Blueprint("auth", __name__)
+
+
+def load_account(user_id: str):
+    """Flask-Login's loader: the cookie must name the account's current session version."""
+    account_id, _sep, version = (user_id or "").partition(":")
+    if not (account_id.isdigit() and version.isdigit()):
+        return None
+    account = db.session.get(Account, int(account_id))
+    if account is None or not account.active or account.session_version != int(version):
+        return None
+    return account
+
+
+def _start_session(account: Account) -> None:
+    """A fresh session for a fresh sign-in (no fixation); the chosen language stays."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(account)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def sign_in():
+    form = SignInForm()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("pages.home"))
+    if not form.validate_on_submit():
+        return render_template("auth/sign_in.html", form=form), 422 if form.errors else 200
+    account = ops.authenticate(form.username.data, form.password.data)
+    if account is None:
+        form.password.errors = [_("That username and password do not match. Please try "
+                                  "again.")]
+        return render_template("auth/sign_in.html", form=form), 422
+    _start_session(account)
+    return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    form = PlainForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        ops.end_sessions(current_user._get_current_object())
+        logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def join(token: str):
+    try:
+        invite = ops.open_invite(token)
+    except Refused as refused:
+        return render_template("auth/invite_gone.html", message=refused.message), \
+            refused.status
+    if current_user.is_authenticated:
+        return _join_signed_in(token, invite)
+    form = JoinForm()
+    if not form.validate_on_submit():
+        return render_template("auth/join.html", form=form, invite=invite), \
+            422 if form.errors else 200
+    try:
+        account = ops.join_with_invite(token, form.username.data, form.password.data,
+                                       form.display_name.data, session.get("locale"))
+    except Refused as refused:
+        return form_refused(form, refused, "auth/join.html", invite=invite)
+    _start_session(account)
+    flash(_("Welcome to %(circle)s.", circle=invite.circle.name), "info")
+    return redirect(url_for("circles.show", slug=invite.circle.slug))
+
+
+def _join_signed_in(token: str, invite):
+    form = AcceptInviteForm()
+    if not form.validate_on_submit():
+        return render_template("auth/join_signed_in.html", form=form, invite=invite)
+    ops.redeem_invite(token, current_user._get_current_object())
+    flash(_("Welcome to %(circle)s.", circle=invite.circle.name), "info")
+    return redirect(url_for("circles.show", slug=invite.circle.slug))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    profile = ProfileForm(prefix="profile", obj=current_user)
+    if request.method == "GET":
+        profile.locale.data = current_user.locale or ""
+    if profile.submit.data and profile.validate_on_submit():
+        ops.update_profile(current_user, profile.display_name.data, profile.locale.data)
+        if profile.locale.data:
+            session["locale"] = profile.locale.data
+        flash(_("Saved."), "info")
+        return redirect(url_for("auth.account"))
+    status = 422 if profile.errors else 200
+    return render_template("auth/account.html", **_account_forms(profile=profile)), status
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = PasswordForm(prefix="password")
+    if not form.validate_on_submit():
+        return invalid("auth/account.html", None, **_account_forms(password=form))
+    try:
+        ops.change_password(current_user, form.current_password.data, form.new_password.data)
+    except Refused as refused:
+        return form_refused(form, refused, "auth/account.html",
+                            **_account_forms(password=form))
+    _start_session(current_user._get_current_object())
+    flash(_("Your password is changed. Anywhere else you were signed in, you are now signed "
+            "out."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm(prefix="token")
+    if not form.validate_on_submit():
+        return invalid("auth/account.html", None, **_account_forms(token=form))
+    secret = ops.create_token(current_user, form.label.data)
+    return render_template("auth/token_created.html", secret=secret)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if PlainForm().validate_on_submit():
+        try:
+            ops.revoke_token(current_user, token_id)
+        except Refused as refused:
+            flash(refused.message, "error")
+            return redirect(url_for("auth.account"))
+        flash(_("The token no longer works."), "info")
+    return redirect(url_for("auth.account"))
+
+
+def _account_forms(**given):
+    return {
+        "profile": given.get("profile") or ProfileForm(prefix="profile", formdata=None,
+                                                        obj=current_user),
+        "password": given.get("password") or PasswordForm(prefix="password", formdata=None),
+        "token": given.get("token") or TokenForm(prefix="token", formdata=None),
+        "plain": PlainForm(),
+        "tokens": list(db.session.scalars(
+            select(ApiToken).where(ApiToken.account_id == current_user.id,
+                                   ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc()))),
+    }

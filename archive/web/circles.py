@@ -1,0 +1,122 @@
+"""Circle pages, their members, and the invites facilitators hand out."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, flash, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from archive import access
+from archive.db import db, utcnow
+from archive.models import Account, Circle, Invite, Membership
+from archive.operations import Refused
+from archive.operations import accounts as account_ops
+from archive.operations import circles as ops
+from archive.web import invalid
+from archive.web.forms import InviteForm, PlainForm
+
+bp = Blueprint("circles", __name__, url_prefix="/circles")
+
+
+def _circle(slug: str) -> Circle:
+    """The circle, if the viewer may see it; otherwise 404, so nothing is revealed."""
+    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
+    if circle is None or not access.may_view_circle(current_user, circle):
+        abort(404)
+    return circle
+
+
+def _managed_circle(slug: str) -> Circle:
+    circle = _circle(slug)
+    if not access.may_manage_circle(current_user, circle):
+        abort(403)
+    return circle
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("circles/index.html", circles=access.circles_of(current_user))
+
+
+@bp.get("/<slug>")
+@login_required
+def show(slug: str):
+    circle = _circle(slug)
+    return render_template("circles/show.html", circle=circle,
+                           may_manage=access.may_manage_circle(current_user, circle))
+
+
+@bp.get("/<slug>/members")
+@login_required
+def members(slug: str):
+    circle = _managed_circle(slug)
+    return render_template("circles/members.html", **_members_context(circle))
+
+
+@bp.post("/<slug>/invites")
+@login_required
+def create_invite(slug: str):
+    circle = _managed_circle(slug)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return invalid("circles/members.html", form, **_members_context(circle, form))
+    try:
+        token = account_ops.create_invite(circle, current_user, form.days.data,
+                                          form.role.data if current_user.is_admin
+                                          else "participant")
+    except Refused as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("circles.members", slug=slug))
+    link = url_for("auth.join", token=token, _external=True)
+    return render_template("circles/invite_created.html", circle=circle, link=link,
+                           days=form.days.data)
+
+
+@bp.post("/<slug>/invites/<int:invite_id>/revoke")
+@login_required
+def revoke_invite(slug: str, invite_id: int):
+    circle = _managed_circle(slug)
+    invite = db.session.get(Invite, invite_id)
+    if invite is None or invite.circle_id != circle.id:
+        abort(404)
+    if PlainForm().validate_on_submit():
+        account_ops.revoke_invite(invite)
+        flash(_("That invite link no longer works."), "info")
+    return redirect(url_for("circles.members", slug=slug))
+
+
+@bp.post("/<slug>/members/<int:account_id>/remove")
+@login_required
+def remove_member(slug: str, account_id: int):
+    circle = _managed_circle(slug)
+    account = db.session.get(Account, account_id)
+    if account is None:
+        abort(404)
+    if account.id == current_user.id:
+        flash(_("You cannot remove yourself here. Ask an admin."), "error")
+        return redirect(url_for("circles.members", slug=slug))
+    if access.is_facilitator(account, circle) and not current_user.is_admin:
+        flash(_("Only an admin can remove a facilitator."), "error")
+        return redirect(url_for("circles.members", slug=slug))
+    if PlainForm().validate_on_submit():
+        try:
+            ops.remove_member(circle, account)
+        except Refused as refused:
+            flash(refused.message, "error")
+        else:
+            flash(_("%(name)s is no longer in this circle.", name=account.shown_name), "info")
+    return redirect(url_for("circles.members", slug=slug))
+
+
+def _members_context(circle: Circle, form: InviteForm | None = None) -> dict:
+    memberships = db.session.scalars(
+        select(Membership).join(Account).where(Membership.circle_id == circle.id)
+        .order_by(Membership.role.desc(), Account.username_key))
+    invites = db.session.scalars(
+        select(Invite).where(Invite.circle_id == circle.id, Invite.used_at.is_(None),
+                             Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
+        .order_by(Invite.created_at.desc()))
+    return {"circle": circle, "memberships": list(memberships), "invites": list(invites),
+            "form": form or InviteForm(formdata=None), "plain": PlainForm(),
+            "is_admin": current_user.is_admin}

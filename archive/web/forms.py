@@ -1,0 +1,129 @@
+"""Forms for the pages of accounts, circles and administration. Every label and message is
+translated; every form carries a CSRF token."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (PasswordField, RadioField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+REQUIRED = _l("Please fill this in.")
+
+
+def required():
+    return DataRequired(message=REQUIRED)
+
+
+def at_most(n: int):
+    return Length(max=n, message=_l("Please keep this under %(n)d characters.", n=n + 1))
+
+
+def locale_choices():
+    from archive.extensions import LOCALE_NAMES
+    return [("", _l("Same as my browser"))] + list(LOCALE_NAMES.items())
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignInForm(FlaskForm):
+    username = StringField(_l("Username"), [required(), at_most(40)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), [required(), at_most(256)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Sign in"))
+
+
+class JoinForm(FlaskForm):
+    username = StringField(
+        _l("Choose a username"), [required(), at_most(40)],
+        description=_l("This is how you sign in. 3 to 40 letters or digits, no spaces."),
+        render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    display_name = StringField(
+        _l("Your name as others in the circle will see it (optional)"), [at_most(80)],
+        render_kw={"autocomplete": "nickname"})
+    password = PasswordField(
+        _l("Choose a password"), [required(), at_most(256)],
+        description=_l("At least 10 characters. A short sentence is easy to remember."),
+        render_kw={"autocomplete": "new-password"})
+    password_again = PasswordField(
+        _l("Type the password again"),
+        [required(), EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Join the circle"))
+
+
+class AcceptInviteForm(FlaskForm):
+    submit = SubmitField(_l("Join this circle"))
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Your name as others will see it"), [at_most(80)])
+    locale = SelectField(_l("Language of the site"), choices=locale_choices,
+                         validate_choice=True)
+    submit = SubmitField(_l("Save"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), [required(), at_most(256)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(
+        _l("New password"), [required(), at_most(256)],
+        description=_l("At least 10 characters. Signing in elsewhere will end."),
+        render_kw={"autocomplete": "new-password"})
+    new_password_again = PasswordField(
+        _l("Type the new password again"),
+        [required(),
+         EqualTo("new_password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Change password"))
+
+
+class TokenForm(FlaskForm):
+    label = StringField(_l("What is this token for? (optional)"), [at_most(80)])
+    submit = SubmitField(_l("Create a token"))
+
+
+class PlainForm(FlaskForm):
+    """A form that is only a button (sign out, revoke, choose a language): CSRF and nothing
+    else."""
+
+
+class InviteForm(FlaskForm):
+    days = SelectField(_l("The link works for"), coerce=int, default=7, choices=[
+        (1, _l("1 day")), (3, _l("3 days")), (7, _l("7 days")),
+        (14, _l("14 days")), (30, _l("30 days"))])
+    role = RadioField(_l("They join as"), default="participant", choices=[
+        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))])
+    submit = SubmitField(_l("Make an invite link"))
+
+
+class CircleForm(FlaskForm):
+    name = StringField(_l("Name of the circle"), [required(), at_most(120)])
+    slug = StringField(
+        _l("Short name for links"), [required(), at_most(64)],
+        description=_l("Small letters, digits and hyphens, e.g. caregivers-pune."),
+        render_kw={"autocapitalize": "none"})
+    description = TextAreaField(_l("A few words about the circle (optional)"),
+                                [Optional(), at_most(1000)])
+    languages = CheckboxList(_l("Languages the circle writes in"), default=["en"], choices=[
+        ("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी"), ("other", _l("Other"))])
+    submit = SubmitField(_l("Create the circle"))
+
+
+class MemberForm(FlaskForm):
+    username = StringField(_l("Username"), [required(), at_most(40)])
+    role = RadioField(_l("Role in this circle"), default="participant", choices=[
+        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))])
+    submit = SubmitField(_l("Add to the circle"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[
+        ("participant", _l("Participant")), ("facilitator", _l("Facilitator")),
+        ("admin", _l("Admin"))])
+    submit = SubmitField(_l("Change role"))

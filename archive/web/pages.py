@@ -1,0 +1,29 @@
+"""The home page and the language switcher."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from archive import access
+from archive.extensions import LOCALES
+from archive.operations import accounts as ops
+from archive.web import safe_next
+from archive.web.forms import PlainForm
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("pages/home.html", circles=access.circles_of(current_user))
+
+
+@bp.post("/language")
+def choose_language():
+    """The switcher: kept in the session, and on the account for someone signed in."""
+    chosen = request.form.get("locale")
+    if PlainForm().validate_on_submit() and chosen in LOCALES:
+        session["locale"] = chosen
+        if current_user.is_authenticated:
+            ops.update_profile(current_user, current_user.display_name or "", chosen)
+    return redirect(safe_next(request.form.get("next"), url_for("pages.home")), 303)
