@@ -1,0 +1,134 @@
+"""Fixtures: a fresh app and database per test, a client that fills in CSRF tokens the way a
+browser does, factories for accounts and circles, and a sign-in helper."""
+from __future__ import annotations
+
+import re
+from itertools import count
+
+import pytest
+
+from archive import create_app
+from archive.db import db
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                  r'type="hidden" name="csrf_token" value="([^"]+)"')
+PASSWORD = "a calm river at dawn"
+
+
+def config_for_tests(tmp_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "INSTANCE_DIR": tmp_path / "instance",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "MEDIA_DIR": tmp_path / "media",
+        "INDEX_DIR": tmp_path / "index",
+        "SECRET_KEY": "test-secret",
+        "DEMO": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build an app with overrides; its tables are created from the models."""
+    def build(**overrides):
+        app = create_app(config_for_tests(tmp_path, **overrides))
+        with app.app_context():
+            db.create_all()
+        return app
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+class BrowserLikeClient:
+    """Wraps Flask's test client: ``post_form`` first opens the page, as a person would, and
+    sends the form's CSRF token along."""
+
+    def __init__(self, client):
+        self.raw = client
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    def post_form(self, url, data=None, page=None, **kwargs):
+        html = self.raw.get(page or url).get_data(as_text=True)
+        payload = {"csrf_token": csrf_token(html), **(data or {})}
+        return self.raw.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return BrowserLikeClient(app.test_client())
+
+
+@pytest.fixture
+def make_client(app):
+    return lambda: BrowserLikeClient(app.test_client())
+
+
+_numbers = count(1)
+
+
+@pytest.fixture
+def make_circle(app):
+    from archive.operations.circles import create_circle
+
+    def make(slug=None, name=None, languages="en hi mr"):
+        number = next(_numbers)
+        circle = create_circle(slug or f"circle-{number}", name or f"Circle {number}",
+                               languages=languages)
+        db.session.commit()
+        return circle
+    return make
+
+
+@pytest.fixture
+def make_account(app):
+    from archive.operations.accounts import create_account
+    from archive.operations.circles import add_member
+
+    def make(username=None, role="participant", circle=None, circle_role=None,
+             password=PASSWORD, display_name="", locale=None):
+        account = create_account(username or f"person{next(_numbers)}", password, role,
+                                 display_name, locale)
+        if circle is not None:
+            add_member(circle, account,
+                       circle_role or ("facilitator" if role == "facilitator" else
+                                       "participant"))
+        db.session.commit()
+        return account
+    return make
+
+
+def sign_in(client, username, password=PASSWORD):
+    response = client.post_form("/sign-in", {"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+@pytest.fixture
+def signed_in(make_client):
+    """A fresh client signed in as ``account``."""
+    def open_as(account, password=PASSWORD):
+        client = make_client()
+        sign_in(client, account.username, password)
+        return client
+    return open_as
