@@ -77,12 +77,10 @@ def _new_converter() -> markdown.Markdown:
 def _converter() -> markdown.Markdown:
     """This thread's converter, freshly reset: Markdown instances keep state between calls and
     must never be shared by two requests at once."""
-    global _SHARED
-    try:
-        return _SHARED.reset()
-    except NameError:
-        _SHARED = _new_converter()
-        return _SHARED
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = _new_converter()
+    return converter.reset()
 
 
 def sanitise(html: str) -> Markup:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -115,7 +116,7 @@ def test_output_is_nfc() -> None:
 
 
 @pytest.fixture
-def eager_thread_switching():
+def eager_thread_switching() -> Iterator[None]:
     """Threads switch far more often than usual, so shared converter state would show."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
