@@ -34,7 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, get_locale
     from archive.extensions import LOCALE_NAMES
+    from archive.web.labels import HELPERS
 
+    app.jinja_env.globals.update(HELPERS)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,
         format_date=format_date, format_datetime=format_datetime)
@@ -52,6 +54,7 @@ def _configure(app: Flask) -> None:
     config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session; a slow phone form stays valid
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
     config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -79,6 +82,6 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from archive.web import admin, auth, circles, health, pages
-    for module in (pages, auth, circles, admin, health):
+    from archive.web import admin, auth, circles, health, items, pages
+    for module in (pages, auth, circles, items, admin, health):
         app.register_blueprint(module.bp)

@@ -4,12 +4,13 @@ Views, templates, the API and the CLI ask here; none of them decides on its own.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
-from archive.db import db
-from archive.models import Account, Circle, Membership
+from archive.db import db, utcnow
+from archive.models import Account, Circle, Consent, Contributor, Item, Membership
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -61,3 +62,119 @@ def circles_of(viewer) -> list[Circle]:
     if not account.is_admin:
         query = query.join(Membership).where(Membership.account_id == account.id)
     return list(db.session.scalars(query))
+
+
+# --- items ----------------------------------------------------------------------------------
+# Who sees an active item (design.md):
+#   audience  | contributor | circle facilitators              | other members | anyone else
+#   private   | yes         | only if the contributor has no account | no      | no
+#   circle    | yes         | yes                              | yes           | no
+#   public    | yes         | yes                              | yes           | yes
+# A review date that has passed counts as private. A withdrawn item shows nothing to anyone.
+# Admins get no extra view of content.
+
+SURFACES = (
+    "item page", "history page", "diff page", "revision page", "media (every derivative)",
+    "tag pages", "circle pages", "JSON API item", "JSON API revisions", "JSON API diff",
+)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def effective_audience(consent: Optional[Consent], on: Optional[date] = None) -> str:
+    """The audience in force now: a passed review date makes an item private."""
+    if consent is None:
+        return "private"
+    if consent.review_passed(on or today()):
+        return "private"
+    return consent.audience
+
+
+def is_contributor(viewer, item: Item) -> bool:
+    account = _signed_in(viewer)
+    return (account is not None and item.contributor is not None
+            and item.contributor.account_id == account.id)
+
+
+def _facilitates(viewer, item: Item) -> bool:
+    return item.circle is not None and is_facilitator(viewer, item.circle)
+
+
+def may_view_item(viewer, item: Optional[Item]) -> bool:
+    if item is None or not item.active:
+        return False
+    if is_contributor(viewer, item):
+        return True
+    audience = effective_audience(item.consent)
+    if audience == "public":
+        return True
+    if audience == "circle":
+        return item.circle is not None and is_member(viewer, item.circle)
+    return _facilitates(viewer, item) and not item.contributor.has_account
+
+
+def may_edit_item(viewer, item: Item) -> bool:
+    """The contributor; and circle facilitators for someone without an account (they steward
+    that person's items and act on their word)."""
+    if not item.active:
+        return False
+    if is_contributor(viewer, item):
+        return True
+    return _facilitates(viewer, item) and not item.contributor.has_account
+
+
+def may_contribute_for(viewer, contributor: Contributor, circle: Circle) -> bool:
+    """Someone records for themselves; a facilitator also for members of their circle and
+    for profiles their circle keeps."""
+    account = _signed_in(viewer)
+    if account is None or not is_member(account, circle):
+        return False
+    if contributor.account_id == account.id:
+        return True
+    if not is_facilitator(account, circle):
+        return False
+    if contributor.account is not None:
+        return is_member(contributor.account, circle)
+    return contributor.circle_id == circle.id
+
+
+def visible_items(viewer, on: Optional[date] = None):
+    """The same rule as ``may_view_item``, as a filter for ``select(Item)`` queries (joins
+    Consent and Contributor)."""
+    on = on or today()
+    live = or_(Consent.review_by.is_(None), Consent.review_by >= on)
+    allowed = [and_(Consent.audience == "public", live)]
+    account = _signed_in(viewer)
+    if account is not None:
+        member_of = select(Membership.circle_id).where(Membership.account_id == account.id)
+        facilitates = member_of.where(Membership.role == "facilitator")
+        allowed += [
+            Contributor.account_id == account.id,
+            and_(Item.circle_id.in_(member_of), Consent.audience.in_(("circle", "public")),
+                 live),
+            and_(Item.circle_id.in_(facilitates), Contributor.account_id.is_(None)),
+        ]
+    return and_(Item.state == "active", or_(*allowed))
+
+
+def select_visible(viewer, on: Optional[date] = None):
+    """``select(Item)`` limited to what ``viewer`` may see."""
+    return (select(Item).join(Consent, Consent.item_id == Item.id)
+            .join(Contributor, Contributor.id == Item.contributor_id)
+            .where(visible_items(viewer, on)))
+
+
+def byline(item: Item) -> Optional[str]:
+    """How the contributor is named, exactly as they consented; None means anonymous."""
+    consent = item.consent
+    if consent is None or consent.attribution == "anonymous":
+        return None
+    if consent.attribution == "pseudonym":
+        return consent.pseudonym or None
+    return item.contributor.name or None if item.contributor else None
+
+
+def may_see_ledger(viewer, item: Item) -> bool:
+    return is_contributor(viewer, item) or _facilitates(viewer, item)

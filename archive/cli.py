@@ -7,10 +7,11 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from archive import demo, migrate
-from archive.db import db
+from archive.db import commit, db, rollback
 from archive.models import Account, ApiToken, Circle
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
@@ -22,15 +23,17 @@ def committing(command):
     """Run an operation-calling command as one unit of work; refusals become clean errors."""
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
-        try:
-            result = command(*args, **kwargs)
-        except Refused as refused:
-            db.session.rollback()
-            raise click.ClickException(str(refused.message)) from None
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
+        # no request to choose a language from: refusals are told in English
+        with force_locale("en"):
+            try:
+                result = command(*args, **kwargs)
+            except Refused as refused:
+                rollback()
+                raise click.ClickException(str(refused.message)) from None
+            except BaseException:
+                rollback()
+                raise
+        commit()
         return result
     return wrapped
 

@@ -24,6 +24,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PROXY_FIX": (False, "bool"),
     "LOGIN_RATE_LIMIT": ("10 per minute;50 per hour", "str"),
     "INVITE_DAYS": (7, "int"),
+    "TIMEZONE": ("Asia/Kolkata", "str"),
     "ARGON2_TIME_COST": (3, "int"),
     "ARGON2_MEMORY_COST": (65536, "int"),
 }

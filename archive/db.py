@@ -5,12 +5,14 @@ error handlers roll back.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
+from typing import Callable
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,3 +46,41 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
                    "busy_timeout=10000", "synchronous=NORMAL"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+# --- work that must follow the transaction ----------------------------------------------
+# Files are not transactional. An operation that stores a file registers its removal with
+# ``on_rollback``; one that must delete files or index entries only once the database change
+# is durable registers that with ``after_commit``. ``commit()`` and ``rollback()`` below are
+# the only places a unit of work ends.
+
+def after_commit(callback: Callable[[], None]) -> None:
+    db.session.info.setdefault("after_commit", []).append(callback)
+
+
+def on_rollback(callback: Callable[[], None]) -> None:
+    db.session.info.setdefault("on_rollback", []).append(callback)
+
+
+def commit() -> None:
+    db.session.commit()
+    db.session.info.pop("on_rollback", None)
+    _run(db.session.info.pop("after_commit", []))
+
+
+def rollback() -> None:
+    db.session.rollback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("after_commit", None)
+    _run(session.info.pop("on_rollback", []))
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # one failed clean-up must not stop the others; it is retried later
+            logging.getLogger("archive").exception("post-transaction task failed")

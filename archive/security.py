@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
-from archive.db import db
+from archive.db import commit, rollback
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -34,9 +34,9 @@ def init_app(app: Flask) -> None:
 def _finish_unit_of_work(response: Response) -> Response:
     """Commit what a successful request did; anything refused or failed leaves no trace."""
     if response.status_code < 400:
-        db.session.commit()
+        commit()
     else:
-        db.session.rollback()
+        rollback()
     return response
 
 

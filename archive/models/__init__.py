@@ -2,9 +2,15 @@
 from archive.models.accounts import Account, ApiToken, ROLES
 from archive.models.circles import Circle, Invite, Membership, CIRCLE_ROLES
 from archive.models.site import SiteFlag
+from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, MediaAsset,
+                                  Revision)
+from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Consent,
+                                    ConsentEvent)
 
 __all__ = [
     "Account", "ApiToken", "ROLES",
     "Circle", "Invite", "Membership", "CIRCLE_ROLES",
     "SiteFlag",
+    "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
+    "ATTRIBUTIONS", "AUDIENCES", "CONTENT_NOTES", "METHODS", "Consent", "ConsentEvent",
 ]

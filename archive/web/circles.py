@@ -14,6 +14,7 @@ from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.web import invalid
 from archive.web.forms import InviteForm, PlainForm
+from archive.web.items import circle_items
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
 
@@ -43,7 +44,10 @@ def index():
 @login_required
 def show(slug: str):
     circle = _circle(slug)
-    return render_template("circles/show.html", circle=circle,
+    page = max(request.args.get("page", 1, type=int), 1)
+    items, more = circle_items(circle, page)
+    return render_template("circles/show.html", circle=circle, items=items, page=page,
+                           more=more, is_member=access.is_member(current_user, circle),
                            may_manage=access.may_manage_circle(current_user, circle))
 
 

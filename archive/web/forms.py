@@ -11,6 +11,33 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 REQUIRED = _l("Please fill this in.")
 
+#: WTForms' own messages (for tampered or mistyped values), said our way and translated
+WTFORMS_MESSAGES = {
+    "Not a valid choice.": _l("Please choose one of the options."),
+    "Invalid Choice: could not coerce.": _l("Please choose one of the options."),
+    "'%(value)s' is not a valid choice for this field.": _l("Please choose one of the "
+                                                           "options."),
+    "Not a valid date value.": _l("Please give a date like 2027-03-31."),
+    "Not a valid integer value.": _l("Please give a number."),
+    "This field is required.": REQUIRED,
+}
+
+
+class _Messages:
+    def gettext(self, string):
+        return str(WTFORMS_MESSAGES.get(string, string))
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+
+class Form(FlaskForm):
+    """Every form of the site: CSRF from Flask-WTF, WTForms' messages in our words."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Messages()
+
 
 def required():
     return DataRequired(message=REQUIRED)
@@ -30,7 +57,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     username = StringField(_l("Username"), [required(), at_most(40)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), [required(), at_most(256)],
@@ -38,7 +65,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     username = StringField(
         _l("Choose a username"), [required(), at_most(40)],
         description=_l("This is how you sign in. 3 to 40 letters or digits, no spaces."),
@@ -57,18 +84,18 @@ class JoinForm(FlaskForm):
     submit = SubmitField(_l("Join the circle"))
 
 
-class AcceptInviteForm(FlaskForm):
+class AcceptInviteForm(Form):
     submit = SubmitField(_l("Join this circle"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField(_l("Your name as others will see it"), [at_most(80)])
     locale = SelectField(_l("Language of the site"), choices=locale_choices,
                          validate_choice=True)
     submit = SubmitField(_l("Save"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), [required(), at_most(256)],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(
@@ -83,17 +110,17 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     label = StringField(_l("What is this token for? (optional)"), [at_most(80)])
     submit = SubmitField(_l("Create a token"))
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A form that is only a button (sign out, revoke, choose a language): CSRF and nothing
     else."""
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     days = SelectField(_l("The link works for"), coerce=int, default=7, choices=[
         (1, _l("1 day")), (3, _l("3 days")), (7, _l("7 days")),
         (14, _l("14 days")), (30, _l("30 days"))])
@@ -102,7 +129,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField(_l("Make an invite link"))
 
 
-class CircleForm(FlaskForm):
+class CircleForm(Form):
     name = StringField(_l("Name of the circle"), [required(), at_most(120)])
     slug = StringField(
         _l("Short name for links"), [required(), at_most(64)],
@@ -115,14 +142,14 @@ class CircleForm(FlaskForm):
     submit = SubmitField(_l("Create the circle"))
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     username = StringField(_l("Username"), [required(), at_most(40)])
     role = RadioField(_l("Role in this circle"), default="participant", choices=[
         ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))])
     submit = SubmitField(_l("Add to the circle"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[
         ("participant", _l("Participant")), ("facilitator", _l("Facilitator")),
         ("admin", _l("Admin"))])

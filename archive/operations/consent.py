@@ -1,0 +1,124 @@
+"""Consent: granting it with an item, and the receipt with its withdrawal code.
+
+The ledger (``ConsentEvent``) only ever receives enumerated consent values, ids and times:
+never a title, body, tag, pseudonym or any free text.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+
+from archive import passwords
+from archive.access import today
+from archive.db import db
+from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
+                            ConsentEvent, Item)
+from archive.operations import Refused
+from archive.text import one_line
+
+#: Crockford's base32: no I, L, O or U, so a code read aloud is not misheard
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_GROUPS, CODE_GROUP = 5, 4          # 20 symbols: 100 random bits
+LEDGER_FIELDS = ("audience", "attribution", "allow_collections", "allow_embeds",
+                 "allow_packs", "method", "review_by", "content_notes")
+
+
+@dataclass
+class ConsentChoice:
+    audience: str = "private"
+    attribution: str = "anonymous"
+    pseudonym: str = ""
+    collections: bool = False
+    embeds: bool = False
+    packs: bool = False
+    content_notes: list[str] = field(default_factory=list)
+    review_by: Optional[date] = None
+    method: str = "self"
+
+
+@dataclass
+class Receipt:
+    receipt_id: str
+    withdrawal_code: str
+
+
+def new_withdrawal_code() -> str:
+    symbols = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP))
+    return "-".join(symbols[i:i + CODE_GROUP] for i in range(0, len(symbols), CODE_GROUP))
+
+
+def normalise_code(code: str) -> str:
+    """What someone typed or read aloud, in canonical form (case, spaces, O/0, I/L/1)."""
+    cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    return "-".join(cleaned[i:i + CODE_GROUP] for i in range(0, len(cleaned), CODE_GROUP))
+
+
+def code_hash(code: str) -> str:
+    return passwords.digest(normalise_code(code))
+
+
+def check_choice(choice: ConsentChoice, *, for_self: bool) -> ConsentChoice:
+    if choice.audience not in AUDIENCES:
+        raise Refused(_l("Please choose who may see it."), field="audience")
+    if choice.attribution not in ATTRIBUTIONS:
+        raise Refused(_l("Please choose how you are named."), field="attribution")
+    pseudonym = one_line(choice.pseudonym)
+    if choice.attribution == "pseudonym" and not pseudonym:
+        raise Refused(_l("Please write the pseudonym to show."), field="pseudonym")
+    if len(pseudonym) > 80:
+        raise Refused(_l("Please keep the pseudonym under 80 characters."), field="pseudonym")
+    if choice.method not in METHODS or (for_self and choice.method != "self") or \
+            (not for_self and choice.method == "self"):
+        raise Refused(_l("Please say how the person gave their consent."), field="method")
+    unknown = set(choice.content_notes) - set(CONTENT_NOTES)
+    if unknown:
+        raise Refused(_l("Please choose content notes from the list."), field="content_notes")
+    if choice.review_by is not None and choice.review_by <= today():
+        raise Refused(_l("A review date needs to be in the future."), field="review_by")
+    return ConsentChoice(audience=choice.audience, attribution=choice.attribution,
+                         pseudonym=pseudonym if choice.attribution == "pseudonym" else "",
+                         collections=bool(choice.collections), embeds=bool(choice.embeds),
+                         packs=bool(choice.packs),
+                         content_notes=[n for n in CONTENT_NOTES if n in choice.content_notes],
+                         review_by=choice.review_by, method=choice.method)
+
+
+def grant(item: Item, choice: ConsentChoice, by: Account, language: str) -> Receipt:
+    """Record the consent an item is contributed with; the code is returned only here."""
+    for_self = item.contributor.account_id == by.id
+    choice = check_choice(choice, for_self=for_self)
+    code = new_withdrawal_code()
+    consent = Consent(item=item, audience=choice.audience, attribution=choice.attribution,
+                      pseudonym=choice.pseudonym or None,
+                      allow_collections=choice.collections, allow_embeds=choice.embeds,
+                      allow_packs=choice.packs,
+                      content_notes_json=json.dumps(choice.content_notes),
+                      review_by=choice.review_by, method=choice.method, recorded_by_id=by.id,
+                      receipt_id=str(uuid.uuid4()), withdrawal_code_hash=code_hash(code),
+                      language=language)
+    db.session.add(consent)
+    db.session.flush()
+    record(item, "granted", {name: [None, _ledger_value(consent, name)]
+                             for name in LEDGER_FIELDS}, by,
+           "contributor" if for_self else "facilitator")
+    return Receipt(receipt_id=consent.receipt_id, withdrawal_code=code)
+
+
+def record(item: Item, event: str, change: dict, actor: Optional[Account], role: str) -> None:
+    """Append to the content-free ledger."""
+    db.session.add(ConsentEvent(item_public_id=item.public_id, circle_id=item.circle_id,
+                                contributor_id=item.contributor_id, event=event,
+                                change_json=json.dumps(change),
+                                actor_id=actor.id if actor else None, actor_role=role))
+
+
+def _ledger_value(consent: Consent, name: str):
+    value = consent.content_notes if name == "content_notes" else getattr(consent, name)
+    return value.isoformat() if isinstance(value, date) else value

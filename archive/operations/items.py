@@ -1,0 +1,217 @@
+"""Contributing and revising items. Every save is a new, append-only revision."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from archive.db import db, on_rollback, utcnow
+from archive.media import images
+from archive.media.storage import storage_from_config, store_processed
+from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
+                            MediaAsset, Revision)
+from archive.operations import Refused
+from archive.operations.consent import ConsentChoice, Receipt, grant
+from archive.text import nfc, one_line
+
+MAX_TITLE = 200
+MAX_BODY = 50_000
+MAX_TAGS = 12
+MAX_TAG = 40
+TAG = re.compile(r"^[\w\u0900-\u097F\u200c\u200d][\w\u0900-\u097F\u200c\u200d '’-]*$")
+
+
+@dataclass
+class Draft:
+    """What a person submits for an item: one revision's worth of content."""
+    kind: str
+    title: str
+    body: str = ""
+    language: str = "en"
+    tags: list[str] = field(default_factory=list)
+    alt_text: str = ""
+    image: Optional[bytes] = None
+    note: str = ""
+
+
+@dataclass
+class Contribution:
+    item: Item
+    receipt: Receipt
+
+
+def public_id() -> str:
+    """An unguessable id for URLs (96 random bits)."""
+    return secrets.token_urlsafe(12)
+
+
+# --- contributors -------------------------------------------------------------------------
+
+def contributor_for(account: Account) -> Contributor:
+    """The contributor profile of an account holder (made on first use)."""
+    found = db.session.scalar(select(Contributor).where(Contributor.account_id == account.id))
+    if found is None:
+        found = Contributor(account=account)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def create_profile(by: Account, circle: Circle, pseudonym: str) -> Contributor:
+    """A profile for someone without an account, kept by ``circle``: a pseudonym only."""
+    pseudonym = one_line(pseudonym)
+    if not 1 <= len(pseudonym) <= 80:
+        raise Refused(_l("Please give a pseudonym of up to 80 characters."),
+                      field="pseudonym")
+    profile = Contributor(circle=circle, pseudonym=pseudonym, created_by_id=by.id)
+    db.session.add(profile)
+    db.session.flush()
+    return profile
+
+
+# --- checking what was submitted -----------------------------------------------------------
+
+def clean_tags(raw: list[str] | str) -> list[str]:
+    """Tags as a circle's vocabulary keeps them: NFC, lower case, single spaces, no markup."""
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    tags: list[str] = []
+    for tag in raw:
+        tag = one_line(tag).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG or not TAG.match(tag):
+            raise Refused(_l("A tag is a word or a few words (up to 40 letters), without "
+                             "symbols such as < > or &."), field="tags")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise Refused(_l("Please use at most %(n)d tags.", n=MAX_TAGS), field="tags")
+    return tags
+
+
+def check_draft(draft: Draft, *, needs_image: bool) -> Draft:
+    if draft.kind not in KINDS:
+        raise Refused(_l("Please choose what kind of piece this is."), field="kind")
+    if draft.language not in LANGUAGES:
+        raise Refused(_l("Please choose the language it is written in."), field="language")
+    title = one_line(draft.title)
+    if not title:
+        raise Refused(_l("Please give it a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise Refused(_l("Please keep the title under %(n)d characters.", n=MAX_TITLE + 1),
+                      field="title")
+    body = nfc(draft.body).strip("\n")
+    if draft.kind != "artwork" and not body.strip():
+        raise Refused(_l("Please write something in the text box."), field="body")
+    if len(body) > MAX_BODY:
+        raise Refused(_l("This is longer than we can keep in one piece (%(n)d characters). "
+                         "Please split it in two.", n=MAX_BODY), field="body")
+    if draft.kind == "artwork" and needs_image and not draft.image:
+        raise Refused(_l("Please choose a photo of the artwork."), field="image")
+    alt_text = one_line(draft.alt_text)
+    if draft.kind == "artwork" and not alt_text:
+        raise Refused(_l("Please describe the artwork in a sentence or two for people who "
+                         "cannot see it."), field="alt_text")
+    if len(alt_text) > 1000:
+        raise Refused(_l("Please keep the description under 1000 characters."),
+                      field="alt_text")
+    return Draft(kind=draft.kind, title=title, body=body, language=draft.language,
+                 tags=clean_tags(draft.tags), alt_text=alt_text, image=draft.image,
+                 note=one_line(draft.note)[:200])
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def contribute(by: Account, circle: Circle, contributor: Contributor, draft: Draft,
+               choice: ConsentChoice) -> Contribution:
+    """A new item with its first revision and its consent, and the receipt for it."""
+    draft = check_draft(draft, needs_image=True)
+    item = Item(public_id=public_id(), kind=draft.kind, circle=circle,
+                contributor=contributor)
+    db.session.add(item)
+    db.session.flush()
+    receipt = grant(item, choice, by=by, language=draft.language)
+    _new_revision(item, draft, by, media=_store_image(item, draft.image))
+    return Contribution(item=item, receipt=receipt)
+
+
+def revise(by: Account, item: Item, draft: Draft) -> Revision:
+    """Save an edit as a new revision; replacing the artwork is an edit too."""
+    draft.kind = item.kind
+    draft = check_draft(draft, needs_image=False)
+    current = item.current
+    media = _store_image(item, draft.image) if draft.image else current.media
+    if (current.title, current.body, current.language, current.tags, current.alt_text,
+            current.media_asset_id) == (draft.title, draft.body, draft.language, draft.tags,
+                                        draft.alt_text, media.id if media else None):
+        raise Refused(_l("Nothing has changed yet. Edit something, then save."))
+    return _new_revision(item, draft, by, media=media)
+
+
+def restore(by: Account, item: Item, number: int) -> Revision:
+    """Bring back an earlier revision by copying it into a new one (history stays whole)."""
+    old = revision(item, number)
+    if old is None:
+        raise Refused(_l("That version was not found."), status=404)
+    if old.id == item.current_revision_id:
+        raise Refused(_l("This is already the current version."))
+    draft = Draft(kind=item.kind, title=old.title, body=old.body, language=old.language,
+                  tags=old.tags, alt_text=old.alt_text)
+    return _new_revision(item, draft, by, media=old.media, restored_from=old.number)
+
+
+def revision(item: Item, number: int) -> Optional[Revision]:
+    return db.session.scalar(select(Revision).where(Revision.item_id == item.id,
+                                                    Revision.number == number))
+
+
+def revisions(item: Item) -> list[Revision]:
+    return list(db.session.scalars(select(Revision).where(Revision.item_id == item.id)
+                                   .order_by(Revision.number.desc())))
+
+
+def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAsset],
+                  restored_from: Optional[int] = None) -> Revision:
+    number = (db.session.scalar(select(func.max(Revision.number))
+                                .where(Revision.item_id == item.id)) or 0) + 1
+    rev = Revision(item_id=item.id, number=number, title=draft.title, body=draft.body,
+                   language=draft.language, tags_json=json.dumps(draft.tags,
+                                                                 ensure_ascii=False),
+                   media=media, alt_text=draft.alt_text, author_id=by.id, note=draft.note,
+                   restored_from=restored_from)
+    db.session.add(rev)
+    db.session.flush()
+    item.current = rev
+    item.updated_at = utcnow()
+    db.session.execute(delete(ItemTag).where(ItemTag.item_id == item.id))
+    db.session.add_all(ItemTag(item_id=item.id, tag=tag) for tag in draft.tags)
+    db.session.flush()
+    return rev
+
+
+def _store_image(item: Item, data: Optional[bytes]) -> Optional[MediaAsset]:
+    """Process and store an uploaded artwork; the files go again if the transaction fails."""
+    if not data:
+        return None
+    try:
+        processed = images.process_upload(data)
+    except images.ImageRefused as refused:
+        raise Refused(refused.message, field="image") from None
+    storage = storage_from_config(current_app.config)
+    stored = store_processed(storage, processed)
+    keys = [entry["key"] for entry in stored.values()]
+    on_rollback(lambda: [storage.delete(key) for key in keys])
+    largest = max(stored.values(), key=lambda entry: entry["width"] * entry["height"])
+    asset = MediaAsset(public_id=public_id(), item_id=item.id,
+                       derivatives_json=json.dumps(stored), width=largest["width"],
+                       height=largest["height"])
+    db.session.add(asset)
+    db.session.flush()
+    return asset

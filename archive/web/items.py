@@ -1,0 +1,267 @@
+"""Contributing, reading and revising items: item pages, history, diffs, restore, media."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from archive import access
+from archive.db import db
+from archive.models import Account, Circle, Contributor, Item, ItemTag, MediaAsset, Membership
+from archive.operations import Refused
+from archive.operations import items as ops
+from archive.operations.consent import ConsentChoice
+from archive.text import one_line, render_diff, summarise, word_diff
+from archive.media.storage import storage_from_config
+from archive.web import form_refused
+from archive.web.forms import PlainForm
+from archive.web.item_forms import ContributeForm, EditForm
+
+bp = Blueprint("items", __name__)
+PAGE_SIZE = 30
+
+
+# --- looking things up through the access rule -------------------------------------------
+
+def visible_item(public_id: str) -> Item:
+    """The item if this viewer may see it: 410 if it was withdrawn, else 404."""
+    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
+    if item is not None and item.state == "withdrawn":
+        abort(410)
+    if not access.may_view_item(current_user, item):
+        abort(404)
+    return item
+
+
+def editable_item(public_id: str) -> Item:
+    item = visible_item(public_id)
+    if not access.may_edit_item(current_user, item):
+        abort(403)
+    return item
+
+
+def member_circle(slug: str) -> Circle:
+    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
+    if circle is None or not access.is_member(current_user, circle):
+        abort(404)
+    return circle
+
+
+# --- contributing ---------------------------------------------------------------------------
+
+@bp.get("/contribute")
+@login_required
+def choose_circle():
+    circles = [c for c in access.circles_of(current_user) if access.is_member(current_user, c)]
+    if len(circles) == 1:
+        return redirect(url_for("items.contribute", slug=circles[0].slug))
+    return render_template("items/choose_circle.html", circles=circles)
+
+
+@bp.route("/circles/<slug>/contribute", methods=["GET", "POST"])
+@login_required
+def contribute(slug: str):
+    circle = member_circle(slug)
+    form = ContributeForm()
+    form.contributor.choices = _contributor_choices(circle)
+    context = {"circle": circle, "suggested_tags": _circle_tags(circle)}
+    if not form.validate_on_submit():
+        status = 422 if form.errors else 200
+        return render_template("items/contribute.html", form=form, **context), status
+    try:
+        contributor = _chosen_contributor(form, circle)
+        result = ops.contribute(current_user, circle, contributor, _draft(form, form.kind.data),
+                                _consent_choice(form, contributor))
+    except Refused as refused:
+        return form_refused(form, refused, "items/contribute.html", **context)
+    return render_template("items/receipt.html", item=result.item, receipt=result.receipt,
+                           first_time=True), 201
+
+
+def _contributor_choices(circle: Circle) -> list[tuple[str, str]]:
+    choices = [("me", _("Me — I am sharing my own piece"))]
+    if not access.is_facilitator(current_user, circle):
+        return choices
+    members = db.session.scalars(
+        select(Account).join(Membership).where(Membership.circle_id == circle.id,
+                                               Account.id != current_user.id)
+        .order_by(Account.username_key))
+    choices += [(f"account:{a.id}", _("%(name)s (member of this circle)", name=a.shown_name))
+                for a in members]
+    profiles = db.session.scalars(
+        select(Contributor).where(Contributor.circle_id == circle.id,
+                                  Contributor.account_id.is_(None))
+        .order_by(Contributor.pseudonym))
+    choices += [(f"profile:{p.id}", _("%(name)s (no account)", name=p.pseudonym))
+                for p in profiles]
+    choices.append(("new", _("Someone without an account (give a pseudonym below)")))
+    return choices
+
+
+def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
+    choice = form.contributor.data or "me"
+    if choice == "me":
+        return ops.contributor_for(current_user)
+    if choice == "new":
+        return ops.create_profile(current_user, circle, form.new_pseudonym.data)
+    kind, _sep, ident = choice.partition(":")
+    if kind == "account":
+        contributor = ops.contributor_for(db.session.get(Account, int(ident)))
+    else:
+        contributor = db.session.get(Contributor, int(ident))
+    if contributor is None or not access.may_contribute_for(current_user, contributor, circle):
+        raise Refused(_("Please choose whose piece this is."), field="contributor")
+    return contributor
+
+
+def _draft(form, kind: str) -> ops.Draft:
+    upload = form.image.data
+    data = upload.read() if upload else None
+    return ops.Draft(kind=kind, title=form.title.data or "", body=form.body.data or "",
+                     language=form.language.data, tags=form.tags.data or "",
+                     alt_text=form.alt_text.data or "", image=data or None,
+                     note=getattr(form, "note", None) and form.note.data or "")
+
+
+def _consent_choice(form: ContributeForm, contributor: Contributor) -> ConsentChoice:
+    for_self = contributor.account_id == current_user.id
+    return ConsentChoice(
+        audience=form.audience.data, attribution=form.attribution.data,
+        pseudonym=form.pseudonym.data or "", collections=form.collections.data,
+        embeds=form.embeds.data, packs=form.packs.data,
+        content_notes=form.content_notes.data or [], review_by=form.review_by.data,
+        method="self" if for_self else (form.method.data or ""))
+
+
+def _circle_tags(circle: Circle) -> list[str]:
+    """The circle's vocabulary, from what its members may already see."""
+    query = (access.select_visible(current_user).where(Item.circle_id == circle.id)
+             .with_only_columns(ItemTag.tag).join(ItemTag, ItemTag.item_id == Item.id)
+             .distinct().order_by(ItemTag.tag).limit(40))
+    return list(db.session.scalars(query))
+
+
+# --- reading --------------------------------------------------------------------------------
+
+@bp.get("/items/<public_id>")
+def show(public_id: str):
+    item = visible_item(public_id)
+    return render_template("items/show.html", item=item, rev=item.current,
+                           may_edit=access.may_edit_item(current_user, item),
+                           is_contributor=access.is_contributor(current_user, item))
+
+
+@bp.get("/items/<public_id>/history")
+def history(public_id: str):
+    item = visible_item(public_id)
+    return render_template("items/history.html", item=item, revisions=ops.revisions(item),
+                           may_edit=access.may_edit_item(current_user, item),
+                           plain=PlainForm())
+
+
+@bp.get("/items/<public_id>/versions/<int:number>")
+def version(public_id: str, number: int):
+    item = visible_item(public_id)
+    rev = ops.revision(item, number) or abort(404)
+    return render_template("items/show.html", item=item, rev=rev, old_version=True,
+                           may_edit=False, is_contributor=False)
+
+
+@bp.get("/items/<public_id>/diff")
+def diff(public_id: str):
+    item = visible_item(public_id)
+    current = item.current.number
+    older = ops.revision(item, request.args.get("from", max(current - 1, 1), type=int))
+    newer = ops.revision(item, request.args.get("to", current, type=int))
+    if older is None or newer is None:
+        abort(404)
+    lines = word_diff(_diff_text(older), _diff_text(newer))
+    return render_template("items/diff.html", item=item, older=older, newer=newer,
+                           diff=render_diff(lines), summary=summarise(lines),
+                           numbers=[r.number for r in ops.revisions(item)])
+
+
+def _diff_text(rev) -> str:
+    """Everything a reader sees of a revision, so a diff shows every change."""
+    parts = [rev.title, "", rev.body]
+    if rev.alt_text:
+        parts += ["", rev.alt_text]
+    if rev.tags:
+        parts += ["", "# " + ", ".join(rev.tags)]
+    return "\n".join(parts)
+
+
+@bp.post("/items/<public_id>/versions/<int:number>/restore")
+@login_required
+def restore(public_id: str, number: int):
+    item = editable_item(public_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        ops.restore(current_user, item, number)
+    except Refused as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("items.history", public_id=public_id))
+    flash(_("Version %(n)d is back, saved as a new version.", n=number), "info")
+    return redirect(url_for("items.show", public_id=public_id))
+
+
+@bp.route("/items/<public_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(public_id: str):
+    item = editable_item(public_id)
+    form = EditForm(obj=item.current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.tags.data = ", ".join(item.current.tags)
+    if not form.validate_on_submit():
+        return render_template("items/edit.html", form=form, item=item), \
+            422 if form.errors else 200
+    try:
+        ops.revise(current_user, item, _draft(form, item.kind))
+    except Refused as refused:
+        return form_refused(form, refused, "items/edit.html", item=item)
+    flash(_("Saved as a new version."), "info")
+    return redirect(url_for("items.show", public_id=public_id))
+
+
+@bp.get("/media/<asset_id>/<name>")
+def media(asset_id: str, name: str):
+    """Artwork files go through the access rule like the pages that show them."""
+    asset = db.session.scalar(select(MediaAsset).where(MediaAsset.public_id == asset_id))
+    item = db.session.get(Item, asset.item_id) if asset is not None else None
+    if item is None or not access.may_view_item(current_user, item):
+        abort(404)
+    entry = asset.derivatives.get(name.removesuffix(".webp"))
+    if entry is None:
+        abort(404)
+    data = storage_from_config(current_app.config).get(entry["key"])
+    response = Response(data, mimetype=entry["content_type"])
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    response.set_etag(entry["sha256"])
+    if access.effective_audience(item.consent) == "public" and not current_user.is_authenticated:
+        response.headers["Cache-Control"] = "public, max-age=300, must-revalidate"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response.make_conditional(request)
+
+
+@bp.get("/tags/<tag>")
+def tag(tag: str):
+    wanted = one_line(tag).lower()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (access.select_visible(current_user).join(ItemTag, ItemTag.item_id == Item.id)
+             .where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
+    found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render_template("items/tag.html", tag=wanted, items=found[:PAGE_SIZE], page=page,
+                           more=len(found) > PAGE_SIZE)
+
+
+def circle_items(circle: Circle, page: int) -> tuple[list[Item], bool]:
+    """One page of a circle's items that the viewer may see, newest first."""
+    query = (access.select_visible(current_user).where(Item.circle_id == circle.id)
+             .order_by(Item.updated_at.desc()))
+    found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return found[:PAGE_SIZE], len(found) > PAGE_SIZE

@@ -1,0 +1,59 @@
+"""Words for the archive's enumerated values, in the reader's language, for templates."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from archive import access
+from archive.text import render_markdown
+from archive.web.item_forms import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES,
+                                    CONTENT_NOTE_CHOICES, KIND_NAMES, METHOD_CHOICES)
+
+
+def kind_name(kind: str) -> str:
+    return str(KIND_NAMES.get(kind, kind))
+
+
+def content_note_names(codes: list[str]) -> str:
+    names = dict(CONTENT_NOTE_CHOICES)
+    return ", ".join(str(names[code]) for code in codes if code in names)
+
+
+def audience_name(audience: str) -> str:
+    return str(dict(AUDIENCE_CHOICES).get(audience, audience))
+
+
+def method_name(method: str) -> str:
+    if method == "self":
+        return _("Given by the author, signed in")
+    return str(dict(METHOD_CHOICES).get(method, method))
+
+
+def attribution_name(consent) -> str:
+    if consent.attribution == "pseudonym":
+        return _("As “%(name)s”", name=consent.pseudonym)
+    return str(dict(ATTRIBUTION_CHOICES).get(consent.attribution, consent.attribution))
+
+
+def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
+    return sorted(derivatives.items(), key=lambda pair: pair[1]["width"])
+
+
+def largest(derivatives: dict) -> str:
+    return _by_width(derivatives)[-1][0]
+
+
+def srcset(asset) -> Markup:
+    from flask import url_for
+    return Markup(", ").join(
+        Markup("{} {}w").format(url_for("items.media", asset_id=asset.public_id, name=name),
+                                entry["width"])
+        for name, entry in _by_width(asset.derivatives))
+
+
+HELPERS = {
+    "kind_name": kind_name, "content_note_names": content_note_names,
+    "audience_name": audience_name, "method_name": method_name,
+    "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
+    "byline": access.byline, "render_markdown": render_markdown,
+}
