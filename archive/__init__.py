@@ -82,6 +82,7 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from archive import api
     from archive.web import admin, auth, circles, health, items, pages
-    for module in (pages, auth, circles, items, admin, health):
+    for module in (pages, auth, circles, items, admin, health, api):
         app.register_blueprint(module.bp)

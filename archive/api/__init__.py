@@ -1,0 +1,64 @@
+"""JSON API v1: bearer-token authentication, JSON errors, the same operations and access rule
+as the web pages."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import AnonymousUserMixin
+
+from archive.extensions import csrf
+from archive.operations import Refused
+from archive.operations.accounts import account_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies here: a bearer token is the only credential
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    body = {"error": error.message, "status": error.status}
+    if error.field:
+        body["field"] = error.field
+    return jsonify(body), error.status
+
+
+@bp.errorhandler(Refused)
+def _refused(refused: Refused):
+    return _api_error(ApiError(refused.status, str(refused.message), refused.field))
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """The viewer is the token's account, or an anonymous reader. Cookies are ignored."""
+    g.api_viewer = AnonymousUserMixin()
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return
+    scheme, _sep, secret = header.partition(" ")
+    account = account_for_token(secret.strip()) if scheme.lower() == "bearer" else None
+    if account is None:
+        raise ApiError(401, "The API token is missing, wrong or revoked.")
+    g.api_viewer = account
+
+
+def viewer():
+    return g.api_viewer
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not viewer().is_authenticated:
+            raise ApiError(401, "This needs an API token: Authorization: Bearer <token>.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+from archive.api import items, openapi  # noqa: E402,F401  (routes register on bp)

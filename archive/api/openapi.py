@@ -1,0 +1,149 @@
+"""The OpenAPI 3 document of API v1, served at ``/api/v1/openapi.json``."""
+from __future__ import annotations
+
+from flask import jsonify, url_for
+
+from archive.api import bp
+from archive.models import ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+ERROR = {"description": "An error, explained", **_json(_ref("Error"))}
+ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error", "status"], "properties": {
+        "error": {"type": "string"}, "status": {"type": "integer"},
+        "field": {"type": "string"}}},
+    "Consent": {"type": "object", "properties": {
+        "audience": {"type": "string", "enum": list(AUDIENCES)},
+        "attribution": {"type": "string", "enum": list(ATTRIBUTIONS)},
+        "pseudonym": {"type": "string", "maxLength": 80},
+        "collections": {"type": "boolean"}, "embeds": {"type": "boolean"},
+        "packs": {"type": "boolean"},
+        "review_by": {"type": ["string", "null"], "format": "date"},
+        "method": {"type": "string", "enum": list(METHODS)}}},
+    "NewItem": {"type": "object", "required": ["kind", "title", "circle"], "properties": {
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "title": {"type": "string", "maxLength": 200},
+        "body": {"type": "string", "description": "Markdown; line breaks are kept"},
+        "language": {"type": "string", "enum": list(LANGUAGES)},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 40},
+                 "maxItems": 12},
+        "content_notes": {"type": "array",
+                          "items": {"type": "string", "enum": list(CONTENT_NOTES)}},
+        "alt_text": {"type": "string", "maxLength": 1000,
+                     "description": "Required for artwork"},
+        "circle": {"type": "string", "description": "Slug of a circle you belong to"},
+        "contributor": {"description": "For a facilitator recording for someone: a "
+                                       "member's username, {username}, {profile: id} or "
+                                       "{pseudonym} for a new profile without an account",
+                        "oneOf": [{"type": "string"}, {"type": "object"}]},
+        "consent": _ref("Consent")}},
+    "Created": {"type": "object", "required": ["id", "url", "revision", "receipt"],
+                "properties": {
+        "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+        "revision": {"type": "integer"},
+        "receipt": {"type": "object", "properties": {
+            "id": {"type": "string"},
+            "withdrawal_code": {"type": "string",
+                                "description": "Shown only in this reply"}}}}},
+    "Item": {"type": "object", "required": ["id", "url", "kind", "title", "revision"],
+             "properties": {
+        "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+        "kind": {"type": "string", "enum": list(KINDS)}, "circle": {"type": "string"},
+        "revision": {"type": "integer"}, "current_revision": {"type": "integer"},
+        "title": {"type": "string"}, "body": {"type": "string"}, "html": {"type": "string"},
+        "language": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
+        "content_notes": {"type": "array", "items": {"type": "string"}},
+        "byline": {"type": ["string", "null"],
+                   "description": "null when the contributor chose anonymity"},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "media": {"type": ["object", "null"]},
+        "consent": {"description": "Only for those who may edit the item", **_ref("Consent")}}},
+    "RevisionEdit": {"type": "object", "properties": {
+        "title": {"type": "string"}, "body": {"type": "string"},
+        "language": {"type": "string", "enum": list(LANGUAGES)},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "alt_text": {"type": "string"}, "note": {"type": "string", "maxLength": 200}}},
+    "Revisions": {"type": "object", "properties": {
+        "id": {"type": "string"}, "revisions": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "number": {"type": "integer"}, "title": {"type": "string"},
+                "language": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string"},
+                "restored_from": {"type": ["integer", "null"]},
+                "created_at": {"type": "string"}}}}}},
+    "Diff": {"type": "object", "properties": {
+        "id": {"type": "string"}, "from": {"type": "integer"}, "to": {"type": "integer"},
+        "words_added": {"type": "integer"}, "words_removed": {"type": "integer"},
+        "lines": {"type": "array", "items": {"type": "object"}}}},
+}
+
+
+def _multipart(description: str, schema: str) -> dict:
+    return {"multipart/form-data": {"schema": {"type": "object", "properties": {
+        "item": {"type": "string", "description": f"{description} ({schema} as JSON)"},
+        "image": {"type": "string", "format": "binary"}}}}}
+
+
+def document() -> dict:
+    secured = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Living Archive API", "version": "1",
+                 "description": "Items, revisions and consent. The same access rule as the "
+                                "site: you see only what you may see on the pages."},
+        "servers": [{"url": url_for("api.openapi_json", _external=True).rsplit("/", 1)[0]}],
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "flask --app archive tokens create USERNAME"}}},
+        "paths": {
+            "/items": {"post": {
+                "summary": "Contribute an item with its consent", "security": secured,
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("NewItem")},
+                    **_multipart("Artwork: the item fields", "NewItem")}},
+                "responses": {"201": {"description": "Created", **_json(_ref("Created"))},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "422": ERROR}}},
+            "/items/{id}": {"get": {
+                "summary": "Read an item you may see", "parameters": [ITEM_ID],
+                "responses": {"200": {"description": "The item", **_json(_ref("Item"))},
+                              "401": ERROR, "404": ERROR, "410": ERROR}}},
+            "/items/{id}/revisions": {
+                "get": {"summary": "The item's history", "parameters": [ITEM_ID],
+                        "responses": {"200": {"description": "Newest first",
+                                              **_json(_ref("Revisions"))},
+                                      "401": ERROR, "404": ERROR, "410": ERROR}},
+                "post": {"summary": "Save an edit as a new revision", "security": secured,
+                         "parameters": [ITEM_ID],
+                         "requestBody": {"required": True, "content": {
+                             "application/json": {"schema": _ref("RevisionEdit")},
+                             **_multipart("Replacing the artwork", "RevisionEdit")}},
+                         "responses": {"201": {"description": "Saved"}, "400": ERROR,
+                                       "401": ERROR, "403": ERROR, "404": ERROR,
+                                       "410": ERROR, "422": ERROR}}},
+            "/items/{id}/diff": {"get": {
+                "summary": "Word-level differences between two revisions",
+                "parameters": [ITEM_ID,
+                               {"name": "from", "in": "query", "required": True,
+                                "schema": {"type": "integer"}},
+                               {"name": "to", "in": "query", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "The diff", **_json(_ref("Diff"))},
+                              "400": ERROR, "401": ERROR, "404": ERROR, "410": ERROR}}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())
