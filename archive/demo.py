@@ -14,9 +14,14 @@ from flask import current_app
 
 from archive.config import ROOT
 from archive.db import db
-from archive.models import Circle, SiteFlag
+from sqlalchemy import select
+
+from archive.models import Account, Circle, Contributor, SiteFlag
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops
+from archive.operations import items as item_ops
+from archive.operations.consent import ConsentChoice
+from archive.text import key
 
 FLAG = "demo-loaded"
 SOURCE = ROOT / "collections" / "demo"
@@ -42,9 +47,11 @@ def load(source: Path = SOURCE) -> bool:
                                                    c.get("languages", "en"))
                for c in data.get("circles", [])}
     sign_ins = [_load_account(entry, circles) for entry in data.get("accounts", [])]
+    receipts = [_load_item(path, source) for path in sorted((source / "items").glob("*.md"))]
     db.session.add(SiteFlag(name=FLAG))
     db.session.flush()
     _write_sign_ins(sign_ins)
+    _write_private("demo-receipts.txt", receipts)
     return True
 
 
@@ -59,10 +66,54 @@ def _load_account(entry: dict, circles: dict[str, Circle]) -> str:
 
 
 def _write_sign_ins(lines: list[str]) -> None:
-    path = _sign_ins_file()
+    _write_private(_sign_ins_file().name, lines)
+
+
+def _write_private(name: str, lines: list[str]) -> None:
+    path = Path(current_app.config["INSTANCE_DIR"]) / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
+
+
+def read_item(path: Path) -> tuple[dict, str]:
+    """An item file: TOML front matter between ``+++`` lines, then the Markdown body."""
+    _before, front, body = path.read_text(encoding="utf-8").split("+++\n", 2)
+    return tomllib.loads(front), body.strip("\n")
+
+
+def _load_item(path: Path, source: Path) -> str:
+    meta, body = read_item(path)
+    circle = db.session.scalar(select(Circle).where(Circle.slug == meta["circle"]))
+    by = _account(meta.get("recorded_by") or meta["contributor"])
+    if "profile" in meta:
+        contributor = _profile(circle, meta["profile"]) or \
+            item_ops.create_profile(by, circle, meta["profile"])
+    else:
+        contributor = item_ops.contributor_for(_account(meta["contributor"]))
+    image = (source / "media" / meta["image"]).read_bytes() if meta.get("image") else None
+    draft = item_ops.Draft(kind=meta["kind"], title=meta["title"], body=body,
+                           language=meta["language"], tags=meta.get("tags", []),
+                           alt_text=meta.get("alt_text", ""), image=image)
+    consent = meta.get("consent", {})
+    choice = ConsentChoice(
+        audience=consent.get("audience", "private"),
+        attribution=consent.get("attribution", "anonymous"),
+        pseudonym=consent.get("pseudonym", ""), collections=consent.get("collections", False),
+        embeds=consent.get("embeds", False), packs=consent.get("packs", False),
+        content_notes=meta.get("content_notes", []), method=meta.get("method", "self"))
+    result = item_ops.contribute(by, circle, contributor, draft, choice)
+    return f"{result.receipt.withdrawal_code}  {path.stem}"
+
+
+def _profile(circle: Circle, pseudonym: str) -> Contributor | None:
+    return db.session.scalar(select(Contributor).where(
+        Contributor.circle_id == circle.id, Contributor.account_id.is_(None),
+        Contributor.pseudonym == pseudonym))
+
+
+def _account(username: str) -> Account:
+    return db.session.scalar(select(Account).where(Account.username_key == key(username)))
 
 
 def sign_in_lines() -> list[str]:

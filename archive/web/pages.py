@@ -5,17 +5,23 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user
 
 from archive import access
+from archive.db import db
 from archive.extensions import LOCALES
+from archive.models import Item
 from archive.operations import accounts as ops
 from archive.web import safe_next
 from archive.web.forms import PlainForm
 
 bp = Blueprint("pages", __name__)
+RECENT = 12
 
 
 @bp.get("/")
 def home():
-    return render_template("pages/home.html", circles=access.circles_of(current_user))
+    recent = db.session.scalars(access.select_visible(current_user)
+                                .order_by(Item.updated_at.desc()).limit(RECENT))
+    return render_template("pages/home.html", circles=access.circles_of(current_user),
+                           recent=list(recent))
 
 
 @bp.post("/language")
