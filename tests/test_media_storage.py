@@ -1,0 +1,215 @@
+"""Media storage: the local backend, keys, and storing derivatives all-or-nothing."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+
+import pytest
+from PIL import Image
+
+from archive.media import storage as storage_module
+from archive.media.images import Derivative, ProcessedImage, process_upload
+from archive.media.storage import (BACKENDS, InvalidKey, LocalStorage, MediaNotFound,
+                                   check_key, new_key, storage_from_config, store_processed)
+
+BAD_KEYS = ["", ".", "..", "../secret", "a/../../b", "/etc/passwd", "a//b", "a/", "a\\b",
+            "a b", "ü.webp", ".hidden", "a/.tmp-x", "x\0y", "k" * 201, "%2e%2e"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalStorage(tmp_path / "media")
+
+
+def every_file(root):
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def mode_of(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_put_get_open_exists_delete(store):
+    key = new_key(".webp")
+    assert not store.exists(key)
+    store.put(key, b"first", "image/webp")
+    assert store.exists(key) and store.get(key) == b"first"
+    store.put(key, b"second", "image/webp")
+    with store.open(key) as stream:
+        assert stream.read() == b"second"
+    store.delete(key)
+    assert not store.exists(key)
+    store.delete(key)  # erasure may be retried: deleting twice is fine
+
+
+def test_missing_keys(store):
+    key = new_key()
+    with pytest.raises(MediaNotFound):
+        store.get(key)
+    with pytest.raises(MediaNotFound):
+        store.open(key)
+
+
+def test_files_are_fanned_out_and_private(store):
+    key = new_key(".webp")
+    store.put(key, b"data", "image/webp")
+    path = store.path_for(key)
+    first, second = path.parent.parent, path.parent
+    assert first.parent == store.root and path.name == key
+    assert len(first.name) == len(second.name) == 2
+    assert mode_of(path) == 0o600
+    assert mode_of(first) == mode_of(second) == 0o700
+
+
+def test_keys_with_inner_slashes_get_private_folders(store):
+    store.put("circle/artwork.webp", b"data", "image/webp")
+    path = store.path_for("circle/artwork.webp")
+    assert store.get("circle/artwork.webp") == b"data"
+    assert mode_of(path.parent) == 0o700 and path.parent.name == "circle"
+
+
+def test_a_put_leaves_no_temporary_file(store):
+    keys = [new_key(".webp") for _ in range(5)]
+    for key in keys:
+        store.put(key, key.encode(), "image/webp")
+    assert sorted(p.name for p in every_file(store.root)) == sorted(keys)
+
+
+def test_a_failed_write_keeps_the_old_file_and_no_temporary(store, monkeypatch):
+    key = new_key(".webp")
+    store.put(key, b"old", "image/webp")
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        store.put(key, b"new and much longer", "image/webp")
+    monkeypatch.undo()
+
+    assert store.get(key) == b"old"
+    assert every_file(store.root) == [store.path_for(key)]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_bad_keys_are_refused_everywhere(store, key):
+    for call in (lambda: store.put(key, b"x", "image/webp"), lambda: store.get(key),
+                 lambda: store.open(key), lambda: store.delete(key), lambda: store.exists(key)):
+        with pytest.raises(InvalidKey):
+            call()
+    assert every_file(store.root) == []
+
+
+def test_new_keys_are_random_and_valid():
+    keys = {new_key(".webp") for _ in range(2000)}
+    assert len(keys) == 2000
+    for key in keys:
+        assert check_key(key) == key and key.endswith(".webp") and len(key) >= 37
+
+
+def test_storage_from_config(tmp_path):
+    store = storage_from_config({"MEDIA_DIR": tmp_path / "media"})
+    assert isinstance(store, LocalStorage) and store.root == tmp_path / "media"
+    assert isinstance(storage_from_config({"MEDIA_DIR": str(tmp_path), "MEDIA_STORAGE": "local"}),
+                      LocalStorage)
+    with pytest.raises(ValueError, match="unknown MEDIA_STORAGE"):
+        storage_from_config({"MEDIA_DIR": tmp_path, "MEDIA_STORAGE": "floppy"})
+
+
+def test_a_new_backend_is_one_registry_entry(monkeypatch):
+    monkeypatch.setitem(BACKENDS, "memory", lambda config: MemoryStorage())
+    assert isinstance(storage_from_config({"MEDIA_STORAGE": "memory"}), MemoryStorage)
+
+
+# --- store_processed --------------------------------------------------------------------------
+
+class MemoryStorage:
+    def __init__(self, fail_on_put: int | None = None, fail_delete: bool = False):
+        self.files: dict[str, bytes] = {}
+        self.puts = 0
+        self.fail_on_put = fail_on_put
+        self.fail_delete = fail_delete
+
+    def put(self, key, data, content_type):
+        self.puts += 1
+        if self.puts == self.fail_on_put:
+            raise ConnectionError("the store went away")
+        self.files[key] = data
+
+    def get(self, key):
+        return self.files[key]
+
+    def open(self, key):
+        return io.BytesIO(self.files[key])
+
+    def delete(self, key):
+        if self.fail_delete:
+            raise ConnectionError("still away")
+        self.files.pop(key, None)
+
+    def exists(self, key):
+        return key in self.files
+
+
+def fake_processed() -> ProcessedImage:
+    def derivative(name, side):
+        data = name.encode() * side
+        return Derivative(name, side, side, data, hashlib.sha256(data).hexdigest())
+    return ProcessedImage("png", {"display": derivative("display", 30),
+                                  "medium": derivative("medium", 20),
+                                  "thumb": derivative("thumb", 10)})
+
+
+def test_store_processed_puts_every_derivative(store):
+    picture = Image.new("RGB", (1000, 500), (40, 120, 80))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    processed = process_upload(buffer.getvalue())
+
+    stored = store_processed(store, processed)
+
+    assert list(stored) == ["display", "medium", "thumb"]
+    assert len({entry["key"] for entry in stored.values()}) == 3
+    for name, entry in stored.items():
+        data = store.get(entry["key"])
+        assert set(entry) == {"key", "width", "height", "bytes", "sha256", "content_type"}
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["bytes"] == len(data) and entry["content_type"] == "image/webp"
+        assert (entry["width"], entry["height"]) == (processed.derivatives[name].width,
+                                                     processed.derivatives[name].height)
+    assert stored["thumb"]["width"] == 400
+
+
+@pytest.mark.parametrize("failing_put", [1, 2, 3])
+def test_store_processed_leaves_nothing_when_a_put_fails(failing_put):
+    memory = MemoryStorage(fail_on_put=failing_put)
+    with pytest.raises(ConnectionError, match="went away"):
+        store_processed(memory, fake_processed())
+    assert memory.files == {}
+
+
+def test_store_processed_cleans_up_a_local_store(store, monkeypatch):
+    real_put, calls = store.put, []
+
+    def put_then_fail(key, data, content_type):
+        calls.append(key)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        real_put(key, data, content_type)
+    monkeypatch.setattr(store, "put", put_then_fail)
+
+    with pytest.raises(OSError, match="disk full"):
+        store_processed(store, fake_processed())
+    assert every_file(store.root) == []
+
+
+def test_the_original_error_wins_over_a_failed_cleanup(caplog):
+    memory = MemoryStorage(fail_on_put=2, fail_delete=True)
+    with pytest.raises(ConnectionError, match="went away"):
+        store_processed(memory, fake_processed())
+    assert "could not remove media" in caplog.text
+
+
+def test_storage_module_does_not_need_pillow():
+    assert "PIL" not in storage_module.__dict__ and "images" not in storage_module.__dict__
