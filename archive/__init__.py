@@ -23,8 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app)
     _bind_extensions(app)
     _register_blueprints(app)
-    from archive import cli, security, errors
+    from archive import cli, errors, purge, security
     security.init_app(app)
+    purge.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     _template_helpers(app)
@@ -83,6 +84,6 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from archive import api
-    from archive.web import admin, auth, circles, health, items, pages
-    for module in (pages, auth, circles, items, admin, health, api):
+    from archive.web import admin, auth, circles, consent, health, items, pages
+    for module in (pages, auth, circles, items, consent, admin, health, api):
         app.register_blueprint(module.bp)

@@ -75,7 +75,8 @@ def circles_of(viewer) -> list[Circle]:
 
 SURFACES = (
     "item page", "history page", "diff page", "revision page", "media (every derivative)",
-    "tag pages", "circle pages", "JSON API item", "JSON API revisions", "JSON API diff",
+    "tag pages", "circle pages", "home page", "JSON API item", "JSON API revisions",
+    "JSON API diff", "receipt page", "receipt JSON", "participant export",
 )
 
 
@@ -178,3 +179,28 @@ def byline(item: Item) -> Optional[str]:
 
 def may_see_ledger(viewer, item: Item) -> bool:
     return is_contributor(viewer, item) or _facilitates(viewer, item)
+
+
+def may_change_consent(viewer, item: Item) -> bool:
+    """The contributor; or a facilitator of the circle acting on the contributor's request,
+    for an item the facilitator may see."""
+    if item is None or not item.active:
+        return False
+    return is_contributor(viewer, item) or (_facilitates(viewer, item)
+                                            and may_view_item(viewer, item))
+
+
+def may_widen_consent(viewer, item: Item) -> bool:
+    """Only the contributor opens an item up further (or the steward of someone without an
+    account, on their word)."""
+    return may_edit_item(viewer, item)
+
+
+def acting_role(viewer, item: Item) -> str:
+    return "contributor" if is_contributor(viewer, item) else "facilitator"
+
+
+def review_waiting(viewer, item: Item) -> bool:
+    """A passed review date: the contributor and circle facilitators are asked to confirm."""
+    return (item.consent is not None and item.consent.review_passed(today())
+            and may_change_consent(viewer, item))

@@ -63,6 +63,7 @@ circles_cli = AppGroup("circles", help="Circles: the communities that share here
 users_cli = AppGroup("users", help="Accounts.")
 tokens_cli = AppGroup("tokens", help="API tokens for the JSON API.")
 demo_cli = AppGroup("demo", help="Demo data from collections/demo.")
+items_cli = AppGroup("items", help="Items: withdrawal on request.")
 
 
 @db_cli.command("upgrade")
@@ -154,6 +155,39 @@ def tokens_revoke(username: str, token_id: int) -> None:
     click.echo("revoked")
 
 
+@items_cli.command("withdraw")
+@click.argument("public_id")
+@click.option("--by", "username", required=True, help="The facilitator acting on the "
+              "contributor's request (or the contributor).")
+@click.option("--reason", type=click.Choice(["in-person", "phone-or-message", "in-writing"]),
+              help="How the contributor asked (needed when a facilitator acts).")
+@committing
+def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
+    """Erase the item PUBLIC_ID everywhere, on its contributor's request."""
+    from archive import access
+    from archive.models import Item
+    from archive.operations.withdraw import erase
+    account = _account(username)
+    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
+    if item is None or not access.may_change_consent(account, item):
+        raise click.ClickException("no such item that this account may act on")
+    erase(item, account, access.acting_role(account, item), reason)
+    click.echo(f"withdrawn: {public_id}")
+
+
+@click.command("purge")
+def purge_command() -> None:
+    """Finish every pending purge (files, index entries, packs) and compact what holds
+    erased text."""
+    from archive import purge
+    done, failed = purge.run_pending(limit=100_000)
+    for name, compact in purge.COMPACTORS.items():
+        click.echo(f"compacted {name}: {compact()}")
+    click.echo(f"purges done: {done}, still failing: {failed}")
+    if failed:
+        raise SystemExit(1)
+
+
 @demo_cli.command("load")
 @committing
 def demo_load() -> None:
@@ -168,14 +202,17 @@ def demo_load() -> None:
 def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
+    from archive import purge
     migrate.upgrade()
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()
+    purge.run_pending()
     for line in demo.sign_in_lines():
         click.echo(line)
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli):
+    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli):
         app.cli.add_command(group)
-    app.cli.add_command(setup)
+    for command in (setup, purge_command):
+        app.cli.add_command(command)

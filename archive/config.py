@@ -23,6 +23,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "SECURE_COOKIES": (False, "bool"),
     "PROXY_FIX": (False, "bool"),
     "LOGIN_RATE_LIMIT": ("10 per minute;50 per hour", "str"),
+    "CODE_RATE_LIMIT": ("10 per 15 minutes;30 per day", "str"),
     "INVITE_DAYS": (7, "int"),
     "TIMEZONE": ("Asia/Kolkata", "str"),
     "ARGON2_TIME_COST": (3, "int"),

@@ -223,3 +223,17 @@ def diff(public_id: str):
                    "new_number": line.new_number,
                    "segments": [{"text": s.text, "change": s.change} for s in line.segments]}
                   for line in lines]})
+
+
+@bp.post("/items/<public_id>/withdraw")
+@token_required
+def withdraw(public_id: str):
+    """Erase the item; the contributor, or a facilitator with the contributor's reason."""
+    from archive.operations.withdraw import erase
+    item = _item(public_id)
+    if not access.may_change_consent(viewer(), item):
+        raise ApiError(404, "No such item.")
+    data = request.get_json(silent=True) or {}
+    role = access.acting_role(viewer(), item)
+    erase(item, viewer(), role, data.get("reason") if role == "facilitator" else None)
+    return jsonify({"id": public_id, "state": "withdrawn"})

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from archive import passwords
 from archive.access import today
-from archive.db import db
+from archive.db import db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
                             ConsentEvent, Item)
 from archive.operations import Refused
@@ -64,7 +64,8 @@ def code_hash(code: str) -> str:
     return passwords.digest(normalise_code(code))
 
 
-def check_choice(choice: ConsentChoice, *, for_self: bool) -> ConsentChoice:
+def check_choice(choice: ConsentChoice, *, for_self: bool,
+                 allow_past_review: bool = False) -> ConsentChoice:
     if choice.audience not in AUDIENCES:
         raise Refused(_l("Please choose who may see it."), field="audience")
     if choice.attribution not in ATTRIBUTIONS:
@@ -80,7 +81,7 @@ def check_choice(choice: ConsentChoice, *, for_self: bool) -> ConsentChoice:
     unknown = set(choice.content_notes) - set(CONTENT_NOTES)
     if unknown:
         raise Refused(_l("Please choose content notes from the list."), field="content_notes")
-    if choice.review_by is not None and choice.review_by <= today():
+    if choice.review_by is not None and choice.review_by <= today() and not allow_past_review:
         raise Refused(_l("A review date needs to be in the future."), field="review_by")
     return ConsentChoice(audience=choice.audience, attribution=choice.attribution,
                          pseudonym=pseudonym if choice.attribution == "pseudonym" else "",
@@ -121,4 +122,98 @@ def record(item: Item, event: str, change: dict, actor: Optional[Account], role:
 
 def _ledger_value(consent: Consent, name: str):
     value = consent.content_notes if name == "content_notes" else getattr(consent, name)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# --- changing consent ----------------------------------------------------------------------
+
+#: how far each audience reaches; a smaller number is narrower
+REACH = {"private": 0, "circle": 1, "public": 2}
+#: how much of a person each attribution shows
+EXPOSURE = {"anonymous": 0, "pseudonym": 1, "name": 2}
+#: called inside the transaction after a consent change (collections, search, packs)
+CHANGE_HOOKS: list = []
+
+
+def widens(before: Consent, after: ConsentChoice) -> bool:
+    """Would this change let more people see the item, or see more of its author?"""
+    return (REACH[after.audience] > REACH[before.audience]
+            or EXPOSURE[after.attribution] > EXPOSURE[before.attribution]
+            or (after.collections and not before.allow_collections)
+            or (after.embeds and not before.allow_embeds)
+            or (after.packs and not before.allow_packs))
+
+
+def current_choice(consent: Consent) -> ConsentChoice:
+    return ConsentChoice(audience=consent.audience, attribution=consent.attribution,
+                         pseudonym=consent.pseudonym or "",
+                         collections=consent.allow_collections,
+                         embeds=consent.allow_embeds, packs=consent.allow_packs,
+                         content_notes=consent.content_notes, review_by=consent.review_by,
+                         method=consent.method)
+
+
+def change(item: Item, choice: ConsentChoice, by: Account, role: str,
+           may_widen: bool, reason: Optional[str] = None) -> dict:
+    """Change an item's consent; takes effect on every surface at once. Returns the
+    ledger's record of what changed ({} when nothing did)."""
+    from archive.operations.withdraw import REASONS
+    consent = item.consent
+    choice.method = consent.method
+    choice = check_choice(choice, for_self=consent.method == "self",
+                          allow_past_review=consent.review_by == choice.review_by)
+    if widens(consent, choice) and not may_widen:
+        raise Refused(_l("Only the person who shared it can open it up further. You can "
+                         "narrow it on their request."), field="audience")
+    if role == "facilitator" and reason not in REASONS:
+        raise Refused(_l("Please say how the contributor asked for this."), field="reason")
+    changed = _apply(consent, choice)
+    if not changed:
+        raise Refused(_l("Nothing has changed yet. Choose something different, then save."))
+    if reason:
+        changed["reason"] = reason
+    record(item, "changed", changed, by, role)
+    for hook in CHANGE_HOOKS:
+        hook(item)
+    db.session.flush()
+    return changed
+
+
+def confirm(item: Item, by: Account, role: str, review_by: Optional[date]) -> None:
+    """After a review date: the contributor (or steward) says the consent still holds."""
+    if review_by is not None and review_by <= today():
+        raise Refused(_l("A review date needs to be in the future."), field="review_by")
+    before = item.consent.review_by
+    item.consent.review_by = review_by
+    item.consent.updated_at = utcnow()
+    record(item, "confirmed", {"review_by": [_iso(before), _iso(review_by)]}, by, role)
+    for hook in CHANGE_HOOKS:
+        hook(item)
+    db.session.flush()
+
+
+def _apply(consent: Consent, choice: ConsentChoice) -> dict:
+    wanted = {"audience": choice.audience, "attribution": choice.attribution,
+              "allow_collections": choice.collections, "allow_embeds": choice.embeds,
+              "allow_packs": choice.packs, "review_by": choice.review_by,
+              "content_notes_json": json.dumps(choice.content_notes),
+              "pseudonym": choice.pseudonym or None}
+    changed: dict = {}
+    for name, value in wanted.items():
+        if getattr(consent, name) == value:
+            continue
+        before = getattr(consent, name)
+        setattr(consent, name, value)
+        if name == "pseudonym":
+            changed["pseudonym"] = "changed"          # the ledger never holds free text
+        elif name == "content_notes_json":
+            changed["content_notes"] = [json.loads(before or "[]"), choice.content_notes]
+        else:
+            changed[name] = [_iso(before), _iso(value)]
+    if changed:
+        consent.updated_at = utcnow()
+    return changed
+
+
+def _iso(value):
     return value.isoformat() if isinstance(value, date) else value

@@ -35,6 +35,17 @@ def attribution_name(consent) -> str:
     return str(dict(ATTRIBUTION_CHOICES).get(consent.attribution, consent.attribution))
 
 
+def ledger_event_name(event: str) -> str:
+    return {"granted": _("consent given"), "changed": _("consent changed"),
+            "confirmed": _("consent confirmed again"), "withdrawn": _("taken back and erased")
+            }.get(event, event)
+
+
+def ledger_role_name(role: str) -> str:
+    return {"contributor": _("the contributor"), "facilitator": _("a facilitator"),
+            "code": _("someone with the withdrawal code")}.get(role, role)
+
+
 def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
     return sorted(derivatives.items(), key=lambda pair: pair[1]["width"])
 
@@ -55,5 +66,7 @@ HELPERS = {
     "kind_name": kind_name, "content_note_names": content_note_names,
     "audience_name": audience_name, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
-    "byline": access.byline, "render_markdown": render_markdown,
+    "byline": access.byline, "ledger_event_name": ledger_event_name,
+    "ledger_role_name": ledger_role_name, "review_waiting": access.review_waiting,
+    "may_change_consent": access.may_change_consent, "render_markdown": render_markdown,
 }

@@ -1,0 +1,26 @@
+"""Work that must follow a committed change even if the process dies first: purges."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive.db import db, utcnow
+
+
+class PurgeTask(db.Model):
+    """Queued in the same transaction as an erasure; done after commit, retried until done.
+    The payload holds only random storage keys and public ids, never content."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload_json: Mapped[str] = mapped_column(Text, default="{}")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_tried_at: Mapped[Optional[datetime]]
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.payload_json or "{}")
