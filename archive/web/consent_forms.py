@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from archive.web.forms import CheckboxList, Form, at_most, required
+from archive.web.forms import CheckboxList, Form, at_most, options, required
 from archive.web.item_forms import ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES
 
 REASON_CHOICES = [("in-person", _l("They asked me in person")),
@@ -14,18 +14,20 @@ REASON_CHOICES = [("in-person", _l("They asked me in person")),
 
 
 class ConsentForm(Form):
-    audience = RadioField(_l("Who may see it?"), choices=AUDIENCE_CHOICES)
-    attribution = RadioField(_l("How should it be signed?"), choices=ATTRIBUTION_CHOICES)
+    audience = RadioField(_l("Who may see it?"), choices=options(*AUDIENCE_CHOICES))
+    attribution = RadioField(_l("How should it be signed?"),
+                             choices=options(*ATTRIBUTION_CHOICES))
     pseudonym = StringField(_l("Pseudonym to show"), [at_most(80)])
     collections = BooleanField(_l("It may be part of collections the circle makes"))
     embeds = BooleanField(_l("Advocates may quote it or show it on their own websites"))
     packs = BooleanField(_l("It may go into offline packs (a zip people keep on their "
                             "phones)"))
-    content_notes = CheckboxList(_l("Content notes (optional)"), choices=CONTENT_NOTE_CHOICES)
+    content_notes = CheckboxList(_l("Content notes (optional)"),
+                                 choices=options(*CONTENT_NOTE_CHOICES))
     review_by = DateField(_l("Ask me again on (optional)"), [Optional()],
                           description=_l("Leave it empty for no review date."))
-    reason = RadioField(_l("How did they ask for this change?"), choices=REASON_CHOICES,
-                        validators=[Optional()])
+    reason = RadioField(_l("How did they ask for this change?"),
+                        choices=options(*REASON_CHOICES), validators=[Optional()])
     submit = SubmitField(_l("Save my choices"))
 
 
@@ -35,7 +37,7 @@ class ConfirmForm(Form):
 
 
 class WithdrawForm(Form):
-    reason = RadioField(_l("How did they ask for this?"), choices=REASON_CHOICES,
+    reason = RadioField(_l("How did they ask for this?"), choices=options(*REASON_CHOICES),
                         validators=[Optional()])
     sure = BooleanField(_l("I understand: it will be erased everywhere, and this cannot be "
                            "undone."), [required()])
