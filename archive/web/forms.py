@@ -9,6 +9,11 @@ from wtforms import (PasswordField, RadioField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes tuples
+    SelectChoice = None
+
 REQUIRED = _l("Please fill this in.")
 
 #: WTForms' own messages (for tampered or mistyped values), said our way and translated
@@ -47,9 +52,17 @@ def at_most(n: int):
     return Length(max=n, message=_l("Please keep this under %(n)d characters.", n=n + 1))
 
 
+def options(*pairs) -> list:
+    """Choices as ``(value, label)`` pairs, given to WTForms in the form it wants: tuples are
+    deprecated from WTForms 3.3 (a warning, an error in the tests) and go in 3.4."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def locale_choices():
     from archive.extensions import LOCALE_NAMES
-    return [("", _l("Same as my browser"))] + list(LOCALE_NAMES.items())
+    return options(("", _l("Same as my browser")), *LOCALE_NAMES.items())
 
 
 class CheckboxList(SelectMultipleField):
@@ -121,11 +134,11 @@ class PlainForm(Form):
 
 
 class InviteForm(Form):
-    days = SelectField(_l("The link works for"), coerce=int, default=7, choices=[
+    days = SelectField(_l("The link works for"), coerce=int, default=7, choices=options(
         (1, _l("1 day")), (3, _l("3 days")), (7, _l("7 days")),
-        (14, _l("14 days")), (30, _l("30 days"))])
-    role = RadioField(_l("They join as"), default="participant", choices=[
-        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))])
+        (14, _l("14 days")), (30, _l("30 days"))))
+    role = RadioField(_l("They join as"), default="participant", choices=options(
+        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))))
     submit = SubmitField(_l("Make an invite link"))
 
 
@@ -137,20 +150,21 @@ class CircleForm(Form):
         render_kw={"autocapitalize": "none"})
     description = TextAreaField(_l("A few words about the circle (optional)"),
                                 [Optional(), at_most(1000)])
-    languages = CheckboxList(_l("Languages the circle writes in"), default=["en"], choices=[
-        ("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी"), ("other", _l("Other"))])
+    languages = CheckboxList(
+        _l("Languages the circle writes in"), default=["en"], choices=options(
+            ("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी"), ("other", _l("Other"))))
     submit = SubmitField(_l("Create the circle"))
 
 
 class MemberForm(Form):
     username = StringField(_l("Username"), [required(), at_most(40)])
-    role = RadioField(_l("Role in this circle"), default="participant", choices=[
-        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))])
+    role = RadioField(_l("Role in this circle"), default="participant", choices=options(
+        ("participant", _l("Participant")), ("facilitator", _l("Facilitator"))))
     submit = SubmitField(_l("Add to the circle"))
 
 
 class RoleForm(Form):
-    role = SelectField(_l("Role"), choices=[
+    role = SelectField(_l("Role"), choices=options(
         ("participant", _l("Participant")), ("facilitator", _l("Facilitator")),
-        ("admin", _l("Admin"))])
+        ("admin", _l("Admin"))))
     submit = SubmitField(_l("Change role"))

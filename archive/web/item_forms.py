@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, RadioField, SelectField, StringFie
                      SubmitField, TextAreaField)
 from wtforms.validators import Optional
 
-from archive.web.forms import CheckboxList, Form, at_most, required
+from archive.web.forms import CheckboxList, Form, at_most, options, required
 
 KIND_CHOICES = [("knowhow", _l("A know-how: something that helped")),
                 ("poem", _l("A poem")), ("story", _l("A story")),
@@ -38,7 +38,7 @@ class _Content(Form):
         description=_l("Line breaks are kept, so a poem stays as you wrote it. A blank line "
                        "starts a new verse or paragraph. *stars* make italics."),
         render_kw={"rows": 12, "dir": "auto"})
-    language = SelectField(_l("Written in"), choices=LANGUAGE_CHOICES, default="hi")
+    language = SelectField(_l("Written in"), choices=options(*LANGUAGE_CHOICES), default="hi")
     tags = StringField(_l("Tags (optional)"), [at_most(600)],
                        description=_l("A few words that help others find it, separated by "
                                       "commas, e.g. sleep, school, उम्मीद."))
@@ -54,19 +54,21 @@ class _Content(Form):
 
 
 class ContributeForm(_Content):
-    kind = RadioField(_l("What are you sharing?"), choices=KIND_CHOICES, default="knowhow")
+    kind = RadioField(_l("What are you sharing?"), choices=options(*KIND_CHOICES),
+                      default="knowhow")
     contributor = SelectField(_l("Whose piece is this?"), choices=[], validate_choice=True)
     new_pseudonym = StringField(
         _l("Pseudonym for someone without an account"), [at_most(80)],
         description=_l("Only needed when you choose “Someone without an account”."))
-    method = RadioField(_l("How did they give consent?"), choices=METHOD_CHOICES,
+    method = RadioField(_l("How did they give consent?"), choices=options(*METHOD_CHOICES),
                         validators=[Optional()])
     content_notes = CheckboxList(
-        _l("Content notes (optional)"), choices=CONTENT_NOTE_CHOICES,
+        _l("Content notes (optional)"), choices=options(*CONTENT_NOTE_CHOICES),
         description=_l("Readers see these first and choose whether to open the piece."))
-    audience = RadioField(_l("Who may see it?"), choices=AUDIENCE_CHOICES, default="circle")
-    attribution = RadioField(_l("How should it be signed?"), choices=ATTRIBUTION_CHOICES,
-                             default="name")
+    audience = RadioField(_l("Who may see it?"), choices=options(*AUDIENCE_CHOICES),
+                          default="circle")
+    attribution = RadioField(_l("How should it be signed?"),
+                             choices=options(*ATTRIBUTION_CHOICES), default="name")
     pseudonym = StringField(_l("Pseudonym to show"), [at_most(80)])
     collections = BooleanField(_l("It may be part of collections the circle makes"))
     embeds = BooleanField(_l("Advocates may quote it or show it on their own websites"))

@@ -16,7 +16,7 @@ from archive.operations.consent import ConsentChoice
 from archive.text import one_line, render_diff, summarise, word_diff
 from archive.media.storage import storage_from_config
 from archive.web import form_refused
-from archive.web.forms import PlainForm
+from archive.web.forms import PlainForm, options
 from archive.web.item_forms import ContributeForm, EditForm
 
 bp = Blueprint("items", __name__)
@@ -65,7 +65,7 @@ def choose_circle():
 def contribute(slug: str):
     circle = member_circle(slug)
     form = ContributeForm()
-    form.contributor.choices = _contributor_choices(circle)
+    form.contributor.choices = options(*_contributor_choices(circle))
     context = {"circle": circle, "suggested_tags": _circle_tags(circle)}
     if not form.validate_on_submit():
         status = 422 if form.errors else 200
