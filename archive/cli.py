@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -188,6 +189,35 @@ def purge_command() -> None:
         raise SystemExit(1)
 
 
+@click.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Copy the database (online), media and consent ledger into the new folder DESTINATION."""
+    from archive.backup import BackupError, backup
+    try:
+        manifest = backup(destination)
+    except (BackupError, FileExistsError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {destination}: {manifest['items']} items, "
+               f"{manifest['ledger_events']} ledger events")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the current site.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace this site's database and media with the backup in SOURCE, then replay every
+    later withdrawal and consent change from the ledger."""
+    from archive.backup import BackupError, restore
+    if not yes:
+        click.confirm("This replaces the current database and media. Go on?", abort=True)
+    try:
+        result = restore(source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored from {source}; replayed {result['replayed']} later consent events")
+
+
 @demo_cli.command("load")
 @committing
 def demo_load() -> None:
@@ -214,5 +244,5 @@ def setup(with_demo: bool | None) -> None:
 def init_app(app: Flask) -> None:
     for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli):
         app.cli.add_command(group)
-    for command in (setup, purge_command):
+    for command in (setup, purge_command, backup_command, restore_command):
         app.cli.add_command(command)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from archive import passwords
 from archive.access import today
-from archive.db import db, utcnow
+from archive.db import after_commit, db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
                             ConsentEvent, Item)
 from archive.operations import Refused
@@ -113,11 +113,15 @@ def grant(item: Item, choice: ConsentChoice, by: Account, language: str) -> Rece
 
 
 def record(item: Item, event: str, change: dict, actor: Optional[Account], role: str) -> None:
-    """Append to the content-free ledger."""
-    db.session.add(ConsentEvent(item_public_id=item.public_id, circle_id=item.circle_id,
-                                contributor_id=item.contributor_id, event=event,
-                                change_json=json.dumps(change),
-                                actor_id=actor.id if actor else None, actor_role=role))
+    """Append to the content-free ledger (and, once committed, to its copy on disk)."""
+    from archive import ledger_file
+    entry = ConsentEvent(item_public_id=item.public_id, circle_id=item.circle_id,
+                         contributor_id=item.contributor_id, event=event,
+                         change_json=json.dumps(change), actor_id=actor.id if actor else None,
+                         actor_role=role, created_at=utcnow())
+    db.session.add(entry)
+    line = ledger_file.as_line(entry)
+    after_commit(lambda: ledger_file.append([line]))
 
 
 def _ledger_value(consent: Consent, name: str):

@@ -1,0 +1,128 @@
+"""Backup and restore of an embedded site: the SQLite database (online backup API), the
+media folder, and the consent ledger. A restore replays the newer ledger, so whatever was
+withdrawn or narrowed after the backup was taken stays withdrawn or narrowed."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from archive import ledger_file, purge
+from archive.db import commit, db, utcnow
+from archive.models import ConsentEvent, Item
+from archive.operations import Refused
+from archive.operations.consent import change, current_choice
+from archive.operations.withdraw import erase
+
+
+class BackupError(Exception):
+    pass
+
+
+def _database_file() -> Path:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise BackupError("backup/restore here covers the embedded SQLite database; for "
+                          "PostgreSQL use pg_dump (see the README's deployment notes)")
+    return Path(url.database)
+
+
+def backup(destination: Path) -> dict:
+    """Write a consistent copy of the site into ``destination`` (a new folder)."""
+    destination.mkdir(parents=True, exist_ok=False)
+    database = _database_file()
+    purge.run_pending()
+    source = sqlite3.connect(database)
+    target = sqlite3.connect(destination / "archive.sqlite3")
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    media = Path(current_app.config["MEDIA_DIR"])
+    shutil.copytree(media, destination / "media", dirs_exist_ok=False,
+                    ignore=shutil.ignore_patterns(".tmp-*", "README.md"))
+    events = [ledger_file.as_line(e) for e in db.session.scalars(select(ConsentEvent))]
+    ledger_file.append_to(destination / "consent-ledger.jsonl", events)
+    manifest = {"taken_at": utcnow().isoformat(), "items": _count(Item),
+                "ledger_events": len(events)}
+    (destination / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def restore(source: Path) -> dict:
+    """Put a backup back in place, then replay every later consent event."""
+    if not (source / "archive.sqlite3").exists():
+        raise BackupError(f"{source} holds no archive.sqlite3")
+    newer = _ledger_now()
+    database = _database_file()
+    db.session.remove()
+    db.engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy2(source / "archive.sqlite3", database)
+    media = Path(current_app.config["MEDIA_DIR"])
+    shutil.rmtree(media, ignore_errors=True)
+    shutil.copytree(source / "media", media)
+    replayed = replay(newer)
+    commit()
+    purge.run_pending()
+    return {"restored_from": str(source), "replayed": replayed}
+
+
+def _ledger_now() -> list[dict]:
+    """Everything the site knows now, from the file and (if readable) the database."""
+    lines = ledger_file.read()
+    try:
+        lines += [ledger_file.as_line(e) for e in db.session.scalars(select(ConsentEvent))]
+    except Exception:  # noqa: BLE001 — a damaged database is a reason to restore
+        db.session.rollback()
+    return lines
+
+
+def replay(lines: list[dict]) -> int:
+    """Apply the withdrawals and consent changes the restored database has not seen."""
+    seen = db.session.scalar(select(func.max(ConsentEvent.created_at)))
+    cutoff = seen.isoformat() if seen else ""
+    count = 0
+    for line in sorted(lines, key=lambda line: line["at"]):
+        if line["at"] <= cutoff:
+            continue
+        item = db.session.scalar(select(Item).where(Item.public_id == line["item"]))
+        if item is None or item.state != "active" or item.consent is None:
+            continue
+        if line["event"] == "withdrawn":
+            erase(item, None, "replay")
+            count += 1
+        elif line["event"] == "changed" and _apply_later_change(item, line["change"]):
+            count += 1
+    return count
+
+
+def _apply_later_change(item: Item, changed: dict) -> bool:
+    choice = current_choice(item.consent)
+    fields = {"audience": "audience", "attribution": "attribution",
+              "allow_collections": "collections", "allow_embeds": "embeds",
+              "allow_packs": "packs"}
+    for name, attribute in fields.items():
+        if name in changed:
+            setattr(choice, attribute, changed[name][1])
+    if "review_by" in changed:
+        value = changed["review_by"][1]
+        choice.review_by = date.fromisoformat(value) if value else None
+    if current_choice(item.consent) == choice:
+        return False
+    try:
+        change(item, choice, None, "replay", may_widen=True)
+    except Refused:  # e.g. a review date that has passed since: the rest was applied above
+        return False
+    return True
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
