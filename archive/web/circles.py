@@ -12,7 +12,6 @@ from archive.models import Account, Circle, Invite, Membership
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
-from archive.web import invalid
 from archive.web.forms import InviteForm, PlainForm
 from archive.web.items import circle_items
 
@@ -48,6 +47,7 @@ def show(slug: str):
     items, more = circle_items(circle, page)
     return render_template("circles/show.html", circle=circle, items=items, page=page,
                            more=more, is_member=access.is_member(current_user, circle),
+                           is_facilitator=access.is_facilitator(current_user, circle),
                            may_manage=access.may_manage_circle(current_user, circle))
 
 
@@ -64,7 +64,7 @@ def create_invite(slug: str):
     circle = _managed_circle(slug)
     form = InviteForm()
     if not form.validate_on_submit():
-        return invalid("circles/members.html", form, **_members_context(circle, form))
+        return render_template("circles/members.html", **_members_context(circle, form)), 422
     try:
         token = account_ops.create_invite(circle, current_user, form.days.data,
                                           form.role.data if current_user.is_admin

@@ -167,3 +167,13 @@ def circle_ledger(slug: str):
     events = db.session.scalars(select(ConsentEvent).where(ConsentEvent.circle_id == circle.id)
                                 .order_by(ConsentEvent.id.desc()).limit(500))
     return render_template("consent/ledger.html", events=list(events), circle=circle)
+
+
+@bp.get("/account/export")
+@login_required
+def export():
+    """Everything I contributed, as a zip (see ``archive.export``)."""
+    from archive.export import build_zip
+    response = current_app.response_class(build_zip(current_user), mimetype="application/zip")
+    response.headers["Content-Disposition"] = "attachment; filename=living-archive-mine.zip"
+    return response
