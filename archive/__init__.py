@@ -23,9 +23,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app)
     _bind_extensions(app)
     _register_blueprints(app)
-    from archive import cli, errors, purge, security
+    from archive import cli, errors, purge, search, security
     security.init_app(app)
     purge.init_app(app)
+    search.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     _template_helpers(app)
@@ -56,7 +57,8 @@ def _configure(app: Flask) -> None:
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
     config["BABEL_DEFAULT_LOCALE"] = "en"
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
-    config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    # Flask's own defaults hold MAX_CONTENT_LENGTH = None, so .get(key, default) never applied
+    config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,6 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from archive import api
-    from archive.web import admin, auth, circles, consent, health, items, pages
-    for module in (pages, auth, circles, items, consent, admin, health, api):
+    from archive.web import admin, auth, circles, consent, health, items, pages, search
+    for module in (pages, auth, circles, items, consent, search, admin, health, api):
         app.register_blueprint(module.bp)

@@ -65,6 +65,36 @@ users_cli = AppGroup("users", help="Accounts.")
 tokens_cli = AppGroup("tokens", help="API tokens for the JSON API.")
 demo_cli = AppGroup("demo", help="Demo data from collections/demo.")
 items_cli = AppGroup("items", help="Items: withdrawal on request.")
+search_cli = AppGroup("search", help="The search index (rebuilt from the database).")
+
+
+@search_cli.command("reindex")
+@click.option("--procs", default=1, show_default=True, help="Writer processes for bulk.")
+def search_reindex(procs: int) -> None:
+    """Rebuild the whole index from the database, then swap it in."""
+    from sqlalchemy import func
+    from archive.models import Item
+    from archive.search import index
+    total = db.session.scalar(select(func.count()).select_from(Item)
+                              .where(Item.state == "active"))
+    with click.progressbar(length=total, label="indexing") as bar:
+        count = index.reindex(progress=bar.update, procs=procs)
+    click.echo(f"indexed {count} items")
+
+
+@search_cli.command("check")
+def search_check() -> None:
+    """Report where the database and the index disagree (exit 1 if they do)."""
+    from archive.search import index
+    index.apply_pending()
+    report = index.check()
+    click.echo(f"missing from the index: {len(report['missing'])}; "
+               f"in the index but not active in the database: {len(report['extra'])}")
+    for name in ("missing", "extra"):
+        for public_id in report[name][:20]:
+            click.echo(f"  {name}: {public_id}")
+    if report["missing"] or report["extra"]:
+        raise SystemExit(1)
 
 
 @db_cli.command("upgrade")
@@ -170,6 +200,8 @@ def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
     from archive.operations.withdraw import erase
     account = _account(username)
     item = db.session.scalar(select(Item).where(Item.public_id == public_id))
+    if item is not None and not item.active:
+        raise click.ClickException(f"{public_id} was already withdrawn: nothing of it is left")
     if item is None or not access.may_change_consent(account, item):
         raise click.ClickException("no such item that this account may act on")
     erase(item, account, access.acting_role(account, item), reason)
@@ -242,7 +274,7 @@ def setup(with_demo: bool | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli):
+    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli, search_cli):
         app.cli.add_command(group)
     for command in (setup, purge_command, backup_command, restore_command):
         app.cli.add_command(command)

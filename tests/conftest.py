@@ -2,7 +2,9 @@
 browser does, factories for accounts and circles, and a sign-in helper."""
 from __future__ import annotations
 
+import contextvars
 import re
+from functools import wraps
 from itertools import count
 
 import pytest
@@ -28,6 +30,7 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         "ARGON2_MEMORY_COST": 1024,
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "INDEX_COMPACT_DELAY": -1,
     }
     config.update(overrides)
     return config
@@ -58,12 +61,26 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def _in_own_context(open_request):
+    """Run each request in a context of its own, as a server does.
+
+    The ``app`` fixture keeps an app context pushed for the test body; Flask reuses a pushed
+    context of the same app for a test-client request, so without this every request of a
+    test would share one ``g`` (the signed-in user, the CSRF token, the chosen language) and
+    a second client would act as whoever the first signed in as."""
+    @wraps(open_request)
+    def open_isolated(*args, **kwargs):
+        return contextvars.Context().run(open_request, *args, **kwargs)
+    return open_isolated
+
+
 class BrowserLikeClient:
     """Wraps Flask's test client: ``post_form`` first opens the page, as a person would, and
     sends the form's CSRF token along."""
 
     def __init__(self, client):
         self.raw = client
+        client.open = _in_own_context(client.open)
 
     def __getattr__(self, name):
         return getattr(self.raw, name)
@@ -72,6 +89,14 @@ class BrowserLikeClient:
         html = self.raw.get(page or url).get_data(as_text=True)
         payload = {"csrf_token": csrf_token(html), **(data or {})}
         return self.raw.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def request_context(app):
+    """A request context for the test body, for operations whose refusals are translated
+    (the language is chosen per request)."""
+    with app.test_request_context():
+        yield
 
 
 @pytest.fixture

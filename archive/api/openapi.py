@@ -82,6 +82,22 @@ SCHEMAS = {
                 "note": {"type": "string"},
                 "restored_from": {"type": ["integer", "null"]},
                 "created_at": {"type": "string"}}}}}},
+    "SearchResults": {"type": "object", "required": ["total", "results", "facets"],
+                      "properties": {
+        "query": {"type": "string"}, "total": {"type": "integer"},
+        "page": {"type": "integer"}, "pages": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"},
+            "kind": {"type": "string"}, "language": {"type": "string"},
+            "snippet": {"type": "string", "description": "HTML: escaped text, <mark> hits"},
+            "url": {"type": "string", "format": "uri"}}}},
+        "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {
+            "type": "object", "properties": {"value": {"type": "string"},
+                                             "count": {"type": "integer"}}}}}}},
+    "Withdrawal": {"type": "object", "properties": {
+        "reason": {"type": "string", "enum": ["in-person", "phone-or-message", "in-writing"],
+                   "description": "Needed when a facilitator acts on the contributor's "
+                                  "request"}}},
     "Diff": {"type": "object", "properties": {
         "id": {"type": "string"}, "from": {"type": "integer"}, "to": {"type": "integer"},
         "words_added": {"type": "integer"}, "words_removed": {"type": "integer"},
@@ -131,6 +147,21 @@ def document() -> dict:
                          "responses": {"201": {"description": "Saved"}, "400": ERROR,
                                        "401": ERROR, "403": ERROR, "404": ERROR,
                                        "410": ERROR, "422": ERROR}}},
+            "/items/{id}/withdraw": {"post": {
+                "summary": "Withdraw: erase the item everywhere, for good",
+                "security": secured, "parameters": [ITEM_ID],
+                "requestBody": {"required": False, "content": {
+                    "application/json": {"schema": _ref("Withdrawal")}}},
+                "responses": {"200": {"description": "Erased"}, "401": ERROR,
+                              "404": ERROR, "410": ERROR, "422": ERROR}}},
+            "/search": {"get": {
+                "summary": "Search what you may see (Latin letters find Devanagari too)",
+                "parameters": [
+                    {"name": name, "in": "query", "required": name == "q",
+                     "schema": {"type": "integer"} if name == "page" else {"type": "string"}}
+                    for name in ("q", "page", "order", "kind", "language", "circle", "tag")],
+                "responses": {"200": {"description": "Results",
+                                      **_json(_ref("SearchResults"))}, "401": ERROR}}},
             "/items/{id}/diff": {"get": {
                 "summary": "Word-level differences between two revisions",
                 "parameters": [ITEM_ID,

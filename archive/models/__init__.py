@@ -4,7 +4,7 @@ from archive.models.circles import Circle, Invite, Membership, CIRCLE_ROLES
 from archive.models.site import SiteFlag
 from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, MediaAsset,
                                   Revision)
-from archive.models.tasks import PurgeTask
+from archive.models.tasks import IndexTask, PurgeTask
 from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Consent,
                                     ConsentEvent)
 
@@ -13,6 +13,6 @@ __all__ = [
     "Circle", "Invite", "Membership", "CIRCLE_ROLES",
     "SiteFlag",
     "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
-    "PurgeTask",
+    "IndexTask", "PurgeTask",
     "ATTRIBUTIONS", "AUDIENCES", "CONTENT_NOTES", "METHODS", "Consent", "ConsentEvent",
 ]

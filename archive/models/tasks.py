@@ -24,3 +24,11 @@ class PurgeTask(db.Model):
     @property
     def payload(self) -> dict:
         return json.loads(self.payload_json or "{}")
+
+
+class IndexTask(db.Model):
+    """"Bring this item's index entry in line with the database", written in the same
+    transaction as the change and applied after commit. Holds only the public id."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_public_id: Mapped[str] = mapped_column(String(24), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -148,7 +148,7 @@ def account_for_token(secret: str) -> Optional[Account]:
 def create_invite(circle: Circle, by: Account, days: Optional[int] = None,
                   role: str = "participant") -> str:
     """A single-use link token to join ``circle``; returned once, kept only as a hash."""
-    days = days or current_app.config["INVITE_DAYS"]
+    days = current_app.config["INVITE_DAYS"] if days is None else days
     if not 1 <= days <= 30:
         raise Refused(_l("An invite can last from 1 to 30 days."), field="days")
     if role == "facilitator" and not by.is_admin:
@@ -189,6 +189,10 @@ def redeem_invite(token: str, account: Account) -> Membership:
     role = "facilitator" if invite.role == "facilitator" else "participant"
     if role == "facilitator" and account.role == "participant":
         account.role = "facilitator"
+    if db.session.scalar(select(Membership.role).where(
+            Membership.account_id == account.id,
+            Membership.circle_id == invite.circle_id)) == "facilitator":
+        role = "facilitator"  # an invite never lowers the role someone already has
     return add_member(invite.circle, account, role)
 
 

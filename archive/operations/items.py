@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from archive import search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
@@ -96,7 +97,8 @@ def clean_tags(raw: list[str] | str) -> list[str]:
     return tags
 
 
-def check_draft(draft: Draft, *, needs_image: bool) -> Draft:
+def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -> Draft:
+    """``has_picture``: the revision keeps an earlier picture, so it needs alt text too."""
     if draft.kind not in KINDS:
         raise Refused(_l("Please choose what kind of piece this is."), field="kind")
     if draft.language not in LANGUAGES:
@@ -113,10 +115,10 @@ def check_draft(draft: Draft, *, needs_image: bool) -> Draft:
     if len(body) > MAX_BODY:
         raise Refused(_l("This is longer than we can keep in one piece (%(n)d characters). "
                          "Please split it in two.", n=MAX_BODY), field="body")
-    if draft.kind == "artwork" and needs_image and not draft.image:
+    if draft.kind == "artwork" and needs_image and draft.image is None:
         raise Refused(_l("Please choose a photo of the artwork."), field="image")
     alt_text = one_line(draft.alt_text)
-    if draft.kind == "artwork" and not alt_text:
+    if (draft.kind == "artwork" or draft.image is not None or has_picture) and not alt_text:
         raise Refused(_l("Please describe the artwork in a sentence or two for people who "
                          "cannot see it."), field="alt_text")
     if len(alt_text) > 1000:
@@ -145,9 +147,9 @@ def contribute(by: Account, circle: Circle, contributor: Contributor, draft: Dra
 def revise(by: Account, item: Item, draft: Draft) -> Revision:
     """Save an edit as a new revision; replacing the artwork is an edit too."""
     draft.kind = item.kind
-    draft = check_draft(draft, needs_image=False)
     current = item.current
-    media = _store_image(item, draft.image) if draft.image else current.media
+    draft = check_draft(draft, needs_image=False, has_picture=current.media is not None)
+    media = _store_image(item, draft.image) if draft.image is not None else current.media
     if (current.title, current.body, current.language, current.tags, current.alt_text,
             current.media_asset_id) == (draft.title, draft.body, draft.language, draft.tags,
                                         draft.alt_text, media.id if media else None):
@@ -192,13 +194,14 @@ def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAs
     item.updated_at = utcnow()
     db.session.execute(delete(ItemTag).where(ItemTag.item_id == item.id))
     db.session.add_all(ItemTag(item_id=item.id, tag=tag) for tag in draft.tags)
+    search.queue(item)
     db.session.flush()
     return rev
 
 
 def _store_image(item: Item, data: Optional[bytes]) -> Optional[MediaAsset]:
     """Process and store an uploaded artwork; the files go again if the transaction fails."""
-    if not data:
+    if data is None:
         return None
     try:
         processed = images.process_upload(data)

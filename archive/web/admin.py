@@ -20,7 +20,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @admin_required
 def index():
-    return render_template("admin/index.html", **_index_context())
+    return render_template("admin/index.html", form=CircleForm(formdata=None),
+                           **_index_context())
 
 
 @bp.post("/circles")
@@ -28,12 +29,12 @@ def index():
 def create_circle():
     form = CircleForm()
     if not form.validate_on_submit():
-        return invalid("admin/index.html", form, **_index_context(form))
+        return invalid("admin/index.html", form, **_index_context())
     try:
         circle = ops.create_circle(form.slug.data, form.name.data, form.description.data,
                                    " ".join(form.languages.data or []))
     except Refused as refused:
-        return form_refused(form, refused, "admin/index.html", **_index_context(form))
+        return form_refused(form, refused, "admin/index.html", **_index_context())
     flash(_("The circle %(name)s is ready.", name=circle.name), "info")
     return redirect(url_for("admin.circle", slug=circle.slug))
 
@@ -82,8 +83,8 @@ def set_role(account_id: int):
     return redirect(url_for("admin.accounts"))
 
 
-def _index_context(form: CircleForm | None = None) -> dict:
+def _index_context() -> dict:
     counts = dict(db.session.execute(
         select(Membership.circle_id, func.count()).group_by(Membership.circle_id)).all())
     circles = list(db.session.scalars(select(Circle).order_by(Circle.name)))
-    return {"circles": circles, "counts": counts, "form": form or CircleForm(formdata=None)}
+    return {"circles": circles, "counts": counts}

@@ -102,7 +102,11 @@ def _join_signed_in(token: str, invite):
     form = AcceptInviteForm()
     if not form.validate_on_submit():
         return render_template("auth/join_signed_in.html", form=form, invite=invite)
-    ops.redeem_invite(token, current_user._get_current_object())
+    try:
+        ops.redeem_invite(token, current_user._get_current_object())
+    except Refused as refused:  # used in another tab or by someone else meanwhile
+        return render_template("auth/invite_gone.html", message=refused.message), \
+            refused.status
     flash(_("Welcome to %(circle)s.", circle=invite.circle.name), "info")
     return redirect(url_for("circles.show", slug=invite.circle.slug))
 

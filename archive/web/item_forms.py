@@ -56,7 +56,9 @@ class _Content(Form):
 class ContributeForm(_Content):
     kind = RadioField(_l("What are you sharing?"), choices=options(*KIND_CHOICES),
                       default="knowhow")
-    contributor = SelectField(_l("Whose piece is this?"), choices=[], validate_choice=True)
+    # "me" when the field is not on the page at all (it is shown only to facilitators)
+    contributor = SelectField(_l("Whose piece is this?"), choices=[], default="me",
+                              validate_choice=True)
     new_pseudonym = StringField(
         _l("Pseudonym for someone without an account"), [at_most(80)],
         description=_l("Only needed when you choose “Someone without an account”."))

@@ -121,7 +121,7 @@ def _draft(form, kind: str) -> ops.Draft:
     data = upload.read() if upload else None
     return ops.Draft(kind=kind, title=form.title.data or "", body=form.body.data or "",
                      language=form.language.data, tags=form.tags.data or "",
-                     alt_text=form.alt_text.data or "", image=data or None,
+                     alt_text=form.alt_text.data or "", image=data if upload else None,
                      note=getattr(form, "note", None) and form.note.data or "")
 
 
@@ -215,6 +215,7 @@ def edit(public_id: str):
     form = EditForm(obj=item.current if request.method == "GET" else None)
     if request.method == "GET":
         form.tags.data = ", ".join(item.current.tags)
+        form.note.data = ""  # the note says what this edit changes, not what the last one did
     if not form.validate_on_submit():
         return render_template("items/edit.html", form=form, item=item), \
             422 if form.errors else 200

@@ -14,6 +14,11 @@ def kind_name(kind: str) -> str:
     return str(KIND_NAMES.get(kind, kind))
 
 
+def language_name(code: str) -> str:
+    from archive.web.item_forms import LANGUAGE_CHOICES
+    return str(dict(LANGUAGE_CHOICES).get(code, code))
+
+
 def content_note_names(codes: list[str]) -> str:
     names = dict(CONTENT_NOTE_CHOICES)
     return ", ".join(str(names[code]) for code in codes if code in names)
@@ -63,7 +68,7 @@ def srcset(asset) -> Markup:
 
 
 HELPERS = {
-    "kind_name": kind_name, "content_note_names": content_note_names,
+    "kind_name": kind_name, "language_name": language_name, "content_note_names": content_note_names,
     "audience_name": audience_name, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "ledger_event_name": ledger_event_name,

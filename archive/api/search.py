@@ -1,0 +1,26 @@
+"""``GET /api/v1/search``: the same search, filter and re-check as the search page."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from archive.api import bp, viewer
+from archive.search.query import search
+
+
+@bp.get("/search")
+def api_search():
+    args = request.args
+    found = search(viewer(), args.get("q", "")[:200],
+                   page=max(args.get("page", 1, type=int), 1),
+                   order="newest" if args.get("order") == "newest" else "relevance",
+                   kind=args.get("kind"), language=args.get("language"),
+                   circle=args.get("circle"), tag=args.get("tag"))
+    return jsonify({
+        "query": found.query, "total": found.total, "page": found.page, "pages": found.pages,
+        "results": [{"id": hit.item.public_id, "title": hit.item.current.title,
+                     "kind": hit.item.kind, "language": hit.item.current.language,
+                     "snippet": str(hit.snippet),
+                     "url": url_for("items.show", public_id=hit.item.public_id,
+                                    _external=True)} for hit in found.hits],
+        "facets": {name: [{"value": v, "count": n} for v, n in values]
+                   for name, values in found.facets.items()}})

@@ -1,0 +1,157 @@
+"""Which language a page is in: the account's choice, then the switcher, then the browser."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive.db import db
+from archive.models import Account
+from tests.conftest import sign_in
+
+CURRENT = re.compile(r'<button[^>]*name="locale"[^>]*value="(\w+)"[^>]*aria-current="true"')
+
+
+def page_language(response) -> str:
+    html = response.get_data(as_text=True)
+    match = re.search(r'<html lang="([\w-]+)">', html)
+    assert match, "the page has no <html lang>"
+    current = CURRENT.findall(html)
+    assert current == [match.group(1)], "the switcher marks another language as current"
+    return match.group(1)
+
+
+def choose(client, locale, page="/", **headers):
+    return client.post_form("/language", {"locale": locale, "next": page}, page=page,
+                            headers=headers)
+
+
+def test_default_is_english(client):
+    assert page_language(client.get("/")) == "en"
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("hi", "hi"), ("mr-IN,mr;q=0.9,en;q=0.5", "mr"), ("en-GB,en;q=0.9", "en"),
+    ("fr,de;q=0.8", "en"), ("fr, hi;q=0.3", "hi")])
+def test_browser_language(client, header, expected):
+    assert page_language(client.get("/", headers={"Accept-Language": header})) == expected
+
+
+def test_switcher_sets_the_session(client):
+    response = choose(client, "mr")
+    assert response.status_code == 303
+    assert response.location == "/"
+    with client.session_transaction() as session:
+        assert session["locale"] == "mr"
+    assert page_language(client.get("/")) == "mr"
+    assert page_language(client.get("/sign-in")) == "mr"
+
+
+def test_switcher_beats_the_browser(client):
+    choose(client, "mr", **{"Accept-Language": "hi"})
+    assert page_language(client.get("/", headers={"Accept-Language": "hi"})) == "mr"
+
+
+def test_switcher_returns_to_the_page(client):
+    response = choose(client, "hi", page="/sign-in")
+    assert response.location == "/sign-in"
+    assert page_language(client.get(response.location)) == "hi"
+
+
+def test_switcher_does_not_redirect_off_site(client):
+    response = client.post_form("/language", {"locale": "hi", "next": "//evil.example"},
+                                page="/")
+    assert response.location == "/"
+
+
+@pytest.mark.parametrize("unknown", ["xx", "fr", "", "en_US", "../hi"])
+def test_unknown_locale_is_ignored(client, unknown):
+    choose(client, "mr")
+    response = choose(client, unknown)
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        assert session["locale"] == "mr"
+    assert page_language(client.get("/")) == "mr"
+
+
+def test_switcher_without_csrf_token_changes_nothing(client):
+    response = client.post("/language", data={"locale": "mr"})
+    assert response.status_code == 400
+    with client.session_transaction() as session:
+        assert "locale" not in session
+    assert page_language(client.get("/")) == "en"
+
+
+def test_account_choice_beats_the_session(client, make_account):
+    make_account("asha", locale="hi")
+    sign_in(client, "asha")
+    with client.session_transaction() as session:
+        session["locale"] = "mr"
+    assert page_language(client.get("/", headers={"Accept-Language": "en"})) == "hi"
+    assert page_language(client.get("/account")) == "hi"
+
+
+def test_session_language_is_kept_when_signing_in(client, make_account):
+    make_account("rohan")  # no language of his own
+    choose(client, "mr")
+    sign_in(client, "rohan")
+    assert page_language(client.get("/account")) == "mr"
+
+
+def test_signed_in_switcher_saves_the_account_choice(client, make_client, make_account):
+    account = make_account("asha", locale="hi")
+    sign_in(client, "asha")
+
+    choose(client, "mr", page="/account")
+
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).locale == "mr"
+    assert page_language(client.get("/account")) == "mr"
+    elsewhere = make_client()  # a new phone, browser in English
+    sign_in(elsewhere, "asha")
+    assert page_language(elsewhere.get("/", headers={"Accept-Language": "en"})) == "mr"
+
+
+def test_account_page_sets_the_language(client, make_account):
+    account = make_account("asha")
+    sign_in(client, "asha")
+    response = client.post_form("/account", {"profile-display_name": "Asha",
+                                              "profile-locale": "hi",
+                                              "profile-submit": "Save"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).locale == "hi"
+    assert page_language(client.get("/account")) == "hi"
+
+
+def test_account_page_refuses_an_unknown_language(client, make_account):
+    account = make_account("asha", locale="hi")
+    sign_in(client, "asha")
+    response = client.post_form("/account", {"profile-display_name": "Asha",
+                                              "profile-locale": "xx",
+                                              "profile-submit": "Save"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).locale == "hi"
+
+
+def test_language_survives_sign_out(client, make_account):
+    make_account("rohan")
+    sign_in(client, "rohan")
+    choose(client, "hi")
+    client.post_form("/sign-out", page="/")
+    assert page_language(client.get("/")) == "hi"
+
+
+@pytest.mark.parametrize("locale", ["hi", "mr"])
+def test_error_pages_follow_the_switcher(client, locale):
+    choose(client, locale)
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert page_language(response) == locale
+
+
+def test_switcher_buttons_name_each_language_in_itself(client):
+    html = client.get("/").get_data(as_text=True)
+    for code, name in (("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी")):
+        assert re.search(rf'value="{code}" lang="{code}"[^>]*>{name}</button>', html), code
