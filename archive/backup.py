@@ -112,14 +112,20 @@ def _apply_later_change(item: Item, changed: dict) -> bool:
     for name, attribute in fields.items():
         if name in changed:
             setattr(choice, attribute, changed[name][1])
+    if "content_notes" in changed:
+        choice.content_notes = list(changed["content_notes"][1] or [])
     if "review_by" in changed:
         value = changed["review_by"][1]
         choice.review_by = date.fromisoformat(value) if value else None
+    if "pseudonym" in changed and choice.attribution == "pseudonym":
+        # the ledger never holds the new pseudonym, and the restored one is the name the
+        # contributor moved away from: unsigned is the only choice that widens nothing
+        choice.attribution, choice.pseudonym = "anonymous", ""
     if current_choice(item.consent) == choice:
         return False
     try:
-        change(item, choice, None, "replay", may_widen=True)
-    except Refused:  # e.g. a review date that has passed since: the rest was applied above
+        change(item, choice, None, "replay", may_widen=True, allow_past_review=True)
+    except Refused:
         return False
     return True
 

@@ -244,7 +244,8 @@ def restore_command(source: Path, yes: bool) -> None:
     if not yes:
         click.confirm("This replaces the current database and media. Go on?", abort=True)
     try:
-        result = restore(source)
+        with force_locale("en"):  # a refused replay step is told in English, not a crash
+            result = restore(source)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"restored from {source}; replayed {result['replayed']} later consent events")

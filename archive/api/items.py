@@ -213,7 +213,7 @@ def diff(public_id: str):
     older, newer = (ops.revision(item, n) for n in numbers)
     if older is None or newer is None:
         raise ApiError(404, "No such revision.")
-    lines = word_diff(older.body, newer.body)
+    lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
     summary = summarise(lines)
     return jsonify({
         "id": item.public_id, "from": older.number, "to": newer.number,

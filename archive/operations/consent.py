@@ -158,14 +158,17 @@ def current_choice(consent: Consent) -> ConsentChoice:
 
 
 def change(item: Item, choice: ConsentChoice, by: Account, role: str,
-           may_widen: bool, reason: Optional[str] = None) -> dict:
+           may_widen: bool, reason: Optional[str] = None,
+           allow_past_review: bool = False) -> dict:
     """Change an item's consent; takes effect on every surface at once. Returns the
-    ledger's record of what changed ({} when nothing did)."""
+    ledger's record of what changed ({} when nothing did). ``allow_past_review``: a replay
+    of a change whose review date has passed since it was made."""
     from archive.operations.withdraw import REASONS
     consent = item.consent
     choice.method = consent.method
     choice = check_choice(choice, for_self=consent.method == "self",
-                          allow_past_review=consent.review_by == choice.review_by)
+                          allow_past_review=allow_past_review
+                          or consent.review_by == choice.review_by)
     if widens(consent, choice) and not may_widen:
         raise Refused(_l("Only the person who shared it can open it up further. You can "
                          "narrow it on their request."), field="audience")

@@ -22,6 +22,8 @@ from archive.operations.consent import ConsentChoice, Receipt, grant
 from archive.text import nfc, one_line
 
 MAX_TITLE = 200
+#: characters that take no space: a title of only these is no title
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 MAX_BODY = 50_000
 MAX_TAGS = 12
 MAX_TAG = 40
@@ -104,7 +106,7 @@ def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -
     if draft.language not in LANGUAGES:
         raise Refused(_l("Please choose the language it is written in."), field="language")
     title = one_line(draft.title)
-    if not title:
+    if not title.strip(INVISIBLE):
         raise Refused(_l("Please give it a title."), field="title")
     if len(title) > MAX_TITLE:
         raise Refused(_l("Please keep the title under %(n)d characters.", n=MAX_TITLE + 1),
@@ -172,6 +174,16 @@ def restore(by: Account, item: Item, number: int) -> Revision:
 def revision(item: Item, number: int) -> Optional[Revision]:
     return db.session.scalar(select(Revision).where(Revision.item_id == item.id,
                                                     Revision.number == number))
+
+
+def revision_text(rev: Revision) -> str:
+    """Everything a reader sees of a revision, so a diff shows every change."""
+    parts = [rev.title, "", rev.body]
+    if rev.alt_text:
+        parts += ["", rev.alt_text]
+    if rev.tags:
+        parts += ["", "# " + ", ".join(rev.tags)]
+    return "\n".join(parts)
 
 
 def revisions(item: Item) -> list[Revision]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter
 
@@ -22,7 +23,8 @@ class NfcFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = unicodedata.normalize("NFC", token.text)
+            if not token.text.isascii() and not unicodedata.is_normalized("NFC", token.text):
+                token.text = unicodedata.normalize("NFC", token.text)
             yield token
 
 
@@ -145,13 +147,14 @@ def fold(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
 
-def roman_forms(token: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def roman_forms(token: str) -> tuple[str, ...]:
     """The folded forms a token is found by: as spoken, and with every schwa written."""
     if not DEVANAGARI.search(token):
-        return [fold(token)]
+        return (fold(token),)
     spoken = fold(romanize(token).replace("jn", "gy"))
     full = _segments(token)
     if full and full[-1][0] == "A":
         full = full[:-1]
     written = fold("".join(letters for _kind, letters in full).replace("jn", "gy"))
-    return [spoken] if written == spoken else [spoken, written]
+    return (spoken,) if written == spoken else (spoken, written)

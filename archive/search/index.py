@@ -16,12 +16,13 @@ from typing import Callable, Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL
 
 from archive.db import db
-from archive.models import IndexTask, Item
+from archive.models import Contributor, IndexTask, Item
 from archive.search.schema import document, make_schema
 
 WRITER_TIMEOUT = 30.0
@@ -169,6 +170,8 @@ def _active_items(batch: int):
     while True:
         chunk = list(db.session.scalars(
             select(Item).where(Item.state == "active", Item.id > last)
+            .options(selectinload(Item.current), selectinload(Item.consent),
+                     selectinload(Item.contributor).selectinload(Contributor.account))
             .order_by(Item.id).limit(batch)))
         if not chunk:
             return

@@ -10,11 +10,11 @@ from typing import Optional
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from whoosh import highlight
 from whoosh.qparser import (FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin,
                             WildcardPlugin)
-from whoosh.query import And, NullQuery, NumericRange, Or, Query, Term
-from whoosh.sorting import FieldFacet
+from whoosh.query import And, NullQuery, NumericRange, Or, Phrase, Query, Term
 
 from archive import access
 from archive.db import db
@@ -23,10 +23,12 @@ from archive.search.analyzer import roman_analyzer, text_analyzer
 from archive.search.index import searcher
 from archive.search.schema import day_number
 
-FIELDS = ["title", "body", "tags", "alt", "byline", "roman"]
+FIELDS = ["title", "content", "roman"]
 FACETS = ("kind", "language", "circle", "tags")
 PER_PAGE = 10
 MAX_QUERY = 200
+SNIPPET_SOURCE = 4000
+TEXT_ANALYZER, ROMAN_ANALYZER = text_analyzer(), roman_analyzer()
 
 
 @dataclass
@@ -63,6 +65,11 @@ def parse(text: str, schema) -> Optional[Query]:
     except Exception:  # noqa: BLE001 — any parser trouble becomes a plain-words search
         words = re.findall(r"[\w\u0900-\u0963\u0971-\u097F]+", text)
         query = MultifieldParser(FIELDS, schema, group=OrGroup).parse(" ".join(words))
+    if query is NullQuery:
+        return None
+    # a phrase is matched in the full text only: title and shadow copies add cost, not hits
+    query = query.accept(lambda q: NullQuery if isinstance(q, Phrase) and
+                         q.fieldname != "content" else q).normalize()
     return None if query is NullQuery else query
 
 
@@ -96,47 +103,75 @@ def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
 
 def search(viewer, text: str, page: int = 1, order: str = "relevance",
            per_page: int = PER_PAGE, **narrow) -> Results:
+    """Matches, narrowed to the permitted set inside the index (cached per searcher), with
+    facet counts from that set; the page shown is re-checked against the database."""
     s = searcher()
     results = Results(query=text, page=max(page, 1))
     query = parse(text, s.schema)
     if query is None:
-        results.understood = bool(text.strip()) is False
+        results.understood = not text.strip()
         return results
-    filters = [permitted(viewer)] + narrowing(**narrow)
-    found = s.search_page(query, results.page, pagelen=per_page,
-                          filter=And(filters) if len(filters) > 1 else filters[0],
-                          groupedby=[FieldFacet(name, allow_overlap=name == "tags")
-                                     for name in FACETS],
-                          sortedby="updated" if order == "newest" else None,
-                          reverse=order == "newest", terms=True)
-    results.total = found.total
-    results.pages = math.ceil(found.total / per_page) if found.total else 0
-    results.facets = _facets(found.results)
-    items = _items([hit["id"] for hit in found])
-    for hit in found:
-        item = items.get(hit["id"])
+    allowed = frozenset(s.docs_for_query(query)) & _docs(s, permitted(viewer))
+    for term in narrowing(**narrow):
+        allowed &= _docs(s, term)
+    results.total = len(allowed)
+    results.pages = math.ceil(results.total / per_page)
+    results.facets = {name: _counts(s, name, allowed) for name in FACETS}
+    first = (results.page - 1) * per_page
+    docnums = _ranked(s, query, allowed, order, first + per_page)[first:first + per_page]
+    public_ids = [s.stored_fields(docnum)["id"] for docnum in docnums]
+    items = _items(public_ids)
+    for public_id in public_ids:
+        item = items.get(public_id)
         if item is not None and access.may_view_item(viewer, item):
             results.hits.append(Hit(item=item, snippet=snippet(item, query)))
     return results
 
 
+def _cache(s) -> dict:
+    """Per-searcher memo: the searcher is replaced whenever the index changes."""
+    return s.__dict__.setdefault("_archive_cache", {})
+
+
+def _docs(s, query: Query) -> frozenset:
+    cache = _cache(s)
+    if query not in cache:
+        cache[query] = frozenset(s.docs_for_query(query))
+    return cache[query]
+
+
+def _values(s, name: str) -> dict[str, frozenset]:
+    cache = _cache(s)
+    key = ("facet", name)
+    if key not in cache:
+        terms = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon(name)]
+        cache[key] = {term: _docs(s, Term(name, term)) for term in terms}
+    return cache[key]
+
+
+def _counts(s, name: str, allowed: frozenset) -> list[tuple[str, int]]:
+    counts = ((value, len(allowed & docs)) for value, docs in _values(s, name).items())
+    return sorted(((v, n) for v, n in counts if n),
+                  key=lambda pair: (-pair[1], pair[0]))[:20]
+
+
+def _ranked(s, query: Query, allowed: frozenset, order: str, upto: int) -> list[int]:
+    if not allowed:
+        return []
+    if order == "newest":
+        updated = s.reader().column_reader("updated")
+        return sorted(allowed, key=updated.__getitem__, reverse=True)[:upto]
+    found = s.search(query, limit=upto, filter=set(allowed))
+    return [hit.docnum for hit in found]
+
+
 def _items(public_ids: list[str]) -> dict[str, Item]:
     if not public_ids:
         return {}
-    return {item.public_id: item for item in db.session.scalars(
-        select(Item).where(Item.public_id.in_(public_ids)))}
-
-
-def _facets(found) -> dict[str, list[tuple[str, int]]]:
-    out: dict[str, list[tuple[str, int]]] = {}
-    for name in FACETS:
-        groups = found.groups(name)
-        counts = sorted(((value, len(docs) if isinstance(docs, list) else docs)
-                         for value, docs in groups.items() if value not in (None, "")),
-                        key=lambda pair: (-pair[1], str(pair[0])))
-        out[name] = [(v.decode() if isinstance(v, bytes) else str(v), n)
-                     for v, n in counts[:20]]
-    return out
+    query = select(Item).where(Item.public_id.in_(public_ids)).options(
+        selectinload(Item.current), selectinload(Item.consent),
+        selectinload(Item.circle), selectinload(Item.contributor))
+    return {item.public_id: item for item in db.session.scalars(query)}
 
 
 def circle_names(ids: list[str]) -> dict[str, str]:
@@ -172,9 +207,10 @@ class _Marked(highlight.Formatter):
 def snippet(item: Item, query: Query) -> Markup:
     rev = item.current
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
-    text = re.sub(r"[*_#>`]+", "", text)
-    for fields, analyzer in ((("body", "alt", "title"), text_analyzer()),
-                             (("roman",), roman_analyzer())):
+    # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
+    text = re.sub(r"[*_#`]+|^[ \t]*>+", "", text, flags=re.M)[:SNIPPET_SOURCE]
+    for fields, analyzer in ((("content", "title"), TEXT_ANALYZER),
+                             (("roman",), ROMAN_ANALYZER)):
         terms = {word for name, word in query.iter_all_terms() if name in fields}
         if not terms:
             continue

@@ -19,16 +19,14 @@ def make_schema() -> Schema:
     text = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=text, field_boost=2.5),
-        body=TEXT(analyzer=text),
-        tags=KEYWORD(commas=True, lowercase=True, scorable=True, sortable=True,
-                     field_boost=2.0),
-        alt=TEXT(analyzer=text),
-        byline=TEXT(analyzer=text),
-        roman=TEXT(analyzer=roman_analyzer(), field_boost=0.6),
-        kind=ID(sortable=True),
-        language=ID(sortable=True),
-        circle=ID(sortable=True),
+        title=TEXT(analyzer=text, field_boost=2.0),
+        #: everything a reader sees: title, body, tags, alt text, the consented byline
+        content=TEXT(analyzer=text),
+        roman=TEXT(analyzer=roman_analyzer(), field_boost=0.5),
+        tags=KEYWORD(commas=True, lowercase=True),
+        kind=ID,
+        language=ID,
+        circle=ID,
         audience=ID,
         contributor=ID,
         steward=ID,
@@ -47,10 +45,10 @@ def document(item) -> dict:
     rev, consent = item.current, item.consent
     tags = ",".join(rev.tags)
     name = byline(item) or ""
+    content = "\n".join((rev.title, rev.body, tags.replace(",", " "), rev.alt_text, name))
     return {
-        "id": item.public_id, "title": rev.title, "body": rev.body, "tags": tags,
-        "alt": rev.alt_text, "byline": name,
-        "roman": " ".join((rev.title, rev.body, tags.replace(",", " "), rev.alt_text, name)),
+        "id": item.public_id, "title": rev.title, "content": content, "tags": tags,
+        "roman": content,
         "kind": item.kind, "language": rev.language, "circle": str(item.circle_id),
         "audience": consent.audience, "contributor": str(item.contributor_id),
         "steward": "0" if item.contributor.has_account else "1",

@@ -177,20 +177,10 @@ def diff(public_id: str):
     newer = ops.revision(item, request.args.get("to", current, type=int))
     if older is None or newer is None:
         abort(404)
-    lines = word_diff(_diff_text(older), _diff_text(newer))
+    lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
     return render_template("items/diff.html", item=item, older=older, newer=newer,
                            diff=render_diff(lines), summary=summarise(lines),
                            numbers=[r.number for r in ops.revisions(item)])
-
-
-def _diff_text(rev) -> str:
-    """Everything a reader sees of a revision, so a diff shows every change."""
-    parts = [rev.title, "", rev.body]
-    if rev.alt_text:
-        parts += ["", rev.alt_text]
-    if rev.tags:
-        parts += ["", "# " + ", ".join(rev.tags)]
-    return "\n".join(parts)
 
 
 @bp.post("/items/<public_id>/versions/<int:number>/restore")
@@ -243,7 +233,8 @@ def media(asset_id: str, name: str):
     response.headers["Content-Disposition"] = "inline"
     response.set_etag(entry["sha256"])
     if access.effective_audience(item.consent) == "public" and not current_user.is_authenticated:
-        response.headers["Cache-Control"] = "public, max-age=300, must-revalidate"
+        # cached, but asked about again every time: a withdrawal shows at once
+        response.headers["Cache-Control"] = "public, no-cache"
     else:
         response.headers["Cache-Control"] = "no-store"
     return response.make_conditional(request)
