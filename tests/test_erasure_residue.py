@@ -1,0 +1,132 @@
+"""THE RESIDUE TEST (design.md, "INVARIANT: withdrawal erases", step 3).
+
+An artwork whose title, body, tags, alt text, edit notes and pseudonym carry two marker words is
+contributed, edited twice and withdrawn through the web; then every purge and every compactor
+runs and the database engine lets go of its files. After that, not one byte of either marker
+may be left in any file the site keeps: the SQLite database with its write-ahead log and
+shared memory, the search index, the media store, the instance folder, anything under the
+test's folder. A marker found anywhere is erased text that someone could still read.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive import purge
+from archive.db import db
+from archive.models import Item
+from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, Piece, media_files, photo,
+                                   piece_of, text, withdraw_signed_in)
+
+
+def needles() -> dict[str, bytes]:
+    """Each marker as UTF-8 and as UTF-16-LE, and the romanized forms search may keep."""
+    words = [MARKER, DEVANAGARI_MARKER]
+    try:
+        from archive.search.analyzer import roman_forms
+    except ImportError:        # no romanized shadow field: nothing more to look for
+        roman_forms = None
+    if roman_forms is not None:
+        words += [form for form in roman_forms(DEVANAGARI_MARKER) if len(form) >= 6]
+    found = {}
+    for word in dict.fromkeys(words):
+        found[f"{word} (utf-8)"] = word.encode("utf-8")
+        found[f"{word} (utf-16-le)"] = word.encode("utf-16-le")
+    return found
+
+
+def site_files(app, root: Path) -> dict[str, Path]:
+    """Every file the site keeps: named ones first, then everything under the test folder."""
+    database = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    files = {f"database{suffix}": Path(f"{database}{suffix}")
+             for suffix in ("", "-wal", "-shm", "-journal")}
+    for folder in ("INDEX_DIR", "MEDIA_DIR", "INSTANCE_DIR"):
+        base = Path(app.config[folder])
+        files.update({f"{folder}/{p.relative_to(base)}": p
+                      for p in base.rglob("*") if p.is_file()})
+    files.update({f"tmp/{p.relative_to(root)}": p for p in root.rglob("*") if p.is_file()})
+    return {name: path for name, path in files.items() if path.is_file()}
+
+
+def residue(app, root: Path) -> list[str]:
+    found = []
+    for name, path in site_files(app, root).items():
+        data = path.read_bytes()
+        found += [f"{needle} in {name}" for needle, raw in needles().items() if raw in data]
+    return sorted(set(found))
+
+
+def let_go_of_files(app) -> None:
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        from archive.search import index
+    except ImportError:
+        return
+    index.forget(Path(app.config["INDEX_DIR"]))
+
+
+def artwork_form(image: bytes, **fields) -> dict:
+    form = {"kind": "artwork", "title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall",
+            "body": f"I painted {MARKER} on the wall. {DEVANAGARI_MARKER} आज फिर।",
+            "language": "hi", "tags": f"{MARKER}, {DEVANAGARI_MARKER}, rangoli",
+            "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}, in red and blue",
+            "audience": "public", "attribution": "pseudonym",
+            "pseudonym": f"{MARKER} {DEVANAGARI_MARKER}", "review_by": "",
+            "contributor": "me", "image": (io.BytesIO(image), "wall.jpg", "image/jpeg")}
+    form.update(fields)
+    return form
+
+
+def edit(client, piece: Piece, **fields):
+    form = {"title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall, again",
+            "body": f"Version two of {MARKER}. {DEVANAGARI_MARKER}", "language": "hi",
+            "tags": f"{MARKER}, {DEVANAGARI_MARKER}", "note": f"added {MARKER}",
+            "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}"}
+    form.update(fields)
+    return client.post_form(f"{piece.url}/edit", form, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def painter(app, make_circle, make_account, signed_in):
+    circle = make_circle("rang", "Rang circle")
+    return circle, signed_in(make_account("chitra", circle=circle))
+
+
+def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    circle, client = painter
+    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
+                              content_type="multipart/form-data")
+    assert shared.status_code == 201, text(shared)[:2000]
+    db.session.expire_all()
+    piece = piece_of(db.session.scalars(select(Item)).one())
+    assert edit(client, piece).status_code == 302
+    assert edit(client, piece, body=f"Version three, {MARKER} {DEVANAGARI_MARKER}",
+                note=f"new photo {DEVANAGARI_MARKER}",
+                image=(io.BytesIO(photo((30, 140, 90))), "wall2.jpg", "image/jpeg"),
+                ).status_code == 302
+    db.session.expire_all()
+    piece = piece_of(piece.item())
+    assert len(piece.media) == 2 and len(piece.media_keys) >= 4
+    assert set(piece.media_keys) <= media_files(app)
+    before = residue(app, tmp_path)
+    assert any(" in database" in found for found in before), "the test is blind to the DB"
+    if any(Path(app.config["INDEX_DIR"]).iterdir()):
+        assert any(" in INDEX_DIR/" in found for found in before), "blind to the index"
+
+    assert withdraw_signed_in(client, piece).status_code == 200
+    purge.run_pending()
+    for name, compact in list(purge.COMPACTORS.items()):
+        compact()
+    let_go_of_files(app)
+
+    assert residue(app, tmp_path) == []
+    assert not media_files(app) & set(piece.media_keys), "artwork files are still on disk"
+    assert media_files(app) == set(), "something of the artwork is still in the media store"
+    for word in (MARKER, DEVANAGARI_MARKER):
+        assert word not in caplog.text, "the log holds what was written"

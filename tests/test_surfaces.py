@@ -1,0 +1,232 @@
+"""THE SURFACE WALK (design.md, "INVARIANT: one access rule" and "INVARIANT: withdrawal erases").
+
+Every surface in ``archive.access.SURFACES`` has one entry in ``SURFACE_WALK``: a function that
+takes a viewer (a web client and the same person's API headers) and a piece, and says whether
+the piece shows there (its title marker, its id, its artwork) and what the viewer got.
+
+The walk is checked against the whole rule, so a withdrawal, a narrowing or a change of
+attribution is seen on every surface at once. When a surface is added to ``SURFACES``,
+``test_every_surface_is_walked`` fails until it gets an entry here.
+"""
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+import pytest
+
+from archive import access
+from archive.db import db
+from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, ROLES, Piece, Viewer,
+                                   change_consent, json_text, revise, share, text,
+                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+
+
+@dataclass
+class Sight:
+    """What one viewer got from one surface: whether the piece shows, and all the text."""
+    shown: bool
+    text: str
+
+
+def _mentions(page: str, piece: Piece) -> bool:
+    return (MARKER in page or piece.public_id in page
+            or any(asset in page for asset in piece.media))
+
+
+def _page(viewer: Viewer, url: str, piece: Piece) -> Sight:
+    """A page of the piece itself: it shows if it answers at all, or names the piece."""
+    response = viewer.client.get(url)
+    page = html.unescape(text(response))
+    return Sight(response.status_code == 200 or MARKER in page, page)
+
+
+def _listing(viewer: Viewer, url: str, piece: Piece) -> Sight:
+    """A page listing many pieces: it shows if the piece is named or linked in it."""
+    response = viewer.client.get(url)
+    page = html.unescape(text(response))
+    return Sight(response.status_code == 200 and _mentions(page, piece), page)
+
+
+def _api(viewer: Viewer, url: str, piece: Piece) -> Sight:
+    response = viewer.client.get(url, headers=viewer.headers)
+    body = json_text(response)
+    return Sight(response.status_code == 200 or MARKER in body, body)
+
+
+def _media(viewer: Viewer, piece: Piece) -> Sight:
+    statuses = [viewer.client.get(url).status_code for url in piece.media_urls]
+    assert statuses, "the walk needs a piece with artwork"
+    return Sight(any(status == 200 for status in statuses), "")
+
+
+def _export(viewer: Viewer, piece: Piece) -> Sight:
+    response = viewer.client.get("/account/export")
+    if response.status_code != 200:
+        return Sight(False, text(response))
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    contents = "\n".join(archive.read(name).decode("utf-8") for name in names
+                         if name.endswith((".md", ".json", ".txt")))
+    everything = "\n".join(names) + "\n" + contents
+    return Sight(_mentions(everything, piece), everything)
+
+
+SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
+    "item page": lambda v, p: _page(v, p.url, p),
+    "history page": lambda v, p: _page(v, f"{p.url}/history", p),
+    "diff page": lambda v, p: _page(v, f"{p.url}/diff?from=1&to=2", p),
+    "revision page": lambda v, p: _page(v, f"{p.url}/versions/1", p),
+    "media (every derivative)": _media,
+    "tag pages": lambda v, p: _listing(v, f"/tags/{p.tag}", p),
+    "circle pages": lambda v, p: _listing(v, f"/circles/{p.circle_slug}", p),
+    "home page": lambda v, p: _listing(v, "/", p),
+    "JSON API item": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}", p),
+    "JSON API revisions": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/revisions", p),
+    "JSON API diff": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/diff?from=1&to=2", p),
+    "receipt page": lambda v, p: _page(v, f"{p.url}/receipt", p),
+    "receipt JSON": lambda v, p: _page(v, f"{p.url}/receipt.json", p),
+    "participant export": _export,
+}
+
+
+def walk(viewer: Viewer, piece: Piece) -> dict[str, Sight]:
+    return {surface: look(viewer, piece) for surface, look in SURFACE_WALK.items()}
+
+
+def shown_on(viewer: Viewer, piece: Piece) -> set[str]:
+    return {surface for surface, sight in walk(viewer, piece).items() if sight.shown}
+
+
+# --- what the rule says each viewer sees ------------------------------------------------------
+
+#: surfaces every reader of a piece gets
+READING = {"item page", "history page", "diff page", "revision page",
+           "media (every derivative)", "tag pages", "home page", "JSON API item",
+           "JSON API revisions", "JSON API diff"}
+MEMBERS = {"contributor", "facilitator", "member"}
+
+
+def expected(role: str, audience: str) -> set[str]:
+    """The table of design.md for a piece whose contributor has an account."""
+    may_see = (role == "contributor" or (audience == "circle" and role in MEMBERS)
+               or audience == "public")
+    if not may_see:
+        return set()
+    surfaces = set(READING)
+    if role in MEMBERS:
+        surfaces.add("circle pages")
+    if role in ("contributor", "facilitator"):             # they may act on its consent
+        surfaces |= {"receipt page", "receipt JSON"}
+    if role == "contributor":
+        surfaces.add("participant export")
+    return surfaces
+
+
+def seen_by_everyone(world, piece: Piece) -> dict[str, set[str]]:
+    return {role: shown_on(world.viewers[role], piece) for role in ROLES}
+
+
+@pytest.fixture
+def piece(world) -> Piece:
+    """A public artwork with two revisions (so there is a history and a diff to walk)."""
+    contributor = world["contributor"]
+    first = share(contributor, world.home, title=f"{MARKER} river", tags=("nadi",),
+                  body="The river at dawn.", audience="public", attribution="name")
+    return revise(contributor, first, body="The river at dawn, and the birds.")
+
+
+# --- the walk itself --------------------------------------------------------------------------
+
+def test_every_surface_is_walked():
+    assert set(SURFACE_WALK) == set(access.SURFACES), (
+        "a surface without a walk entry (or a walk entry for a surface that is gone): "
+        f"missing {set(access.SURFACES) - set(SURFACE_WALK)}, "
+        f"extra {set(SURFACE_WALK) - set(access.SURFACES)}")
+
+
+def test_the_walk_sees_the_piece_where_the_rule_allows(world, piece):
+    assert seen_by_everyone(world, piece) == {role: expected(role, "public") for role in ROLES}
+    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK)
+
+
+# --- withdrawal -------------------------------------------------------------------------------
+
+def test_a_withdrawn_piece_is_on_no_surface_for_anyone(world, piece):
+    contributor = world.viewers["contributor"]
+    assert withdraw_signed_in(contributor.client, piece).status_code == 200
+
+    assert seen_by_everyone(world, piece) == {role: set() for role in ROLES}
+    for viewer in world.viewers.values():
+        for sight in walk(viewer, piece).values():
+            assert MARKER not in sight.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_withdrawn_piece_answers_with_a_tombstone(world, piece, role):
+    assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
+    viewer = world.viewers[role]
+
+    response = viewer.client.get(piece.url)
+
+    assert response.status_code == 410
+    page = html.unescape(text(response))
+    assert "This is no longer here" in page
+    assert "The person who shared it has taken it back." in page
+    assert MARKER not in page and piece.title not in page
+    for url in piece.media_urls:
+        assert viewer.client.get(url).status_code in (404, 410), url
+    api = viewer.client.get(f"/api/v1/items/{piece.public_id}", headers=viewer.headers)
+    assert api.status_code == 410 and MARKER not in json_text(api)
+
+
+# --- narrowing --------------------------------------------------------------------------------
+
+def test_narrowing_takes_effect_on_every_surface_at_once(world, piece):
+    contributor = world.viewers["contributor"].client
+
+    assert change_consent(contributor, piece, audience="circle").status_code == 302
+    assert seen_by_everyone(world, piece) == {role: expected(role, "circle") for role in ROLES}
+    assert seen_by_everyone(world, piece)["anonymous"] == set()
+
+    assert change_consent(contributor, piece, audience="private").status_code == 302
+    assert seen_by_everyone(world, piece) == {role: expected(role, "private") for role in ROLES}
+    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK)
+
+
+def test_a_passed_review_date_counts_as_private_on_every_surface(world, piece):
+    piece.item().consent.review_by = access.today() - timedelta(days=1)
+    db.session.commit()
+
+    assert seen_by_everyone(world, piece) == {role: expected(role, "private") for role in ROLES}
+
+
+# --- attribution ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("attribution, shown_as", [("name", CONTRIBUTOR_NAME),
+                                                   ("pseudonym", PSEUDONYM)])
+def test_switching_to_anonymous_removes_the_name_everywhere(world, attribution, shown_as):
+    contributor = world["contributor"]
+    first = share(contributor, world.home, title=f"{MARKER} lamp", tags=("diya",),
+                  audience="public", attribution=attribution,
+                  pseudonym=PSEUDONYM if attribution == "pseudonym" else "")
+    piece = revise(contributor, first, body="A second version.")
+    anonymous = world.viewers["anonymous"]
+    assert shown_as in walk(anonymous, piece)["item page"].text
+
+    response = change_consent(world.viewers["contributor"].client, piece,
+                              attribution="anonymous", pseudonym="")
+    assert response.status_code == 302
+
+    for role in ROLES:
+        sights = walk(world.viewers[role], piece)
+        assert {s for s, sight in sights.items() if sight.shown} == expected(role, "public")
+        for surface, sight in sights.items():
+            for part in (shown_as, *shown_as.split()):
+                assert part not in sight.text, (role, surface, part)
+    api = anonymous.client.get(f"/api/v1/items/{piece.public_id}").get_json()
+    assert api["byline"] is None
