@@ -56,23 +56,62 @@ def backup(destination: Path) -> dict:
 
 
 def restore(source: Path) -> dict:
-    """Put a backup back in place, then replay every later consent event."""
+    """Put a backup back in place, then replay every later consent event. If anything
+    fails before the replay is committed, the site as it was is put back: a restore never
+    leaves erased items served again."""
     if not (source / "archive.sqlite3").exists():
         raise BackupError(f"{source} holds no archive.sqlite3")
     newer = _ledger_now()
     database = _database_file()
+    media = Path(current_app.config["MEDIA_DIR"])
+    _close_database()
+    kept = _set_aside([Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")]
+                      + [media])
+    try:
+        shutil.copy2(source / "archive.sqlite3", database)
+        shutil.copytree(source / "media", media)
+        replayed = replay(newer)
+        commit()
+    except BaseException:
+        db.session.rollback()
+        _close_database()
+        _put_back(kept)
+        raise
+    _discard(kept)
+    purge.run_pending()
+    from archive.search import index
+    index.reindex()
+    return {"restored_from": str(source), "replayed": replayed}
+
+
+def _close_database() -> None:
     db.session.remove()
     db.engine.dispose()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    shutil.copy2(source / "archive.sqlite3", database)
-    media = Path(current_app.config["MEDIA_DIR"])
-    shutil.rmtree(media, ignore_errors=True)
-    shutil.copytree(source / "media", media)
-    replayed = replay(newer)
-    commit()
-    purge.run_pending()
-    return {"restored_from": str(source), "replayed": replayed}
+
+
+def _set_aside(paths: list[Path]) -> dict[Path, Path]:
+    kept = {}
+    for path in paths:
+        if path.exists():
+            aside = path.with_name(path.name + ".before-restore")
+            shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else \
+                aside.unlink(missing_ok=True)
+            path.rename(aside)
+            kept[path] = aside
+    return kept
+
+
+def _put_back(kept: dict[Path, Path]) -> None:
+    for path, aside in kept.items():
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else \
+            path.unlink(missing_ok=True)
+        aside.rename(path)
+
+
+def _discard(kept: dict[Path, Path]) -> None:
+    for aside in kept.values():
+        shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else \
+            aside.unlink(missing_ok=True)
 
 
 def _ledger_now() -> list[dict]:

@@ -192,3 +192,25 @@ def test_a_replay_step_that_is_refused_does_not_stop_the_restore(app, world, run
     assert erased.item().state == "withdrawn"
     assert not media_files(app) & set(erased.media_keys)
     assert odd.item().state == "active" and odd.item().consent.content_notes == []
+
+
+def test_a_restore_that_fails_puts_the_site_back_as_it_was(app, world, runner, tmp_path,
+                                                            monkeypatch):
+    piece = share(world["contributor"], world.home, title=f"{MARKER} failing",
+                  audience="public")
+    backup = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
+    db.session.remove()
+
+    def broken_replay(_lines):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr("archive.backup.replay", broken_replay)
+    result = runner.invoke(args=["restore", str(backup), "--yes"])
+
+    assert result.exit_code != 0
+    db.session.remove()
+    assert piece.item().state == "withdrawn", "a failed restore brought an erased item back"
+    assert not media_files(app) & set(piece.media_keys)
+    assert not list(Path(app.config["MEDIA_DIR"]).parent.glob("*.before-restore"))
+    assert world.viewers["anonymous"].client.get(piece.url).status_code == 410

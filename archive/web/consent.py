@@ -148,11 +148,10 @@ def withdraw_by_code():
 @bp.get("/account/ledger")
 @login_required
 def my_ledger():
-    from archive.operations.items import contributor_for
-    from archive.models import ConsentEvent
-    contributor = contributor_for(current_user)
+    from archive.models import ConsentEvent, Contributor
+    mine = select(Contributor.id).where(Contributor.account_id == current_user.id)
     events = db.session.scalars(select(ConsentEvent)
-                                .where(ConsentEvent.contributor_id == contributor.id)
+                                .where(ConsentEvent.contributor_id.in_(mine))
                                 .order_by(ConsentEvent.id.desc()).limit(500))
     return render_template("consent/ledger.html", events=list(events), circle=None)
 

@@ -48,7 +48,8 @@ def ledger_event_name(event: str) -> str:
 
 def ledger_role_name(role: str) -> str:
     return {"contributor": _("the contributor"), "facilitator": _("a facilitator"),
-            "code": _("someone with the withdrawal code")}.get(role, role)
+            "code": _("someone with the withdrawal code"),
+            "replay": _("restored from a backup, then replayed")}.get(role, role)
 
 
 def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
