@@ -27,10 +27,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     purge.init_app(app)
     search.init_app(app)
+    _consent_hooks()
     errors.init_app(app)
     cli.init_app(app)
     _template_helpers(app)
     return app
+
+
+def _consent_hooks() -> None:
+    """What must follow a consent change or an erasure, inside the same transaction."""
+    from archive.operations import collections
+    from archive.operations.consent import CHANGE_HOOKS
+    from archive.operations.withdraw import ERASE_HOOKS
+    for hooks, hook in ((CHANGE_HOOKS, collections.leave_where_no_longer_allowed),
+                        (ERASE_HOOKS, collections.leave_everything)):
+        if hook not in hooks:
+            hooks.insert(0, hook)
 
 
 def _template_helpers(app: Flask) -> None:
@@ -86,6 +98,8 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from archive import api
-    from archive.web import admin, auth, circles, consent, health, items, pages, search
-    for module in (pages, auth, circles, items, consent, search, admin, health, api):
+    from archive.web import (admin, auth, circles, collections, consent, health, items, pages,
+                             search)
+    for module in (pages, auth, circles, items, consent, collections, search, admin, health,
+                   api):
         app.register_blueprint(module.bp)

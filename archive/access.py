@@ -204,3 +204,77 @@ def review_waiting(viewer, item: Item) -> bool:
     """A passed review date: the contributor and circle facilitators are asked to confirm."""
     return (item.consent is not None and item.consent.review_passed(today())
             and may_change_consent(viewer, item))
+
+
+# --- collections ----------------------------------------------------------------------------
+# A collection is seen by: anyone when public; the circle's members when "circle"; its
+# curators (circle facilitators, admins) always. Its entries additionally need the item's
+# own consent: visible to the viewer, "may appear in collections", and — in a public
+# collection, a share link, a feed or a pack — an audience of public.
+
+def may_curate(viewer, collection) -> bool:
+    return may_manage_circle(viewer, collection.circle)
+
+
+def may_view_collection(viewer, collection) -> bool:
+    if collection is None:
+        return False
+    if collection.state == "public" or may_curate(viewer, collection):
+        return True
+    return collection.state == "circle" and is_member(viewer, collection.circle)
+
+
+def may_enter_collection(item: Item, collection) -> bool:
+    """May this item be part of this collection, by its own consent?"""
+    if item is None or not item.active or item.consent is None:
+        return False
+    if not item.consent.allow_collections or item.circle_id != collection.circle_id:
+        return False
+    if collection.state == "public":
+        return effective_audience(item.consent) == "public"
+    return True
+
+
+def shown_entries(viewer, collection, *, public_only: bool = False,
+                  permission: Optional[str] = None) -> list:
+    """The entries this viewer sees, in order. ``public_only`` for share links, feeds and
+    packs; ``permission`` ("allow_packs", "allow_embeds") for what needs more consent."""
+    shown = []
+    for entry in collection.entries:
+        item = entry.item
+        if not may_enter_collection(item, collection):
+            continue
+        if public_only and effective_audience(item.consent) != "public":
+            continue
+        if permission and not getattr(item.consent, permission):
+            continue
+        if public_only or may_view_item(viewer, item):
+            shown.append(entry)
+    return shown
+
+
+def visible_collections(viewer):
+    """``select(Collection)`` limited to what the viewer may open."""
+    from archive.models import Collection
+    allowed = [Collection.state == "public"]
+    account = _signed_in(viewer)
+    if account is not None:
+        if account.is_admin:
+            return select(Collection)
+        member_of = select(Membership.circle_id).where(Membership.account_id == account.id)
+        curates = member_of.where(Membership.role == "facilitator")
+        allowed += [and_(Collection.state == "circle", Collection.circle_id.in_(member_of)),
+                    Collection.circle_id.in_(curates)]
+    return select(Collection).where(or_(*allowed))
+
+
+def may_embed(item: Optional[Item]) -> bool:
+    """Advocates may quote or embed it: public, and its author said yes."""
+    return (item is not None and item.active and item.consent is not None
+            and item.consent.allow_embeds and effective_audience(item.consent) == "public")
+
+
+def is_public(item: Optional[Item]) -> bool:
+    """Shown to the whole world (feeds, sitemap, Open Graph): active and public now."""
+    return (item is not None and item.active and item.consent is not None
+            and effective_audience(item.consent) == "public")

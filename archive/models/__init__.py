@@ -4,6 +4,8 @@ from archive.models.circles import Circle, Invite, Membership, CIRCLE_ROLES
 from archive.models.site import SiteFlag
 from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, MediaAsset,
                                   Revision)
+from archive.models.collections import (STATES, Collection, CollectionIntro, Entry,
+                                        ShareLink)
 from archive.models.tasks import IndexTask, PurgeTask
 from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Consent,
                                     ConsentEvent)
@@ -14,5 +16,6 @@ __all__ = [
     "SiteFlag",
     "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
     "IndexTask", "PurgeTask",
+    "STATES", "Collection", "CollectionIntro", "Entry", "ShareLink",
     "ATTRIBUTIONS", "AUDIENCES", "CONTENT_NOTES", "METHODS", "Consent", "ConsentEvent",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import selectinload
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
@@ -86,20 +86,28 @@ def queue(item: Item) -> None:
 
 def apply_pending(limit: int = 2000) -> int:
     """Apply queued index tasks (any worker may; applying twice is harmless)."""
-    tasks = list(db.session.execute(select(IndexTask.id, IndexTask.item_public_id)
+    tasks = list(db.session.execute(select(IndexTask.id, IndexTask.item_public_id,
+                                           IndexTask.created_at)
                                     .order_by(IndexTask.id).limit(limit)))
     if not tasks:
         return 0
-    update_entries({public_id for _id, public_id in tasks})
-    db.session.execute(delete(IndexTask).where(IndexTask.id.in_([i for i, _p in tasks])))
+    update_entries({public_id for _id, public_id, _at in tasks})
+    # SQLite gives a deleted row's id to the next row: match the time too, or a newer task
+    # of another worker that got a reused id would be deleted unapplied
+    done = [(task_id, created_at) for task_id, _p, created_at in tasks]
+    db.session.execute(delete(IndexTask).where(
+        tuple_(IndexTask.id, IndexTask.created_at).in_(done)))
     db.session.commit()
     return len(tasks)
 
 
 def update_entries(public_ids: Iterable[str]) -> None:
-    items = {item.public_id: item for item in db.session.scalars(
-        select(Item).where(Item.public_id.in_(list(public_ids))))}
+    """Read the items only once the writer is ours: read before, a worker that saved a
+    newer revision and wrote it meanwhile would be overwritten with the older one."""
+    public_ids = list(public_ids)
     with writer() as w:
+        items = {item.public_id: item for item in db.session.scalars(
+            select(Item).where(Item.public_id.in_(public_ids)))}
         for public_id in public_ids:
             item = items.get(public_id)
             if item is not None and item.active and item.current is not None:
@@ -153,6 +161,9 @@ def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
     ix = whoosh_index.create_in(fresh, make_schema())
     w = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1) if procs > 1 \
         else ix.writer(limitmb=256)
+    # go on from the live index's generation: a searcher held by another thread or worker
+    # compares generation numbers only, and would take a fresh 1 for the 1 it has open
+    w.generation = max(w.generation, _generation(target) + 1)
     count = 0
     for chunk in _active_items(batch):
         for item in chunk:
@@ -163,6 +174,12 @@ def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
     w.commit()
     _swap(fresh, target)
     return count
+
+
+def _generation(path: Path) -> int:
+    if not whoosh_index.exists_in(path):
+        return -1
+    return whoosh_index.open_dir(path).latest_generation()
 
 
 def _active_items(batch: int):

@@ -19,6 +19,11 @@ def language_name(code: str) -> str:
     return str(dict(LANGUAGE_CHOICES).get(code, code))
 
 
+def state_name(state: str) -> str:
+    return {"draft": _("draft"), "circle": _("for the circle"),
+            "public": _("public")}.get(state, state)
+
+
 def content_note_names(codes: list[str]) -> str:
     names = dict(CONTENT_NOTE_CHOICES)
     return ", ".join(str(names[code]) for code in codes if code in names)
@@ -69,7 +74,7 @@ def srcset(asset) -> Markup:
 
 
 HELPERS = {
-    "kind_name": kind_name, "language_name": language_name, "content_note_names": content_note_names,
+    "kind_name": kind_name, "language_name": language_name, "state_name": state_name, "content_note_names": content_note_names,
     "audience_name": audience_name, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "ledger_event_name": ledger_event_name,

@@ -1,0 +1,52 @@
+"""Forms for curating collections."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+
+from archive.web.forms import Form, at_most, options, required
+
+STATE_CHOICES = [("draft", _l("Draft: only the circle's facilitators see it")),
+                 ("circle", _l("Circle: the circle's members see it")),
+                 ("public", _l("Public: anyone may read it (only public pieces)"))]
+
+
+class CollectionForm(Form):
+    title = StringField(_l("Title"), [required(), at_most(200)])
+    slug = StringField(_l("Short name for links"), [required(), at_most(64)],
+                       description=_l("Small letters, digits and hyphens, e.g. "
+                                      "screen-time-know-hows."),
+                       render_kw={"autocapitalize": "none"})
+    intro = TextAreaField(_l("Introduction (optional)"), [at_most(20_000)],
+                          description=_l("Markdown. Every change is kept as a new version."),
+                          render_kw={"rows": 6, "dir": "auto"})
+    submit = SubmitField(_l("Make the collection"))
+
+
+class EditForm(Form):
+    title = StringField(_l("Title"), [required(), at_most(200)])
+    intro = TextAreaField(_l("Introduction (optional)"), [at_most(20_000)],
+                          render_kw={"rows": 6, "dir": "auto"})
+    submit = SubmitField(_l("Save"))
+
+
+class StateForm(Form):
+    state = RadioField(_l("Who may read this collection?"), choices=options(*STATE_CHOICES))
+    submit = SubmitField(_l("Save"))
+
+
+class AddEntryForm(Form):
+    item = SelectField(_l("Piece to add"), choices=[], validate_choice=True)
+    note = StringField(_l("Your note about it (optional)"), [at_most(500)])
+    submit = SubmitField(_l("Add to the collection"))
+
+
+class NoteForm(Form):
+    note = StringField(_l("Curator's note"), [at_most(500)])
+    submit = SubmitField(_l("Save the note"))
+
+
+class ShareLinkForm(Form):
+    days = SelectField(_l("The link works for"), coerce=int, default=30, choices=options(
+        (7, _l("7 days")), (30, _l("30 days")), (90, _l("90 days"))))
+    submit = SubmitField(_l("Make a share link"))
