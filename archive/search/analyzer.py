@@ -111,9 +111,11 @@ def _segments(word: str) -> list[tuple[str, str]]:
 
 
 def _drop_schwas(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Hindi and Marathi speech drops the final schwa, and a schwa in V C _ C V."""
+    """Hindi and Marathi speech drops the final schwa (kept after a cluster: स्वप्न is
+    swapna), and a schwa in V C _ C V."""
     kept = list(segments)
-    if kept and kept[-1][0] == "A" and len(kept) > 2:
+    if (kept and kept[-1][0] == "A" and len(kept) > 2
+            and not (kept[-2][0] == "C" and kept[-3][0] == "C")):
         kept.pop()
     for i in range(len(kept) - 3, 1, -1):
         if kept[i][0] != "A":
@@ -125,9 +127,19 @@ def _drop_schwas(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return kept
 
 
+def _terse(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every schwa after the first syllable dropped, as quick typing does (samjhna,
+    zindgi, aplya)."""
+    first = next((i for i, (kind, _l) in enumerate(segments) if kind in "VA"), 0)
+    return [seg for i, seg in enumerate(segments) if seg[0] != "A" or i <= first]
+
+
 def romanize(word: str) -> str:
     """One Devanagari word in plain Latin letters, as it is usually spoken and typed."""
-    segments = _drop_schwas(_segments(word))
+    return _letters(_drop_schwas(_segments(word)))
+
+
+def _letters(segments: list[tuple[str, str]]) -> str:
     if segments and segments[-1] == ("M", "h"):
         segments = segments[:-1] + [("V", "ah")]
     return "".join(letters if kind != "M" or letters != "h" else ""
@@ -139,19 +151,26 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     for long, short in (("aa", "a"), ("ee", "i"), ("ii", "i"), ("oo", "u"), ("uu", "u"),
-                        ("w", "v"), ("z", "j"), ("f", "ph"), ("q", "k")):
+                        ("w", "v"), ("z", "j"), ("f", "ph"), ("q", "k"), ("sh", "s"),
+                        ("jh", "j")):
         text = text.replace(long, short)
     return re.sub(r"(.)\1+", r"\1", text)
 
 
 @lru_cache(maxsize=200_000)
 def roman_forms(token: str) -> tuple[str, ...]:
-    """The folded forms a token is found by: as spoken, and with every schwa written."""
+    """The folded forms a token is found by: as spoken, as tersely typed, and with every
+    schwa written; ज्ञ both as gy (Hindi) and dny (Marathi)."""
     if not DEVANAGARI.search(token):
         return (fold(token),)
-    spoken = fold(romanize(token).replace("jn", "gy"))
-    full = _segments(token)
-    if full and full[-1][0] == "A":
-        full = full[:-1]
-    written = fold("".join(letters for _kind, letters in full).replace("jn", "gy"))
-    return (spoken,) if written == spoken else (spoken, written)
+    segments = _segments(token)
+    written = segments[:-1] if segments and segments[-1][0] == "A" else segments
+    forms: list[str] = []
+    for variant in (_drop_schwas(segments), _terse(_drop_schwas(segments)), written):
+        letters = _letters(variant)
+        for reading in ((letters.replace("jn", "gy"), letters.replace("jn", "dny"))
+                        if "jn" in letters else (letters,)):
+            form = fold(reading)
+            if form not in forms:
+                forms.append(form)
+    return tuple(forms)
