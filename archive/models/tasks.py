@@ -14,6 +14,9 @@ from archive.db import db, utcnow
 class PurgeTask(db.Model):
     """Queued in the same transaction as an erasure; done after commit, retried until done.
     The payload holds only random storage keys and public ids, never content."""
+    #: ids never reused, so a worker finishing a task can never delete a newer one
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     payload_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -29,6 +32,8 @@ class PurgeTask(db.Model):
 class IndexTask(db.Model):
     """"Bring this item's index entry in line with the database", written in the same
     transaction as the change and applied after commit. Holds only the public id."""
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     item_public_id: Mapped[str] = mapped_column(String(24), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
