@@ -42,12 +42,16 @@ class WordFilter(Filter):
 
 
 class RomanWordFilter(Filter):
-    """NFC, lower case and the romanized shadow forms in one pass."""
+    """NFC, lower case and the romanized shadow forms in one pass. Only Devanagari words
+    are indexed here (Latin words are found in the text itself); a query folds both."""
 
     def __call__(self, tokens):
         for token in tokens:
             text = token.text.lower()
-            if not text.isascii():
+            if text.isascii():
+                if token.mode == "index":
+                    continue
+            else:
                 text = unicodedata.normalize("NFC", text)
             for form in roman_forms(text):
                 token.text = form
