@@ -190,7 +190,7 @@ def test_an_older_task_applied_late_does_not_undo_a_newer_revision(app, make_cir
     assert search(ANONYMOUS, "zqxtakenout").hits == []
 
 
-def test_a_task_id_reused_by_sqlite_is_not_deleted_unapplied(app, make_circle, make_account,
+def test_a_newer_task_is_never_deleted_unapplied(app, make_circle, make_account,
                                                             monkeypatch):
     """SQLite hands out a deleted row's id again (no AUTOINCREMENT). Worker A reads task 1
     (item X); meanwhile worker C applies and deletes it, and worker D saves item Z, whose
@@ -226,9 +226,10 @@ def test_a_task_id_reused_by_sqlite_is_not_deleted_unapplied(app, make_circle, m
             with app.app_context():            # worker C applies task 1 and deletes it
                 assert index.apply_pending() == 1
                 db.session.remove()
-            with app.app_context():            # worker D saves Z: its task reuses the id
+            with app.app_context():            # worker D saves Z: its task gets a new id
                 later.append(save_without_applying("zqxseconditem"))
-                assert db.session.scalar(select(IndexTask.id)) == first_task
+                assert db.session.scalar(select(IndexTask.id)) != first_task, \
+                    "SQLite reused a task id (the table lacks AUTOINCREMENT)"
                 db.session.remove()
         return real_writer(*args, **kwargs)
     monkeypatch.setattr(index, "writer", writer_after_c_and_d)
