@@ -35,12 +35,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _consent_hooks() -> None:
-    """What must follow a consent change or an erasure, inside the same transaction."""
+    """What must follow a consent change or an erasure, inside the same transaction. Cached
+    packs come first: they look up the collection entries that the next hooks take out."""
+    from archive import packs
     from archive.operations import collections
     from archive.operations.consent import CHANGE_HOOKS
     from archive.operations.withdraw import ERASE_HOOKS
     for hooks, hook in ((CHANGE_HOOKS, collections.leave_where_no_longer_allowed),
-                        (ERASE_HOOKS, collections.leave_everything)):
+                        (ERASE_HOOKS, collections.leave_everything),
+                        (CHANGE_HOOKS, packs.queue_drop), (ERASE_HOOKS, packs.queue_drop)):
         if hook not in hooks:
             hooks.insert(0, hook)
 
@@ -99,7 +102,7 @@ def _bind_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from archive import api
     from archive.web import (admin, auth, circles, collections, consent, health, items, pages,
-                             search)
+                             public, search)
     for module in (pages, auth, circles, items, consent, collections, search, admin, health,
-                   api):
+                   public, api):
         app.register_blueprint(module.bp)

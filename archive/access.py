@@ -77,6 +77,8 @@ SURFACES = (
     "item page", "history page", "diff page", "revision page", "media (every derivative)",
     "tag pages", "circle pages", "home page", "JSON API item", "JSON API revisions",
     "JSON API diff", "receipt page", "receipt JSON", "participant export",
+    "collection pages", "collective-document view", "share links", "Atom feeds", "sitemap",
+    "embeds and oEmbed", "Open Graph tags", "offline packs",
 )
 
 

@@ -66,6 +66,7 @@ tokens_cli = AppGroup("tokens", help="API tokens for the JSON API.")
 demo_cli = AppGroup("demo", help="Demo data from collections/demo.")
 items_cli = AppGroup("items", help="Items: withdrawal on request.")
 search_cli = AppGroup("search", help="The search index (rebuilt from the database).")
+collections_cli = AppGroup("collections", help="Collections: offline packs to share.")
 
 
 @search_cli.command("reindex")
@@ -208,6 +209,28 @@ def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
     click.echo(f"withdrawn: {public_id}")
 
 
+@collections_cli.command("export")
+@click.argument("slug")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the zip (default: collections/packs in this checkout).")
+@click.option("--lang", type=click.Choice(["en", "hi", "mr"]), default="en",
+              show_default=True, help="Language of the pack's own words.")
+def collections_export(slug: str, out: Path | None, lang: str) -> None:
+    """Write the offline pack of the public collection SLUG as OUT/SLUG.zip: only pieces whose
+    authors agreed to packs, as of today."""
+    from archive import packs
+    from archive.config import ROOT
+    from archive.models import Collection
+    collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
+    if collection is None or collection.state != "public":
+        raise click.ClickException(f"no public collection {slug!r}: only public collections "
+                                   "have offline packs")
+    with force_locale(lang):
+        target = packs.write_pack(collection, out or ROOT / "collections" / "packs")
+        count = len(packs.pack_entries(collection))
+    click.echo(f"wrote {target}: {count} pieces")
+
+
 @click.command("purge")
 def purge_command() -> None:
     """Finish every pending purge (files, index entries, packs) and compact what holds
@@ -275,7 +298,8 @@ def setup(with_demo: bool | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli, search_cli):
+    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli, search_cli,
+                  collections_cli):
         app.cli.add_command(group)
     for command in (setup, purge_command, backup_command, restore_command):
         app.cli.add_command(command)

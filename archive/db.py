@@ -62,6 +62,16 @@ def on_rollback(callback: Callable[[], None]) -> None:
     db.session.info.setdefault("on_rollback", []).append(callback)
 
 
+def first_time(key) -> bool:
+    """True the first time ``key`` is asked about in this unit of work (for work that is
+    queued once per transaction however many changes ask for it)."""
+    seen = db.session.info.setdefault("seen", set())
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
 def commit() -> None:
     db.session.commit()
     db.session.info.pop("on_rollback", None)
@@ -72,9 +82,15 @@ def rollback() -> None:
     db.session.rollback()
 
 
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop("seen", None)
+
+
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("after_commit", None)
+    session.info.pop("seen", None)
     _run(session.info.pop("on_rollback", []))
 
 

@@ -1,4 +1,6 @@
-"""Demo data, read from ``collections/demo/`` (data only) and loaded once per instance.
+"""Demo data, read from ``collections/demo/`` (data only) and loaded once per instance:
+circles and people (``site.toml``), items (``items/*.md``), then collections
+(``collections/*.toml``, whose entries name items by their file stem).
 
 Demo passwords are made fresh for each instance and kept in its folder, so no two sites
 share them and none is written in the repository.
@@ -16,9 +18,10 @@ from archive.config import ROOT
 from archive.db import db
 from sqlalchemy import select
 
-from archive.models import Account, Circle, Contributor, SiteFlag
+from archive.models import Account, Circle, Contributor, Item, SiteFlag
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops
+from archive.operations import collections as collection_ops
 from archive.operations import items as item_ops
 from archive.operations.consent import ConsentChoice
 from archive.text import key
@@ -47,7 +50,11 @@ def load(source: Path = SOURCE) -> bool:
                                                    c.get("languages", "en"))
                for c in data.get("circles", [])}
     sign_ins = [_load_account(entry, circles) for entry in data.get("accounts", [])]
-    receipts = [_load_item(path, source) for path in sorted((source / "items").glob("*.md"))]
+    items = {path.stem: _load_item(path, source)
+             for path in sorted((source / "items").glob("*.md"))}
+    for path in sorted((source / "collections").glob("*.toml")):
+        _load_collection(path, {stem: result.item for stem, result in items.items()})
+    receipts = [f"{result.receipt.withdrawal_code}  {stem}" for stem, result in items.items()]
     db.session.add(SiteFlag(name=FLAG))
     db.session.flush()
     _write_sign_ins(sign_ins)
@@ -82,7 +89,7 @@ def read_item(path: Path) -> tuple[dict, str]:
     return tomllib.loads(front), body.strip("\n")
 
 
-def _load_item(path: Path, source: Path) -> str:
+def _load_item(path: Path, source: Path) -> item_ops.Contribution:
     meta, body = read_item(path)
     circle = db.session.scalar(select(Circle).where(Circle.slug == meta["circle"]))
     by = _account(meta.get("recorded_by") or meta["contributor"])
@@ -102,8 +109,20 @@ def _load_item(path: Path, source: Path) -> str:
         pseudonym=consent.get("pseudonym", ""), collections=consent.get("collections", False),
         embeds=consent.get("embeds", False), packs=consent.get("packs", False),
         content_notes=meta.get("content_notes", []), method=meta.get("method", "self"))
-    result = item_ops.contribute(by, circle, contributor, draft, choice)
-    return f"{result.receipt.withdrawal_code}  {path.stem}"
+    return item_ops.contribute(by, circle, contributor, draft, choice)
+
+
+def _load_collection(path: Path, items: dict[str, Item]) -> None:
+    """Made as a draft, filled, then given its state: the operations check every step."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    curator = _account(data["curator"])
+    circle = db.session.scalar(select(Circle).where(Circle.slug == data["circle"]))
+    collection = collection_ops.create(curator, circle, data["slug"], data["title"],
+                                       data.get("intro", ""))
+    for entry in data.get("entries", []):
+        collection_ops.add_entry(curator, collection, items[entry["item"]],
+                                 entry.get("note", ""))
+    collection_ops.set_state(curator, collection, data.get("state", "draft"))
 
 
 def _profile(circle: Circle, pseudonym: str) -> Contributor | None:

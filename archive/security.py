@@ -17,6 +17,10 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 
+#: embed cards are made to sit in other sites' pages; nothing else may be framed
+FRAMEABLE_ENDPOINTS = {"public.embed_item"}
+EMBED_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -41,9 +45,11 @@ def _finish_unit_of_work(response: Response) -> Response:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    frameable = request.endpoint in FRAMEABLE_ENDPOINTS
+    response.headers.setdefault("Content-Security-Policy", EMBED_CSP if frameable else CSP)
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if not (frameable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
     if current_user.is_authenticated or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)

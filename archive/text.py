@@ -105,6 +105,21 @@ def render_markdown(source: str | None) -> Markup:
     return sanitise(_converter().convert(text))
 
 
+def without_links(html: str) -> Markup:
+    """Safe HTML with every link turned into its plain words: offline packs reach no site."""
+    return Markup(nh3.clean(str(html), tags=_ALLOWED_TAGS - {"a"}, attributes={},
+                            clean_content_tags=_DROPPED_TAGS, strip_comments=True))
+
+
+def plain_excerpt(source: str | None, limit: int = 160) -> str:
+    """The first words of a Markdown body as plain text, cut at a word, for previews."""
+    words = " ".join(render_markdown(source).striptags().split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
+    return cut.rstrip(" ,;:.।-") + "…"
+
+
 # --- Word diff for history pages -------------------------------------------------------------
 
 # Python's \w misses Devanagari vowel signs, virama, nukta, anusvara and chandrabindu, so they

@@ -160,6 +160,7 @@ def world(tmp_path_factory):
 
 
 def _make_pieces(world: World, home, accounts) -> None:
+    items = {}
     photo = gps_photo()
     asha, meera = accounts["contributor"], accounts["facilitator"]
     profile = ops.create_profile(meera, home, "छाया")
@@ -169,17 +170,36 @@ def _make_pieces(world: World, home, accounts) -> None:
         draft = ops.Draft(kind="artwork", title=f"चित्र {piece.marker}", body=f"{UDASI} का रंग",
                           language="hi", tags=[TAG], alt_text="एक चित्र", image=photo)
         choice = ConsentChoice(audience=piece.audience, attribution="name",
-                               method="self" if piece.owner == "account" else "verbal")
+                               method="self" if piece.owner == "account" else "verbal",
+                               collections=True, embeds=True, packs=True)
         item = ops.contribute(by, home, contributor, draft, choice).item
         ops.revise(by, item, ops.Draft(kind="artwork", title=draft.title,
                                        body=f"{KHUSHI} का रंग", language="hi", tags=[TAG],
                                        alt_text="एक चित्र"))
-        if piece.review_passed:
-            item.consent.review_by = access.today() - timedelta(days=1)
+        items[piece] = item
         media = item.current.media
         world.refs[piece.label] = Ref(item.public_id, piece.marker, [
             f"/media/{media.public_id}/{name}" for name in media.derivatives])
+    _make_collections(meera, home, items)
+    for piece, item in items.items():
+        if piece.review_passed:
+            item.consent.review_by = access.today() - timedelta(days=1)
     assert len(PIECES) <= 12, "the home page lists the 12 newest: keep the matrix within it"
+
+
+def _make_collections(meera, home, items) -> None:
+    """A public collection of every public piece, and a circle collection of every piece its
+    facilitator may see (all but someone's own private one), each with a share link."""
+    from archive.operations import collections as curating
+    for slug, state in ((OPEN_COLLECTION, "public"), (CIRCLE_COLLECTION, "circle")):
+        collection = curating.create(meera, home, slug, f"{slug} collection")
+        for piece, item in items.items():
+            if access.may_view_item(meera, item) and access.may_enter_collection(item,
+                                                                                 collection):
+                if state == "circle" or piece.audience == "public":
+                    curating.add_entry(meera, collection, item)
+        curating.set_state(meera, collection, state)
+        SHARE_LINKS[slug] = "/shared/" + curating.create_share_link(meera, collection, 30)
 
 
 # --- surfaces -----------------------------------------------------------------------------------
@@ -267,6 +287,91 @@ def participant_export(viewer: Viewer, ref: Ref) -> bool:
     return any(ref.public_id in name for name in names)
 
 
+# --- what the whole world sees, and collections ----------------------------------------------
+
+OPEN_COLLECTION, CIRCLE_COLLECTION = "ghar-open", "ghar-circle"
+#: collection slug -> its share link's path (made with the world)
+SHARE_LINKS: dict[str, str] = {}
+
+
+def public_now(viewer: str, piece: Piece) -> bool:
+    """Feeds, sitemap, embeds, Open Graph, packs, share links: only what is public now."""
+    return piece.audience == "public" and not piece.review_passed
+
+
+def in_a_collection_they_open(viewer: str, piece: Piece) -> bool:
+    """Collection pages: the piece must be seen by the viewer, and sit in a collection they may
+    open (the public one; the circle one for its members and admins; someone's own private
+    piece is in neither, as its facilitator cannot add it)."""
+    return sees(viewer, piece) and (public_now(viewer, piece) or (
+        viewer in CIRCLE_PAGE_OPEN and piece.label != "private/account"))
+
+
+def in_any(*probes: Callable[[Viewer, Ref], bool]) -> Callable[[Viewer, Ref], bool]:
+    return lambda viewer, ref: any([probe(viewer, ref) for probe in probes])
+
+
+def _text_once(viewer: Viewer, path: str) -> str:
+    response = _once(viewer, path)
+    if response.status_code in (302, 404):
+        return ""
+    assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def feeds(viewer: Viewer, ref: Ref) -> bool:
+    from xml.etree.ElementTree import fromstring
+    texts = [_text_once(viewer, path) for path in (
+        "/feeds/public.atom", f"/collections/{OPEN_COLLECTION}/feed.atom")]
+    for body in texts:
+        fromstring(body.encode())
+    return any(ref.marker in body for body in texts)
+
+
+def sitemap(viewer: Viewer, ref: Ref) -> bool:
+    return f"/items/{ref.public_id}<" in _text_once(viewer, "/sitemap.xml")
+
+
+def embeds(viewer: Viewer, ref: Ref) -> bool:
+    """The card names the piece exactly when oEmbed answers for it."""
+    card = viewer.web.get(f"/embed/items/{ref.public_id}")
+    assert card.status_code == 200
+    oembed = viewer.web.get("/oembed", query_string={
+        "url": f"http://localhost/items/{ref.public_id}"})
+    assert oembed.status_code in (200, 404)
+    named = ref.marker in card.get_data(as_text=True)
+    assert named == (oembed.status_code == 200), ref.marker
+    return named
+
+
+def open_graph(viewer: Viewer, ref: Ref) -> bool:
+    response = viewer.web.get(f"/items/{ref.public_id}")
+    return 'property="og:' in response.get_data(as_text=True)
+
+
+_packs: dict[str, str] = {}
+
+
+def offline_pack(viewer: Viewer, ref: Ref) -> bool:
+    if viewer.name not in _packs:
+        with viewer.web.get(f"/collections/{OPEN_COLLECTION}/pack.zip") as response:
+            assert response.status_code == 200
+            response.direct_passthrough = False
+            with zipfile.ZipFile(io.BytesIO(response.get_data())) as pack:
+                _packs[viewer.name] = "\n".join(pack.read(name).decode() for name in
+                                                pack.namelist() if name.endswith(".html"))
+    return ref.marker in _packs[viewer.name]
+
+
+def collection_pages(suffix: str = "") -> Callable[[Viewer, Ref], bool]:
+    return in_any(*(listing(f"/collections/{slug}{suffix}")
+                    for slug in (OPEN_COLLECTION, CIRCLE_COLLECTION)))
+
+
+def share_links(viewer: Viewer, ref: Ref) -> bool:
+    return in_any(*(listing(path) for path in SHARE_LINKS.values()))(viewer, ref)
+
+
 @dataclass(frozen=True)
 class Surface:
     name: str
@@ -291,6 +396,14 @@ SURFACES = [
     Surface("receipt JSON", receipt_json, holds_consent),
     Surface("participant export", participant_export,
             lambda viewer, piece: relation(viewer, piece) == "contributor"),
+    Surface("collection pages", collection_pages(), in_a_collection_they_open),
+    Surface("collective-document view", collection_pages("/read"), in_a_collection_they_open),
+    Surface("share links", share_links, public_now),
+    Surface("Atom feeds", feeds, public_now),
+    Surface("sitemap", sitemap, public_now),
+    Surface("embeds and oEmbed", embeds, public_now),
+    Surface("Open Graph tags", open_graph, public_now),
+    Surface("offline packs", offline_pack, public_now),
 ]
 
 
@@ -315,6 +428,7 @@ def test_the_table_itself():
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda surface: surface.name)
 def test_who_sees_what(world, surface):
     _fetched.clear()
+    _packs.clear()
     wrong = []
     for viewer in VIEWERS:
         for piece in PIECES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -299,7 +300,8 @@ def test_openapi_describes_every_route(app, api):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi_json":
             continue
-        path = rule.rule.removeprefix("/api/v1").replace("<public_id>", "{id}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        path = path.replace("{public_id}", "{id}")
         assert path in paths, f"{rule.rule} is missing from openapi.json"
         assert {m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}} <= set(paths[path]), \
             rule.rule

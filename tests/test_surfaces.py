@@ -20,10 +20,11 @@ from typing import Callable
 import pytest
 
 from archive import access
-from archive.db import db
+from archive.db import commit, db
 from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, ROLES, Piece, Viewer,
-                                   change_consent, json_text, revise, share, text,
+                                   World, change_consent, json_text, revise, share, text,
                                    withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.public_helpers import curate, open_graph, share_link
 
 
 @dataclass
@@ -76,6 +77,58 @@ def _export(viewer: Viewer, piece: Piece) -> Sight:
     return Sight(_mentions(everything, piece), everything)
 
 
+# Each walked piece sits in a public and a circle collection, each with a live share link.
+PUBLIC_SHELF, CIRCLE_SHELF = "open-shelf", "inner-shelf"
+SHELVES = (PUBLIC_SHELF, CIRCLE_SHELF)
+#: collection slug -> the path of its share link, made by ``shelve``
+SHARE_LINKS: dict[str, str] = {}
+
+
+def _either(*sights: Sight) -> Sight:
+    return Sight(any(sight.shown for sight in sights), "\n".join(s.text for s in sights))
+
+
+def _xml(viewer: Viewer, url: str, piece: Piece) -> Sight:
+    """A feed or the sitemap: it shows the piece if it names or links it."""
+    response = viewer.client.get(url)
+    body = html.unescape(text(response))
+    return Sight(response.status_code == 200 and _mentions(body, piece), body)
+
+
+def _feeds(viewer: Viewer, piece: Piece) -> Sight:
+    return _either(_xml(viewer, "/feeds/public.atom", piece),
+                   _xml(viewer, f"/collections/{PUBLIC_SHELF}/feed.atom", piece))
+
+
+def _embeds(viewer: Viewer, piece: Piece) -> Sight:
+    """The card shows the piece only if it names it; oEmbed only if it answers."""
+    card = viewer.client.get(f"/embed/items/{piece.public_id}")
+    page = html.unescape(text(card))
+    oembed = viewer.client.get("/oembed", query_string={
+        "url": f"http://localhost{piece.url}", "format": "json"})
+    return Sight(MARKER in page or oembed.status_code == 200,
+                 page + "\n" + json_text(oembed))
+
+
+def _open_graph(viewer: Viewer, piece: Piece) -> Sight:
+    page = text(viewer.client.get(piece.url))
+    tags = open_graph(page)
+    return Sight(bool(tags), html.unescape(page))
+
+
+def _pack(viewer: Viewer, piece: Piece) -> Sight:
+    with viewer.client.get(f"/collections/{PUBLIC_SHELF}/pack.zip") as response:
+        response.direct_passthrough = False
+        data = response.get_data()
+        if response.status_code != 200:
+            return Sight(False, data.decode("utf-8", "replace"))
+    with zipfile.ZipFile(io.BytesIO(data)) as pack:
+        names = pack.namelist()
+        everything = "\n".join(names) + "\n" + "\n".join(
+            pack.read(name).decode("utf-8") for name in names if name.endswith(".html"))
+    return Sight(_mentions(html.unescape(everything), piece), html.unescape(everything))
+
+
 SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "item page": lambda v, p: _page(v, p.url, p),
     "history page": lambda v, p: _page(v, f"{p.url}/history", p),
@@ -91,6 +144,17 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "receipt page": lambda v, p: _page(v, f"{p.url}/receipt", p),
     "receipt JSON": lambda v, p: _page(v, f"{p.url}/receipt.json", p),
     "participant export": _export,
+    "collection pages": lambda v, p: _either(
+        *(_listing(v, f"/collections/{slug}", p) for slug in SHELVES)),
+    "collective-document view": lambda v, p: _either(
+        *(_listing(v, f"/collections/{slug}/read", p) for slug in SHELVES)),
+    "share links": lambda v, p: _either(
+        *(_listing(v, SHARE_LINKS[slug], p) for slug in SHELVES)),
+    "Atom feeds": _feeds,
+    "sitemap": lambda v, p: _xml(v, "/sitemap.xml", p),
+    "embeds and oEmbed": _embeds,
+    "Open Graph tags": _open_graph,
+    "offline packs": _pack,
 }
 
 
@@ -107,7 +171,11 @@ def shown_on(viewer: Viewer, piece: Piece) -> set[str]:
 #: surfaces every reader of a piece gets
 READING = {"item page", "history page", "diff page", "revision page",
            "media (every derivative)", "tag pages", "home page", "JSON API item",
-           "JSON API revisions", "JSON API diff"}
+           "JSON API revisions", "JSON API diff", "collection pages",
+           "collective-document view"}
+#: surfaces for the whole world: a piece is on them while it is public, and for no one else
+PUBLIC = {"share links", "Atom feeds", "sitemap", "embeds and oEmbed", "Open Graph tags",
+          "offline packs"}
 MEMBERS = {"contributor", "facilitator", "member"}
 
 
@@ -118,6 +186,8 @@ def expected(role: str, audience: str) -> set[str]:
     if not may_see:
         return set()
     surfaces = set(READING)
+    if audience == "public":
+        surfaces |= PUBLIC
     if role in MEMBERS:
         surfaces.add("circle pages")
     if role in ("contributor", "facilitator"):             # they may act on its consent
@@ -131,13 +201,29 @@ def seen_by_everyone(world, piece: Piece) -> dict[str, set[str]]:
     return {role: shown_on(world.viewers[role], piece) for role in ROLES}
 
 
+def shelve(world: World, piece: Piece) -> Piece:
+    """Its author says yes to collections, embeds and packs; a facilitator puts it in a
+    public and a circle collection and makes a share link for each."""
+    consent = piece.item().consent
+    consent.allow_collections = consent.allow_embeds = consent.allow_packs = True
+    commit()
+    curator = world["facilitator"]
+    curate(curator, world.home, PUBLIC_SHELF, [piece], title="The shelf for everyone")
+    curate(curator, world.home, CIRCLE_SHELF, [piece], state="circle",
+           title="The circle's shelf")
+    for slug in SHELVES:
+        SHARE_LINKS[slug] = share_link(curator, slug)
+    return piece
+
+
 @pytest.fixture
 def piece(world) -> Piece:
-    """A public artwork with two revisions (so there is a history and a diff to walk)."""
+    """A public artwork with two revisions (so there is a history and a diff to walk), in a
+    public and a circle collection, open to embeds and packs."""
     contributor = world["contributor"]
     first = share(contributor, world.home, title=f"{MARKER} river", tags=("nadi",),
                   body="The river at dawn.", audience="public", attribution="name")
-    return revise(contributor, first, body="The river at dawn, and the birds.")
+    return shelve(world, revise(contributor, first, body="The river at dawn, and the birds."))
 
 
 # --- the walk itself --------------------------------------------------------------------------
@@ -195,7 +281,17 @@ def test_narrowing_takes_effect_on_every_surface_at_once(world, piece):
 
     assert change_consent(contributor, piece, audience="private").status_code == 302
     assert seen_by_everyone(world, piece) == {role: expected(role, "private") for role in ROLES}
-    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK)
+    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK) - PUBLIC
+
+
+def test_a_narrowed_piece_leaves_every_public_surface_for_everyone(world, piece):
+    assert shown_on(world.viewers["anonymous"], piece) >= PUBLIC
+
+    response = change_consent(world.viewers["contributor"].client, piece, audience="circle")
+    assert response.status_code == 302
+
+    for role in ROLES:
+        assert not shown_on(world.viewers[role], piece) & PUBLIC, role
 
 
 def test_a_passed_review_date_counts_as_private_on_every_surface(world, piece):
@@ -214,7 +310,7 @@ def test_switching_to_anonymous_removes_the_name_everywhere(world, attribution, 
     first = share(contributor, world.home, title=f"{MARKER} lamp", tags=("diya",),
                   audience="public", attribution=attribution,
                   pseudonym=PSEUDONYM if attribution == "pseudonym" else "")
-    piece = revise(contributor, first, body="A second version.")
+    piece = shelve(world, revise(contributor, first, body="A second version."))
     anonymous = world.viewers["anonymous"]
     assert shown_as in walk(anonymous, piece)["item page"].text
 

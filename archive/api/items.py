@@ -233,7 +233,8 @@ def withdraw(public_id: str):
     item = _item(public_id)
     if not access.may_change_consent(viewer(), item):
         raise ApiError(404, "No such item.")
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
     role = access.acting_role(viewer(), item)
     erase(item, viewer(), role, data.get("reason") if role == "facilitator" else None)
     return jsonify({"id": public_id, "state": "withdrawn"})

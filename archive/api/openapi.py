@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import jsonify, url_for
 
 from archive.api import bp
-from archive.models import ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS
+from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS,
+                            STATES)
 
 
 def _ref(name: str) -> dict:
@@ -17,6 +18,9 @@ def _json(schema: dict) -> dict:
 
 ERROR = {"description": "An error, explained", **_json(_ref("Error"))}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+ENTRY_ID = {"name": "entry_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error", "status"], "properties": {
@@ -98,6 +102,58 @@ SCHEMAS = {
         "reason": {"type": "string", "enum": ["in-person", "phone-or-message", "in-writing"],
                    "description": "Needed when a facilitator acts on the contributor's "
                                   "request"}}},
+    "CollectionSummary": {"type": "object",
+                          "required": ["slug", "title", "state", "circle", "url"],
+                          "properties": {
+        "slug": {"type": "string"}, "title": {"type": "string"},
+        "state": {"type": "string", "enum": list(STATES)},
+        "circle": {"type": "string", "description": "The circle's slug"},
+        "url": {"type": "string", "format": "uri"}, "updated_at": {"type": "string"}}},
+    "Collections": {"type": "object", "required": ["collections"], "properties": {
+        "collections": {"type": "array", "items": _ref("CollectionSummary")}}},
+    "Entry": {"type": "object", "required": ["id", "note", "item"], "properties": {
+        "id": {"type": "integer"}, "note": {"type": "string",
+                                            "description": "The curator's note"},
+        "item": {"type": "object", "required": ["id", "url", "title", "kind", "language"],
+                 "properties": {
+            "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+            "title": {"type": "string"}, "kind": {"type": "string", "enum": list(KINDS)},
+            "language": {"type": "string"},
+            "byline": {"type": ["string", "null"],
+                       "description": "null when the contributor chose anonymity"}}}}},
+    "Collection": {"allOf": [_ref("CollectionSummary"), {
+        "type": "object", "required": ["intro", "entries"], "properties": {
+            "read_url": {"type": "string", "format": "uri",
+                         "description": "The collective document: intro, then every piece"},
+            "intro": {"type": "object", "properties": {
+                "markdown": {"type": "string"}, "html": {"type": "string"},
+                "version": {"type": "integer",
+                            "description": "Every edit is kept as a new version; 0: none"}}},
+            "entries": {"type": "array", "items": _ref("Entry"),
+                        "description": "In order; only those you may see"},
+            "pieces_left": {"type": "integer",
+                            "description": "Curators only: how many pieces left because "
+                                           "their authors changed their consent"}}}]},
+    "NewCollection": {"type": "object", "required": ["slug", "title", "circle"],
+                      "properties": {
+        "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"},
+        "title": {"type": "string", "maxLength": 200},
+        "intro": {"type": "string", "maxLength": 20000, "description": "Markdown"},
+        "circle": {"type": "string", "description": "Slug of a circle you facilitate"},
+        "state": {"type": "string", "enum": list(STATES), "default": "draft"}}},
+    "CollectionEdit": {"type": "object", "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "intro": {"type": "string", "maxLength": 20000,
+                  "description": "Markdown; a changed intro is saved as a new version"}}},
+    "NewEntry": {"type": "object", "required": ["item"], "properties": {
+        "item": {"type": "string", "description": "The item's id; its author must have "
+                                                  "agreed to collections"},
+        "note": {"type": "string", "maxLength": 500}}},
+    "Move": {"type": "object", "required": ["direction"], "properties": {
+        "direction": {"type": "string", "enum": ["up", "down"]}}},
+    "CollectionState": {"type": "object", "required": ["state"], "properties": {
+        "state": {"type": "string", "enum": list(STATES),
+                  "description": "public needs every piece to be public"}}},
     "Diff": {"type": "object", "properties": {
         "id": {"type": "string"}, "from": {"type": "integer"}, "to": {"type": "integer"},
         "words_added": {"type": "integer"}, "words_removed": {"type": "integer"},
@@ -116,8 +172,9 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Living Archive API", "version": "1",
-                 "description": "Items, revisions and consent. The same access rule as the "
-                                "site: you see only what you may see on the pages."},
+                 "description": "Items, revisions, consent and collections. The same access "
+                                "rule as the site: you see only what you may see on the "
+                                "pages."},
         "servers": [{"url": url_for("api.openapi_json", _external=True).rsplit("/", 1)[0]}],
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
@@ -171,7 +228,51 @@ def document() -> dict:
                                 "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "The diff", **_json(_ref("Diff"))},
                               "400": ERROR, "401": ERROR, "404": ERROR, "410": ERROR}}},
+            **_collection_paths(secured),
         },
+    }
+
+
+def _body(schema: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _collection_paths(secured: list) -> dict:
+    shown = {"description": "The collection as you may see it", **_json(_ref("Collection"))}
+    refusals = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "422": ERROR}
+    return {
+        "/collections": {
+            "get": {"summary": "Collections you may open",
+                    "responses": {"200": {"description": "Newest first",
+                                          **_json(_ref("Collections"))}, "401": ERROR}},
+            "post": {"summary": "Make a collection (a facilitator of its circle)",
+                     "security": secured, "requestBody": _body("NewCollection"),
+                     "responses": {"201": {**shown, "description": "Created"},
+                                   **refusals}}},
+        "/collections/{slug}": {
+            "get": {"summary": "A collection and the entries you may see",
+                    "parameters": [SLUG],
+                    "responses": {"200": shown, "401": ERROR, "404": ERROR}},
+            "patch": {"summary": "Change the title or the introduction", "security": secured,
+                      "parameters": [SLUG], "requestBody": _body("CollectionEdit"),
+                      "responses": {"200": shown, **refusals}}},
+        "/collections/{slug}/entries": {"post": {
+            "summary": "Add a piece (its author agreed to collections)", "security": secured,
+            "parameters": [SLUG], "requestBody": _body("NewEntry"),
+            "responses": {"201": {"description": "Added", **_json(_ref("Entry"))},
+                          **refusals}}},
+        "/collections/{slug}/entries/{entry_id}/move": {"post": {
+            "summary": "Move an entry one place up or down", "security": secured,
+            "parameters": [SLUG, ENTRY_ID], "requestBody": _body("Move"),
+            "responses": {"200": shown, **refusals}}},
+        "/collections/{slug}/entries/{entry_id}": {"delete": {
+            "summary": "Take an entry out", "security": secured,
+            "parameters": [SLUG, ENTRY_ID],
+            "responses": {"200": shown, "401": ERROR, "403": ERROR, "404": ERROR}}},
+        "/collections/{slug}/state": {"post": {
+            "summary": "Draft, circle or public", "security": secured,
+            "parameters": [SLUG], "requestBody": _body("CollectionState"),
+            "responses": {"200": shown, **refusals}}},
     }
 
 

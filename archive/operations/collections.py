@@ -10,8 +10,8 @@ from typing import Optional
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from archive import access, passwords
-from archive.db import db, utcnow
+from archive import access, passwords, purge
+from archive.db import after_commit, db, first_time, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
 from archive.operations import Refused
@@ -74,13 +74,19 @@ def revise_intro(by: Account, collection: Collection, body: str) -> CollectionIn
     db.session.add(intro)
     db.session.flush()
     collection.intro = intro
+    db.session.flush()
     return intro
 
 
 def _curate(by: Account, collection: Collection) -> None:
+    """Only curators change a collection; any change makes its cached offline packs stale,
+    and those go (they hold its pieces' words)."""
     if not access.may_curate(by, collection):
         raise Refused(_l("Only a facilitator of the circle can change this collection."),
                       status=403)
+    if collection.id is not None and first_time(("packs-stale", collection.id)):
+        purge.queue("packs", collections=[collection.id])
+        after_commit(purge.run_pending)
 
 
 def add_entry(by: Account, collection: Collection, item: Item, note: str = "") -> Entry:

@@ -50,8 +50,12 @@ class Contribution:
 
 
 def public_id() -> str:
-    """An unguessable id for URLs (96 random bits)."""
-    return secrets.token_urlsafe(12)
+    """An unguessable id for URLs (96 random bits), never starting with "-" (a command line
+    would read it as an option)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if candidate[0] not in "-_":
+            return candidate
 
 
 # --- contributors -------------------------------------------------------------------------
@@ -172,6 +176,8 @@ def restore(by: Account, item: Item, number: int) -> Revision:
 
 
 def revision(item: Item, number: int) -> Optional[Revision]:
+    if not 0 < number < 2**63:  # no such revision, and a database integer cannot hold it
+        return None
     return db.session.scalar(select(Revision).where(Revision.item_id == item.id,
                                                     Revision.number == number))
 

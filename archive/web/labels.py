@@ -80,4 +80,5 @@ HELPERS = {
     "byline": access.byline, "ledger_event_name": ledger_event_name,
     "ledger_role_name": ledger_role_name, "review_waiting": access.review_waiting,
     "may_change_consent": access.may_change_consent, "render_markdown": render_markdown,
+    "is_public": access.is_public, "may_embed": access.may_embed,
 }

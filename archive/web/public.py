@@ -1,0 +1,210 @@
+"""What the whole world may see, in the forms advocates pass on: Atom feeds, the sitemap,
+embed cards and oEmbed, offline packs, and the helpers behind Open Graph tags and sharing.
+
+Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``shown_entries``);
+none decides on its own. Nothing is cached longer than the next look: a withdrawal or a
+narrowing shows at once.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Optional
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from archive import access, packs
+from archive.db import db, utcnow
+from archive.models import Collection, Item
+from archive.text import plain_excerpt
+
+bp = Blueprint("public", __name__)
+FEED_SIZE = 50
+SITEMAP_SIZE = 45_000
+LANGUAGES = ("en", "hi", "mr")
+OG_LOCALES = {"en": "en_IN", "hi": "hi_IN", "mr": "mr_IN"}
+#: (width, height) of an embed card
+EMBED_SIZES = {"artwork": (480, 330)}
+EMBED_SIZE = (480, 250)
+ITEM_PATH = re.compile(r"/(?:embed/)?items/([A-Za-z0-9_-]{1,24})/?")
+
+
+# --- template helpers -----------------------------------------------------------------------
+
+@bp.app_template_global()
+def og_locale(language: str) -> str:
+    return OG_LOCALES.get(language) or OG_LOCALES.get(str(get_locale() or "en"), "en_IN")
+
+
+bp.add_app_template_global(plain_excerpt, "plain_excerpt")
+
+
+@bp.app_template_global()
+def embed_code(item: Item, width: Optional[int] = None, height: Optional[int] = None) -> Markup:
+    """The iframe an advocate pastes into a page."""
+    default_width, default_height = EMBED_SIZES.get(item.kind, EMBED_SIZE)
+    return Markup('<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy">'
+                  '</iframe>').format(
+        url_for("public.embed_item", public_id=item.public_id, _external=True),
+        width or default_width, height or default_height, item.current.title)
+
+
+# --- Atom feeds -----------------------------------------------------------------------------
+
+@bp.get("/feeds/public.atom")
+def site_feed():
+    """The newest public pieces of the whole archive."""
+    found = db.session.scalars(access.select_visible(None)
+                               .order_by(Item.updated_at.desc()).limit(FEED_SIZE))
+    entries = [_entry(item) for item in found if access.is_public(item)]
+    return _atom(entries, title=_("Living Archive"), subtitle=_("Shared with everyone"),
+                 self_url=url_for(".site_feed", _external=True),
+                 page_url=url_for("pages.home", _external=True))
+
+
+@bp.get("/collections/<slug>/feed.atom")
+def collection_feed(slug: str):
+    """A public collection's pieces, in the collection's order."""
+    collection = _public_collection(slug)
+    entries = [_entry(entry.item, entry.note)
+               for entry in access.shown_entries(None, collection, public_only=True)]
+    return _atom(entries, title=collection.title,
+                 subtitle=plain_excerpt(collection.intro.body if collection.intro else ""),
+                 self_url=url_for(".collection_feed", slug=slug, _external=True),
+                 page_url=url_for("collections.show", slug=slug, _external=True),
+                 updated=collection.updated_at)
+
+
+def _entry(item: Item, note: str = "") -> dict:
+    rev = item.current
+    url = url_for("items.show", public_id=item.public_id, _external=True)
+    return {"url": url, "title": rev.title, "author": access.byline(item), "tags": rev.tags,
+            "lang": rev.language if rev.language in LANGUAGES else None,
+            "published": _stamp(item.created_at),
+            "updated": _stamp(max(item.updated_at, item.consent.updated_at)),
+            "content": render_template("public/_feed_content.html", item=item, rev=rev,
+                                       note=note).strip()}
+
+
+def _atom(entries: list[dict], *, updated: Optional[datetime] = None, **feed) -> Response:
+    newest = max((entry["updated"] for entry in entries), default=None)
+    if updated is not None:
+        newest = max(filter(None, (newest, _stamp(updated))))
+    body = render_template("public/feed.xml", entries=entries, site_name=_("Living Archive"),
+                           updated=newest or _stamp(utcnow()),
+                           lang=str(get_locale() or "en"), **feed)
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _stamp(moment: datetime) -> str:
+    """RFC 3339 in UTC (times are stored as naive UTC)."""
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+# --- sitemap --------------------------------------------------------------------------------
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """The home page, public pieces and public collections; never anything else."""
+    items = [item for item in db.session.scalars(
+        access.select_visible(None).order_by(Item.updated_at.desc()).limit(SITEMAP_SIZE))
+        if access.is_public(item)]
+    collections = db.session.scalars(access.visible_collections(None)
+                                     .order_by(Collection.updated_at.desc()))
+    urls = [(url_for("pages.home", _external=True),
+             items[0].updated_at.date().isoformat() if items else None)]
+    urls += [(url_for("items.show", public_id=item.public_id, _external=True),
+              item.updated_at.date().isoformat()) for item in items]
+    urls += [(url_for("collections.show", slug=c.slug, _external=True),
+              c.updated_at.date().isoformat()) for c in collections if c.state == "public"]
+    return Response(render_template("public/sitemap.xml", urls=urls),
+                    mimetype="application/xml")
+
+
+# --- embeds and oEmbed ----------------------------------------------------------------------
+
+@bp.get("/robots.txt")
+def robots():
+    """Search engines: the sitemap lists what is public; unlisted links stay unlisted."""
+    lines = ["User-agent: *", "Disallow: /shared/", "Disallow: /withdraw",
+             "Disallow: /join/", "Disallow: /api/",
+             f"Sitemap: {url_for('public.sitemap', _external=True)}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/embed/items/<public_id>")
+def embed_item(public_id: str):
+    """A small card for other sites' pages, only while its author allows embedding; after
+    that a "no longer shared" card (410 once withdrawn, so the embedding page can tell)."""
+    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
+    if access.may_embed(item):
+        page, status = render_template("public/embed.html", item=item), 200
+    else:
+        withdrawn = item is not None and item.state == "withdrawn"
+        status = 404 if item is None else 410 if withdrawn else 200
+        page = render_template("public/embed_gone.html", withdrawn=withdrawn)
+    return page, status, {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
+
+
+@bp.get("/oembed")
+def oembed():
+    """oEmbed (https://oembed.com) for embeddable items: JSON only."""
+    if request.args.get("format", "json") != "json":
+        abort(501)
+    item = _item_at(request.args.get("url", ""))
+    if not access.may_embed(item):
+        abort(404)
+    width, height = EMBED_SIZES.get(item.kind, EMBED_SIZE)
+    width = _at_most(width, request.args.get("maxwidth", type=int))
+    height = _at_most(height, request.args.get("maxheight", type=int))
+    answer = {"version": "1.0", "type": "rich", "html": str(embed_code(item, width, height)),
+              "width": width, "height": height, "title": item.current.title,
+              "provider_name": _("Living Archive"),
+              "provider_url": url_for("pages.home", _external=True)}
+    name = access.byline(item)
+    if name:
+        answer["author_name"] = name
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _item_at(url: str) -> Optional[Item]:
+    """The item an item page (or embed) address of this site names, else None."""
+    parts = urlsplit(url.strip())
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path
+    if request.script_root and path.startswith(request.script_root):
+        path = path[len(request.script_root):]
+    match = ITEM_PATH.fullmatch(path)
+    if match is None:
+        return None
+    return db.session.scalar(select(Item).where(Item.public_id == match.group(1)))
+
+
+def _at_most(value: int, limit: Optional[int]) -> int:
+    return max(min(value, limit), 100) if limit and limit > 0 else value
+
+
+# --- offline packs --------------------------------------------------------------------------
+
+@bp.get("/collections/<slug>/pack.zip")
+def pack(slug: str):
+    """A public collection as a zip to read offline, rebuilt whenever anything in it changed."""
+    collection = _public_collection(slug)
+    response = send_file(packs.cached_pack(collection), mimetype="application/zip",
+                         as_attachment=True, download_name=f"{collection.slug}.zip")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _public_collection(slug: str) -> Collection:
+    collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
+    if collection is None or collection.state != "public":
+        abort(404)
+    return collection
