@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from flask_babel import lazy_gettext as _l
 
 from archive import config as settings
@@ -13,10 +14,19 @@ from archive.db import db
 ROOT = settings.ROOT
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` in a URL: a number a database integer can hold (else 404, not 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides environment and defaults (tests use it)."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder="static")
+    app.url_map.converters["int"] = DatabaseInt
     values = settings.from_environment()
     values.update(config or {})
     app.config.from_mapping(settings.finish(values))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -715,3 +716,19 @@ def test_a_bare_index_task_row_is_applied_too(app, world):
     assert index.check() == {"missing": [], "extra": []}
     assert look(world.viewers["anonymous"], "zqxbareword").ids == [piece.public_id]
     assert index.apply_pending() == 0
+
+
+def test_a_failed_index_commit_never_leaves_the_lock_held(app, monkeypatch):
+    """A commit that fails (a full disk) must not jam every later write for good."""
+    from whoosh.writing import SegmentWriter
+    from archive.search import index as search_index
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError("No space left on device")
+    monkeypatch.setattr(SegmentWriter, "commit", full_disk)
+    with pytest.raises(OSError):
+        search_index.remove_entry("nothing-here")
+    monkeypatch.undo()
+    started = time.monotonic()
+    search_index.remove_entry("nothing-here")
+    assert time.monotonic() - started < 5, "the index lock was left held"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -75,6 +76,26 @@ def writer(ix: Optional[whoosh_index.Index] = None):
     return (ix or get_index()).writer(timeout=WRITER_TIMEOUT)
 
 
+@contextmanager
+def writing(ix: Optional[whoosh_index.Index] = None, **commit_options):
+    """A timed writer that is committed, or cancelled if anything fails — including the
+    commit itself (a full disk): the index lock is never left held."""
+    w = writer(ix)
+    try:
+        yield w
+        w.commit(**commit_options)
+    except BaseException:
+        try:
+            w.cancel()
+        finally:
+            if w.writelock is not None:
+                try:
+                    w.writelock.release()
+                except Exception:  # noqa: BLE001 — already released by cancel()
+                    pass
+        raise
+
+
 # --- keeping in line with the database ---------------------------------------------------
 
 def queue(item: Item) -> None:
@@ -105,7 +126,7 @@ def update_entries(public_ids: Iterable[str]) -> None:
     """Read the items only once the writer is ours: read before, a worker that saved a
     newer revision and wrote it meanwhile would be overwritten with the older one."""
     public_ids = list(public_ids)
-    with writer() as w:
+    with writing() as w:
         items = {item.public_id: item for item in db.session.scalars(
             select(Item).where(Item.public_id.in_(public_ids)))}
         for public_id in public_ids:
@@ -117,7 +138,7 @@ def update_entries(public_ids: Iterable[str]) -> None:
 
 
 def remove_entry(public_id: str) -> None:
-    with writer() as w:
+    with writing() as w:
         w.delete_by_term("id", public_id)
 
 
@@ -144,8 +165,8 @@ def compact() -> str:
         deleted = reader.doc_count_all() - reader.doc_count()
     if not holding:
         return "no segment holds deleted documents"
-    w = writer(ix)
-    w.commit(mergetype=merge_deletions)
+    with writing(ix, mergetype=merge_deletions):
+        pass
     return f"rewrote {holding} segment(s) holding {deleted} deleted document(s)"
 
 
