@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -26,32 +25,14 @@ from archive.operations.accounts import create_token
 from archive.operations.consent import ConsentChoice
 from archive.search import index
 from tests.conftest import BrowserLikeClient, sign_in
+from tests.erasure_helpers import Viewer, World
 
 NOTHING = "Nothing found that you can see."
 FACET_NAMES = {"Kind": "kind", "Language": "language", "Circle": "circle", "Tags": "tags"}
 LINK_ARG = {"kind": "kind", "language": "language", "circle": "circle", "tags": "tag"}
 
 
-# --- a small world ----------------------------------------------------------------------------
-
-@dataclass
-class Viewer:
-    name: str
-    client: BrowserLikeClient
-    headers: dict
-    account: Optional[Account] = None
-
-
-@dataclass
-class World:
-    home: Circle
-    elsewhere: Circle
-    people: dict[str, Account]
-    viewers: dict[str, Viewer]
-
-    def __getitem__(self, name: str) -> Account:
-        return self.people[name]
-
+# --- a small world (Viewer and World as in tests/erasure_helpers.py) -------------------------
 
 #: everyone who looks; "author" contributes in the home circle unless a test says otherwise
 VIEWERS = ("author", "facilitator", "member", "stranger", "other facilitator", "admin",
