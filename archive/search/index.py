@@ -3,9 +3,10 @@
 Writes: the database is the source of truth. A change writes an ``IndexTask`` in its own
 transaction; after commit, ``apply_pending`` reads the items' *current* state and updates
 or deletes their entries with a timed writer, so several workers serialise safely and a
-task applied twice does no harm. Never a writer kept open between requests; never
-AsyncWriter. Reads: one searcher per thread, replaced when it is no longer up to date
-(``Searcher.refresh()`` returns stale and duplicate documents in every Whoosh fork).
+task applied twice does no harm. Never a writer kept open between requests, never an
+asynchronous writer (it loses updates when a worker exits). Reads: one searcher per
+thread, replaced by a new one when it is no longer up to date (refreshing a searcher in
+place returns stale and duplicate documents in every Whoosh fork).
 """
 from __future__ import annotations
 
