@@ -179,9 +179,6 @@ def byline(item: Item) -> Optional[str]:
     return item.contributor.name or None if item.contributor else None
 
 
-def may_see_ledger(viewer, item: Item) -> bool:
-    return is_contributor(viewer, item) or _facilitates(viewer, item)
-
 
 def may_change_consent(viewer, item: Item) -> bool:
     """The contributor; or a facilitator of the circle acting on the contributor's request,

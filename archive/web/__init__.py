@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, render_template
 from flask_login import current_user
 
 from archive import access
@@ -48,6 +48,3 @@ def invalid(template: str, form, **context):
     """A form that failed validation: shown again, nothing stored (422 rolls back)."""
     return render_template(template, form=form, **context), 422
 
-
-def is_post() -> bool:
-    return request.method == "POST"

@@ -120,7 +120,8 @@ def sitemap():
     urls += [(url_for("items.show", public_id=item.public_id, _external=True),
               item.updated_at.date().isoformat()) for item in items]
     urls += [(url_for("collections.show", slug=c.slug, _external=True),
-              c.updated_at.date().isoformat()) for c in collections if c.state == "public"]
+              c.updated_at.date().isoformat()) for c in collections
+             if access.may_view_collection(None, c)]
     return Response(render_template("public/sitemap.xml", urls=urls),
                     mimetype="application/xml")
 
