@@ -289,7 +289,11 @@ def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
     from archive import purge
+    from archive.search import index
     migrate.upgrade()
+    if index.outdated():
+        click.echo("rebuilding the search index for this version")
+        click.echo(f"indexed {index.reindex()} items")
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()
     purge.run_pending()

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import Filter, RegexTokenizer, StemFilter
+from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StemFilter, Token
 
 WORD = r"[\w\u0900-\u0963\u0971-\u097F\u200c\u200d]+(?:['’][\w]+)?"
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -64,6 +64,113 @@ def text_analyzer():
 
 def roman_analyzer():
     return RegexTokenizer(WORD) | RomanWordFilter()
+
+
+# --- indexing: one analysis per entry, shared by its fields --------------------------------
+
+_TEXT = text_analyzer()
+_last: tuple[str, list[str]] = ("", [])
+
+
+def index_words(text: str) -> list[str]:
+    """The words of ``text`` as the content field indexes them.
+
+    An entry's content, word-pair and shadow fields are all made from the same text, and
+    Whoosh indexes the fields of a document one after another: remembering the last text
+    analyzed lets the three share one analysis instead of three."""
+    global _last
+    last = _last
+    if last[0] is text or last[0] == text:
+        return last[1]
+    words = [token.text for token in _TEXT(text, mode="index")]
+    _last = (text, words)
+    return words
+
+
+def pair_token(first: str, second: str) -> str:
+    """Two adjacent words as one term ("+" is never part of a word)."""
+    return f"{first}+{second}"
+
+
+class _FromWords(Analyzer):
+    """Indexing reads the words from `index_words`; a query is analyzed in full."""
+
+    def __init__(self):
+        self.full = text_analyzer()
+
+    def words(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def query_tokens(self, value, **kwargs):
+        return self.full(value, **kwargs)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        if mode != "index" or chars or keeporiginal or not tokenize:
+            return self.query_tokens(value, positions=positions, chars=chars,
+                                     keeporiginal=keeporiginal, removestops=removestops,
+                                     start_pos=start_pos, start_char=start_char,
+                                     tokenize=tokenize, mode=mode, **kwargs)
+        return self._tokens(self.words(value), positions, removestops, start_pos, mode,
+                            kwargs)
+
+    @staticmethod
+    def _tokens(words, positions, removestops, start_pos, mode, kwargs):
+        token = Token(positions, False, removestops=removestops, mode=mode, **kwargs)
+        for pos, word in enumerate(words, start_pos):
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            yield token
+
+
+class IndexWords(_FromWords):
+    """The words themselves (title and content)."""
+
+    def words(self, text):
+        return index_words(text)
+
+
+class RomanWords(_FromWords):
+    """The romanized forms of the Devanagari words (see `RomanWordFilter`)."""
+
+    def __init__(self):
+        self.full = roman_analyzer()
+
+    def words(self, text):
+        return [form for word in index_words(text) if not word.isascii()
+                for form in roman_forms(word)]
+
+
+class CommonPairs(_FromWords):
+    """Adjacent pairs of common words, as single terms ("common grams").
+
+    A phrase of two common words ("मुझे भी", "in the") would otherwise check the positions
+    of every entry holding both words — tens of thousands in a large archive — while its
+    pair term is one short posting list. A phrase with a rarer word is already quick, since
+    only entries holding that word are checked, so only pairs of common words are kept; the
+    common words are learned from the archive when the index is rebuilt and travel with the
+    index's schema, so writers and searchers always agree on them."""
+
+    def __init__(self, common: frozenset = frozenset()):
+        self.full = text_analyzer()
+        self.common = frozenset(common)
+
+    def __repr__(self):
+        return f"CommonPairs({len(self.common)} common words)"
+
+    def words(self, text):
+        common, words = self.common, index_words(text)
+        return [pair_token(a, b) for a, b in zip(words, words[1:])
+                if a in common and b in common]
+
+    def query_tokens(self, value, positions=False, mode="", **kwargs):
+        words = [token.text for token in self.full(value, mode=mode, **kwargs)]
+        return self._tokens([pair_token(a, b) for a, b in zip(words, words[1:])],
+                            positions, True, 0, mode, {})
 
 
 # --- Devanagari → folded Latin ------------------------------------------------------------

@@ -14,12 +14,14 @@ from sqlalchemy.orm import selectinload
 from whoosh import highlight
 from whoosh.qparser import (FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin,
                             WildcardPlugin)
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import And, NullQuery, NumericRange, Or, Phrase, Query, Term
+from whoosh.reading import TermNotFound
 
 from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item, Membership
-from archive.search.analyzer import roman_analyzer, text_analyzer
+from archive.search.analyzer import pair_token, roman_analyzer, text_analyzer
 from archive.search.index import searcher
 from archive.search.schema import day_number
 
@@ -67,10 +69,60 @@ def parse(text: str, schema) -> Optional[Query]:
         query = MultifieldParser(FIELDS, schema, group=OrGroup).parse(" ".join(words))
     if query is NullQuery:
         return None
-    # a phrase is matched in the full text only: title and shadow copies add cost, not hits
-    query = query.accept(lambda q: NullQuery if isinstance(q, Phrase) and
-                         q.fieldname != "content" else q).normalize()
+    common = _common_words(schema)
+    query = query.accept(lambda q: _phrase(q, common) if isinstance(q, Phrase) else q)
+    query = query.normalize()
     return None if query is NullQuery else query
+
+
+def _common_words(schema) -> frozenset:
+    return schema["pairs"].analyzer.common if "pairs" in schema else frozenset()
+
+
+def _phrase(phrase: Phrase, common: frozenset) -> Query:
+    """A phrase is matched in the full text only (title and shadow copies add cost, not
+    hits); one made only of common words is matched through their pair terms."""
+    if phrase.fieldname != "content":
+        return NullQuery
+    words = phrase.words
+    if (phrase.slop != 1 or len(words) < 2
+            or not all(word in common for word in words)):
+        return phrase
+    if len(words) == 2:
+        return Term("pairs", pair_token(*words), boost=phrase.boost)
+    return CommonPhrase(phrase.fieldname, list(words), boost=phrase.boost)
+
+
+class CommonPhrase(Phrase):
+    """A phrase of three or more common words: the entries holding all its word pairs are
+    found through the pair terms, and only those have their word positions checked."""
+
+    def matcher(self, searcher, context=None):
+        words = self.words
+        pairs = And([Term("pairs", pair_token(a, b)) for a, b in zip(words, words[1:])])
+        candidates = list(pairs.matcher(searcher, context).all_ids())
+        reader = searcher.reader()
+        try:
+            postings = [reader.postings(self.fieldname, word) for word in words]
+        except TermNotFound:
+            return NullMatcher()
+        found = [doc for doc in candidates if _in_order(postings, doc)]
+        return ListMatcher(found, all_weights=self.boost) if found else NullMatcher()
+
+
+def _in_order(postings, doc: int) -> bool:
+    """Whether the words of ``postings`` (a posting matcher per word, moved forward only)
+    stand next to each other, in order, somewhere in entry ``doc``."""
+    places = []
+    for matcher in postings:
+        if matcher.is_active() and matcher.id() < doc:
+            matcher.skip_to(doc)
+        if not matcher.is_active() or matcher.id() != doc:
+            return False
+        places.append(set(matcher.value_as("positions")))
+    first, rest = places[0], places[1:]
+    return any(all(start + step in later for step, later in enumerate(rest, 1))
+               for start in first)
 
 
 def permitted(viewer) -> Query:
@@ -164,7 +216,7 @@ def _ranked(s, query: Query, allowed: frozenset, order: str, upto: int) -> list[
     # the allowed set already holds exactly the phrase matches: rank them by their words
     # instead of checking every position a second time
     ranking = query.accept(lambda q: And([Term(q.fieldname, w) for w in q.words])
-                           if isinstance(q, Phrase) else q)
+                           if type(q) is Phrase else q)
     found = s.search(ranking, limit=upto, filter=set(allowed))
     return [hit.docnum for hit in found]
 
@@ -213,12 +265,15 @@ def snippet(item: Item, query: Query) -> Markup:
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
     text = re.sub(r"[*_#`]+|^[ \t]*>+", "", text, flags=re.M)[:SNIPPET_SOURCE]
+    found = [(name, word.decode() if isinstance(word, bytes) else word)
+             for name, word in query.iter_all_terms()]
+    found += [("content", word) for name, pair in found if name == "pairs"
+              for word in pair.split("+")]
     for fields, analyzer in ((("content", "title"), TEXT_ANALYZER),
                              (("roman",), ROMAN_ANALYZER)):
-        terms = {word for name, word in query.iter_all_terms() if name in fields}
-        if not terms:
+        words = {word for name, word in found if name in fields}
+        if not words:
             continue
-        words = {w.decode() if isinstance(w, bytes) else w for w in terms}
         marked = highlight.highlight(text, frozenset(words), analyzer,
                                      highlight.ContextFragmenter(maxchars=160, surround=40),
                                      _Marked(), top=2)

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from archive.search.analyzer import roman_analyzer, text_analyzer
+from archive.search.analyzer import CommonPairs, IndexWords, RomanWords
 
 NO_REVIEW = 99991231
 
 
-def make_schema() -> Schema:
-    text = text_analyzer()
+def make_schema(common: frozenset = frozenset()) -> Schema:
+    """The fields; ``common`` is the archive's common words, whose adjacent pairs are
+    indexed as terms (see `CommonPairs`). Only the content keeps word positions: phrases
+    are matched there and nowhere else."""
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=text, field_boost=2.0),
+        title=TEXT(analyzer=IndexWords(), phrase=False, field_boost=2.0),
         #: everything a reader sees: title, body, tags, alt text, the consented byline
-        content=TEXT(analyzer=text),
-        roman=TEXT(analyzer=roman_analyzer(), field_boost=0.5),
+        content=TEXT(analyzer=IndexWords()),
+        pairs=TEXT(analyzer=CommonPairs(common), phrase=False),
+        roman=TEXT(analyzer=RomanWords(), phrase=False, field_boost=0.5),
         tags=KEYWORD(commas=True, lowercase=True),
         kind=ID,
         language=ID,
@@ -31,7 +35,8 @@ def make_schema() -> Schema:
         contributor=ID,
         steward=ID,
         review=NUMERIC(int, bits=32, signed=False),
-        updated=NUMERIC(int, bits=64, signed=False, sortable=True),
+        #: for newest-first only: a column, no terms
+        updated=COLUMN(NumericColumn("Q")),
     )
 
 
@@ -48,7 +53,7 @@ def document(item) -> dict:
     content = "\n".join((rev.title, rev.body, tags.replace(",", " "), rev.alt_text, name))
     return {
         "id": item.public_id, "title": rev.title, "content": content, "tags": tags,
-        "roman": content,
+        "roman": content, "pairs": content,
         "kind": item.kind, "language": rev.language, "circle": str(item.circle_id),
         "audience": consent.audience, "contributor": str(item.contributor_id),
         "steward": "0" if item.contributor.has_account else "1",
