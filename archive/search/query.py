@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -192,18 +194,27 @@ def _docs(s, query: Query) -> frozenset:
     return cache[query]
 
 
-def _values(s, name: str) -> dict[str, frozenset]:
+def _facet_table(s, name: str) -> tuple[list[str], list]:
+    """Per searcher: the field's values, and for every document the index of its value
+    (tags: a tuple of them), so counting a result set is one pass over it."""
     cache = _cache(s)
     key = ("facet", name)
     if key not in cache:
-        terms = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon(name)]
-        cache[key] = {term: _docs(s, Term(name, term)) for term in terms}
+        values = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon(name)]
+        table: list = [() if name == "tags" else None] * s.doc_count_all()
+        for number, value in enumerate(values):
+            for docnum in s.docs_for_query(Term(name, value)):
+                table[docnum] = table[docnum] + (number,) if name == "tags" else number
+        cache[key] = (values, table)
     return cache[key]
 
 
 def _counts(s, name: str, allowed: frozenset) -> list[tuple[str, int]]:
-    counts = ((value, len(allowed & docs)) for value, docs in _values(s, name).items())
-    return sorted(((v, n) for v, n in counts if n),
+    values, table = _facet_table(s, name)
+    found = map(table.__getitem__, allowed)
+    counts = Counter(chain.from_iterable(found) if name == "tags" else found)
+    counts.pop(None, None)
+    return sorted(((values[number], n) for number, n in counts.items()),
                   key=lambda pair: (-pair[1], pair[0]))[:20]
 
 
