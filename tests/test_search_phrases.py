@@ -172,3 +172,22 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
     assert "rebuilding the search index" in result.output
     assert not index.outdated()
     assert ids('"मुझे भी"') == {item}
+
+
+# --- field lengths read per segment (archive/search/lengths.py) ---------------------------
+
+def test_field_lengths_read_per_segment_agree_with_whoosh():
+    from whoosh.codec import whoosh3
+    from archive.search import lengths
+    docs = {f"d{n}": " ".join(["मुझे भी नींद"] * (n % 7 + 1)) + f" word{n}" for n in range(300)}
+    ix = ram_index(docs, split_after=120)
+    with ix.writer() as w:
+        w.delete_by_term("id", "d5")
+    with ix.reader() as reader:
+        for segment_reader, _offset in reader.leaf_readers():
+            perdoc = segment_reader._perdoc
+            assert isinstance(perdoc, whoosh3.W3PerDocReader)
+            for fieldname in ("content", "pairs", "roman", "title", "id", "tags"):
+                for docnum in range(segment_reader.doc_count_all()):
+                    assert (lengths.doc_field_length(perdoc, docnum, fieldname) ==
+                            lengths._original(perdoc, docnum, fieldname)), (fieldname, docnum)

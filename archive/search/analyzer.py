@@ -18,18 +18,19 @@ DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 LATIN_LETTERS = re.compile(r"^[a-z0-9'’]+$")
 
 
+#: the English stemmer, remembering its answers (a text repeats its words)
+_stem = lru_cache(maxsize=100_000)(StemFilter(lang="en").stemfn)
+
+
 class WordFilter(Filter):
     """NFC, lower case and English stemming of Latin words in one pass (one generator
     instead of three: indexing is mostly this loop)."""
-
-    def __init__(self):
-        self.stem = StemFilter(lang="en", cachesize=50000).stemfn
 
     def __eq__(self, other):
         return type(other) is type(self)
 
     def __call__(self, tokens):
-        stem, normalize, is_nfc = self.stem, unicodedata.normalize, unicodedata.is_normalized
+        stem, normalize, is_nfc = _stem, unicodedata.normalize, unicodedata.is_normalized
         for token in tokens:
             text = token.text.lower()
             if text.isascii():

@@ -25,7 +25,10 @@ from whoosh.writing import MERGE_SMALL
 
 from archive.db import db
 from archive.models import Contributor, IndexTask, Item
+from archive.search import lengths
 from archive.search.schema import document, make_schema
+
+lengths.install()
 
 WRITER_TIMEOUT = 30.0
 #: a word found in at least this many entries is "common": phrases of two common words are
