@@ -59,6 +59,15 @@ class RomanWordFilter(Filter):
                 yield token
 
 
+@lru_cache(maxsize=200_000)
+def normal_word(word: str) -> str:
+    """One word as `WordFilter` indexes it (for marking words in snippets)."""
+    text = word.lower()
+    if text.isascii():
+        return _stem(text) if LATIN_LETTERS.match(text) else text
+    return unicodedata.normalize("NFC", text)
+
+
 def text_analyzer():
     return RegexTokenizer(WORD) | WordFilter()
 

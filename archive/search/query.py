@@ -12,18 +12,17 @@ from typing import Optional
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from whoosh import highlight
+from sqlalchemy.orm import joinedload
 from whoosh.qparser import (FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin,
                             WildcardPlugin)
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.query import And, NullQuery, NumericRange, Or, Phrase, Query, Term
+from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
 from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item, Membership
-from archive.search.analyzer import pair_token, roman_analyzer, text_analyzer
+from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
 from archive.search.index import searcher
 from archive.search.schema import day_number
 
@@ -32,7 +31,6 @@ FACETS = ("kind", "language", "circle", "tags")
 PER_PAGE = 10
 MAX_QUERY = 200
 SNIPPET_SOURCE = 4000
-TEXT_ANALYZER, ROMAN_ANALYZER = text_analyzer(), roman_analyzer()
 
 
 @dataclass
@@ -165,7 +163,7 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     if query is None:
         results.understood = not text.strip()
         return results
-    allowed = frozenset(s.docs_for_query(query)) & _docs(s, permitted(viewer))
+    allowed = _matching(s, query) & _docs(s, permitted(viewer))
     for term in narrowing(**narrow):
         allowed &= _docs(s, term)
     results.total = len(allowed)
@@ -185,6 +183,37 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
 def _cache(s) -> dict:
     """Per-searcher memo: the searcher is replaced whenever the index changes."""
     return s.__dict__.setdefault("_archive_cache", {})
+
+
+TERM_CACHE = 512
+
+
+def _matching(s, query: Query) -> frozenset:
+    """The documents ``query`` matches, as a set. Words and their unions and intersections
+    are done as sets of each word's documents (kept per searcher for the most recent words):
+    Whoosh's matchers would step through them one document at a time."""
+    kind = type(query)
+    if kind is Term:
+        terms = _cache(s).setdefault("terms", {})
+        docs = terms.pop(query, None)
+        if docs is None:
+            docs = frozenset(s.docs_for_query(query))
+            if len(terms) >= TERM_CACHE:
+                del terms[next(iter(terms))]
+        terms[query] = docs  # most recent last
+        return docs
+    if kind is Or and not query.minmatch:
+        return frozenset().union(*(_matching(s, sub) for sub in query.subqueries))
+    if kind is And:
+        wanted = [sub for sub in query.subqueries if type(sub) is not Not]
+        unwanted = [sub.query for sub in query.subqueries if type(sub) is Not]
+        if wanted:
+            found = sorted((_matching(s, sub) for sub in wanted), key=len)
+            docs = found[0].intersection(*found[1:])
+            return docs.difference(*(_matching(s, sub) for sub in unwanted))
+    if kind is AndNot:
+        return _matching(s, query.a) - _matching(s, query.b)
+    return frozenset(s.docs_for_query(query))
 
 
 def _docs(s, query: Query) -> frozenset:
@@ -236,8 +265,8 @@ def _items(public_ids: list[str]) -> dict[str, Item]:
     if not public_ids:
         return {}
     query = select(Item).where(Item.public_id.in_(public_ids)).options(
-        selectinload(Item.current), selectinload(Item.consent),
-        selectinload(Item.circle), selectinload(Item.contributor))
+        joinedload(Item.current), joinedload(Item.consent), joinedload(Item.circle),
+        joinedload(Item.contributor))
     return {item.public_id: item for item in db.session.scalars(query)}
 
 
@@ -251,43 +280,69 @@ def circle_names(ids: list[str]) -> dict[str, str]:
 
 # --- snippets: from the database's current revision, escaped ------------------------------
 
-class _Marked(highlight.Formatter):
-    def format_token(self, text, token, replace=False):
-        return Markup("<mark>{}</mark>").format(highlight.get_text(text, token, replace))
-
-    def format_fragment(self, fragment, replace=False):
-        output, index = [], fragment.startchar
-        text = fragment.text
-        for token in fragment.matches:
-            if token.startchar < index:
-                continue
-            output.append(escape(text[index:token.startchar]))
-            output.append(self.format_token(text, token, replace))
-            index = token.endchar
-        output.append(escape(text[index:fragment.endchar]))
-        return Markup("").join(output)
-
-    def format(self, fragments, replace=False):
-        return Markup(" … ").join(self.format_fragment(f, replace) for f in fragments)
+SNIPPET_CHARS, SNIPPET_LEAD, SNIPPET_PARTS = 160, 40, 2
+_WORDS = re.compile(WORD)
 
 
 def snippet(item: Item, query: Query) -> Markup:
+    """Up to two passages of the current text around the first words the query matched,
+    those words marked. Words are compared the way the index compares them (stemmed,
+    NFC; romanized forms for Latin-typed words); the text is read only as far as needed."""
     rev = item.current
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
     text = re.sub(r"[*_#`]+|^[ \t]*>+", "", text, flags=re.M)[:SNIPPET_SOURCE]
+    words, roman = _snippet_words(query)
+    passages: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for match in _WORDS.finditer(text) if words or roman else ():
+        if passages and match.end() <= passages[-1][1]:
+            if _matches(match.group(), words, roman):
+                passages[-1][2].append(match.span())
+            continue
+        if len(passages) == SNIPPET_PARTS:
+            break
+        if _matches(match.group(), words, roman):
+            begin = _word_start(text, max(0, match.start() - SNIPPET_LEAD))
+            passages.append((begin, _word_end(text, begin + SNIPPET_CHARS), [match.span()]))
+    if not passages:
+        return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
+    out = []
+    for begin, end, marks in passages:
+        pieces, at = [], begin
+        for start, stop in marks:
+            pieces.append(Markup("{}<mark>{}</mark>").format(text[at:start], text[start:stop]))
+            at = stop
+        pieces.append(escape(text[at:end]))
+        out.append(Markup("").join(pieces))
+    return Markup(" … ").join(out)
+
+
+def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
     found = [(name, word.decode() if isinstance(word, bytes) else word)
              for name, word in query.iter_all_terms()]
-    found += [("content", word) for name, pair in found if name == "pairs"
-              for word in pair.split("+")]
-    for fields, analyzer in ((("content", "title"), TEXT_ANALYZER),
-                             (("roman",), ROMAN_ANALYZER)):
-        words = {word for name, word in found if name in fields}
-        if not words:
-            continue
-        marked = highlight.highlight(text, frozenset(words), analyzer,
-                                     highlight.ContextFragmenter(maxchars=160, surround=40),
-                                     _Marked(), top=2)
-        if marked:
-            return Markup(marked)
-    return escape(text[:160] + ("…" if len(text) > 160 else ""))
+    words = {word for name, word in found if name in ("content", "title")}
+    words |= {word for name, pair in found if name == "pairs" for word in pair.split("+")}
+    return frozenset(words), frozenset(word for name, word in found if name == "roman")
+
+
+def _matches(token: str, words: frozenset, roman: frozenset) -> bool:
+    normal = normal_word(token)
+    if normal in words:
+        return True
+    return bool(roman) and any(form in roman for form in
+                               roman_forms(normal if not normal.isascii() else token.lower()))
+
+
+def _word_start(text: str, at: int) -> int:
+    """``at`` moved back to the start of the word it falls in."""
+    while 0 < at < len(text) and not text[at - 1].isspace():
+        at -= 1
+    return at
+
+
+def _word_end(text: str, at: int) -> int:
+    """``at`` moved forward to the end of the word it falls in (at most 20 more)."""
+    limit = min(len(text), at + 20)
+    while at < limit and not text[at].isspace():
+        at += 1
+    return min(at, len(text))
