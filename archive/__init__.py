@@ -84,12 +84,25 @@ def _configure(app: Flask) -> None:
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     # Flask's own defaults hold MAX_CONTENT_LENGTH = None, so .get(key, default) never applied
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
-    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    _rate_limit_storage(config)
     Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def _rate_limit_storage(config) -> None:
+    """Rate limits count in Redis when it is configured, so every worker and every machine
+    shares one count. When Redis stops answering, each worker counts in its own memory with
+    the same limits (so a guesser gets at most one allowance per worker) and returns to Redis
+    once it answers again: signing in and withdrawing by code stay open, guessing stays
+    limited. Short socket timeouts keep an unreachable Redis from holding requests up."""
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
 
 
 def _bind_extensions(app: Flask) -> None:

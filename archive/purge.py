@@ -11,7 +11,7 @@ import logging
 from typing import Callable
 
 from flask import Flask, current_app
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 
 from archive.db import db, utcnow
 from archive.models import PurgeTask
@@ -36,21 +36,30 @@ def queue(kind: str, **payload) -> None:
 
 
 def run_pending(limit: int = 500) -> tuple[int, int]:
-    """Carry out queued purges, each committed on its own. Returns (done, still pending)."""
+    """Carry out queued purges, each committed on its own. Returns (done, still pending).
+
+    Several workers may run this at once over the same queue (each after its own commit),
+    and a handler may commit: tasks are read as plain values, a task another worker has
+    finished meanwhile is skipped, and a row already gone is no error."""
     done = failed = 0
-    for task in list(db.session.scalars(select(PurgeTask).order_by(PurgeTask.id).limit(limit))):
-        try:
-            HANDLERS[task.kind](task.payload)
-        except Exception:  # noqa: BLE001 — kept for the next try; the log names no content
-            log.exception("purge task %s (%s) failed; it will be retried", task.id, task.kind)
+    pending = list(db.session.execute(select(PurgeTask.id, PurgeTask.kind,
+                                             PurgeTask.payload_json)
+                                      .order_by(PurgeTask.id).limit(limit)))
+    for task_id, kind, payload_json in pending:
+        if db.session.scalar(select(PurgeTask.id).where(PurgeTask.id == task_id)) is None:
             db.session.rollback()
-            task = db.session.get(PurgeTask, task.id)
-            task.attempts += 1
-            task.last_tried_at = utcnow()
+            continue                      # another worker finished it
+        try:
+            HANDLERS[kind](json.loads(payload_json or "{}"))
+        except Exception:  # noqa: BLE001 — kept for the next try; the log names no content
+            log.exception("purge task %s (%s) failed; it will be retried", task_id, kind)
+            db.session.rollback()
+            db.session.execute(update(PurgeTask).where(PurgeTask.id == task_id).values(
+                attempts=PurgeTask.attempts + 1, last_tried_at=utcnow()))
             db.session.commit()
             failed += 1
             continue
-        db.session.delete(task)
+        db.session.execute(delete(PurgeTask).where(PurgeTask.id == task_id))
         db.session.commit()
         done += 1
     return done, failed

@@ -12,6 +12,8 @@ import pytest
 from archive import create_app
 from archive.db import db
 
+pytest_plugins = ["tests.services.redis_server"]
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'type="hidden" name="csrf_token" value="([^"]+)"')
 PASSWORD = "a calm river at dawn"

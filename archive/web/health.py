@@ -1,4 +1,5 @@
-"""``/healthz``: is the database answering and the search index folder usable?"""
+"""``/healthz``: is the database answering, the search index folder usable, and (when rate
+limits are shared through Redis) Redis reachable?"""
 from __future__ import annotations
 
 import os
@@ -16,9 +17,17 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
+    """503 when this node cannot serve. A shared rate-limit store that does not answer is
+    "degraded" with 200: the node still serves correctly, counting limits per worker, and
+    a load balancer must not take every node out because one shared Redis is down."""
     checks = {"database": _database_ok(), "index": _index_ok()}
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable",
+    status = "ok" if healthy else "unavailable"
+    if _rate_limits_shared():
+        checks["rate_limits"] = _rate_limit_store_ok()
+        if healthy and not checks["rate_limits"]:
+            status = "degraded"
+    body = {"status": status,
             "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()}}
     return jsonify(body), 200 if healthy else 503
 
@@ -36,3 +45,15 @@ def _database_ok() -> bool:
 def _index_ok() -> bool:
     folder = Path(current_app.config["INDEX_DIR"])
     return folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK)
+
+
+def _rate_limits_shared() -> bool:
+    return not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def _rate_limit_store_ok() -> bool:
+    if limiter.storage.check():   # a ping; any failure to answer is False
+        return True
+    current_app.logger.warning("health check: rate-limit store not answering; "
+                               "limits are counted per worker until it answers")
+    return False
