@@ -159,7 +159,7 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-search-"))
     app = create_app({"INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-                      "MEDIA_DIR": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
+                      "MEDIA_URL": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
                       "SECRET_KEY": "bench", "INDEX_COMPACT_DELAY": -1})
     started = time.perf_counter()
     build_corpus(app, args.size)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from archive.media import storage as storage_module
 from archive.media.images import Derivative, ProcessedImage, process_upload
+from archive.media.s3 import S3Storage
 from archive.media.storage import (BACKENDS, InvalidKey, LocalStorage, MediaNotFound,
                                    check_key, new_key, storage_from_config, store_processed)
 
@@ -108,18 +109,46 @@ def test_new_keys_are_random_and_valid():
         assert check_key(key) == key and key.endswith(".webp") and len(key) >= 37
 
 
-def test_storage_from_config(tmp_path):
-    store = storage_from_config({"MEDIA_DIR": tmp_path / "media"})
+def test_storage_from_config(tmp_path, monkeypatch):
+    store = storage_from_config({"MEDIA_URL": tmp_path / "media"})
     assert isinstance(store, LocalStorage) and store.root == tmp_path / "media"
-    assert isinstance(storage_from_config({"MEDIA_DIR": str(tmp_path), "MEDIA_STORAGE": "local"}),
-                      LocalStorage)
-    with pytest.raises(ValueError, match="unknown MEDIA_STORAGE"):
-        storage_from_config({"MEDIA_DIR": tmp_path, "MEDIA_STORAGE": "floppy"})
+    monkeypatch.chdir(tmp_path)
+    for url in ("relative", f"file://{tmp_path}/relative"):
+        assert storage_from_config({"MEDIA_URL": url}).root == tmp_path / "relative"
+    for url in ("gs://bucket/media", "ftp://host/media"):
+        with pytest.raises(ValueError, match="unknown kind of store"):
+            storage_from_config({"MEDIA_URL": url})
+
+
+@pytest.mark.parametrize("url, bucket, prefix", [
+    ("s3://archive-media/site-one", "archive-media", "site-one/"),
+    ("s3://archive-media/site/one/", "archive-media", "site/one/"),
+    ("s3://archive-media", "archive-media", ""), ("S3://archive.media/", "archive.media", "")])
+def test_an_s3_url_names_bucket_and_prefix(url, bucket, prefix):
+    store = storage_from_config({"MEDIA_URL": url})
+    assert isinstance(store, S3Storage) and (store.bucket, store.prefix) == (bucket, prefix)
+    assert store.name_for("abc.webp") == f"{prefix}abc.webp"
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///prefix", "s3://Bucket_Name/x", "s3://ab/x",
+                                 "s3://bucket/../x", "s3://bucket/a b"])
+def test_a_wrong_s3_url_stops_the_start(url, tmp_path):
+    with pytest.raises(ValueError):
+        storage_from_config({"MEDIA_URL": url})
+
+
+def test_the_old_media_settings_are_refused_not_ignored(monkeypatch, tmp_path):
+    from archive import config as settings
+    for name in ("ARCHIVE_MEDIA_DIR", "ARCHIVE_MEDIA_STORAGE"):
+        with pytest.raises(ValueError, match="set ARCHIVE_MEDIA_URL instead"):
+            settings.from_environment({name: str(tmp_path)})
+    with pytest.raises(ValueError, match="ARCHIVE_MEDIA_URL"):
+        settings.finish({"INSTANCE_DIR": tmp_path, "MEDIA_DIR": tmp_path})
 
 
 def test_a_new_backend_is_one_registry_entry(monkeypatch):
     monkeypatch.setitem(BACKENDS, "memory", lambda config: MemoryStorage())
-    assert isinstance(storage_from_config({"MEDIA_STORAGE": "memory"}), MemoryStorage)
+    assert isinstance(storage_from_config({"MEDIA_URL": "memory://x"}), MemoryStorage)
 
 
 # --- store_processed --------------------------------------------------------------------------
