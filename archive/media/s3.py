@@ -70,6 +70,7 @@ class S3Storage:
             check_key(prefix)
         self.bucket = bucket
         self.prefix = f"{prefix}/" if prefix else ""
+        self._keeps_versions: bool | None = None  # asked once per instance (one purge task)
 
     def name_for(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -123,8 +124,10 @@ class S3Storage:
 
     def keeps_versions(self) -> bool:
         """Whether old versions can exist: versioning is on, or was on and is suspended."""
-        answer = client().get_bucket_versioning(Bucket=self.bucket)
-        return answer.get("Status") in {"Enabled", "Suspended"}
+        if self._keeps_versions is None:
+            answer = client().get_bucket_versioning(Bucket=self.bucket)
+            self._keeps_versions = answer.get("Status") in {"Enabled", "Suspended"}
+        return self._keeps_versions
 
     def _delete_every_version(self, name: str) -> None:
         pages = client().get_paginator("list_object_versions").paginate(
