@@ -162,6 +162,9 @@ def test_storage_from_config(tmp_path, monkeypatch):
     for url in ("gs://bucket/media", "ftp://host/media"):
         with pytest.raises(ValueError, match="unknown kind of store"):
             storage_from_config({"MEDIA_URL": url})
+    for url in ("file://relative", "file://"):
+        with pytest.raises(ValueError, match="file:///path"):
+            storage_from_config({"MEDIA_URL": url})
 
 
 @pytest.mark.parametrize("url, bucket, prefix", [

@@ -210,8 +210,11 @@ def media_scheme(config: Mapping[str, Any]) -> str:
 def media_folder(config: Mapping[str, Any]) -> Path:
     """The local media folder ``MEDIA_URL`` names (a path, or ``file://`` and a path)."""
     url = str(config["MEDIA_URL"])
-    if url.startswith("file://"):
-        url = urlsplit(url).path
+    if url.lower().startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path:
+            raise ValueError("MEDIA_URL: a file:// URL names a folder as file:///path")
+        url = parts.path
     return Path(url).expanduser().resolve()
 
 

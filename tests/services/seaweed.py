@@ -188,6 +188,9 @@ def seaweed(tmp_path_factory):
             pytest.fail(SKIP_REASON.replace("skipped", "failing under CI=true"))
         pytest.skip(SKIP_REASON)
     server = start(binary, tmp_path_factory.mktemp("seaweed"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    (shared / f"seaweed-{worker or 'main'}.started").write_text(f"{server.started_in:.1f}")
     saved = {name: os.environ.get(name) for name in AWS_VARIABLES}
     os.environ.update({"AWS_ENDPOINT_URL": server.endpoint,
                        "AWS_ACCESS_KEY_ID": server.access_key,
@@ -250,7 +253,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("media_backend", BACKENDS, indirect=True)
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    factory = getattr(config, "_tmp_path_factory", None)
+    times = sorted(factory.getbasetemp().glob("seaweed-*.started")) if factory else []
+    if times:
+        terminalreporter.write_line("SeaweedFS start-up: " + ", ".join(
+            f"{path.stem.removeprefix('seaweed-')} {path.read_text()} s" for path in times))
     skipped = [report for report in terminalreporter.stats.get("skipped", [])
                if SKIP_REASON in str(getattr(report, "longrepr", ""))]
     if skipped:
