@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from archive import config as settings
 from archive.db import db
+from archive.media.storage import storage_from_config
 
 ROOT = settings.ROOT
 
@@ -86,7 +87,7 @@ def _configure(app: Flask) -> None:
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
     _rate_limit_storage(config)
     Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
-    Path(config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    storage_from_config(config)  # a folder is made now; a wrong MEDIA_URL stops the start
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

@@ -1,9 +1,12 @@
 """Backup and restore of an embedded site: the SQLite database (online backup API), the
-media folder, and the consent ledger. A restore replays the newer ledger, so whatever was
+media (from a folder or an S3 bucket, through the storage interface, into the backup's own
+``media/`` folder), and the consent ledger. A restore replays the newer ledger, so whatever was
 withdrawn or narrowed after the backup was taken stays withdrawn or narrowed."""
 from __future__ import annotations
 
 import json
+import logging
+import mimetypes
 import shutil
 import sqlite3
 from datetime import date
@@ -14,10 +17,13 @@ from sqlalchemy import func, select
 
 from archive import ledger_file, purge
 from archive.db import commit, db, utcnow
+from archive.media.storage import LocalStorage, MediaNotFound, Storage, storage_from_config
 from archive.models import ConsentEvent, Item
 from archive.operations import Refused
 from archive.operations.consent import change, current_choice
 from archive.operations.withdraw import erase
+
+log = logging.getLogger("archive.backup")
 
 
 class BackupError(Exception):
@@ -44,9 +50,7 @@ def backup(destination: Path) -> dict:
     finally:
         target.close()
         source.close()
-    media = Path(current_app.config["MEDIA_DIR"])
-    shutil.copytree(media, destination / "media", dirs_exist_ok=False,
-                    ignore=shutil.ignore_patterns(".tmp-*", "README.md"))
+    _copy(storage_from_config(current_app.config), LocalStorage(destination / "media"))
     events = [ledger_file.as_line(e) for e in db.session.scalars(select(ConsentEvent))]
     ledger_file.append_to(destination / "consent-ledger.jsonl", events)
     manifest = {"taken_at": utcnow().isoformat(), "items": _count(Item),
@@ -59,29 +63,58 @@ def restore(source: Path) -> dict:
     """Put a backup back in place, then replay every later consent event. If anything
     fails before the replay is committed, the site as it was is put back: a restore never
     leaves erased items served again."""
-    if not (source / "archive.sqlite3").exists():
-        raise BackupError(f"{source} holds no archive.sqlite3")
+    if not (source / "archive.sqlite3").exists() or not (source / "media").is_dir():
+        raise BackupError(f"{source} holds no archive.sqlite3 and media folder")
     newer = _ledger_now()
     database = _database_file()
-    media = Path(current_app.config["MEDIA_DIR"])
+    store, saved = storage_from_config(current_app.config), LocalStorage(source / "media")
+    before = set(store.keys())
     _close_database()
-    kept = _set_aside([Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")]
-                      + [media])
+    kept = _set_aside([Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")])
+    added: set[str] = set()
     try:
         shutil.copy2(source / "archive.sqlite3", database)
-        shutil.copytree(source / "media", media)
+        _copy(saved, store, skip=before, copied=added)
         replayed = replay(newer)
         commit()
     except BaseException:
         db.session.rollback()
         _close_database()
         _put_back(kept)
+        _delete(store, added)
         raise
     _discard(kept)
+    # what the restored database does not know of: media of pieces shared after the backup
+    _delete(store, before - set(saved.keys()))
     purge.run_pending()
     from archive.search import index
     index.reindex()
     return {"restored_from": str(source), "replayed": replayed}
+
+
+def _copy(source: Storage, target: Storage, skip: set[str] = frozenset(),
+          copied: set[str] | None = None) -> set[str]:
+    """Copy every file of ``source`` not in ``skip`` (a key never changes what it holds),
+    noting each key in ``copied`` as soon as it is there, so a failure can take them out."""
+    copied = set() if copied is None else copied
+    for key in source.keys():
+        if key in skip:
+            continue
+        try:
+            data = source.get(key)
+        except MediaNotFound:  # erased while we were copying: it is meant to be gone
+            continue
+        target.put(key, data, mimetypes.guess_type(key)[0] or "application/octet-stream")
+        copied.add(key)
+    return copied
+
+
+def _delete(store: Storage, keys: set[str]) -> None:
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:  # noqa: BLE001 — the restore's own outcome is what to report
+            log.warning("could not remove media %s after a restore", key, exc_info=True)
 
 
 def _close_database() -> None:

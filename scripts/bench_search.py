@@ -163,7 +163,7 @@ def main() -> int:
 
     tmp = args.site or Path(tempfile.mkdtemp(prefix="bench-search-"))
     app = create_app({"INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-                      "MEDIA_DIR": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
+                      "MEDIA_URL": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
                       "SECRET_KEY": "bench", "INDEX_COMPACT_DELAY": -1})
     if args.site is None:
         started = time.perf_counter()

@@ -57,7 +57,7 @@ def picture(number: int) -> bytes:
 def site(folder: Path):
     return create_app({
         "INSTANCE_DIR": folder / "instance", "DATABASE_URL": f"sqlite:///{folder / 'site.db'}",
-        "MEDIA_DIR": folder / "media", "INDEX_DIR": folder / "index",
+        "MEDIA_URL": folder / "media", "INDEX_DIR": folder / "index",
         "SECRET_KEY": "bench-withdraw", "DEMO": False, "LOGIN_RATE_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://", "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,

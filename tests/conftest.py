@@ -12,7 +12,10 @@ import pytest
 from archive import create_app
 from archive.db import db
 
-pytest_plugins = ["tests.services.redis_server"]
+pytest_plugins = [
+    "tests.services.redis_server",
+    "tests.services.seaweed",  # media_url: a folder, or S3 on SeaweedFS
+]
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'type="hidden" name="csrf_token" value="([^"]+)"')
@@ -24,7 +27,7 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         "TESTING": True,
         "INSTANCE_DIR": tmp_path / "instance",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-        "MEDIA_DIR": tmp_path / "media",
+        "MEDIA_URL": tmp_path / "media",
         "INDEX_DIR": tmp_path / "index",
         "SECRET_KEY": "test-secret",
         "DEMO": False,
@@ -39,10 +42,10 @@ def config_for_tests(tmp_path, **overrides) -> dict:
 
 
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(tmp_path, media_url):
     """Build an app with overrides; its tables are created from the models."""
     def build(**overrides):
-        app = create_app(config_for_tests(tmp_path, **overrides))
+        app = create_app(config_for_tests(tmp_path, **{"MEDIA_URL": media_url, **overrides}))
         with app.app_context():
             db.create_all()
         return app

@@ -11,7 +11,6 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -26,6 +25,7 @@ from archive.operations import items as item_ops
 from archive.operations.accounts import create_token
 from archive.operations.consent import ConsentChoice
 from tests.conftest import BrowserLikeClient, csrf_token, sign_in
+from tests.services.seaweed import stored_media
 
 #: words that occur nowhere but in the piece under test
 MARKER = "zqxmarker"
@@ -245,9 +245,8 @@ def pending_purges() -> list[PurgeTask]:
 
 
 def media_files(app) -> set[str]:
-    """The names of every file in the media folder."""
-    root = Path(app.config["MEDIA_DIR"])
-    return {path.name for path in root.rglob("*") if path.is_file()}
+    """The names of every file in the media store (every version of each, on S3)."""
+    return stored_media(app)
 
 
 def snapshot(app, piece: Piece) -> dict:

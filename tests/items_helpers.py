@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from archive.db import db
+from archive.media.storage import media_folder
 from archive.models import (Consent, ConsentEvent, Contributor, Item, ItemTag, MediaAsset,
                             Revision)
 from tests.conftest import csrf_token
@@ -105,7 +106,7 @@ def row_counts() -> dict[str, int]:
 
 
 def media_files(app) -> list[Path]:
-    root = Path(app.config["MEDIA_DIR"])
+    root = media_folder(app.config)
     return sorted(path for path in root.rglob("*") if path.is_file())
 
 

@@ -24,7 +24,7 @@ def test_factory_takes_the_test_config(app, tmp_path):
     assert app.config["SECRET_KEY"] == "test-secret"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'test.sqlite3'}"
     assert Path(app.config["INDEX_DIR"]).is_dir()
-    assert Path(app.config["MEDIA_DIR"]).is_dir()
+    assert Path(app.config["MEDIA_URL"]).is_dir()
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -33,7 +33,7 @@ def test_environment_variables_are_read(monkeypatch, tmp_path):
     monkeypatch.setenv("ARCHIVE_INVITE_DAYS", "3")
     monkeypatch.setenv("ARCHIVE_DEMO", "no")
     monkeypatch.setenv("ARCHIVE_SECURE_COOKIES", "yes")
-    monkeypatch.setenv("ARCHIVE_MEDIA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("ARCHIVE_MEDIA_URL", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("ARCHIVE_LOGIN_RATE_LIMIT", "5 per minute")
     monkeypatch.delenv("ARCHIVE_REDIS_URL", raising=False)
 
@@ -42,7 +42,7 @@ def test_environment_variables_are_read(monkeypatch, tmp_path):
     assert values["INVITE_DAYS"] == 3
     assert values["DEMO"] is False
     assert values["SECURE_COOKIES"] is True
-    assert values["MEDIA_DIR"] == (tmp_path / "elsewhere").resolve()
+    assert values["MEDIA_URL"] == (tmp_path / "elsewhere").resolve()
     assert values["LOGIN_RATE_LIMIT"] == "5 per minute"
     assert values["REDIS_URL"] is None
 
@@ -124,7 +124,7 @@ def test_healthz_ok(client):
     assert response.status_code == 200
     assert response.is_json
     assert response.json["status"] == "ok"
-    assert response.json["checks"] == {"database": "ok", "index": "ok"}
+    assert response.json["checks"] == {"database": "ok", "index": "ok", "media": "ok"}
 
 
 def test_healthz_without_index_folder(app, client):

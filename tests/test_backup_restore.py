@@ -212,5 +212,6 @@ def test_a_restore_that_fails_puts_the_site_back_as_it_was(app, world, runner, t
     db.session.remove()
     assert piece.item().state == "withdrawn", "a failed restore brought an erased item back"
     assert not media_files(app) & set(piece.media_keys)
-    assert not list(Path(app.config["MEDIA_DIR"]).parent.glob("*.before-restore"))
+    assert not list(Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.glob(
+        "*.before-restore"))
     assert world.viewers["anonymous"].client.get(piece.url).status_code == 410

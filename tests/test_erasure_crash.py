@@ -23,7 +23,7 @@ from sqlalchemy import select
 from archive import config as settings
 from archive import purge
 from archive.db import db
-from archive.media.storage import LocalStorage
+from archive.media.storage import storage_from_config
 from archive.models import Item, PurgeTask
 from tests.conftest import BrowserLikeClient, config_for_tests
 from tests.erasure_helpers import (media_files, pending_purges, rows_of, share,
@@ -72,11 +72,12 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def environment(tmp_path) -> dict[str, str]:
-    """The same site as ``config_for_tests(tmp_path)``, as ARCHIVE_* variables."""
+def environment(tmp_path, media_url) -> dict[str, str]:
+    """The same site as ``config_for_tests(tmp_path)``, as ARCHIVE_* variables (the AWS_*
+    ones of an S3 store are passed on as they are)."""
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("ARCHIVE_")}
-    for name, value in config_for_tests(tmp_path).items():
+    for name, value in config_for_tests(tmp_path, MEDIA_URL=media_url).items():
         if name in settings.SETTINGS:
             value = ("1" if value else "0") if isinstance(value, bool) else str(value)
             env[f"ARCHIVE_{name}"] = value
@@ -87,9 +88,9 @@ def python() -> str:
     return str(PYTHON if PYTHON.exists() else sys.executable)
 
 
-def crash_after_erasure(tmp_path) -> dict:
+def crash_after_erasure(tmp_path, media_url) -> dict:
     child = subprocess.run([python(), "-W", "error", "-c", CHILD.format(root=str(ROOT))],
-                           env=environment(tmp_path), cwd=ROOT, capture_output=True,
+                           env=environment(tmp_path, media_url), cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
     assert child.returncode == 9, child.stdout + child.stderr
     assert "the crash did not happen" not in child.stdout
@@ -97,9 +98,9 @@ def crash_after_erasure(tmp_path) -> dict:
 
 
 @pytest.fixture
-def crashed(tmp_path, make_app):
-    """The state a crash leaves: erased rows, files still on disk, purges queued."""
-    facts = crash_after_erasure(tmp_path)
+def crashed(tmp_path, make_app, media_url):
+    """The state a crash leaves: erased rows, files still stored, purges queued."""
+    facts = crash_after_erasure(tmp_path, media_url)
     app = make_app()
     with app.app_context():
         item = db.session.scalar(select(Item).where(Item.public_id == facts["public_id"]))
@@ -119,6 +120,7 @@ def assert_finished(app, facts: dict) -> None:
     assert not media_files(app) & set(facts["keys"])
 
 
+@pytest.mark.media_backends
 def test_a_restarted_site_finishes_the_purge_on_its_first_request(crashed):
     app, facts = crashed
     client = BrowserLikeClient(app.test_client())
@@ -131,11 +133,12 @@ def test_a_restarted_site_finishes_the_purge_on_its_first_request(crashed):
         assert client.get(url).status_code == 404
 
 
-def test_flask_purge_finishes_what_a_crash_left(crashed, tmp_path):
+@pytest.mark.media_backends
+def test_flask_purge_finishes_what_a_crash_left(crashed, tmp_path, media_url):
     app, facts = crashed
 
     result = subprocess.run([python(), "-W", "error", "-m", "flask", "--app", "archive",
-                             "purge"], env=environment(tmp_path), cwd=ROOT,
+                             "purge"], env=environment(tmp_path, media_url), cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -149,13 +152,14 @@ def test_flask_purge_finishes_what_a_crash_left(crashed, tmp_path):
 
 # --- a storage outage during the purge --------------------------------------------------------
 
+@pytest.mark.media_backends
 def test_a_storage_outage_leaves_the_purge_queued_until_a_later_run(app, world, monkeypatch):
     piece = share(world["contributor"], world.home, title="zqxoutage painting",
                   audience="public")
 
     def storage_away(self, key):
         raise OSError("the storage is not answering")
-    monkeypatch.setattr(LocalStorage, "delete", storage_away)
+    monkeypatch.setattr(type(storage_from_config(app.config)), "delete", storage_away)
 
     assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
 

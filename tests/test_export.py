@@ -68,6 +68,7 @@ def test_every_revision_is_there_as_markdown(world, pieces):
     assert "version: 3" in texts[3]
 
 
+@pytest.mark.media_backends
 def test_the_artwork_is_webp_without_its_metadata(world, pieces):
     archive = export_of(world.viewers["contributor"].client)
     pictures = [name for name in archive.namelist() if name.endswith(".webp")]

@@ -1,4 +1,7 @@
-"""Media storage: the local backend, keys, and storing derivatives all-or-nothing."""
+"""Media storage: the local backend, keys, and storing derivatives all-or-nothing.
+
+Tests marked ``media_backends`` hold for every backend and run against a folder and against
+a real S3-compatible server (SeaweedFS, tests/services/seaweed.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +14,7 @@ from PIL import Image
 
 from archive.media import storage as storage_module
 from archive.media.images import Derivative, ProcessedImage, process_upload
+from archive.media.s3 import S3Storage
 from archive.media.storage import (BACKENDS, InvalidKey, LocalStorage, MediaNotFound,
                                    check_key, new_key, storage_from_config, store_processed)
 
@@ -23,6 +27,16 @@ def store(tmp_path):
     return LocalStorage(tmp_path / "media")
 
 
+@pytest.fixture
+def any_store(media_url):
+    """The local store or an S3 one under a fresh prefix (with ``media_backends``)."""
+    return storage_from_config({"MEDIA_URL": media_url})
+
+
+def stored(any_store) -> list[str]:
+    return sorted(any_store.keys())
+
+
 def every_file(root):
     return sorted(p for p in root.rglob("*") if p.is_file())
 
@@ -31,25 +45,54 @@ def mode_of(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_put_get_open_exists_delete(store):
+@pytest.mark.media_backends
+def test_put_get_open_exists_delete(any_store):
     key = new_key(".webp")
-    assert not store.exists(key)
-    store.put(key, b"first", "image/webp")
-    assert store.exists(key) and store.get(key) == b"first"
-    store.put(key, b"second", "image/webp")
-    with store.open(key) as stream:
+    assert not any_store.exists(key)
+    any_store.put(key, b"first", "image/webp")
+    assert any_store.exists(key) and any_store.get(key) == b"first"
+    any_store.put(key, b"second", "image/webp")
+    with any_store.open(key) as stream:
         assert stream.read() == b"second"
-    store.delete(key)
-    assert not store.exists(key)
-    store.delete(key)  # erasure may be retried: deleting twice is fine
+    any_store.delete(key)
+    assert not any_store.exists(key)
+    any_store.delete(key)  # erasure may be retried: deleting twice is fine
+    assert stored(any_store) == []
 
 
-def test_missing_keys(store):
+@pytest.mark.media_backends
+def test_missing_keys(any_store):
     key = new_key()
     with pytest.raises(MediaNotFound):
-        store.get(key)
+        any_store.get(key)
     with pytest.raises(MediaNotFound):
-        store.open(key)
+        any_store.open(key)
+
+
+@pytest.mark.media_backends
+def test_keys_lists_what_is_stored_and_nothing_else(any_store):
+    keys = [new_key(".webp") for _ in range(3)] + ["circle/inner.webp"]
+    for key in keys:
+        any_store.put(key, key.encode(), "image/webp")
+    assert stored(any_store) == sorted(keys)
+    any_store.delete(keys[0])
+    assert stored(any_store) == sorted(keys[1:])
+    any_store.check()
+
+
+def test_local_keys_skip_what_is_not_a_stored_file(store):
+    key = new_key(".webp")
+    store.put(key, b"data", "image/webp")
+    (store.root / "README.md").write_text("not media")
+    (store.path_for(key).parent / ".tmp-half").write_bytes(b"half")
+    assert list(store.keys()) == [key]
+
+
+def test_a_local_store_that_is_gone_fails_its_check(store):
+    store.check()
+    store.root.rmdir()
+    with pytest.raises(OSError):
+        store.check()
 
 
 def test_files_are_fanned_out_and_private(store):
@@ -92,13 +135,15 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(store, monkeypatch):
     assert every_file(store.root) == [store.path_for(key)]
 
 
-@pytest.mark.parametrize("key", BAD_KEYS)
-def test_bad_keys_are_refused_everywhere(store, key):
-    for call in (lambda: store.put(key, b"x", "image/webp"), lambda: store.get(key),
-                 lambda: store.open(key), lambda: store.delete(key), lambda: store.exists(key)):
-        with pytest.raises(InvalidKey):
-            call()
-    assert every_file(store.root) == []
+@pytest.mark.media_backends
+def test_bad_keys_are_refused_everywhere(any_store):
+    for key in BAD_KEYS:
+        for call in (lambda: any_store.put(key, b"x", "image/webp"), lambda: any_store.get(key),
+                     lambda: any_store.open(key), lambda: any_store.delete(key),
+                     lambda: any_store.exists(key)):
+            with pytest.raises(InvalidKey):
+                call()
+    assert stored(any_store) == []
 
 
 def test_new_keys_are_random_and_valid():
@@ -108,18 +153,49 @@ def test_new_keys_are_random_and_valid():
         assert check_key(key) == key and key.endswith(".webp") and len(key) >= 37
 
 
-def test_storage_from_config(tmp_path):
-    store = storage_from_config({"MEDIA_DIR": tmp_path / "media"})
+def test_storage_from_config(tmp_path, monkeypatch):
+    store = storage_from_config({"MEDIA_URL": tmp_path / "media"})
     assert isinstance(store, LocalStorage) and store.root == tmp_path / "media"
-    assert isinstance(storage_from_config({"MEDIA_DIR": str(tmp_path), "MEDIA_STORAGE": "local"}),
-                      LocalStorage)
-    with pytest.raises(ValueError, match="unknown MEDIA_STORAGE"):
-        storage_from_config({"MEDIA_DIR": tmp_path, "MEDIA_STORAGE": "floppy"})
+    monkeypatch.chdir(tmp_path)
+    for url in ("relative", f"file://{tmp_path}/relative"):
+        assert storage_from_config({"MEDIA_URL": url}).root == tmp_path / "relative"
+    for url in ("gs://bucket/media", "ftp://host/media"):
+        with pytest.raises(ValueError, match="unknown kind of store"):
+            storage_from_config({"MEDIA_URL": url})
+    for url in ("file://relative", "file://"):
+        with pytest.raises(ValueError, match="file:///path"):
+            storage_from_config({"MEDIA_URL": url})
+
+
+@pytest.mark.parametrize("url, bucket, prefix", [
+    ("s3://archive-media/site-one", "archive-media", "site-one/"),
+    ("s3://archive-media/site/one/", "archive-media", "site/one/"),
+    ("s3://archive-media", "archive-media", ""), ("S3://archive.media/", "archive.media", "")])
+def test_an_s3_url_names_bucket_and_prefix(url, bucket, prefix):
+    store = storage_from_config({"MEDIA_URL": url})
+    assert isinstance(store, S3Storage) and (store.bucket, store.prefix) == (bucket, prefix)
+    assert store.name_for("abc.webp") == f"{prefix}abc.webp"
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///prefix", "s3://Bucket_Name/x", "s3://ab/x",
+                                 "s3://bucket/../x", "s3://bucket/a b"])
+def test_a_wrong_s3_url_stops_the_start(url, tmp_path):
+    with pytest.raises(ValueError):
+        storage_from_config({"MEDIA_URL": url})
+
+
+def test_the_old_media_settings_are_refused_not_ignored(monkeypatch, tmp_path):
+    from archive import config as settings
+    for name in ("ARCHIVE_MEDIA_DIR", "ARCHIVE_MEDIA_STORAGE"):
+        with pytest.raises(ValueError, match="set ARCHIVE_MEDIA_URL instead"):
+            settings.from_environment({name: str(tmp_path)})
+    with pytest.raises(ValueError, match="ARCHIVE_MEDIA_URL"):
+        settings.finish({"INSTANCE_DIR": tmp_path, "MEDIA_DIR": tmp_path})
 
 
 def test_a_new_backend_is_one_registry_entry(monkeypatch):
     monkeypatch.setitem(BACKENDS, "memory", lambda config: MemoryStorage())
-    assert isinstance(storage_from_config({"MEDIA_STORAGE": "memory"}), MemoryStorage)
+    assert isinstance(storage_from_config({"MEDIA_URL": "memory://x"}), MemoryStorage)
 
 
 # --- store_processed --------------------------------------------------------------------------
@@ -161,7 +237,9 @@ def fake_processed() -> ProcessedImage:
                                   "thumb": derivative("thumb", 10)})
 
 
-def test_store_processed_puts_every_derivative(store):
+@pytest.mark.media_backends
+def test_store_processed_puts_every_derivative(any_store):
+    store = any_store
     picture = Image.new("RGB", (1000, 500), (40, 120, 80))
     buffer = io.BytesIO()
     picture.save(buffer, "PNG")

@@ -119,6 +119,7 @@ def test_every_link_in_a_pack_is_relative_and_leads_inside_it(world, shelf):
             assert target in files, (name, link)
 
 
+@pytest.mark.media_backends
 def test_pack_images_are_the_stored_derivatives_only(world, shelf):
     files = files_of(download(world.viewers["anonymous"].client)[1])
 

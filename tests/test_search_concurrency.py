@@ -88,7 +88,7 @@ def environment(app) -> dict[str, str]:
     env.update({
         "ARCHIVE_INSTANCE_DIR": str(config["INSTANCE_DIR"]),
         "ARCHIVE_DATABASE_URL": config["DATABASE_URL"],
-        "ARCHIVE_MEDIA_DIR": str(config["MEDIA_DIR"]),
+        "ARCHIVE_MEDIA_URL": str(config["MEDIA_URL"]),
         "ARCHIVE_INDEX_DIR": str(config["INDEX_DIR"]),
         "ARCHIVE_SECRET_KEY": config["SECRET_KEY"],
         "ARCHIVE_DEMO": "0",

@@ -52,6 +52,7 @@ def page_text(response) -> str:
 
 # --- the contributor, signed in ---------------------------------------------------------------
 
+@pytest.mark.media_backends
 def test_the_contributor_withdraws_once_sure(app, world, piece):
     client = world.viewers["contributor"].client
     page = client.get(f"{piece.url}/withdraw")
@@ -72,6 +73,7 @@ def test_the_contributor_withdraws_once_sure(app, world, piece):
     assert client.get(piece.url).status_code == 410
 
 
+@pytest.mark.media_backends
 def test_withdrawing_again_says_so_and_changes_nothing(app, world, piece):
     client = world.viewers["contributor"].client
     assert withdraw_signed_in(client, piece).status_code == 200
@@ -86,6 +88,7 @@ def test_withdrawing_again_says_so_and_changes_nothing(app, world, piece):
 
 # --- a facilitator, on the contributor's request ----------------------------------------------
 
+@pytest.mark.media_backends
 def test_a_facilitator_withdraws_with_a_reason(app, world, piece):
     client = world.viewers["facilitator"].client
     page = client.get(f"{piece.url}/withdraw")
@@ -230,6 +233,7 @@ def api_withdraw(world, who: str, piece: Piece, body: dict | None = None):
                               headers=viewer.headers, json=body or {})
 
 
+@pytest.mark.media_backends
 def test_the_contributor_withdraws_through_the_api(app, world, piece):
     response = api_withdraw(world, "contributor", piece)
 
@@ -269,6 +273,7 @@ def test_nobody_else_withdraws_through_the_api(app, world, piece, who, status):
 
 # --- the command line -------------------------------------------------------------------------
 
+@pytest.mark.media_backends
 def test_the_cli_withdraws_on_request(app, world, piece):
     runner = app.test_cli_runner()
     args = ["items", "withdraw", piece.public_id, "--by", world["facilitator"].username]

@@ -1,9 +1,10 @@
 """Where derivatives are kept: a small interface, a local-folder backend, and `store_processed`.
 
 Keys are random and carry no meaning (no title, no filename, no person), so a listing of the
-store or a log line naming a key reveals nothing. Backends are chosen by ``MEDIA_STORAGE`` in
-the configuration ("local" by default); a new backend (the S3 API, design.md "Scale-out") is a
-class with the `Storage` methods plus one entry in `BACKENDS`.
+store or a log line naming a key reveals nothing. One setting, ``MEDIA_URL``, says where media
+live: a folder (the default, ``media/``) or ``s3://bucket/prefix`` for any S3-compatible store
+(`archive.media.s3`). A new backend is a class with the `Storage` methods plus one entry in
+`BACKENDS`, named by the URL's scheme.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from archive.media.images import ProcessedImage
@@ -51,6 +53,12 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether something is stored under ``key``."""
+
+    def keys(self) -> Iterator[str]:
+        """Every key stored (for backups), in no particular order."""
+
+    def check(self) -> None:
+        """Raise if the store cannot be reached or written to (``/healthz``)."""
 
 
 def new_key(suffix: str = "") -> str:
@@ -120,6 +128,18 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()
 
+    def keys(self) -> Iterator[str]:
+        for fan in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]")):
+            for path in sorted(fan.rglob("*")):
+                key = path.relative_to(fan).as_posix()
+                if path.is_file() and _KEY.fullmatch(key) and not any(
+                        part.startswith(".") for part in key.split("/")):
+                    yield key
+
+    def check(self) -> None:
+        if not (self.root.is_dir() and os.access(self.root, os.R_OK | os.W_OK | os.X_OK)):
+            raise OSError(f"the media folder {self.root} is not usable")
+
     def _make_folders(self, folder: Path) -> None:
         """Create each missing folder 0700 (``mkdir(parents=True)`` ignores the mode)."""
         missing = []
@@ -128,6 +148,27 @@ class LocalStorage:
             folder = folder.parent
         for each in reversed(missing):
             each.mkdir(mode=0o700, exist_ok=True)
+
+
+class Streamed:
+    """A stored file as a WSGI body, read a piece at a time (a large derivative is never held
+    whole); closed once it is all sent, or when the server closes a response it did not send
+    (a HEAD request, a client gone)."""
+
+    piece = 64 * 1024
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while data := self.stream.read(self.piece):
+                yield data
+        finally:
+            self.stream.close()
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def _sync_folder(folder: Path) -> None:
@@ -140,21 +181,46 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _local_from_config(config: Mapping[str, Any]) -> Storage:
-    return LocalStorage(Path(config["MEDIA_DIR"]))
+    return LocalStorage(media_folder(config))
 
 
-#: ``MEDIA_STORAGE`` name -> factory taking the app configuration.
-BACKENDS: dict[str, Callable[[Mapping[str, Any]], Storage]] = {"local": _local_from_config}
+def _s3_from_config(config: Mapping[str, Any]) -> Storage:
+    from archive.media.s3 import S3Storage  # boto3 is imported only by sites that use it
+    location = urlsplit(str(config["MEDIA_URL"]))
+    return S3Storage(location.netloc, location.path)
+
+
+#: ``MEDIA_URL`` scheme -> factory taking the app configuration ("" is a folder).
+BACKENDS: dict[str, Callable[[Mapping[str, Any]], Storage]] = {
+    "": _local_from_config, "file": _local_from_config, "s3": _s3_from_config}
+
+
+def media_scheme(config: Mapping[str, Any]) -> str:
+    """The backend ``MEDIA_URL`` names: "" for a folder, else its URL scheme ("s3")."""
+    url = config.get("MEDIA_URL")
+    if not url or isinstance(url, Path) or "://" not in str(url):
+        return ""
+    scheme = urlsplit(str(url)).scheme.lower()
+    if scheme not in BACKENDS:
+        raise ValueError(f"MEDIA_URL: unknown kind of store {scheme!r}; "
+                         f"use a folder or one of: {', '.join(s for s in BACKENDS if s)}://")
+    return scheme
+
+
+def media_folder(config: Mapping[str, Any]) -> Path:
+    """The local media folder ``MEDIA_URL`` names (a path, or ``file://`` and a path)."""
+    url = str(config["MEDIA_URL"])
+    if url.lower().startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path:
+            raise ValueError("MEDIA_URL: a file:// URL names a folder as file:///path")
+        url = parts.path
+    return Path(url).expanduser().resolve()
 
 
 def storage_from_config(config: Mapping[str, Any]) -> Storage:
-    """The storage backend the configuration asks for (``MEDIA_STORAGE``, default "local")."""
-    name = config.get("MEDIA_STORAGE") or "local"
-    try:
-        factory = BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"unknown MEDIA_STORAGE {name!r}; known: {', '.join(BACKENDS)}") from None
-    return factory(config)
+    """The storage backend ``MEDIA_URL`` names: a folder (default) or ``s3://bucket/prefix``."""
+    return BACKENDS[media_scheme(config)](config)
 
 
 def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, dict[str, Any]]:

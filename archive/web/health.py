@@ -1,5 +1,6 @@
-"""``/healthz``: is the database answering, the search index folder usable, and (when rate
-limits are shared through Redis) Redis reachable?"""
+"""``/healthz``: is the database answering, the search index folder usable, the media
+store (a folder, or an S3 bucket) reachable, and (when rate limits are shared through
+Redis) Redis reachable?"""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ from sqlalchemy import text
 
 from archive.db import db
 from archive.extensions import limiter
+from archive.media.storage import storage_from_config
 
 bp = Blueprint("health", __name__)
 
@@ -20,7 +22,7 @@ def healthz():
     """503 when this node cannot serve. A shared rate-limit store that does not answer is
     "degraded" with 200: the node still serves correctly, counting limits per worker, and
     a load balancer must not take every node out because one shared Redis is down."""
-    checks = {"database": _database_ok(), "index": _index_ok()}
+    checks = {"database": _database_ok(), "index": _index_ok(), "media": _media_ok()}
     healthy = all(checks.values())
     status = "ok" if healthy else "unavailable"
     if _rate_limits_shared():
@@ -57,3 +59,12 @@ def _rate_limit_store_ok() -> bool:
     current_app.logger.warning("health check: rate-limit store not answering; "
                                "limits are counted per worker until it answers")
     return False
+
+
+def _media_ok() -> bool:
+    try:
+        storage_from_config(current_app.config).check()
+        return True
+    except Exception:  # an unreachable or refusing store is "unhealthy", never a 500
+        current_app.logger.warning("health check: media store not usable", exc_info=True)
+        return False

@@ -14,7 +14,7 @@ from archive.operations import Refused
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.text import one_line, render_diff, summarise, word_diff
-from archive.media.storage import storage_from_config
+from archive.media.storage import MediaNotFound, Streamed, storage_from_config
 from archive.web import form_refused
 from archive.web.forms import PlainForm, options
 from archive.web.item_forms import ContributeForm, EditForm
@@ -227,8 +227,7 @@ def media(asset_id: str, name: str):
     entry = asset.derivatives.get(name.removesuffix(".webp"))
     if entry is None:
         abort(404)
-    data = storage_from_config(current_app.config).get(entry["key"])
-    response = Response(data, mimetype=entry["content_type"])
+    response = Response(mimetype=entry["content_type"])
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = "inline"
     response.set_etag(entry["sha256"])
@@ -237,7 +236,21 @@ def media(asset_id: str, name: str):
         response.headers["Cache-Control"] = "public, no-cache"
     else:
         response.headers["Cache-Control"] = "no-store"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    if response.status_code == 200:
+        _stream_from_storage(response, entry)
+    return response
+
+
+def _stream_from_storage(response: Response, entry: dict) -> None:
+    """Send the file as it is read from the store; it is closed once sent (or not sent)."""
+    try:
+        stream = storage_from_config(current_app.config).open(entry["key"])
+    except MediaNotFound:
+        abort(404)
+    response.response = Streamed(stream)
+    response.direct_passthrough = True
+    response.content_length = entry["bytes"]
 
 
 @bp.get("/tags/<tag>")
