@@ -182,7 +182,11 @@ def report_table(results: dict[str, dict]) -> int:
             short = True
             print("\n".join(shortfalls(result)))
     for page, result in results.items():
-        print(f"  {page}: {result['finalDisplayedUrl']}")
+        print(f"  {page}: {result['finalDisplayedUrl']} "
+              f"(CPU benchmark index {result['environment']['benchmarkIndex']:.0f})")
+    # e.g. a machine busy with other work: its slow CPU shows up as Total Blocking Time
+    for warning in sorted({w for result in results.values() for w in result["runWarnings"]}):
+        print(f"  Lighthouse warns: {warning}")
     print("goal met" if not short else
           "short of the goal (performance >= 98, accessibility 100)")
     return 1 if short else 0
