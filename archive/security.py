@@ -5,6 +5,7 @@ from flask import Flask, Response, request
 from flask_login import current_user
 
 from archive.db import commit, rollback
+from archive.web import assets
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -33,6 +34,7 @@ HEADERS = {
 def init_app(app: Flask) -> None:
     app.after_request(_finish_unit_of_work)
     app.after_request(_security_headers)
+    assets.init_app(app)
 
 
 def _finish_unit_of_work(response: Response) -> Response:
@@ -50,6 +52,11 @@ def _security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         if not (frameable and name == "X-Frame-Options"):
             response.headers.setdefault(name, value)
+    if request.endpoint == "static":
+        # the same for everyone, signed in or not: no Vary on the cookie
+        response.headers["Cache-Control"] = assets.cache_control(request)
+        response.headers.pop("Expires", None)
+        return response
     if current_user.is_authenticated or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)

@@ -1,0 +1,71 @@
+"""What makes a page quick on a thin connection and clear in a search result: static files under
+fingerprinted addresses kept a year, a meta description that says only what may be public, and
+the artwork a page is about loaded at once (unless a content note keeps it closed)."""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+
+from tests.erasure_helpers import world  # noqa: F401  (fixture)
+from tests.public_helpers import curate, offer
+
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/style\.css\?v=([0-9a-f]{12}))">')
+DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
+SITE_DESCRIPTION = ("A home for the know-hows, poems, stories and artwork of our peer circles, "
+                    "kept with care and shared only as their authors wish.")
+
+
+def description(client, url: str) -> str:
+    found = DESCRIPTION.findall(client.get(url).get_data(as_text=True))
+    assert len(found) == 1, found
+    return html.unescape(found[0])
+
+
+def test_static_files_are_kept_a_year_under_their_fingerprint(world, app):
+    for viewer in ("anonymous", "member"):
+        client = world.viewers[viewer].client
+        address, version = STYLESHEET.search(client.get("/").get_data(as_text=True)).groups()
+        with client.get(address) as response:
+            assert response.status_code == 200
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert response.headers["Content-Type"].startswith("text/css")
+        # an old or made-up fingerprint, or none, is asked about again every time
+        for stale in ("/static/style.css?v=000000000000", "/static/style.css"):
+            with client.get(stale) as response:
+                assert response.headers["Cache-Control"] == "no-cache", stale
+    stylesheet = app.static_folder + "/style.css"
+    with open(stylesheet, "rb") as handle:
+        assert version == hashlib.sha256(handle.read()).hexdigest()[:12]
+
+
+def test_every_page_has_a_description_and_only_public_words_go_in_it(world):
+    me = world["contributor"]
+    public = offer(me, world.home, title="River song",
+                   body="The river *knows* my name.\n\nIt carries it to the sea.")
+    circle_only = offer(me, world.home, title="Kitchen table", audience="circle",
+                        body="Only my circle reads this line.")
+    noted = offer(me, world.home, title="After the hospital", body="Words behind a note.",
+                  content_notes=("illness",))
+    curate(world["facilitator"], world.home, "rivers", [public])
+    anonymous, member = world.viewers["anonymous"].client, world.viewers["member"].client
+
+    assert description(anonymous, "/") == SITE_DESCRIPTION
+    assert description(anonymous, "/search") == SITE_DESCRIPTION
+    assert description(anonymous, public.url) == "The river knows my name. It carries it to the sea."
+    assert description(member, circle_only.url) == SITE_DESCRIPTION
+    noted_text = description(anonymous, noted.url)
+    assert "illness" in noted_text and "Words behind" not in noted_text
+    assert description(anonymous, "/collections/rivers") == "What our circle knows about rivers."
+
+
+def test_the_artwork_a_page_is_about_loads_at_once_unless_a_note_keeps_it_closed(world):
+    me = world["contributor"]
+    open_piece = offer(me, world.home, title="Open painting", kind="artwork")
+    closed = offer(me, world.home, title="Closed painting", kind="artwork",
+                   content_notes=("grief",))
+    client = world.viewers["anonymous"].client
+    shown = re.search(r"<img [^>]*>", client.get(open_piece.url).get_data(as_text=True)).group()
+    assert 'fetchpriority="high"' in shown and "loading=" not in shown
+    kept = re.search(r"<img [^>]*>", client.get(closed.url).get_data(as_text=True)).group()
+    assert 'loading="lazy"' in kept and "fetchpriority" not in kept
