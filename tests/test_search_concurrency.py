@@ -121,14 +121,14 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
     time.sleep(0.5)                          # let them import and open the app first
     go.touch()
     try:
-        outcomes = [process.communicate(timeout=60) for process in writers]
+        outcomes = [process.communicate(timeout=180) for process in writers]
     finally:
         done.touch()
         for process in writers:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-    read_out, read_err = reader.communicate(timeout=60)
+    read_out, read_err = reader.communicate(timeout=180)
 
     for process, (out, err) in zip(writers, outcomes):
         assert process.returncode == 0, err[-3000:]
