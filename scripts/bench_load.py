@@ -90,7 +90,7 @@ def site_environment(folder: Path, workers: int, port: int) -> dict[str, str]:
            if not key.startswith("ARCHIVE_") or key in PASSED_THROUGH}
     env.update({
         "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
-        "ARCHIVE_MEDIA_DIR": str(folder / "media"),
+        "ARCHIVE_MEDIA_URL": str(folder / "media"),
         "ARCHIVE_DEMO": "1",
         "ARCHIVE_WORKERS": str(workers),
         "ARCHIVE_LOGIN_RATE_LIMIT": "100000 per minute",

@@ -69,7 +69,7 @@ def free_port() -> int:
 
 def site_environment(folder: Path) -> dict[str, str]:
     return {**os.environ, "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
-            "ARCHIVE_MEDIA_DIR": str(folder / "media"), "ARCHIVE_DEMO": "1",
+            "ARCHIVE_MEDIA_URL": str(folder / "media"), "ARCHIVE_DEMO": "1",
             "ARCHIVE_LOGIN_RATE_LIMIT": "1000 per minute"}
 
 
