@@ -88,9 +88,9 @@ def free_port() -> int:
 def site_environment(folder: Path, workers: int, port: int) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("ARCHIVE_") or key in PASSED_THROUGH}
+    env.setdefault("ARCHIVE_MEDIA_URL", str(folder / "media"))
     env.update({
         "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
-        "ARCHIVE_MEDIA_URL": str(folder / "media"),
         "ARCHIVE_DEMO": "1",
         "ARCHIVE_WORKERS": str(workers),
         "ARCHIVE_LOGIN_RATE_LIMIT": "100000 per minute",
