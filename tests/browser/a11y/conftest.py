@@ -35,6 +35,7 @@ class Site:
     artwork_plain: str  # an artwork without a content note
     knowhow: str
     story: str
+    other: str          # a piece in a language the archive does not name (Urdu)
     poem_code: str     # the poem's withdrawal code (never used to erase it here)
     signed_in: dict    # username -> Playwright storage state
     words: frozenset   # every Latin word of the content and names the site was filled with
@@ -96,6 +97,7 @@ def seed(app) -> dict:
                       image=artwork_png((1000, 1400)), alt=SEED_TEXT["alt"])
         knowhow = share("knowhow", *SEED_TEXT["knowhow"], "en", "public")
         story = share("story", *SEED_TEXT["story"], "mr", "public")
+        other = share("story", "شام کی چائے", "ہم نے ساتھ چائے پی۔", "other", "public")
         slug, title, intro = SEED_TEXT["collection"]
         collection = collection_ops.create(meera, circle, slug, title, intro)
         for result in (knowhow, art, story):
@@ -103,7 +105,8 @@ def seed(app) -> dict:
         collection_ops.set_state(meera, collection, "public")
         commit()
         ids = {name: result.item.public_id for name, result in
-               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story))}
+               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story),
+                ("other", other))}
         ids["poem_code"] = poem.receipt.withdrawal_code
         db.session.remove()
     return ids
@@ -143,7 +146,8 @@ def site(browser, tmp_path_factory):
         states = {name: sign_in_state(browser, server.url, name) for name in ("asha", "meera")}
         yield Site(url=server.url, app=app, poem=ids["poem"], artwork=ids["artwork"],
                    artwork_plain=ids["artwork_plain"],
-                   knowhow=ids["knowhow"], story=ids["story"], poem_code=ids["poem_code"],
+                   knowhow=ids["knowhow"], story=ids["story"], other=ids["other"],
+                   poem_code=ids["poem_code"],
                    signed_in=states, words=seed_words())
 
 
@@ -174,3 +178,21 @@ def open_page(browser, site, _contexts):
     yield make
     for page in pages:
         page.close()
+
+
+@pytest.fixture(scope="session")
+def _surveys():
+    return {}
+
+
+@pytest.fixture
+def survey(open_page, site, _surveys):
+    """``survey(main_page, lang)``: the page looked at once per worker (see survey.py)."""
+    from tests.browser.a11y.survey import take
+
+    def look(main_page, lang):
+        key = (main_page.name, lang)
+        if key not in _surveys:
+            _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
+        return _surveys[key]
+    return look
