@@ -57,6 +57,19 @@ def ledger_role_name(role: str) -> str:
             "replay": _("restored from a backup, then replayed")}.get(role, role)
 
 
+def content_lang(language: str, always: bool = False) -> Markup:
+    """``lang`` (and ``dir``) for what someone wrote: its own language where it is not the
+    page's; a language the archive does not name is marked unknown, its direction taken from
+    the text itself."""
+    from flask_babel import get_locale
+    from archive.extensions import LOCALES
+    if language not in LOCALES:
+        return Markup(' lang="" dir="auto"')
+    if always or language != str(get_locale() or "en"):
+        return Markup(' lang="{}"').format(language)
+    return Markup("")
+
+
 def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
     return sorted(derivatives.items(), key=lambda pair: pair[1]["width"])
 
@@ -77,7 +90,7 @@ HELPERS = {
     "kind_name": kind_name, "language_name": language_name, "state_name": state_name, "content_note_names": content_note_names,
     "audience_name": audience_name, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
-    "byline": access.byline, "ledger_event_name": ledger_event_name,
+    "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
     "ledger_role_name": ledger_role_name, "review_waiting": access.review_waiting,
     "may_change_consent": access.may_change_consent, "render_markdown": render_markdown,
     "is_public": access.is_public, "may_embed": access.may_embed,
