@@ -12,16 +12,19 @@ import pytest
 from archive import create_app
 from archive.db import db
 
+pytest_plugins = ["tests.services.postgres"]
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'type="hidden" name="csrf_token" value="([^"]+)"')
 PASSWORD = "a calm river at dawn"
 
 
 def config_for_tests(tmp_path, **overrides) -> dict:
+    from tests.services.postgres import database_url
     config = {
         "TESTING": True,
         "INSTANCE_DIR": tmp_path / "instance",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": overrides.get("DATABASE_URL") or database_url(tmp_path),
         "MEDIA_DIR": tmp_path / "media",
         "INDEX_DIR": tmp_path / "index",
         "SECRET_KEY": "test-secret",
