@@ -73,6 +73,8 @@ def _in_own_context(open_request):
     a second client would act as whoever the first signed in as."""
     @wraps(open_request)
     def open_isolated(*args, **kwargs):
+        from tests.services.postgres import end_test_transaction
+        end_test_transaction()
         return contextvars.Context().run(open_request, *args, **kwargs)
     return open_isolated
 

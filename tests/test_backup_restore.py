@@ -12,6 +12,8 @@ from archive.db import db
 from tests.erasure_helpers import (MARKER, change_consent, media_files, rows_of, share, text,
                                    withdraw_signed_in, world)  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def runner(app):

@@ -228,6 +228,19 @@ def database_url(folder: Path, empty: bool = False) -> str:
     return SERVER.database((str(folder), empty), empty=empty)
 
 
+def end_test_transaction() -> None:
+    """Before a request, the test body's own transaction ends (its changes committed).
+
+    On PostgreSQL an open transaction holds its read locks until it ends, and a request
+    that withdraws something rewrites the erased tables (``VACUUM FULL``), which waits for
+    every reader. A person's browser holds no transaction between requests; a test body
+    should not either. (SQLite takes no such locks; nothing changes there.)"""
+    from flask import has_app_context
+    from archive.db import db
+    if backend() == "postgresql" and has_app_context():
+        db.session.commit()
+
+
 def empty_database_url(folder: Path) -> str:
     """A database without any table (for migrations)."""
     return database_url(folder, empty=True)
@@ -359,3 +372,25 @@ def _connect(name: str):
     url = make_url(SERVER.ensure())
     return psycopg.connect(host=url.host, port=url.port, user=url.username,
                            password=url.password, dbname=name, autocommit=True)
+
+
+def database_contents(url: str) -> bytes:
+    """What the database at ``url`` holds: every row of the archive's tables as text, and
+    every page of those tables, their indexes and TOAST (dead tuples included)."""
+    from sqlalchemy.engine import make_url
+    with _connect(make_url(url).database) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        tables = [row[0] for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        rows = [str(row[0]) for table in tables
+                for row in connection.execute(f'SELECT t::text FROM "{table}" t')]
+        pages = [bytes(row[0]) for row in connection.execute("""
+            SELECT get_raw_page(c.oid::regclass::text, 'main', block::int)
+            FROM pg_class c
+            CROSS JOIN LATERAL generate_series(
+                0, pg_relation_size(c.oid) / current_setting('block_size')::int - 1) AS block
+            WHERE c.relkind IN ('r', 'i', 't')
+              AND (c.relnamespace = 'public'::regnamespace OR c.oid IN (
+                  SELECT reltoastrelid FROM pg_class
+                  WHERE relnamespace = 'public'::regnamespace))""")]
+    return "\n".join(rows).encode("utf-8") + b"".join(pages)
