@@ -278,11 +278,12 @@ def database(request):
     _state["backend"] = kind
     yield kind
     _state["backend"] = "sqlite"
+    SERVER.drop(set(SERVER.created))  # what the module's own fixtures made goes with it
 
 
 @pytest.fixture(autouse=True)
 def _fresh_databases_dropped():
-    """Databases a test made are dropped when it ends (module-wide ones at the end)."""
+    """Databases a test made are dropped when it ends (module-wide ones with the module)."""
     before = set(SERVER.created)
     yield
     SERVER.drop(set(SERVER.created) - before)
