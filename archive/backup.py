@@ -1,14 +1,20 @@
-"""Backup and restore of an embedded site: the SQLite database (online backup API), the
-media (from a folder or an S3 bucket, through the storage interface, into the backup's own
-``media/`` folder), and the consent ledger. A restore replays the newer ledger, so whatever was
-withdrawn or narrowed after the backup was taken stays withdrawn or narrowed."""
+"""Backup and restore of a site: the database, the media, and the consent ledger. A restore
+replays the newer ledger, so whatever was withdrawn or narrowed after the backup was taken
+stays withdrawn or narrowed.
+
+The database goes into the backup folder as ``archive.sqlite3`` (SQLite's online backup) or
+``archive.pgdump`` (PostgreSQL: ``pg_dump --format=custom``, read back with ``pg_restore``;
+both must be installed and of the server's version or newer). The media (from a folder or an
+S3 bucket, through the storage interface) go into the backup's own ``media/`` folder."""
 from __future__ import annotations
 
 import json
 import logging
 import mimetypes
+import os
 import shutil
 import sqlite3
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -30,26 +36,65 @@ class BackupError(Exception):
     pass
 
 
+#: the database's file in a backup folder, by kind of database
+DATABASE_FILES = {"sqlite": "archive.sqlite3", "postgresql": "archive.pgdump"}
+
+
+def _kind() -> str:
+    kind = db.engine.url.get_backend_name()
+    if kind not in DATABASE_FILES or (kind == "sqlite" and not db.engine.url.database):
+        raise BackupError(f"backup/restore covers SQLite and PostgreSQL databases, not {kind}")
+    return kind
+
+
 def _database_file() -> Path:
+    return Path(db.engine.url.database)
+
+
+def _postgres(program: str, *arguments: str) -> None:
+    """Run pg_dump or pg_restore against the site's database; the password travels in the
+    environment, never on a command line."""
+    if shutil.which(program) is None:
+        raise BackupError(f"{program} is not installed (Debian: apt-get install "
+                          "postgresql-client); it is needed to back up a PostgreSQL site")
     url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise BackupError("backup/restore here covers the embedded SQLite database; for "
-                          "PostgreSQL use pg_dump (see the README's deployment notes)")
-    return Path(url.database)
+    env = {**os.environ, "PGHOST": url.host or "", "PGPORT": str(url.port or 5432),
+           "PGUSER": url.username or "", "PGDATABASE": url.database or ""}
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    done = subprocess.run([program, *arguments], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BackupError(f"{program} failed: {done.stderr.strip()[-2000:]}")
+
+
+def _dump(target: Path) -> None:
+    if _kind() == "postgresql":
+        _postgres("pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+                  f"--file={target}")
+        return
+    source = sqlite3.connect(_database_file())
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+def _load_dump(source: Path) -> None:
+    """Replace every table of the PostgreSQL database with those in ``source``, in one
+    transaction."""
+    _postgres("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
+              "--single-transaction", "--exit-on-error", "--dbname=" + db.engine.url.database,
+              str(source))
 
 
 def backup(destination: Path) -> dict:
     """Write a consistent copy of the site into ``destination`` (a new folder)."""
+    kind = _kind()
     destination.mkdir(parents=True, exist_ok=False)
-    database = _database_file()
     purge.run_pending()
-    source = sqlite3.connect(database)
-    target = sqlite3.connect(destination / "archive.sqlite3")
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    _dump(destination / DATABASE_FILES[kind])
     _copy(storage_from_config(current_app.config), LocalStorage(destination / "media"))
     events = [ledger_file.as_line(e) for e in db.session.scalars(select(ConsentEvent))]
     ledger_file.append_to(destination / "consent-ledger.jsonl", events)
@@ -63,26 +108,40 @@ def restore(source: Path) -> dict:
     """Put a backup back in place, then replay every later consent event. If anything
     fails before the replay is committed, the site as it was is put back: a restore never
     leaves erased items served again."""
-    if not (source / "archive.sqlite3").exists() or not (source / "media").is_dir():
-        raise BackupError(f"{source} holds no archive.sqlite3 and media folder")
+    kind = _kind()
+    if not (source / DATABASE_FILES[kind]).exists() or not (source / "media").is_dir():
+        raise BackupError(f"{source} holds no {DATABASE_FILES[kind]} and media folder")
     newer = _ledger_now()
-    database = _database_file()
     store, saved = storage_from_config(current_app.config), LocalStorage(source / "media")
     before = set(store.keys())
     _close_database()
-    kept = _set_aside([Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")])
+    if kind == "sqlite":
+        database = _database_file()
+        kept = _set_aside([Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")])
+    else:
+        present = Path(current_app.config["INSTANCE_DIR"]) / "archive.pgdump.before-restore"
+        _dump(present)
+        kept = {present: present}
     added: set[str] = set()
     try:
-        shutil.copy2(source / "archive.sqlite3", database)
+        if kind == "sqlite":
+            shutil.copy2(source / "archive.sqlite3", database)
+        else:
+            _load_dump(source / "archive.pgdump")
         _copy(saved, store, skip=before, copied=added)
         replayed = replay(newer)
         commit()
     except BaseException:
         db.session.rollback()
         _close_database()
+        if kind == "postgresql":
+            _load_dump(kept.pop(present))
+            present.unlink()
         _put_back(kept)
         _delete(store, added)
         raise
+    if kind == "postgresql":
+        kept.pop(present).unlink()
     _discard(kept)
     # what the restored database does not know of: media of pieces shared after the backup
     _delete(store, before - set(saved.keys()))

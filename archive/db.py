@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -29,6 +29,30 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+#: columns that hold what people wrote. On PostgreSQL, ANALYZE copies sample values of a
+#: column into ``pg_statistic`` (most common values, histogram bounds), and it never
+#: rewrites them once a table is empty: an erased title could stay there. These columns
+#: get a statistics target of 0, so their values are never sampled (nothing queries them;
+#: search has its own index). Migration 0007 does the same for existing databases.
+CONTENT_COLUMNS = {
+    "revision": ("title", "body", "tags_json", "alt_text", "note"),
+    "item_tag": ("tag",),
+    "media_asset": ("derivatives_json",),
+    "consent": ("pseudonym",),
+    "contributor": ("pseudonym",),
+    "entry": ("note",),
+}
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _content_out_of_statistics(_metadata, connection, **_kw) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    for table, columns in CONTENT_COLUMNS.items():
+        for column in columns:
+            connection.execute(text(
+                f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET STATISTICS 0'))
+
 
 def utcnow() -> datetime:
     """Naive UTC, the form SQLite and PostgreSQL ``timestamp`` columns round-trip alike."""
@@ -37,7 +61,9 @@ def utcnow() -> datetime:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, foreign keys enforced, erased bytes overwritten on disk."""
+    """WAL for concurrent readers, foreign keys enforced, erased bytes overwritten on disk.
+    (PostgreSQL needs none of these: it always enforces foreign keys and lets readers and a
+    writer work at once; how it forgets erased rows is ``archive.purge``'s business.)"""
     module = type(dbapi_connection).__module__
     if not module.startswith(("sqlite3", "pysqlite")):
         return

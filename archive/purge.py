@@ -14,7 +14,8 @@ from flask import Flask, current_app
 from sqlalchemy import delete, select, text, update
 
 from archive.db import db, utcnow
-from archive.models import PurgeTask
+from archive.models import (Consent, Entry, Item, ItemTag, MediaAsset, PurgeTask,
+                            Revision)
 
 log = logging.getLogger("archive.purge")
 HANDLERS: dict[str, Callable[[dict], None]] = {}
@@ -73,18 +74,54 @@ def _purge_media(payload: dict) -> None:
         storage.delete(key)
 
 
+#: the tables whose rows an erasure deletes or rewrites (revisions, tags, media, consent,
+#: collection entries, the item row itself); their old row versions are what must go
+ERASED_MODELS = (Revision, ItemTag, MediaAsset, Consent, Entry, Item)
+#: how long a rewrite waits for readers to finish before it is left for the next try
+LOCK_TIMEOUT = "5s"
+
+
 @handler("database")
 def _purge_database(_payload: dict) -> None:
-    """Overwritten pages reach the main file and the write-ahead log is emptied."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.commit()
+    """Erased rows must not stay readable in the database's own files.
+
+    SQLite (``secure_delete=ON``) overwrites freed pages; a checkpoint then carries them into
+    the main file and empties the write-ahead log.
+
+    PostgreSQL keeps a deleted or updated row as a dead tuple in its page until VACUUM.
+    Plain VACUUM only marks that space reusable: the bytes stay in the page (and in free
+    space between tuples) until something happens to overwrite them. ``VACUUM FULL``
+    writes each table and its indexes and TOAST into new files and unlinks the old ones,
+    so no page the server reads holds the erased text any more (``pg_statistic`` never
+    holds it: see ``archive.db.CONTENT_COLUMNS``). The price: ``VACUUM FULL`` takes an exclusive lock on each table while it
+    copies it (reads of that table wait; on an archive of a few thousand items,
+    milliseconds), so it waits at most ``LOCK_TIMEOUT`` for readers and otherwise fails,
+    keeping the task for the next try. What it cannot
+    reach: the write-ahead log keeps the inserted text until its segments are recycled
+    after later checkpoints, and unlinked files stay on the disk's free blocks; the
+    README's deployment notes say how to keep those short-lived (and backups made with
+    pg_dump before the withdrawal still hold the item until they expire).
+    """
+    db.session.commit()  # our own transaction must not hold the locks we wait for
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
         with db.engine.connect() as connection:
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    elif dialect == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
+            try:
+                for model in ERASED_MODELS:
+                    connection.execute(text(f'VACUUM FULL "{model.__tablename__}"'))
+            finally:
+                connection.execute(text("RESET lock_timeout"))
 
 
 def _compact_database() -> str:
     _purge_database({})
-    return "write-ahead log checkpointed" if db.engine.dialect.name == "sqlite" else "nothing"
+    return {"sqlite": "write-ahead log checkpointed",
+            "postgresql": "erased tables rewritten (VACUUM FULL)"}.get(
+                db.engine.dialect.name, "nothing")
 
 
 COMPACTORS["database"] = _compact_database

@@ -13,6 +13,7 @@ from archive import create_app
 from archive.db import db
 
 pytest_plugins = [
+    "tests.services.postgres",  # database: SQLite, or PostgreSQL for marked modules
     "tests.services.redis_server",
     "tests.services.seaweed",  # media_url: a folder, or S3 on SeaweedFS
 ]
@@ -23,10 +24,11 @@ PASSWORD = "a calm river at dawn"
 
 
 def config_for_tests(tmp_path, **overrides) -> dict:
+    from tests.services.postgres import database_url
     config = {
         "TESTING": True,
         "INSTANCE_DIR": tmp_path / "instance",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": overrides.get("DATABASE_URL") or database_url(tmp_path),
         "MEDIA_URL": tmp_path / "media",
         "INDEX_DIR": tmp_path / "index",
         "SECRET_KEY": "test-secret",
@@ -75,6 +77,8 @@ def _in_own_context(open_request):
     a second client would act as whoever the first signed in as."""
     @wraps(open_request)
     def open_isolated(*args, **kwargs):
+        from tests.services.postgres import end_test_transaction
+        end_test_transaction()
         return contextvars.Context().run(open_request, *args, **kwargs)
     return open_isolated
 

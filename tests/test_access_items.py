@@ -40,6 +40,8 @@ from tests.items_helpers import (KHUSHI, OWNER, UDASI, api_headers, circle_peopl
                                  contribute, gps_photo, item_url, main_html, newest_item, poem_form,
                                  templates_compiled_once)
 
+pytestmark = pytest.mark.both_databases
+
 TAG = "भरोसा"
 AUDIENCES = ("private", "circle", "public")
 VIEWERS = ("contributor", "facilitator", "member", "other circle's member",
@@ -134,7 +136,7 @@ ACCOUNTS = {  # viewer: (username, site role, circle, circle role)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, database):  # made again for each kind of database
     app = create_app(config_for_tests(tmp_path_factory.mktemp("matrix")))
     viewers: dict[str, Viewer] = {}
     with app.app_context():

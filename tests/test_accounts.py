@@ -14,6 +14,9 @@ from archive.models import Account, ApiToken
 from archive.operations import Refused
 from archive.operations import accounts as ops
 from tests.conftest import PASSWORD, BrowserLikeClient, sign_in
+from tests.services import postgres
+
+pytestmark = pytest.mark.both_databases
 
 NEW_PASSWORD = "a new moon over the hills"
 MISMATCH = "That username and password do not match"
@@ -371,6 +374,8 @@ TOKEN = re.compile(r"\bla_[A-Za-z0-9_\-]{40,}")
 
 
 def _stored_bytes(tmp_path) -> bytes:
+    if postgres.backend() == "postgresql":
+        return postgres.database_contents(db.engine.url.render_as_string(hide_password=False))
     return b"".join(path.read_bytes() for path in tmp_path.glob("test.sqlite3*"))
 
 

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from archive.backup import DATABASE_FILES
 from archive.db import db
 from tests.erasure_helpers import (MARKER, change_consent, media_files, rows_of, share, text,
                                    withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.services import postgres
+
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def test_a_restore_never_brings_back_what_was_withdrawn_or_widens_what_was_narro
     backup = tmp_path / "backup-before"
     taken = runner.invoke(args=["backup", str(backup)])
     assert taken.exit_code == 0, taken.output
-    assert (backup / "archive.sqlite3").is_file()
+    assert (backup / DATABASE_FILES[postgres.backend()]).is_file()
     assert set(erased.media_keys) <= {p.name for p in (backup / "media").rglob("*")}
 
     client = world.viewers["contributor"].client
@@ -104,7 +108,8 @@ def test_restore_refuses_a_folder_without_a_backup(app, runner, tmp_path):
     empty = Path(tmp_path / "empty")
     empty.mkdir()
     result = runner.invoke(args=["restore", str(empty), "--yes"])
-    assert result.exit_code != 0 and "holds no archive.sqlite3" in result.output
+    assert result.exit_code != 0
+    assert f"holds no {DATABASE_FILES[postgres.backend()]}" in result.output
 
 
 # --- every later consent change survives a restore ------------------------------------------

@@ -17,6 +17,8 @@ from tests.erasure_helpers import Piece, change_consent, text, withdraw_signed_i
 from tests.items_helpers import (OWNER, circle_people, main_html, parse,  # noqa: F401
                                  templates_compiled_once)
 
+pytestmark = pytest.mark.both_databases
+
 
 # --- helpers ------------------------------------------------------------------------------
 

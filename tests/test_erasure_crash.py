@@ -29,6 +29,8 @@ from tests.conftest import BrowserLikeClient, config_for_tests
 from tests.erasure_helpers import (media_files, pending_purges, rows_of, share,
                                    withdraw_signed_in, world)  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.both_databases
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 

@@ -14,6 +14,8 @@ from archive.operations import accounts as ops
 from archive.passwords import digest
 from tests.conftest import PASSWORD, csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 LINK = re.compile(r'value="(https?://[^"]+/join/([A-Za-z0-9_\-]+))"')
 ALREADY_USED = "This invite link has already been used."
 EXPIRED = "This invite link has expired."

@@ -25,6 +25,9 @@ from tests.items_helpers import (ALT_TEXT, KHUSHI, KHUSHI_TYPED, POEM_BODY,  # n
                                  item_url, main_html, media_files, newest_item, only_item, parse,
                                  poem_form, post_multipart, revision_rows, row_counts, sha256,
                                  templates_compiled_once, third_party_fetches)
+from tests.services import postgres
+
+pytestmark = pytest.mark.both_databases
 
 CODE = re.compile(r'<p class="code"><code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){4})</code></p>')
 
@@ -48,6 +51,8 @@ def edit(client, item, **fields):
 
 def database_text(app) -> str:
     """Everything the database holds, as SQL text, plus its raw files (WAL included)."""
+    if postgres.backend() == "postgresql":
+        return postgres.database_contents(app.config["DATABASE_URL"]).decode("latin-1")
     path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
     connection = sqlite3.connect(path)
     try:

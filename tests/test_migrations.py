@@ -10,12 +10,15 @@ from alembic.script import ScriptDirectory
 from archive import create_app, migrate
 from archive.db import db
 from tests.conftest import config_for_tests
+from tests.services.postgres import empty_database_url
+
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
 def empty_app(tmp_path):
     """An app whose database has no tables at all (no create_all)."""
-    app = create_app(config_for_tests(tmp_path))
+    app = create_app(config_for_tests(tmp_path, DATABASE_URL=empty_database_url(tmp_path)))
     with app.app_context():
         yield app
         db.session.remove()

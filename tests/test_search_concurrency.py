@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
@@ -26,6 +27,8 @@ from archive.operations import items as item_ops
 from archive.operations.consent import ConsentChoice
 from archive.search import index
 from archive.search.query import search
+
+pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, PER_WORKER = 4, 15

@@ -20,6 +20,8 @@ from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, PSEUDONYM, Piece, 
                                    events_of, ledger_file_lines, revise, share, snapshot, text,
                                    withdraw_signed_in, world)  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.both_databases
+
 GENERIC = ("That code does not match anything we hold. Please check it against your receipt "
            "and try again.")
 #: a code with zeros and ones in it, so the O-for-0 and I/L-for-1 readings can be tried

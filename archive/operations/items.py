@@ -19,6 +19,7 @@ from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item
                             MediaAsset, Revision)
 from archive.operations import Refused
 from archive.operations.consent import ConsentChoice, Receipt, grant
+from archive.operations.withdraw import hold_active
 from archive.text import nfc, one_line
 
 MAX_TITLE = 200
@@ -199,6 +200,7 @@ def revisions(item: Item) -> list[Revision]:
 
 def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAsset],
                   restored_from: Optional[int] = None) -> Revision:
+    hold_active(item)  # and so the numbers below are not taken by a concurrent edit
     number = (db.session.scalar(select(func.max(Revision.number))
                                 .where(Revision.item_id == item.id)) or 0) + 1
     rev = Revision(item_id=item.id, number=number, title=draft.title, body=draft.body,

@@ -27,8 +27,7 @@ REASONS = ("in-person", "phone-or-message", "in-writing")
 def erase(item: Item, actor: Optional[Account], role: str,
           reason: Optional[str] = None) -> None:
     """Erase ``item`` for good. ``role`` says which door: contributor, facilitator, code."""
-    if item.state != "active":
-        raise Refused(_l("This piece has already been taken back."), status=410)
+    hold_active(item)
     if role == "facilitator" and reason not in REASONS:
         raise Refused(_l("Please say how the contributor asked for this."), field="reason")
     keys = _media_keys(item)
@@ -45,6 +44,18 @@ def erase(item: Item, actor: Optional[Account], role: str,
     purge.queue("database")
     db.session.flush()
     after_commit(purge.run_pending)
+
+
+def hold_active(item: Item) -> None:
+    """Lock the item's row until this transaction ends, and refuse if it is no longer active.
+
+    On PostgreSQL two requests run side by side: without the lock, an edit saved while an
+    erasure commits would insert a revision the erasure never saw, and the text would outlive
+    the withdrawal. With it, whichever comes second waits and then sees the other's outcome.
+    (SQLite lets one writer at a time and ignores ``FOR UPDATE``.)"""
+    state = db.session.scalar(select(Item.state).where(Item.id == item.id).with_for_update())
+    if state != "active":
+        raise Refused(_l("This piece has already been taken back."), status=410)
 
 
 def withdraw_with_code(code: str) -> Item:
