@@ -196,3 +196,12 @@ def survey(open_page, site, _surveys):
             _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
         return _surveys[key]
     return look
+
+
+def pytest_collection_modifyitems(items):
+    """Every test of one page runs on the same worker (with ``--dist loadgroup``, as
+    ``scripts/test`` runs), so each page is surveyed once in all, not once per worker."""
+    for item in items:
+        main_page = getattr(item, "callspec", None) and item.callspec.params.get("main_page")
+        if main_page is not None:
+            item.add_marker(pytest.mark.xdist_group(f"a11y-{main_page.name}"))
