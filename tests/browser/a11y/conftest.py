@@ -4,8 +4,10 @@ artwork (both behind content notes), an English know-how and a Marathi story, an
 collection. Tests here only read it; a test that changes something makes its own piece."""
 from __future__ import annotations
 
+import fcntl
 import io
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 import pytest
 from PIL import Image
@@ -181,27 +183,31 @@ def open_page(browser, site, _contexts):
 
 
 @pytest.fixture(scope="session")
-def _surveys():
-    return {}
+def _surveys(tmp_path_factory, worker_id):
+    """Surveys of this run, kept in memory and in a folder all test workers share."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "a11y-surveys"
+    shared.mkdir(exist_ok=True)
+    return {"folder": shared}
 
 
 @pytest.fixture
 def survey(open_page, site, _surveys):
-    """``survey(main_page, lang)``: the page looked at once per worker (see survey.py)."""
-    from tests.browser.a11y.survey import take
+    """``survey(main_page, lang)``: the page looked at once in the whole run (see survey.py).
+    Whichever worker needs a page first looks at it, under a lock, and writes what it saw
+    for the others: the page's tests may run on different workers."""
+    from tests.browser.a11y.survey import Survey, take
 
     def look(main_page, lang):
         key = (main_page.name, lang)
         if key not in _surveys:
-            _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
+            path = _surveys["folder"] / f"{main_page.name}-{lang}.json"
+            with open(path.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if path.exists():
+                    _surveys[key] = Survey(**json.loads(path.read_text()))
+                else:
+                    _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
+                    path.write_text(json.dumps(asdict(_surveys[key])))
         return _surveys[key]
     return look
-
-
-def pytest_collection_modifyitems(items):
-    """Every test of one page runs on the same worker (with ``--dist loadgroup``, as
-    ``scripts/test`` runs), so each page is surveyed once in all, not once per worker."""
-    for item in items:
-        main_page = getattr(item, "callspec", None) and item.callspec.params.get("main_page")
-        if main_page is not None:
-            item.add_marker(pytest.mark.xdist_group(f"a11y-{main_page.name}"))

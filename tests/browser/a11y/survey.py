@@ -61,9 +61,10 @@ class Survey:
     weights: dict[str, int]           # document and each same-site stylesheet, in bytes
     requested: list[str] = field(default_factory=list)
     ui_words: list[str] = field(default_factory=list)
+    site_url: str = ""                # the site the page was taken from (one per worker)
 
     def foreign(self, site_url: str) -> list[str]:
-        ours = urlsplit(site_url).netloc
+        ours = urlsplit(self.site_url or site_url).netloc
         return [url for url in self.requested
                 if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != ours]
 
@@ -76,7 +77,7 @@ def take(page, site, main_page) -> Survey:
     for href in page.evaluate(STYLESHEETS):
         if urlsplit(href).netloc == urlsplit(site.url).netloc:
             weights[urlsplit(href).path] = len(page.request.get(href).body())
-    survey = Survey(html_lang=page.get_attribute("html", "lang"),
+    survey = Survey(html_lang=page.get_attribute("html", "lang"), site_url=site.url,
                     violations=axe_violations(page), weights=weights,
                     ui_words=page.evaluate(UI_WORDS))
     page.evaluate(OPEN_NOTES_AND_WAIT)  # content notes open: their artwork is fetched too
