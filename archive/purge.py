@@ -96,7 +96,10 @@ def _purge_database(_payload: dict) -> None:
     holds it: see ``archive.db.CONTENT_COLUMNS``). The price: ``VACUUM FULL`` takes an exclusive lock on each table while it
     copies it (reads of that table wait; on an archive of a few thousand items,
     milliseconds), so it waits at most ``LOCK_TIMEOUT`` for readers and otherwise fails,
-    keeping the task for the next try. What it cannot
+    keeping the task for the next try. A transaction that began before the erasure and is
+    still open (a long report, ``pg_dump``, autovacuum's ANALYZE) can still see the rows,
+    so ``VACUUM FULL`` copies them along; ``flask purge`` (from cron) rewrites the tables
+    again. What it cannot
     reach: the write-ahead log keeps the inserted text until its segments are recycled
     after later checkpoints, and unlinked files stay on the disk's free blocks; the
     README's deployment notes say how to keep those short-lived (and backups made with
