@@ -93,17 +93,17 @@ def _purge_database(_payload: dict) -> None:
     space between tuples) until something happens to overwrite them. ``VACUUM FULL``
     writes each table and its indexes and TOAST into new files and unlinks the old ones,
     so no page the server reads holds the erased text any more (``pg_statistic`` never
-    holds it: see ``archive.db.CONTENT_COLUMNS``). The price: ``VACUUM FULL`` takes an exclusive lock on each table while it
-    copies it (reads of that table wait; on an archive of a few thousand items,
-    milliseconds), so it waits at most ``LOCK_TIMEOUT`` for readers and otherwise fails,
-    keeping the task for the next try. A transaction that began before the erasure and is
-    still open (a long report, ``pg_dump``, autovacuum's ANALYZE) can still see the rows,
-    so ``VACUUM FULL`` copies them along; ``flask purge`` (from cron) rewrites the tables
-    again. What it cannot
-    reach: the write-ahead log keeps the inserted text until its segments are recycled
-    after later checkpoints, and unlinked files stay on the disk's free blocks; the
-    README's deployment notes say how to keep those short-lived (and backups made with
-    pg_dump before the withdrawal still hold the item until they expire).
+    holds it: see ``archive.db.CONTENT_COLUMNS``). The price: ``VACUUM FULL`` takes an
+    exclusive lock on each table while it copies it (reads of that table wait; on an archive
+    of a few thousand items, milliseconds), so it waits at most ``LOCK_TIMEOUT`` for readers
+    and otherwise fails, keeping the task for the next try. A transaction that began before
+    the erasure and is still open (a long report, ``pg_dump``, autovacuum's ANALYZE) can
+    still see the rows, so ``VACUUM FULL`` copies them along; ``flask purge`` (from cron)
+    rewrites the tables again. What it cannot reach: the write-ahead log keeps the inserted
+    text until its segments are recycled after later checkpoints, and unlinked files stay on
+    the disk's free blocks; the README's deployment notes say how to keep those short-lived
+    (and backups made with pg_dump before the withdrawal still hold the item until they
+    expire).
     """
     db.session.commit()  # our own transaction must not hold the locks we wait for
     dialect = db.engine.dialect.name

@@ -98,8 +98,9 @@ def test_healthz_with_redis_reachable(make_app, redis_url):
     response = app.test_client().get("/healthz")
 
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "index": "ok", "media": "ok",
-                                                        "rate_limits": "ok"}}
+    assert response.json == {"status": "ok",
+                             "checks": {"database": "ok", "index": "ok", "media": "ok",
+                                        "rate_limits": "ok"}}
 
 
 def test_healthz_with_redis_configured_but_unreachable(make_app, unreachable_redis_url):
