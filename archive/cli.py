@@ -87,7 +87,7 @@ def search_reindex(procs: int) -> None:
 def search_check() -> None:
     """Report where the database and the index disagree (exit 1 if they do)."""
     from archive.search import index
-    index.apply_pending()
+    index.catch_up()
     report = index.check()
     click.echo(f"missing from the index: {len(report['missing'])}; "
                f"in the index but not active in the database: {len(report['extra'])}")
@@ -291,8 +291,9 @@ def setup(with_demo: bool | None) -> None:
     from archive import purge
     from archive.search import index
     migrate.upgrade()
-    if index.outdated():
-        click.echo("rebuilding the search index for this version")
+    reason = index.needs_rebuild()
+    if reason:
+        click.echo(f"rebuilding the search index: {reason}")
         click.echo(f"indexed {index.reindex()} items")
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()

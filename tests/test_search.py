@@ -283,7 +283,7 @@ def test_a_review_date_set_in_the_past_in_the_database_hides_the_hit_at_once(wor
     db.session.execute(update(Consent).where(Consent.item_id == piece.id)
                        .values(review_by=access.today() - timedelta(days=1)))
     db.session.commit()
-    assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 0
+    assert not index.Mark.read().behind(), "no task waits: the index was not told"
 
     for who in ("anonymous", "stranger", "member", "facilitator", "admin"):
         found = look(world.viewers[who], "zqxreviewword")
@@ -323,20 +323,42 @@ def test_every_hit_is_checked_again_against_the_database(world, monkeypatch):
     assert look(world.viewers["author"], "zqxstaleword").ids == [piece.public_id]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: total and facet counts come from the "
-                   "index alone, so an entry the index has not caught up with (a task not "
-                   "yet applied, a failed writer) still counts and names its tag")
 def test_a_stale_entry_is_not_counted_either(world):
+    """A narrowing whose index task was not applied (the worker died after commit): the
+    search catches the index up before counting, so neither the total nor a facet shows
+    the piece or its tag."""
     piece = share(world["author"], world.home, title="Circle piece", body="zqxstaleword",
                   tags=("zqxstaletag",), audience="circle")
     db.session.execute(update(Consent).where(Consent.item_id == piece.id)
                        .values(audience="private"))
+    db.session.add(IndexTask(item_public_id=piece.public_id))
     db.session.commit()
 
     found = look(world.viewers["member"], "zqxstaleword")
 
     assert found.ids == []
     assert_nothing(found, "zqxstaletag")
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: while another worker holds the index "
+                   "writer for longer than a search waits (SEARCH_WAIT), the search counts "
+                   "from the index as it is; the hits shown are still re-checked")
+def test_a_stale_entry_is_not_counted_while_the_writer_is_busy(world, monkeypatch):
+    from whoosh.index import LockError
+    piece = share(world["author"], world.home, title="Circle piece", body="zqxbusyword",
+                  tags=("zqxbusytag",), audience="circle")
+    db.session.execute(update(Consent).where(Consent.item_id == piece.id)
+                       .values(audience="private"))
+    db.session.add(IndexTask(item_public_id=piece.public_id))
+    db.session.commit()
+
+    def busy(*args, **kwargs):
+        raise LockError("held by another worker")
+    monkeypatch.setattr(index, "writer", busy)
+    found = look(world.viewers["member"], "zqxbusyword")
+
+    assert found.ids == []
+    assert_nothing(found, "zqxbusytag")
 
 
 # --- withdrawal and narrowing take effect at once ----------------------------------------------
@@ -662,9 +684,9 @@ def test_search_check_and_reindex(app, world):
     assert look(world.viewers["anonymous"], "zqxkept1").ids == [pieces[1].public_id]
 
 
-def test_an_index_task_left_behind_is_applied_by_the_next_run(app, world):
+def test_an_index_task_left_behind_is_applied_by_the_next_search(app, world):
     """A crash after commit, before the index was written: the task row stays; the next
-    ``apply_pending`` (any request's after-commit, or ``search check``) applies it."""
+    search (or any request's after-commit, or ``search check``) applies it."""
     author = world["author"]
     draft = item_ops.Draft(kind="story", title="Left behind", body="zqxleftword")
     result = item_ops.contribute(author, world.home, item_ops.contributor_for(author), draft,
@@ -673,14 +695,15 @@ def test_an_index_task_left_behind_is_applied_by_the_next_run(app, world):
     db.session.commit()                       # committed, but the after-commit work is lost
     db.session.info.pop("after_commit", None)
     assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 1
-    assert index.check()["missing"] == [public_id]
-    assert look(world.viewers["anonymous"], "zqxleftword").ids == []
+    assert not index.has_entry(public_id)
 
-    assert index.apply_pending() == 1
-
-    assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 0
-    assert index.check() == {"missing": [], "extra": []}
     assert look(world.viewers["anonymous"], "zqxleftword").ids == [public_id]
+
+    assert index.has_entry(public_id)
+    assert index.catch_up() == 0, "applied once only"
+    # kept for the other machines' indexes, until INDEX_TASK_DAYS have passed
+    assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 1
+    assert index.check() == {"missing": [], "extra": []}
 
 
 def test_a_bare_index_task_row_is_applied_too(app, world):
@@ -692,11 +715,11 @@ def test_a_bare_index_task_row_is_applied_too(app, world):
                         IndexTask(item_public_id="no-such-item")])
     db.session.commit()
 
-    assert index.apply_pending() == 2
+    assert index.catch_up() == 2
 
     assert index.check() == {"missing": [], "extra": []}
     assert look(world.viewers["anonymous"], "zqxbareword").ids == [piece.public_id]
-    assert index.apply_pending() == 0
+    assert index.catch_up() == 0
 
 
 def test_a_failed_index_commit_never_leaves_the_lock_held(app, monkeypatch):

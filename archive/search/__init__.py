@@ -26,37 +26,14 @@ def init_app(app: Flask) -> None:
 
 
 def _purge_entry(payload: dict) -> None:
-    """Delete the entry now; rewrite the segments that still hold its text soon after."""
-    from flask import current_app
+    """Delete the entry here now and rewrite the segments that still hold its text soon
+    after; other machines do the same when they catch up with the erasure's index task."""
     from archive.search import index
     index.remove_entry(payload["item"])
-    delay = current_app.config["INDEX_COMPACT_DELAY"]
-    if delay >= 0:
-        _schedule_compaction(current_app._get_current_object(), delay)
-
-
-_timer: list = []
-
-
-def _schedule_compaction(app, delay: float) -> None:
-    """One pending compaction per process: erasures close together share it."""
-    import threading
-    if _timer and _timer[0].is_alive():
-        return
-
-    def run() -> None:
-        from archive.search import index
-        with app.app_context():
-            try:
-                index.compact()
-            except Exception:  # noqa: BLE001 — `flask purge` compacts too; log without content
-                app.logger.exception("background index compaction failed")
-    timer = threading.Timer(delay, run)
-    timer.daemon = True
-    _timer[:] = [timer]
-    timer.start()
+    index.schedule_compaction()
 
 
 def _queue_removal(item) -> None:
     from archive import purge
     purge.queue("index", item=item.public_id)
+    queue(item)

@@ -1,29 +1,42 @@
 """The Whoosh index: opening it, keeping it in line with the database, rebuilding it.
 
 Writes: the database is the source of truth. A change writes an ``IndexTask`` in its own
-transaction; after commit, ``apply_pending`` reads the items' *current* state and updates
-or deletes their entries with a timed writer, so several workers serialise safely and a
-task applied twice does no harm. Never a writer kept open between requests, never an
-asynchronous writer (it loses updates when a worker exits). Reads: one searcher per
-thread, replaced by a new one when it is no longer up to date (refreshing a searcher in
-place returns stale and duplicate documents in every Whoosh fork).
+transaction; after commit, ``catch_up`` reads the items' *current* state and updates or
+deletes their entries with a timed writer, so several workers serialise safely and a task
+applied twice does no harm. Never a writer kept open between requests, never an
+asynchronous writer (it loses updates when a worker exits).
+
+Each machine keeps its own index. Tasks therefore stay in the database for
+``INDEX_TASK_DAYS`` and each index folder holds a mark of the tasks it has applied
+(`Mark`): every machine catches up after its own commits and before every search, so a
+change made on one machine — an erasure above all — reaches the others' indexes too. A
+machine that was away longer than tasks are kept rebuilds its index (``flask setup``).
+
+Reads: one searcher per thread, replaced by a new one when it is no longer up to date
+(refreshing a searcher in place returns stale and duplicate documents in every Whoosh fork).
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 from whoosh import index as whoosh_index
+from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL
 
-from archive.db import db
+from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
 from archive.search import lengths
 from archive.search.schema import document, make_schema
@@ -31,6 +44,13 @@ from archive.search.schema import document, make_schema
 lengths.install()
 
 WRITER_TIMEOUT = 30.0
+#: a search waits this long for another worker that is catching up, then searches as is
+#: (every hit shown is re-checked against the database either way)
+SEARCH_WAIT = 2.0
+#: a task older than this is taken to be committed: no transaction of the site stays open
+#: so long between writing its task and committing (a request is cut off long before)
+SETTLE = timedelta(minutes=10)
+MARK_FILE = "archive-applied.json"
 #: a word found in at least this many entries is "common": phrases of two common words are
 #: matched through their pair term (see `CommonPairs`); with a rarer word, at most this many
 #: entries have their word positions checked
@@ -83,74 +103,246 @@ def searcher():
     return current
 
 
-def writer(ix: Optional[whoosh_index.Index] = None):
-    return (ix or get_index()).writer(timeout=WRITER_TIMEOUT)
+def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT):
+    return (ix or get_index()).writer(timeout=timeout)
 
 
 @contextmanager
-def writing(ix: Optional[whoosh_index.Index] = None, **commit_options):
+def writing(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
+            **commit_options):
     """A timed writer that is committed, or cancelled if anything fails — including the
     commit itself (a full disk): the index lock is never left held."""
-    w = writer(ix)
+    w = writer(ix, timeout)
     try:
         yield w
         w.commit(**commit_options)
     except BaseException:
-        try:
-            w.cancel()
-        finally:
-            if w.writelock is not None:
-                try:
-                    w.writelock.release()
-                except Exception:  # noqa: BLE001 — already released by cancel()
-                    pass
+        _cancel(w)
         raise
+
+
+def _cancel(w) -> None:
+    try:
+        w.cancel()
+    finally:
+        if w.writelock is not None:
+            try:
+                w.writelock.release()
+            except Exception:  # noqa: BLE001 — already released by cancel()
+                pass
 
 
 # --- keeping in line with the database ---------------------------------------------------
 
+@dataclass
+class Mark:
+    """Which tasks an index folder has applied: every task numbered up to ``settled``, and
+    the later ones in ``recent``. Numbers alone are not enough: on PostgreSQL a transaction
+    can take number 7, another number 8 and commit first; 7 must still be applied when it
+    commits. So a number is only counted as settled once its task is older than `SETTLE`.
+    ``checked`` is when this folder last knew itself up to date (seconds since the epoch);
+    ``whole`` says the folder holds every piece: it was rebuilt, or it started when every
+    active piece still had a task kept (a new site), not merely caught up with the tasks."""
+    settled: int = 0
+    recent: set[int] = field(default_factory=set)
+    checked: Optional[float] = None
+    whole: bool = False
+
+    @classmethod
+    def read(cls, path: Optional[Path] = None) -> Optional["Mark"]:
+        try:
+            data = json.loads((Path(path or folder()) / MARK_FILE).read_text())
+            return cls(int(data["settled"]), set(map(int, data["recent"])),
+                       float(data["checked"]), bool(data["whole"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write(self, path: Optional[Path] = None) -> None:
+        """Replace the file in one step: a reader sees the old mark or the new one."""
+        target = Path(path or folder()) / MARK_FILE
+        temporary = target.with_name(f".{MARK_FILE}.{os.getpid()}.{threading.get_ident()}")
+        temporary.write_text(json.dumps({"settled": self.settled,
+                                         "recent": sorted(self.recent),
+                                         "checked": self.checked, "whole": self.whole}))
+        os.replace(temporary, target)
+
+    @classmethod
+    def first(cls) -> "Mark":
+        """The mark of a folder that has none yet (new, or from an older version)."""
+        return cls(whole=_every_piece_has_a_task())
+
+    def lost(self) -> bool:
+        """Away longer than tasks are kept: some it needed may be gone."""
+        days = current_app.config["INDEX_TASK_DAYS"]
+        return self.checked is not None and time.time() - self.checked > days * 86400 - 3600
+
+    def behind(self) -> bool:
+        """Whether a task this folder has not applied is waiting (one cheap count)."""
+        waiting = db.session.scalar(select(func.count()).select_from(IndexTask)
+                                    .where(IndexTask.id > self.settled))
+        return waiting != len(self.recent)
+
+    def advance(self, tasks: list[tuple[int, object]]) -> None:
+        """Note ``tasks`` (every task after ``settled``: (id, created_at)) as applied."""
+        self.recent |= {task_id for task_id, _at in tasks}
+        old_enough = utcnow() - SETTLE
+        self.settled = max([task_id for task_id, at in tasks if at < old_enough],
+                           default=self.settled)
+        self.recent = {task_id for task_id in self.recent if task_id > self.settled}
+        if not self.lost():  # catching up with the kept tasks cannot make good what was lost
+            self.checked = time.time()
+
+
 def queue(item: Item) -> None:
-    """Within the change's transaction: bring this item's entry up to date after commit."""
+    """Within the change's transaction: bring this item's entry up to date after commit,
+    here and on every other machine that keeps an index."""
     from archive.db import after_commit
     db.session.add(IndexTask(item_public_id=item.public_id))
-    after_commit(apply_pending)
+    after_commit(catch_up)
 
 
-def apply_pending(limit: int = 2000) -> int:
-    """Apply queued index tasks (any worker may; applying twice is harmless)."""
-    tasks = list(db.session.execute(select(IndexTask.id, IndexTask.item_public_id,
-                                           IndexTask.created_at)
-                                    .order_by(IndexTask.id).limit(limit)))
-    if not tasks:
+def catch_up(wait: float = WRITER_TIMEOUT) -> int:
+    """Apply every task this machine's index has not applied yet; returns how many. Any
+    worker may; several at once serialise on the writer, and the second finds nothing left.
+    Gives up quietly (returns 0) if the writer stays busy for ``wait`` seconds."""
+    mark = Mark.read() or Mark.first()
+    if not mark.behind():
+        _refresh_checked(mark)
         return 0
-    update_entries({public_id for _id, public_id, _at in tasks})
-    # SQLite gives a deleted row's id to the next row: match the time too, or a newer task
-    # of another worker that got a reused id would be deleted unapplied
-    done = [(task_id, created_at) for task_id, _p, created_at in tasks]
-    db.session.execute(delete(IndexTask).where(
-        tuple_(IndexTask.id, IndexTask.created_at).in_(done)))
-    db.session.commit()
-    return len(tasks)
+    try:
+        w = writer(timeout=wait)
+    except LockError:
+        return 0
+    try:
+        mark = Mark.read() or Mark.first()  # another worker may have caught up meanwhile
+        tasks = list(db.session.execute(
+            select(IndexTask.id, IndexTask.item_public_id, IndexTask.created_at)
+            .where(IndexTask.id > mark.settled).order_by(IndexTask.id)))
+        fresh = [(task_id, public_id) for task_id, public_id, _at in tasks
+                 if task_id not in mark.recent]
+        removed = _update(w, {public_id for _id, public_id in fresh}) if fresh else 0
+        if fresh:
+            w.commit()
+        else:
+            _cancel(w)
+    except BaseException:
+        _cancel(w)
+        raise
+    mark.advance([(task_id, at) for task_id, _p, at in tasks])
+    mark.write()
+    if removed:
+        schedule_compaction()
+    _prune_now_and_then()
+    return len(fresh)
 
 
-def update_entries(public_ids: Iterable[str]) -> None:
+def _refresh_checked(mark: Mark) -> None:
+    """Keep ``checked`` roughly current on a quiet site (one small write an hour)."""
+    if mark.checked is None or (time.time() - mark.checked > 3600 and not mark.lost()):
+        mark.checked = time.time()
+        try:
+            mark.write()
+        except OSError:
+            pass
+
+
+def update_entries(public_ids: Iterable[str]) -> int:
+    """Bring these items' entries in line with the database now; returns how many entries
+    were removed (their items are gone or withdrawn)."""
+    public_ids = set(public_ids)
+    with writing() as w:
+        return _update(w, public_ids)
+
+
+def _update(w, public_ids: set[str]) -> int:
     """Read the items only once the writer is ours: read before, a worker that saved a
     newer revision and wrote it meanwhile would be overwritten with the older one."""
-    public_ids = list(public_ids)
-    with writing() as w:
-        items = {item.public_id: item for item in db.session.scalars(
-            select(Item).where(Item.public_id.in_(public_ids)))}
-        for public_id in public_ids:
-            item = items.get(public_id)
-            if item is not None and item.active and item.current is not None:
-                w.update_document(**document(item))
-            else:
-                w.delete_by_term("id", public_id)
+    items = {item.public_id: item for item in db.session.scalars(
+        select(Item).where(Item.public_id.in_(public_ids)))}
+    removed = 0
+    for public_id in sorted(public_ids):
+        item = items.get(public_id)
+        if item is not None and item.active and item.current is not None:
+            w.update_document(**document(item))
+        else:
+            removed += w.delete_by_term("id", public_id) or 0
+    return removed
 
 
 def remove_entry(public_id: str) -> None:
     with writing() as w:
         w.delete_by_term("id", public_id)
+
+
+_last_pruned: list[Optional[float]] = [None]
+
+
+def _prune_now_and_then() -> None:
+    if _last_pruned[0] is None or time.monotonic() - _last_pruned[0] > 3600:
+        _last_pruned[0] = time.monotonic()
+        prune_tasks()
+
+
+def prune_tasks() -> int:
+    """Forget tasks older than ``INDEX_TASK_DAYS``: every machine has applied them by then,
+    or rebuilds its index when it comes back (`needs_rebuild`)."""
+    cutoff = utcnow() - timedelta(days=current_app.config["INDEX_TASK_DAYS"])
+    pruned = db.session.execute(delete(IndexTask).where(IndexTask.created_at < cutoff))
+    db.session.commit()
+    return pruned.rowcount or 0
+
+
+def needs_rebuild() -> Optional[str]:
+    """Why this machine's index cannot be brought up to date from the kept tasks, if so."""
+    if outdated():
+        return "the index was built by another version"
+    mark = Mark.read() or Mark.first()
+    if not mark.whole and _active_count():
+        return "the index has no record of being complete"
+    if mark.lost():
+        days = current_app.config["INDEX_TASK_DAYS"]
+        return f"the index was last brought up to date more than {days} days ago"
+    return None
+
+
+def _active_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Item)
+                             .where(Item.state == "active")) or 0
+
+
+def _every_piece_has_a_task() -> bool:
+    """Whether applying the kept tasks alone builds a complete index (true on a new site;
+    false once tasks have been forgotten, or on an index from before tasks were kept)."""
+    without = select(func.count()).select_from(Item).where(
+        Item.state == "active",
+        ~select(IndexTask.id).where(IndexTask.item_public_id == Item.public_id).exists())
+    return not db.session.scalar(without)
+
+
+def schedule_compaction(delay: Optional[float] = None) -> None:
+    """Rewrite, soon, the segments that still hold removed entries' text. One pending
+    compaction per process: removals close together share it (``INDEX_COMPACT_DELAY``
+    seconds; below zero, only ``flask purge`` compacts)."""
+    app = current_app._get_current_object()
+    delay = app.config["INDEX_COMPACT_DELAY"] if delay is None else delay
+    if delay < 0 or (_timer and _timer[0].is_alive()):
+        return
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                compact()
+            except Exception:  # noqa: BLE001 — `flask purge` compacts too; log without content
+                app.logger.exception("background index compaction failed")
+            finally:
+                db.session.remove()
+    timer = threading.Timer(delay, run)
+    timer.daemon = True
+    _timer[:] = [timer]
+    timer.start()
+
+
+_timer: list = []
 
 
 # --- compaction: erased text must not linger in segment files -----------------------------
@@ -200,6 +392,9 @@ def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
     # go on from the live index's generation: a searcher held by another thread or worker
     # compares generation numbers only, and would take a fresh 1 for the 1 it has open
     w.generation = max(w.generation, _generation(target) + 1)
+    # every task committed so far is in what is read below; later ones are applied after
+    mark = Mark(whole=True)
+    mark.advance(list(db.session.execute(select(IndexTask.id, IndexTask.created_at))))
     count = 0
     for chunk in _active_items(batch):
         for item in chunk:
@@ -208,7 +403,9 @@ def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
         progress(len(chunk))
         db.session.expunge_all()
     w.commit()
+    mark.write(fresh)
     _swap(fresh, target)
+    catch_up()
     return count
 
 

@@ -23,7 +23,7 @@ from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item, Membership
 from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
-from archive.search.index import searcher
+from archive.search.index import SEARCH_WAIT, catch_up, searcher
 from archive.search.schema import day_number
 
 FIELDS = ["title", "content", "roman"]
@@ -157,6 +157,7 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
            per_page: int = PER_PAGE, **narrow) -> Results:
     """Matches, narrowed to the permitted set inside the index (cached per searcher), with
     facet counts from that set; the page shown is re-checked against the database."""
+    catch_up(wait=SEARCH_WAIT)
     s = searcher()
     results = Results(query=text, page=max(page, 1))
     query = parse(text, s.schema)

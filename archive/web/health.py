@@ -1,4 +1,4 @@
-"""``/healthz``: is the database answering, the search index folder usable, the media
+"""``/healthz``: is the database answering, the search index usable and caught up, the media
 store (a folder, or an S3 bucket) reachable, and (when rate limits are shared through
 Redis) Redis reachable?"""
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import text
 from archive.db import db
 from archive.extensions import limiter
 from archive.media.storage import storage_from_config
+from archive.search import index
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +23,8 @@ def healthz():
     """503 when this node cannot serve. A shared rate-limit store that does not answer is
     "degraded" with 200: the node still serves correctly, counting limits per worker, and
     a load balancer must not take every node out because one shared Redis is down."""
-    checks = {"database": _database_ok(), "index": _index_ok(), "media": _media_ok()}
+    database = _database_ok()
+    checks = {"database": database, "index": _index_ok(database), "media": _media_ok()}
     healthy = all(checks.values())
     status = "ok" if healthy else "unavailable"
     if _rate_limits_shared():
@@ -44,9 +46,26 @@ def _database_ok() -> bool:
         return False
 
 
-def _index_ok() -> bool:
+def _index_ok(database: bool) -> bool:
+    """The folder is usable, and (when the database answers) this machine's index has
+    caught up with the archive's changes — a load balancer's health checks keep a quiet
+    machine's index current. One that cannot be caught up, away longer than tasks are
+    kept, must be rebuilt first."""
     folder = Path(current_app.config["INDEX_DIR"])
-    return folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK)
+    if not (folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK)):
+        return False
+    if not database:
+        return True
+    try:
+        index.catch_up(wait=index.SEARCH_WAIT)
+        reason = index.needs_rebuild()
+    except Exception:  # noqa: BLE001 — an index that cannot be read or written is unhealthy
+        current_app.logger.warning("health check: search index not usable", exc_info=True)
+        db.session.rollback()
+        return False
+    if reason:
+        current_app.logger.warning("health check: search index needs a rebuild: %s", reason)
+    return reason is None
 
 
 def _rate_limits_shared() -> bool:
