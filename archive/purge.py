@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Callable
 
 from flask import Flask, current_app
@@ -52,8 +53,11 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
             continue                      # another worker finished it
         try:
             HANDLERS[kind](json.loads(payload_json or "{}"))
-        except Exception:  # noqa: BLE001 — kept for the next try; the log names no content
-            log.exception("purge task %s (%s) failed; it will be retried", task_id, kind)
+        except Exception as error:  # noqa: BLE001 — kept for the next try; no content logged
+            if isinstance(error, Busy):
+                log.info("purge task %s (%s): %s", task_id, kind, error)
+            else:
+                log.exception("purge task %s (%s) failed; it will be retried", task_id, kind)
             db.session.rollback()
             db.session.execute(update(PurgeTask).where(PurgeTask.id == task_id).values(
                 attempts=PurgeTask.attempts + 1, last_tried_at=utcnow()))
@@ -63,7 +67,44 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
         db.session.execute(delete(PurgeTask).where(PurgeTask.id == task_id))
         db.session.commit()
         done += 1
+    if failed:
+        retry_soon()
     return done, failed
+
+
+#: seconds before each background retry of purges that failed in this process; after the
+#: last, start-up, the next erasure and ``flask purge`` (cron) try again
+RETRY_DELAYS = (2, 5, 15, 60, 300)
+_retry: dict = {"timer": None, "round": 0}
+_retry_lock = threading.Lock()
+
+
+def retry_soon() -> None:
+    """Try the pending purges again shortly, in the background: a busy moment (a checkpoint
+    waiting for readers, a store briefly away) must not hold up the request that erased."""
+    app = current_app._get_current_object()
+    with _retry_lock:
+        timer = _retry["timer"]
+        if (timer is not None and timer.is_alive()) or _retry["round"] >= len(RETRY_DELAYS):
+            return
+        delay = RETRY_DELAYS[_retry["round"]]
+        _retry["round"] += 1
+
+        def run() -> None:
+            with app.app_context():
+                try:
+                    _done, failed = run_pending()
+                except Exception:  # noqa: BLE001 — logged; start-up and `flask purge` retry
+                    log.exception("background purge retry failed")
+                    failed = 1
+                finally:
+                    db.session.remove()
+            if not failed:
+                with _retry_lock:
+                    _retry["round"] = 0
+        _retry["timer"] = threading.Timer(delay, run)
+        _retry["timer"].daemon = True
+        _retry["timer"].start()
 
 
 @handler("media")
@@ -79,6 +120,12 @@ def _purge_media(payload: dict) -> None:
 ERASED_MODELS = (Revision, ItemTag, MediaAsset, Consent, Entry, Item)
 #: how long a rewrite waits for readers to finish before it is left for the next try
 LOCK_TIMEOUT = "5s"
+#: how long a SQLite checkpoint waits for readers and writers before it is left for a retry
+CHECKPOINT_WAIT_MS = 300
+
+
+class Busy(Exception):
+    """The database was too busy for the purge just now; it is retried (see `retry_soon`)."""
 
 
 @handler("database")
@@ -86,7 +133,9 @@ def _purge_database(_payload: dict) -> None:
     """Erased rows must not stay readable in the database's own files.
 
     SQLite (``secure_delete=ON``) overwrites freed pages; a checkpoint then carries them into
-    the main file and empties the write-ahead log.
+    the main file and empties the write-ahead log. The checkpoint has to wait for every
+    reader still using the log; under load it gives up after ``CHECKPOINT_WAIT_MS`` rather
+    than hold up the request (and every writer behind it), and is retried in the background.
 
     PostgreSQL keeps a deleted or updated row as a dead tuple in its page until VACUUM.
     Plain VACUUM only marks that space reusable: the bytes stay in the page (and in free
@@ -109,7 +158,14 @@ def _purge_database(_payload: dict) -> None:
     dialect = db.engine.dialect.name
     if dialect == "sqlite":
         with db.engine.connect() as connection:
-            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            connection.execute(text(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}"))
+            try:
+                busy, _log, _moved = connection.execute(
+                    text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            finally:
+                connection.execute(text("PRAGMA busy_timeout = 10000"))
+            if busy:
+                raise Busy("the write-ahead log is still in use; checkpoint left for a retry")
     elif dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))

@@ -55,3 +55,44 @@ def test_a_failing_task_is_counted_even_if_it_has_gone_meanwhile(app, monkeypatc
 
     assert purge.run_pending() == (0, 1)
     assert pending() == 0
+
+
+def test_a_checkpoint_blocked_by_a_reader_does_not_hold_up_the_erasure(app, monkeypatch):
+    """SQLite: the checkpoint that empties the write-ahead log waits for every reader still
+    using it. Under load it gives up quickly (the request and every writer behind it would
+    wait) and is retried in the background, which empties the log once the reader is done."""
+    import sqlite3
+    import time
+    from pathlib import Path
+    from sqlalchemy import text
+
+    monkeypatch.setattr(purge, "RETRY_DELAYS", (0.2, 0.5, 1, 2, 5))
+    monkeypatch.setattr(purge, "_retry", {"timer": None, "round": 0})
+    database = Path(db.engine.url.database)
+    db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch (words TEXT)"))
+    db.session.execute(text("INSERT INTO scratch VALUES ('zqxwalword')"))
+    db.session.commit()
+    reader = sqlite3.connect(database)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM scratch").fetchone()   # holds a snapshot in the log
+    wal = database.with_name(database.name + "-wal")
+    try:
+        db.session.execute(text("DELETE FROM scratch"))          # as an erasure deletes
+        purge.queue("database")
+        db.session.commit()
+        started = time.monotonic()
+        assert purge.run_pending() == (0, 1)
+        assert time.monotonic() - started < 2, "the checkpoint waited for the reader"
+        assert pending() == 1
+        assert b"zqxwalword" in wal.read_bytes()
+    finally:
+        reader.rollback()
+        reader.close()
+
+    deadline = time.monotonic() + 20
+    while pending() and time.monotonic() < deadline:
+        time.sleep(0.1)
+        db.session.rollback()
+    assert pending() == 0, "the background retry did not finish the purge"
+    for path in (database, wal):
+        assert b"zqxwalword" not in path.read_bytes(), path.name
