@@ -6,8 +6,9 @@ error handlers roll back.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
@@ -96,6 +97,23 @@ def first_time(key) -> bool:
         return False
     seen.add(key)
     return True
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """``db.session.begin_nested()`` on both databases: a failure inside is undone and the
+    rest of the unit of work carries on, still to be committed or rolled back as one.
+
+    SQLite's driver opens its transaction only before a write, so a SAVEPOINT coming first
+    would open one itself, and releasing it would commit everything so far before the
+    request decided. The transaction is opened first here, IMMEDIATE: it waits for the one
+    writer SQLite allows, as the write inside would."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and \
+            not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with db.session.begin_nested():
+        yield
 
 
 def commit() -> None:

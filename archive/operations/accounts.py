@@ -8,9 +8,10 @@ from typing import Optional
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from archive import passwords
-from archive.db import db, utcnow
+from archive.db import db, savepoint, utcnow
 from archive.extensions import LOCALES
 from archive.models import ROLES, Account, ApiToken, Circle, Invite, Membership
 from archive.operations import Refused
@@ -19,6 +20,7 @@ from archive.text import key, one_line
 USERNAME = re.compile(r"^[\w.\-\u0900-\u097F\u200c\u200d]{3,40}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
+USERNAME_TAKEN = _l("That username is taken. Please choose another.")
 #: verified against when a username is unknown, so both paths take the same time
 _DUMMY_HASH: dict[str, str] = {}
 
@@ -29,7 +31,7 @@ def check_username(username: str) -> str:
         raise Refused(_l("A username has 3 to 40 letters or digits, and may use . - _ "
                          "(no spaces)."), field="username")
     if db.session.scalar(select(Account.id).where(Account.username_key == key(username))):
-        raise Refused(_l("That username is taken. Please choose another."), field="username")
+        raise Refused(USERNAME_TAKEN, field="username")
     return username
 
 
@@ -51,9 +53,22 @@ def create_account(username: str, password: str, role: str = "participant",
                       password_hash=passwords.hash_password(check_password(password)),
                       role=role, display_name=one_line(display_name)[:80] or None,
                       locale=locale if locale in LOCALES else None)
-    db.session.add(account)
-    db.session.flush()
+    _insert_unless_taken(account)
     return account
+
+
+def _insert_unless_taken(account: Account) -> None:
+    """The insert is the final check: a request that took the same name after
+    ``check_username`` looked makes it fail on the unique key, and that is refused as any
+    taken name is. The savepoint keeps the rest of the unit of work usable for the answer,
+    and the refusal then rolls all of it back (an invite stays unused)."""
+    try:
+        with savepoint():
+            db.session.add(account)
+    except IntegrityError as error:
+        if "username_key" not in str(error.orig):
+            raise
+        raise Refused(USERNAME_TAKEN, field="username") from None
 
 
 def authenticate(username: str, password: str) -> Optional[Account]:

@@ -15,6 +15,7 @@ from archive.db import after_commit, db, first_time, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
 from archive.operations import Refused
+from archive.operations.consent import hold
 from archive.text import nfc, one_line
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -90,7 +91,10 @@ def _curate(by: Account, collection: Collection) -> None:
 
 
 def add_entry(by: Account, collection: Collection, item: Item, note: str = "") -> Entry:
+    """Consent is read under the item's lock: an entry added while a narrowing or an
+    erasure commits waits for it, then is refused rather than left behind."""
     _curate(by, collection)
+    hold(item)
     if not access.may_view_item(by, item) or not access.may_enter_collection(item,
                                                                                collection):
         raise Refused(_l("This piece cannot go into this collection: its author has not "

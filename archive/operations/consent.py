@@ -139,6 +139,20 @@ EXPOSURE = {"anonymous": 0, "pseudonym": 1, "name": 2}
 CHANGE_HOOKS: list = []
 
 
+def hold(item: Item) -> Optional[Consent]:
+    """Lock the item's row until this transaction ends (refused with 410 once it has been
+    taken back, see ``withdraw.hold_active``) and read its consent as last committed.
+
+    On PostgreSQL a change saved while an erasure commits would otherwise write a ledger
+    row and a consent the erasure never saw; and one saved while another change commits
+    would decide on, and record as "before", values that no longer hold."""
+    from archive.operations.withdraw import hold_active  # withdraw builds on this module
+    hold_active(item)
+    if item.consent is not None:
+        db.session.refresh(item.consent)
+    return item.consent
+
+
 def widens(before: Consent, after: ConsentChoice) -> bool:
     """Would this change let more people see the item, or see more of its author?"""
     return (REACH[after.audience] > REACH[before.audience]
@@ -164,7 +178,7 @@ def change(item: Item, choice: ConsentChoice, by: Account, role: str,
     ledger's record of what changed ({} when nothing did). ``allow_past_review``: a replay
     of a change whose review date has passed since it was made."""
     from archive.operations.withdraw import REASONS
-    consent = item.consent
+    consent = hold(item)
     choice.method = consent.method
     choice = check_choice(choice, for_self=consent.method == "self",
                           allow_past_review=allow_past_review
@@ -188,11 +202,12 @@ def change(item: Item, choice: ConsentChoice, by: Account, role: str,
 
 def confirm(item: Item, by: Account, role: str, review_by: Optional[date]) -> None:
     """After a review date: the contributor (or steward) says the consent still holds."""
+    consent = hold(item)
     if review_by is not None and review_by <= today():
         raise Refused(_l("A review date needs to be in the future."), field="review_by")
-    before = item.consent.review_by
-    item.consent.review_by = review_by
-    item.consent.updated_at = utcnow()
+    before = consent.review_by
+    consent.review_by = review_by
+    consent.updated_at = utcnow()
     record(item, "confirmed", {"review_by": [_iso(before), _iso(review_by)]}, by, role)
     for hook in CHANGE_HOOKS:
         hook(item)
