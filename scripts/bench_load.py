@@ -21,7 +21,8 @@ clock starts) repeats, with a pause of ``--think`` seconds on average between st
 Every request is timed. An error is any 5xx, a connection error, or any status other than
 the one the site answers that step with. Afterwards the site is stopped and the search
 index is compared with the database (``archive.search.index.check``, the function behind
-``flask --app archive search check``) before any pending index task is applied.
+``flask --app archive search check``) before any pending index task is applied, and the
+index's mark must show every kept task applied.
 
 Rate limits are raised for the run (ARCHIVE_LOGIN_RATE_LIMIT, ARCHIVE_CODE_RATE_LIMIT):
 every simulated person comes from 127.0.0.1, and the real limits would answer 429 to the
@@ -368,11 +369,14 @@ def index_report(env: dict[str, str]) -> tuple[str, bool]:
             select(func.count()).select_from(model).where(*where))
         active, withdrawn = count(Item, Item.state == "active"), count(Item, Item.state ==
                                                                         "withdrawn")
+        mark = index.Mark.read()
+        unapplied = mark is None or mark.behind()
         tasks, purges = count(IndexTask), count(PurgeTask)
         report = index.check()
-    matches = not report["missing"] and not report["extra"] and not tasks and not purges
-    return (f"database: {active} active items, {withdrawn} withdrawn; pending index tasks: "
-            f"{tasks}, pending purges: {purges}\nindex check: missing {len(report['missing'])}, "
+    matches = not report["missing"] and not report["extra"] and not unapplied and not purges
+    return (f"database: {active} active items, {withdrawn} withdrawn; index tasks kept: "
+            f"{tasks} ({'some' if unapplied else 'none'} left unapplied), pending purges: "
+            f"{purges}\nindex check: missing {len(report['missing'])}, "
             f"extra {len(report['extra'])} -> {'matches' if matches else 'DOES NOT MATCH'}",
             matches)
 
