@@ -1,7 +1,7 @@
 """Search: the analyzer (importable: Whoosh pickles it), schema, index upkeep and queries.
 
-Other modules call ``queue(item)`` within the transaction that changed an item; erasure
-queues an index purge; ``init_app`` wires the hooks and the purge handler."""
+Other modules call ``queue(item)`` within the transaction that changed an item (an erasure
+too); ``init_app`` wires the hooks and the purge handlers."""
 from __future__ import annotations
 
 from flask import Flask
@@ -26,14 +26,14 @@ def init_app(app: Flask) -> None:
 
 
 def _purge_entry(payload: dict) -> None:
-    """Delete the entry here now and rewrite the segments that still hold its text soon
-    after; other machines do the same when they catch up with the erasure's index task."""
+    """Index purges queued by an older version: delete the entry, compact soon after.
+    (An erasure now queues an index task, which every machine applies.)"""
     from archive.search import index
     index.remove_entry(payload["item"])
     index.schedule_compaction()
 
 
 def _queue_removal(item) -> None:
-    from archive import purge
-    purge.queue("index", item=item.public_id)
+    """Every machine removes the entry when it catches up with this task (this one right
+    after the erasure commits), then compacts the segments that held its text."""
     queue(item)

@@ -413,11 +413,9 @@ def common_words(min_entries: Optional[int] = None, sample: int = COMMON_SAMPLE)
     """The words found in at least ``min_entries`` (`COMMON_MIN_ENTRIES`) active entries,
     estimated from an even sample of them (the index is being rebuilt: it cannot be asked)."""
     from collections import Counter
-    from sqlalchemy import func
     from archive.search.analyzer import index_words
     min_entries = min_entries or COMMON_MIN_ENTRIES
-    total = db.session.scalar(select(func.count()).select_from(Item)
-                              .where(Item.state == "active")) or 0
+    total = _active_count()
     if total < min_entries:
         return frozenset()
     step = max(1, total // sample)
