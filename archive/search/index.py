@@ -17,6 +17,7 @@ Reads: one searcher per thread, replaced by a new one when it is no longer up to
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -75,10 +76,13 @@ def get_index(path: Optional[Path] = None) -> whoosh_index.Index:
         if cached is not None and path.exists():
             return cached
         path.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(path):
-            opened = whoosh_index.open_dir(path)
-        else:
-            opened = whoosh_index.create_in(path, make_schema())
+        # several worker processes may open a new folder at once: one creates the index
+        with open(path / "archive-create.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if whoosh_index.exists_in(path):
+                opened = whoosh_index.open_dir(path)
+            else:
+                opened = whoosh_index.create_in(path, make_schema())
         _opened[str(path)] = opened
         return opened
 
