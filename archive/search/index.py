@@ -39,10 +39,11 @@ from whoosh.writing import MERGE_SMALL
 
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
-from archive.search import lengths
+from archive.search import lengths, postings
 from archive.search.schema import document, make_schema
 
 lengths.install()
+postings.install()
 
 WRITER_TIMEOUT = 30.0
 #: a search waits this long for another worker that is catching up, then searches as is

@@ -22,6 +22,7 @@ from whoosh.reading import TermNotFound
 from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item, Membership
+from archive.search import docsets, ranking
 from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
 from archive.search.index import SEARCH_WAIT, catch_up, searcher
 from archive.search.schema import day_number
@@ -155,7 +156,7 @@ def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
 
 def search(viewer, text: str, page: int = 1, order: str = "relevance",
            per_page: int = PER_PAGE, **narrow) -> Results:
-    """Matches, narrowed to the permitted set inside the index (cached per searcher), with
+    """Matches, narrowed to the permitted set inside the index (sets kept per segment), with
     facet counts from that set; the page shown is re-checked against the database."""
     catch_up(wait=SEARCH_WAIT)
     s = searcher()
@@ -164,9 +165,9 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     if query is None:
         results.understood = not text.strip()
         return results
-    allowed = _matching(s, query) & _docs(s, permitted(viewer))
+    allowed = docsets.docs(s, query) & docsets.docs(s, permitted(viewer))
     for term in narrowing(**narrow):
-        allowed &= _docs(s, term)
+        allowed &= docsets.docs(s, term)
     results.total = len(allowed)
     results.pages = math.ceil(results.total / per_page)
     results.facets = {name: _counts(s, name, allowed) for name in FACETS}
@@ -181,71 +182,12 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     return results
 
 
-def _cache(s) -> dict:
-    """Per-searcher memo: the searcher is replaced whenever the index changes."""
-    return s.__dict__.setdefault("_archive_cache", {})
-
-
-TERM_CACHE = 512
-
-
-def _matching(s, query: Query) -> frozenset:
-    """The documents ``query`` matches, as a set. Words and their unions and intersections
-    are done as sets of each word's documents (kept per searcher for the most recent words):
-    Whoosh's matchers would step through them one document at a time."""
-    kind = type(query)
-    if kind is Term:
-        terms = _cache(s).setdefault("terms", {})
-        docs = terms.pop(query, None)
-        if docs is None:
-            docs = frozenset(s.docs_for_query(query))
-            if len(terms) >= TERM_CACHE:
-                del terms[next(iter(terms))]
-        terms[query] = docs  # most recent last
-        return docs
-    if kind is Or and not query.minmatch:
-        return frozenset().union(*(_matching(s, sub) for sub in query.subqueries))
-    if kind is And:
-        wanted = [sub for sub in query.subqueries if type(sub) is not Not]
-        unwanted = [sub.query for sub in query.subqueries if type(sub) is Not]
-        if wanted:
-            found = sorted((_matching(s, sub) for sub in wanted), key=len)
-            docs = found[0].intersection(*found[1:])
-            return docs.difference(*(_matching(s, sub) for sub in unwanted))
-    if kind is AndNot:
-        return _matching(s, query.a) - _matching(s, query.b)
-    return frozenset(s.docs_for_query(query))
-
-
-def _docs(s, query: Query) -> frozenset:
-    cache = _cache(s)
-    if query not in cache:
-        cache[query] = frozenset(s.docs_for_query(query))
-    return cache[query]
-
-
-def _facet_table(s, name: str) -> tuple[list[str], list]:
-    """Per searcher: the field's values, and for every document the index of its value
-    (tags: a tuple of them), so counting a result set is one pass over it."""
-    cache = _cache(s)
-    key = ("facet", name)
-    if key not in cache:
-        values = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon(name)]
-        table: list = [() if name == "tags" else None] * s.doc_count_all()
-        for number, value in enumerate(values):
-            for docnum in s.docs_for_query(Term(name, value)):
-                table[docnum] = table[docnum] + (number,) if name == "tags" else number
-        cache[key] = (values, table)
-    return cache[key]
-
-
 def _counts(s, name: str, allowed: frozenset) -> list[tuple[str, int]]:
-    values, table = _facet_table(s, name)
+    table = docsets.values(s, name, multiple=name == "tags")
     found = map(table.__getitem__, allowed)
     counts = Counter(chain.from_iterable(found) if name == "tags" else found)
     counts.pop(None, None)
-    return sorted(((values[number], n) for number, n in counts.items()),
-                  key=lambda pair: (-pair[1], pair[0]))[:20]
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:20]
 
 
 def _ranked(s, query: Query, allowed: frozenset, order: str, upto: int) -> list[int]:
@@ -256,10 +198,9 @@ def _ranked(s, query: Query, allowed: frozenset, order: str, upto: int) -> list[
         return sorted(allowed, key=updated.__getitem__, reverse=True)[:upto]
     # the allowed set already holds exactly the phrase matches: rank them by their words
     # instead of checking every position a second time
-    ranking = query.accept(lambda q: And([Term(q.fieldname, w) for w in q.words])
-                           if type(q) is Phrase else q)
-    found = s.search(ranking, limit=upto, filter=set(allowed))
-    return [hit.docnum for hit in found]
+    by_words = query.accept(lambda q: And([Term(q.fieldname, w) for w in q.words])
+                            if type(q) is Phrase else q)
+    return ranking.best(s, by_words, allowed, upto)
 
 
 def _items(public_ids: list[str]) -> dict[str, Item]:
