@@ -12,7 +12,6 @@ import unicodedata
 import pytest
 from flask_login import AnonymousUserMixin
 from whoosh.analysis import StandardAnalyzer
-from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser
 
 from archive.db import commit
@@ -21,6 +20,7 @@ from archive.operations.consent import ConsentChoice
 from archive.search.analyzer import fold, roman_analyzer, roman_forms, romanize, text_analyzer
 from archive.search.query import FIELDS, search
 from archive.search.schema import make_schema
+from tests.search_helpers import memory_index
 
 ZWJ, ZWNJ, NUKTA = "\u200d", "\u200c", "\u093c"
 #: precomposed nukta letters (Unicode composition exclusions: NFC decomposes them)
@@ -138,7 +138,7 @@ def test_latin_typing_is_folded(typed, folded):
 # --- the schema's analyzers on a bare index: both forms find each other ------------------
 
 def ram_index(docs: dict[str, str]):
-    ix = RamStorage().create_index(make_schema())
+    ix = memory_index(make_schema())
     with ix.writer() as w:
         for doc_id, body in docs.items():
             w.add_document(id=doc_id, **{name: body for name in FIELDS})

@@ -9,7 +9,6 @@ from alembic import command
 from flask_login import AnonymousUserMixin
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Phrase, Term
 
 from alembic import command
@@ -21,6 +20,7 @@ from archive.operations.consent import ConsentChoice
 from archive.search import index
 from archive.search.query import CommonPhrase, parse, search
 from archive.search.schema import make_schema
+from tests.search_helpers import memory_index
 
 ANONYMOUS = AnonymousUserMixin()
 COMMON = frozenset({"मुझे", "भी", "नींद", "नहीं", "आती", "in", "the"})
@@ -38,7 +38,7 @@ DOCS = {
 
 def ram_index(docs: dict[str, str], common=COMMON, split_after: int | None = None):
     """An index of ``docs`` (id → text), written in two segments when ``split_after``."""
-    ix = RamStorage().create_index(make_schema(common))
+    ix = memory_index(make_schema(common))
     pending = list(docs.items())
     batches = [pending[:split_after], pending[split_after:]] if split_after else [pending]
     for batch in batches:

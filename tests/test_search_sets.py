@@ -7,12 +7,12 @@ import random
 
 import pytest
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.filedb.filestore import RamStorage
 from whoosh.query import And, AndNot, Not, NumericRange, Or, Phrase, Term
 
 from archive.search import docsets, postings, ranking
 from archive.search.query import parse
 from archive.search.schema import make_schema
+from tests.search_helpers import memory_index
 
 WORDS = "उदासी नींद मुझे भी माझ्या झोप ख़ुशी sleep rain school hope".split()
 TAGS = ["नींद", "झोप", "school", "screen time"]
@@ -34,7 +34,7 @@ def entries(count: int, seed: int = 5, prefix: str = "e") -> list[dict]:
 
 def build(batches: list[list[dict]]):
     """An index with one segment per batch (no merging)."""
-    ix = RamStorage().create_index(make_schema())
+    ix = memory_index(make_schema())
     for batch in batches:
         w = ix.writer()
         for entry in batch:
