@@ -55,8 +55,9 @@ class Item(db.Model):
     circle_id: Mapped[Optional[int]] = mapped_column(ForeignKey("circle.id"), index=True)
     contributor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contributor.id"),
                                                           index=True)
+    #: indexed: deleting a revision (an erasure) looks up the item pointing at it
     current_revision_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("revision.id", use_alter=True, ondelete="SET NULL"))
+        ForeignKey("revision.id", use_alter=True, ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +103,9 @@ class Revision(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     #: JSON list: the tags as they were at this revision
     tags_json: Mapped[str] = mapped_column(Text, default="[]")
-    media_asset_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media_asset.id"))
+    #: indexed: deleting a media asset (an erasure) looks up the revisions showing it
+    media_asset_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media_asset.id"),
+                                                          index=True)
     alt_text: Mapped[str] = mapped_column(String(1000), default="")
     author_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("account.id", ondelete="SET NULL"))
