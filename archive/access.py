@@ -8,9 +8,11 @@ from datetime import date
 from typing import Optional
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from archive.db import db, utcnow
-from archive.models import Account, Circle, Consent, Contributor, Item, Membership
+from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
+                            Revision)
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -162,11 +164,18 @@ def visible_items(viewer, on: Optional[date] = None):
     return and_(Item.state == "active", or_(*allowed))
 
 
-def select_visible(viewer, on: Optional[date] = None):
-    """``select(Item)`` limited to what ``viewer`` may see."""
-    return (select(Item).join(Consent, Consent.item_id == Item.id)
-            .join(Contributor, Contributor.id == Item.contributor_id)
-            .where(visible_items(viewer, on)))
+def select_visible(viewer, on: Optional[date] = None, listed: bool = False):
+    """``select(Item)`` limited to what ``viewer`` may see. ``listed``: for a list of
+    items, loading with them what each shows (current version and its image, consent,
+    contributor and their account) in a few queries, not a few per item."""
+    query = (select(Item).join(Consent, Consent.item_id == Item.id)
+             .join(Contributor, Contributor.id == Item.contributor_id)
+             .where(visible_items(viewer, on)))
+    if listed:
+        query = query.options(contains_eager(Item.consent),
+                              contains_eager(Item.contributor).selectinload(Contributor.account),
+                              selectinload(Item.current).selectinload(Revision.media))
+    return query
 
 
 def byline(item: Item) -> Optional[str]:

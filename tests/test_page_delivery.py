@@ -69,3 +69,47 @@ def test_the_artwork_a_page_is_about_loads_at_once_unless_a_note_keeps_it_closed
     assert 'fetchpriority="high"' in shown and "loading=" not in shown
     kept = re.search(r"<img [^>]*>", client.get(closed.url).get_data(as_text=True)).group()
     assert 'loading="lazy"' in kept and "fetchpriority" not in kept
+
+
+# --- lists of items: a few queries per page, not a few per item ------------------------------
+
+def test_lists_of_items_cost_the_same_queries_for_two_items_or_ten(app, make_circle,
+                                                                   make_account, signed_in):
+    from sqlalchemy import event
+
+    from archive.db import commit, db
+    from archive.operations import items as item_ops
+    from archive.operations.consent import ConsentChoice
+
+    circle = make_circle(slug="shaam")
+    author = make_account(circle=circle)
+    named = item_ops.contributor_for(author)
+    client = signed_in(author)
+
+    def share(count: int) -> None:
+        for n in range(count):
+            draft = item_ops.Draft(kind="poem", title=f"शाम {n}", body=f"धीरे धीरे **शाम** {n}",
+                                   language="hi", tags=["शाम"])
+            choice = ConsentChoice(audience="public",
+                                   attribution="name" if n % 2 else "pseudonym",
+                                   pseudonym="" if n % 2 else f"सखी {n}")
+            item_ops.contribute(author, circle, named, draft, choice)
+        commit()
+
+    def queries(url: str) -> int:
+        seen = []
+        listen = lambda *args: seen.append(args[2])  # noqa: E731 — the statement
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            with client.get(url) as response:
+                assert response.status_code == 200, url
+                assert "शाम" in response.get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    pages = ["/", "/circles/shaam", "/tags/शाम", "/feeds/public.atom"]
+    share(2)
+    few = {url: queries(url) for url in pages}
+    share(8)
+    assert {url: queries(url) for url in pages} == few

@@ -99,7 +99,8 @@ def shared(token: str):
 def _curator_context(collection: Collection, **forms) -> dict:
     present = {entry.item_id for entry in collection.entries}
     candidates = [item for item in db.session.scalars(
-        access.select_visible(current_user).where(Item.circle_id == collection.circle_id)
+        access.select_visible(current_user, listed=True)
+        .where(Item.circle_id == collection.circle_id)
         .order_by(Item.updated_at.desc()).limit(300))
         if item.id not in present and access.may_enter_collection(item, collection)]
     add = forms.get("add") or AddEntryForm(formdata=None)

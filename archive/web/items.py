@@ -257,8 +257,8 @@ def _stream_from_storage(response: Response, entry: dict) -> None:
 def tag(tag: str):
     wanted = one_line(tag).lower()
     page = max(request.args.get("page", 1, type=int), 1)
-    query = (access.select_visible(current_user).join(ItemTag, ItemTag.item_id == Item.id)
-             .where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
+    query = (access.select_visible(current_user, listed=True)
+             .join(ItemTag, ItemTag.item_id == Item.id).where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render_template("items/tag.html", tag=wanted, items=found[:PAGE_SIZE], page=page,
                            more=len(found) > PAGE_SIZE)
@@ -266,7 +266,7 @@ def tag(tag: str):
 
 def circle_items(circle: Circle, page: int) -> tuple[list[Item], bool]:
     """One page of a circle's items that the viewer may see, newest first."""
-    query = (access.select_visible(current_user).where(Item.circle_id == circle.id)
+    query = (access.select_visible(current_user, listed=True).where(Item.circle_id == circle.id)
              .order_by(Item.updated_at.desc()))
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE

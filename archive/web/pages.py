@@ -18,7 +18,7 @@ RECENT = 12
 
 @bp.get("/")
 def home():
-    recent = db.session.scalars(access.select_visible(current_user)
+    recent = db.session.scalars(access.select_visible(current_user, listed=True)
                                 .order_by(Item.updated_at.desc()).limit(RECENT))
     return render_template("pages/home.html", circles=access.circles_of(current_user),
                            recent=list(recent))

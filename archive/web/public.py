@@ -58,7 +58,7 @@ def embed_code(item: Item, width: Optional[int] = None, height: Optional[int] = 
 @bp.get("/feeds/public.atom")
 def site_feed():
     """The newest public pieces of the whole archive."""
-    found = db.session.scalars(access.select_visible(None)
+    found = db.session.scalars(access.select_visible(None, listed=True)
                                .order_by(Item.updated_at.desc()).limit(FEED_SIZE))
     entries = [_entry(item) for item in found if access.is_public(item)]
     return _atom(entries, title=_("Living Archive"), subtitle=_("Shared with everyone"),
