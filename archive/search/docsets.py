@@ -19,7 +19,7 @@ from collections import OrderedDict
 from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.reading import TermNotFound
 
-from archive.search.postings import posting_ids
+from archive.search.postings import posting_ids, posting_weights
 
 #: document numbers kept in all, over every segment set (~55 bytes each in a frozenset)
 MAX_KEPT = 1_000_000
@@ -103,6 +103,23 @@ def _term_docs(reader, fieldname: str, text) -> frozenset:
     except (TermNotFound, KeyError):
         return frozenset()
     return frozenset(posting_ids(matcher))
+
+
+def weights(reader, fieldname: str, btext: bytes) -> dict[int, float]:
+    """A word's weight in each entry of one segment that holds it (deleted ones too), for
+    ranking; kept like the sets."""
+    segment = _segment_id(reader)
+    key = (segment, ("weights", fieldname, btext))
+    found = _recall(key) if segment is not None else None
+    if found is None:
+        try:
+            matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+        except (TermNotFound, KeyError):
+            return {}
+        found = posting_weights(matcher)
+        if segment is not None:
+            _keep(key, found, len(found))
+    return found
 
 
 def values(s, fieldname: str, multiple: bool = False) -> list:

@@ -235,15 +235,24 @@ def snippet(item: Item, query: Query) -> Markup:
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
     text = re.sub(r"[*_#`]+|^[ \t]*>+", "", text, flags=re.M)[:SNIPPET_SOURCE]
     words, roman = _snippet_words(query)
+    # a text repeats its words: each different word is compared once
+    known: dict[str, bool] = {}
+
+    def matches(token: str) -> bool:
+        found = known.get(token)
+        if found is None:
+            found = known[token] = _matches(token, words, roman)
+        return found
+
     passages: list[tuple[int, int, list[tuple[int, int]]]] = []
     for match in _WORDS.finditer(text) if words or roman else ():
         if passages and match.end() <= passages[-1][1]:
-            if _matches(match.group(), words, roman):
+            if matches(match.group()):
                 passages[-1][2].append(match.span())
             continue
         if len(passages) == SNIPPET_PARTS:
             break
-        if _matches(match.group(), words, roman):
+        if matches(match.group()):
             begin = _word_start(text, max(0, match.start() - SNIPPET_LEAD))
             passages.append((begin, _word_end(text, begin + SNIPPET_CHARS), [match.span()]))
     if not passages:

@@ -9,19 +9,21 @@ and nothing else.
 
 A query of words (``Or``/``And`` of terms, with ``Not`` parts that score nothing) scores an
 entry as the sum, over its words found in the entry, of the word's score times its boost —
-what Whoosh's union and intersection matchers add up. Those words are read a block of
-postings at a time, skipping blocks that hold no allowed entry. Any other query is scored
-through its Whoosh matcher, skipping straight to each allowed entry.
+what Whoosh's union and intersection matchers add up. Each word's weight per entry is kept
+per segment with the sets (`docsets.weights`), so only the allowed entries are looked at.
+Any other query is scored through its Whoosh matcher, skipping straight to each allowed
+entry.
 """
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from typing import Optional
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.scoring import WeightLengthScorer
+
+from archive.search import docsets
 
 
 def best(s, query: Query, allowed: frozenset, upto: int) -> list[int]:
@@ -98,28 +100,21 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset:
     if (fieldname, btext) not in reader:
         return
     scorer = leaf.weighting.scorer(leaf, fieldname, btext)
-    # the raw postings: deleted entries are never among the allowed ones
-    matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
-    if type(matcher) is not W3LeafMatcher or not isinstance(scorer, WeightLengthScorer):
+    if not isinstance(scorer, WeightLengthScorer):
+        matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
         _through_matcher(matcher, mine, offset, found, boost)
         return
-    score, length, allowed = scorer._score, scorer.dfl, frozenset(mine)
-    at, last = 0, len(mine)
-    while matcher.is_active() and at < last:
-        if mine[at] > matcher._maxid:  # no allowed entry in this block
-            matcher._next_block()
-            continue
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        weights = matcher._weights
-        for i, docnum in enumerate(matcher._ids):
-            if docnum in allowed:
-                key = docnum + offset
-                found[key] = found.get(key, 0.0) + score(weights[i], length(docnum)) * boost
-        at = bisect_right(mine, matcher._maxid, at)
-        matcher._next_block()
+    # the word's weight per entry, kept per segment (deleted entries are never allowed)
+    weights = docsets.weights(reader, fieldname, btext)
+    score, length = scorer._score, scorer.dfl
+    if len(weights) < len(mine):
+        allowed = frozenset(mine)
+        pairs = [(docnum, weight) for docnum, weight in weights.items() if docnum in allowed]
+    else:
+        pairs = [(docnum, weights[docnum]) for docnum in mine if docnum in weights]
+    for docnum, weight in pairs:
+        key = docnum + offset
+        found[key] = found.get(key, 0.0) + score(weight, length(docnum)) * boost
 
 
 def _through_matcher(matcher, mine: list[int], offset: int, found: dict[int, float],
