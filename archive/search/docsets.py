@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Optional
 
 from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.reading import TermNotFound
 
-from archive.search.postings import posting_ids, posting_weights
+from archive.search.postings import posting_ids
 
 #: document numbers kept in all, over every segment set (~55 bytes each in a frozenset)
 MAX_KEPT = 1_000_000
@@ -105,21 +106,17 @@ def _term_docs(reader, fieldname: str, text) -> frozenset:
     return frozenset(posting_ids(matcher))
 
 
-def weights(reader, fieldname: str, btext: bytes) -> dict[int, float]:
-    """A word's weight in each entry of one segment that holds it (deleted ones too), for
-    ranking; kept like the sets."""
+def known_weights(reader, fieldname: str, btext: bytes) -> Optional[dict[int, float]]:
+    """A word's weight in each entry of one segment that holds it (deleted ones too), if
+    kept: ranking keeps it once it has read the word's every posting (`keep_weights`)."""
     segment = _segment_id(reader)
-    key = (segment, ("weights", fieldname, btext))
-    found = _recall(key) if segment is not None else None
-    if found is None:
-        try:
-            matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
-        except (TermNotFound, KeyError):
-            return {}
-        found = posting_weights(matcher)
-        if segment is not None:
-            _keep(key, found, len(found))
-    return found
+    return None if segment is None else _recall((segment, ("weights", fieldname, btext)))
+
+
+def keep_weights(reader, fieldname: str, btext: bytes, weights: dict[int, float]) -> None:
+    segment = _segment_id(reader)
+    if segment is not None:
+        _keep((segment, ("weights", fieldname, btext)), weights, len(weights))
 
 
 def values(s, fieldname: str, multiple: bool = False) -> list:

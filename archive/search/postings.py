@@ -6,8 +6,7 @@ postings are stored in blocks, each with its ids in order and its highest id in 
 - `skip_to`: Whoosh moves to a later document one posting at a time inside a block (a
   Python call per posting). Ranking a viewer's matches skips to each of them, and the ids of
   a block are a sorted sequence: a bisection finds the place at once.
-- `posting_ids`, `posting_weights`: every id of a word (and its weight), a whole block at a
-  time, for the sets and tables in `docsets`.
+- `posting_ids`: every id of a word, a whole block at a time, for the sets in `docsets`.
 """
 from __future__ import annotations
 
@@ -48,25 +47,6 @@ def posting_ids(matcher) -> list[int]:
         ids.extend(matcher._ids[matcher._i:])
         matcher._next_block()
     return ids
-
-
-def posting_weights(matcher) -> dict[int, float]:
-    """Every id of a fresh postings matcher with its weight (how often the word is there,
-    times the field's boost), read as `posting_ids` reads them."""
-    weights: dict[int, float] = {}
-    if type(matcher) is not W3LeafMatcher:
-        while matcher.is_active():
-            weights[matcher.id()] = matcher.weight()
-            matcher.next()
-        return weights
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        weights.update(zip(matcher._ids[matcher._i:], matcher._weights[matcher._i:]))
-        matcher._next_block()
-    return weights
 
 
 def install() -> None:

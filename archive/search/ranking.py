@@ -9,17 +9,19 @@ and nothing else.
 
 A query of words (``Or``/``And`` of terms, with ``Not`` parts that score nothing) scores an
 entry as the sum, over its words found in the entry, of the word's score times its boost —
-what Whoosh's union and intersection matchers add up. Each word's weight per entry is kept
-per segment with the sets (`docsets.weights`), so only the allowed entries are looked at.
-Any other query is scored through its Whoosh matcher, skipping straight to each allowed
-entry.
+what Whoosh's union and intersection matchers add up. A word's postings are read a block at
+a time, skipping blocks that hold no allowed entry; when every block had to be read, the
+word's weight per entry is kept per segment with the sets (`docsets.known_weights`), and
+the next search for it looks only at its allowed entries. Any other query is scored
+through its Whoosh matcher, skipping straight to each allowed entry.
 """
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Optional
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.scoring import WeightLengthScorer
 
@@ -104,9 +106,18 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset:
         matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
         _through_matcher(matcher, mine, offset, found, boost)
         return
-    # the word's weight per entry, kept per segment (deleted entries are never allowed)
-    weights = docsets.weights(reader, fieldname, btext)
     score, length = scorer._score, scorer.dfl
+    weights = docsets.known_weights(reader, fieldname, btext)
+    if weights is None:
+        # the raw postings: deleted entries are never among the allowed ones
+        matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
+        if type(matcher) is not W3LeafMatcher:
+            _through_matcher(matcher, mine, offset, found, boost)
+            return
+        weights = _score_blocks(matcher, score, length, boost, mine, offset, found)
+        if weights is not None:
+            docsets.keep_weights(reader, fieldname, btext, weights)
+        return
     if len(weights) < len(mine):
         allowed = frozenset(mine)
         pairs = [(docnum, weight) for docnum, weight in weights.items() if docnum in allowed]
@@ -115,6 +126,41 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset:
     for docnum, weight in pairs:
         key = docnum + offset
         found[key] = found.get(key, 0.0) + score(weight, length(docnum)) * boost
+
+
+def _score_blocks(matcher, score, length, boost: float, mine: list[int], offset: int,
+                  found: dict[int, float]) -> Optional[dict[int, float]]:
+    """Score a word's postings a block at a time, skipping blocks that hold no allowed
+    entry. Returns the word's weight per entry when every block was read (to be kept)."""
+    allowed = frozenset(mine)
+    read, skipped = [], False
+    at, last = 0, len(mine)
+    while matcher.is_active():
+        if at == last:
+            skipped = True
+            break
+        if mine[at] > matcher._maxid:  # no allowed entry in this block
+            skipped = True
+            matcher._next_block()
+            continue
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        ids, weights = matcher._ids, matcher._weights
+        read.append((ids, weights))
+        for i, docnum in enumerate(ids):
+            if docnum in allowed:
+                key = docnum + offset
+                found[key] = found.get(key, 0.0) + score(weights[i], length(docnum)) * boost
+        at = bisect_right(mine, matcher._maxid, at)
+        matcher._next_block()
+    if skipped:
+        return None
+    table: dict[int, float] = {}
+    for ids, weights in read:
+        table.update(zip(ids, weights))
+    return table
 
 
 def _through_matcher(matcher, mine: list[int], offset: int, found: dict[int, float],
