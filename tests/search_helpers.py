@@ -7,6 +7,8 @@ import tempfile
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
+from archive.search.codec import ArchiveCodec
+
 _FOLDER = tempfile.mkdtemp(prefix="archive-index-")
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 
@@ -22,4 +24,14 @@ class _OwnTempStorage(RamStorage):
 
 
 def memory_index(schema):
-    return _OwnTempStorage().create_index(schema)
+    """An index in memory whose writers use the archive's postings format, as the site's
+    do (``index.writer``)."""
+    ix = _OwnTempStorage().create_index(schema)
+    whoosh_writer = ix.writer
+
+    def writer(procs=1, **options):
+        options.setdefault("codec", ArchiveCodec())
+        return whoosh_writer(procs, **options)
+
+    ix.writer = writer
+    return ix

@@ -40,6 +40,7 @@ from whoosh.writing import MERGE_SMALL
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
 from archive.search import lengths, postings
+from archive.search.codec import ArchiveCodec
 from archive.search.schema import document, make_schema
 
 lengths.install()
@@ -112,7 +113,8 @@ def searcher():
 
 
 def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT):
-    return (ix or get_index()).writer(timeout=timeout, delay=WRITER_POLL)
+    return (ix or get_index()).writer(timeout=timeout, delay=WRITER_POLL,
+                                      codec=ArchiveCodec())
 
 
 @contextmanager
@@ -395,8 +397,8 @@ def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
     # one and merged (a third of the time of a rebuild): ~170 bytes each, ~150 per entry,
     # so 100k entries over two processes need ~1.3 GB each
     limit = REINDEX_MEMORY_MB
-    w = ix.writer(procs=procs, limitmb=limit, multisegment=procs > 1) if procs > 1 \
-        else ix.writer(limitmb=limit)
+    w = ix.writer(procs=procs, limitmb=limit, multisegment=procs > 1, codec=ArchiveCodec()) \
+        if procs > 1 else ix.writer(limitmb=limit, codec=ArchiveCodec())
     # go on from the live index's generation: a searcher held by another thread or worker
     # compares generation numbers only, and would take a fresh 1 for the 1 it has open
     w.generation = max(w.generation, _generation(target) + 1)
@@ -442,16 +444,20 @@ def common_words(min_entries: Optional[int] = None, sample: int = COMMON_SAMPLE)
 
 
 def outdated(ix: Optional[whoosh_index.Index] = None) -> bool:
-    """Whether the index was built with other fields or analyzers than this version's (it
-    is then rebuilt by ``flask setup``)."""
+    """Whether the index was built with other fields or analyzers than this version's, or
+    holds segments in another postings format (it is then rebuilt by ``flask setup``)."""
     try:
-        current = (ix or get_index()).schema
+        ix = ix or get_index()
+        current = ix.schema
+        segments = ix._segments()
     except Exception:  # noqa: BLE001 — a schema this version cannot even read
+        return True
+    if any(type(segment.codec()) is not ArchiveCodec for segment in segments):
         return True
     wanted = make_schema()
     return (sorted(current.names()) != sorted(wanted.names()) or any(
-        type(getattr(current[name], "analyzer", None)) is not
-        type(getattr(wanted[name], "analyzer", None)) for name in wanted.names()))
+        type(getattr(current[name], part, None)) is not type(getattr(wanted[name], part, None))
+        for name in wanted.names() for part in ("analyzer", "format")))
 
 
 def _generation(path: Path) -> int:

@@ -38,7 +38,7 @@ def skip_to(self, targetid):
 def posting_ids(matcher) -> list[int]:
     """Every id of a fresh postings matcher: whole blocks at a time where the postings
     are in Whoosh's block format, else one by one."""
-    if type(matcher) is not W3LeafMatcher:
+    if not isinstance(matcher, W3LeafMatcher):
         return list(matcher.all_ids())
     ids: list[int] = []
     while matcher.is_active():

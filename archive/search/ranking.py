@@ -111,7 +111,7 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset:
     if weights is None:
         # the raw postings: deleted entries are never among the allowed ones
         matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
-        if type(matcher) is not W3LeafMatcher:
+        if not isinstance(matcher, W3LeafMatcher):
             _through_matcher(matcher, mine, offset, found, boost)
             return
         weights = _score_blocks(matcher, score, length, boost, mine, offset, found)

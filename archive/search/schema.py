@@ -12,6 +12,7 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from archive.search.analyzer import CommonPairs, IndexWords, RomanWords
+from archive.search.codec import WordPositions
 
 NO_REVIEW = 99991231
 
@@ -24,7 +25,7 @@ def make_schema(common: frozenset = frozenset()) -> Schema:
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=IndexWords(), phrase=False, field_boost=2.0),
         #: everything a reader sees: title, body, tags, alt text, the consented byline
-        content=TEXT(analyzer=IndexWords()),
+        content=_with_positions(TEXT(analyzer=IndexWords())),
         pairs=TEXT(analyzer=CommonPairs(common), phrase=False),
         roman=TEXT(analyzer=RomanWords(), phrase=False, field_boost=0.5),
         tags=KEYWORD(commas=True, lowercase=True),
@@ -38,6 +39,12 @@ def make_schema(common: frozenset = frozenset()) -> Schema:
         #: for newest-first only: a column, no terms
         updated=COLUMN(NumericColumn("Q")),
     )
+
+
+def _with_positions(field: TEXT) -> TEXT:
+    """The field keeping its word positions in the archive's compact form."""
+    field.format = WordPositions(field_boost=field.format.field_boost)
+    return field
 
 
 def day_number(day: date | None) -> int:
