@@ -1,5 +1,5 @@
-"""Search sets kept per index segment and ranking by skipping (archive/search/docsets.py,
-postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
+"""Search sets kept per index segment, and ranking of the allowed entries
+(archive/search/docsets.py, ranking.py, postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
 segments, after deletions, and in a new searcher opened after a change."""
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_sets_agree_with_whoosh_across_segments_deletions_and_new_searchers():
     with ix.searcher() as s:
         assert len(s.leaf_searchers()) == 3
         for query in QUERIES:
-            assert docsets.docs(s, query) == expected_docs(s, query), query
+            assert docsets.numbers(docsets.docs(s, query)) == expected_docs(s, query), query
     # deletions in the first and last segment, then a new segment: a new searcher must
     # leave the deleted entries out of sets kept from before and find the new ones
     delete(ix, ["e3", "e10", "e599", "e850"])
@@ -108,15 +108,15 @@ def test_sets_agree_with_whoosh_across_segments_deletions_and_new_searchers():
     with ix.searcher() as s:
         assert len(s.leaf_searchers()) == 4
         for query in QUERIES:
-            assert docsets.docs(s, query) == expected_docs(s, query), query
+            assert docsets.numbers(docsets.docs(s, query)) == expected_docs(s, query), query
 
 
 def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch):
     ix = build([entries(300), entries(100, seed=6, prefix="f")])
     worked = []
-    original = docsets._term_docs
-    monkeypatch.setattr(docsets, "_term_docs",
-                        lambda reader, *term: worked.append(term) or original(reader, *term))
+    original = docsets.posting_arrays
+    monkeypatch.setattr(docsets, "posting_arrays",
+                        lambda matcher: worked.append(matcher) or original(matcher))
     word = Term("content", "नींद")
     with ix.searcher() as s:
         docsets.docs(s, word)
@@ -125,34 +125,49 @@ def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch)
     w.add_document(id="late", content="नींद आई", title="नींद")
     w.commit(merge=False)
     with ix.searcher() as s:
-        assert docsets.docs(s, word) == whoosh_docs(s, word)
+        assert docsets.numbers(docsets.docs(s, word)) == whoosh_docs(s, word)
     assert len(worked) == 3  # the new segment only
 
 
-def test_facet_values_per_entry_agree_with_the_terms():
+def test_facet_counts_agree_with_the_terms():
     ix = build([entries(200), entries(150, seed=8, prefix="f")])
     delete(ix, ["e7"])
+    rng = random.Random(4)
     with ix.searcher() as s:
-        tags = docsets.values(s, "tags", multiple=True)
-        audience = docsets.values(s, "audience")
-        assert len(tags) == len(audience) == s.doc_count_all()
-        for value in TAGS:
-            with_tag = {n for n, found in enumerate(tags) if value in found}
-            assert with_tag >= whoosh_docs(s, Term("tags", value))
-            assert with_tag - whoosh_docs(s, Term("tags", value)) <= {7}  # deleted only
-        for value in ("public", "circle", "private"):
-            assert ({n for n, found in enumerate(audience) if found == value} - {7} ==
-                    whoosh_docs(s, Term("audience", value)) - {7})
+        for allowed in (docsets.docs(s, Term("content", "नींद")),
+                        docsets.bitmap(s, rng.sample(range(349), 120)) & ~docsets.deleted(s)):
+            chosen = docsets.numbers(allowed)
+            assert 7 not in chosen
+            expected = {value: len(chosen & whoosh_docs(s, Term(name, value)))
+                        for name, names in (("tags", TAGS),
+                                            ("audience", ("public", "circle", "private")))
+                        for value in names}
+            tags = dict(docsets.counts(s, "tags", allowed))
+            audience = dict(docsets.counts(s, "audience", allowed))
+            assert {**tags, **audience} == {v: n for v, n in expected.items() if n}
+            assert list(tags.values()) == sorted(tags.values(), reverse=True)
 
 
 def test_what_is_kept_stays_within_its_bound(monkeypatch):
-    monkeypatch.setattr(docsets, "MAX_KEPT", 500)
+    monkeypatch.setattr(docsets, "MAX_KEPT_BYTES", 2000)
     ix = build([entries(400)])
     with ix.searcher() as s:
         for query in QUERIES:
             docsets.docs(s, query)
-    assert docsets._kept_size[0] <= 500 or len(docsets._kept) == 1
-    assert docsets._kept_size[0] == sum(len(found) for found in docsets._kept.values())
+    assert docsets._kept_size[0] <= 2000 or len(docsets._kept) == 1
+    assert docsets._kept_size[0] == sum(map(docsets._size, docsets._kept.values()))
+
+
+def test_newest_first_follows_the_updated_column():
+    from archive.search.query import _ranked
+    ix = build([[{**entry, "updated": n % 7} for n, entry in enumerate(entries(60))],
+                [{**entry, "updated": 3} for entry in entries(20, seed=2, prefix="f")]])
+    with ix.searcher() as s:
+        allowed = docsets.docs(s, Term("content", "नींद"))
+        chosen = sorted(docsets.numbers(allowed))
+        updated = [s.stored_fields(n) and (n % 7 if n < 60 else 3) for n in chosen]
+        expected = [n for _u, n in sorted(zip(updated, chosen), key=lambda p: (-p[0], p[1]))]
+        assert _ranked(s, None, allowed, "newest", 10) == expected[:10]
 
 
 @pytest.fixture(scope="module")
@@ -191,8 +206,9 @@ def test_ranking_only_the_allowed_entries_agrees_with_whoosh(two_segments, text)
         for share in (1.0, 0.3, 0.02):
             allowed = frozenset(rng.sample(matching, max(1, int(len(matching) * share))))
             expected = [hit.docnum for hit in everything if hit.docnum in allowed][:15]
-            assert ranking.best(s, query, allowed, 15) == expected, (text, share)
-            ours = ranking.scores(s, query, allowed)
+            chosen = docsets.bitmap(s, allowed)
+            assert ranking.best(s, query, chosen, 15) == expected, (text, share)
+            ours = ranking.scores(s, query, chosen)
             assert ours.keys() == allowed
             assert all(ours[d] == pytest.approx(whoosh_scores[d], rel=1e-12) for d in allowed)
 
@@ -217,16 +233,18 @@ def test_skipping_by_bisection_lands_where_whoosh_does():
                         assert ours.score() == theirs.score()
 
 
-def test_posting_ids_reads_every_block_and_inline_postings_too():
+def test_posting_arrays_read_every_block_and_inline_postings_too():
     ix = build([entries(900), [{"id": "rare", "content": "एकदम अकेला शब्द", "title": ""}]])
     with ix.reader() as reader:
         for segment_reader, _offset in reader.leaf_readers():
             for word in ("उदासी", "नींद", "hope", "अकेला"):
                 try:
-                    expected = list(segment_reader.postings("content", word).all_ids())
+                    theirs = segment_reader.postings("content", word)
                 except Exception:  # the word is not in this segment
                     continue
+                expected = list(theirs.items_as("weight"))
                 raw = segment_reader._terms.matcher(
                     "content", segment_reader._text_to_bytes("content", word),
                     segment_reader.schema["content"].format)
-                assert postings.posting_ids(raw) == expected
+                ids, weights = postings.posting_arrays(raw)
+                assert list(zip(ids.tolist(), weights.tolist())) == expected

@@ -9,12 +9,22 @@ segment's reader (segment files never change, so the copy cannot go stale).
 """
 from __future__ import annotations
 
+import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 
 _original = whoosh3.W3PerDocReader.doc_field_length
 _MISSING = object()
+
+
+def _byte_lengths():
+    table = np.array([byte_to_length(n) for n in range(256)], dtype=np.float64)
+    table[0] = 0
+    return table
+
+
+_BYTE_LENGTHS = _byte_lengths()
 
 
 def doc_field_length(self, docnum, fieldname, default=0):
@@ -41,6 +51,24 @@ def _load(reader, fieldname):
     if not isinstance(column, NumericColumn.Reader) or column._fixedlen != 1:
         return _MISSING
     return bytes(column._dbfile.get(column._basepos, column._count))
+
+
+def length_table(reader, fieldname: str):
+    """Every entry's length in ``fieldname`` as Whoosh scores it (from its one-byte form;
+    0 where it has none), as a NumPy array; None when the field keeps no lengths."""
+    perdoc = getattr(reader, "_perdoc", None)
+    found = _load(perdoc, fieldname) if isinstance(perdoc, whoosh3.W3PerDocReader) \
+        else _MISSING
+    count = reader.doc_count_all()
+    if found is None:
+        return None
+    if found is _MISSING:
+        return np.array([reader.doc_field_length(n, fieldname) or 0 for n in range(count)],
+                        dtype=np.float64)
+    table = np.zeros(count, dtype=np.float64)
+    known = _BYTE_LENGTHS[np.frombuffer(found, dtype=np.uint8)][:count]
+    table[:len(known)] = known
+    return table
 
 
 def install() -> None:

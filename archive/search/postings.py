@@ -6,11 +6,14 @@ postings are stored in blocks, each with its ids in order and its highest id in 
 - `skip_to`: Whoosh moves to a later document one posting at a time inside a block (a
   Python call per posting). Ranking a viewer's matches skips to each of them, and the ids of
   a block are a sorted sequence: a bisection finds the place at once.
-- `posting_ids`: every id of a word, a whole block at a time, for the sets in `docsets`.
+- `posting_arrays`: every id of a word and its weight in each, a whole block at a time,
+  for the sets and ranking in `docsets`.
 """
 from __future__ import annotations
 
 from bisect import bisect_left
+
+import numpy as np
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ReadTooFar
@@ -47,6 +50,31 @@ def posting_ids(matcher) -> list[int]:
         ids.extend(matcher._ids[matcher._i:])
         matcher._next_block()
     return ids
+
+
+def posting_arrays(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """Every id of a fresh postings matcher (int32) and its weight in each (float64): whole
+    blocks at a time where the postings are in Whoosh's block format, else one by one."""
+    if not isinstance(matcher, W3LeafMatcher):
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float64)
+    id_blocks, weight_blocks = [], []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        id_blocks.append(np.asarray(matcher._ids)[matcher._i:])
+        weight_blocks.append(np.asarray(matcher._weights)[matcher._i:])
+        matcher._next_block()
+    if not id_blocks:
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
+    return (np.concatenate(id_blocks).astype(np.int32, copy=False),
+            np.concatenate(weight_blocks).astype(np.float64))
 
 
 def install() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from itertools import chain
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
+import numpy as np
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -168,34 +168,28 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     allowed = docsets.docs(s, query) & docsets.docs(s, permitted(viewer))
     for term in narrowing(**narrow):
         allowed &= docsets.docs(s, term)
-    results.total = len(allowed)
+    results.total = int(np.count_nonzero(allowed))
     results.pages = math.ceil(results.total / per_page)
-    results.facets = {name: _counts(s, name, allowed) for name in FACETS}
+    results.facets = {name: docsets.counts(s, name, allowed)[:20] for name in FACETS}
     first = (results.page - 1) * per_page
     docnums = _ranked(s, query, allowed, order, first + per_page)[first:first + per_page]
     public_ids = [s.stored_fields(docnum)["id"] for docnum in docnums]
     items = _items(public_ids)
+    known: dict[str, bool] = {}
     for public_id in public_ids:
         item = items.get(public_id)
         if item is not None and access.may_view_item(viewer, item):
-            results.hits.append(Hit(item=item, snippet=snippet(item, query)))
+            results.hits.append(Hit(item=item, snippet=snippet(item, query, known)))
     return results
 
 
-def _counts(s, name: str, allowed: frozenset) -> list[tuple[str, int]]:
-    table = docsets.values(s, name, multiple=name == "tags")
-    found = map(table.__getitem__, allowed)
-    counts = Counter(chain.from_iterable(found) if name == "tags" else found)
-    counts.pop(None, None)
-    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:20]
-
-
-def _ranked(s, query: Query, allowed: frozenset, order: str, upto: int) -> list[int]:
-    if not allowed:
+def _ranked(s, query: Query, allowed: np.ndarray, order: str, upto: int) -> list[int]:
+    if not allowed.any():
         return []
     if order == "newest":
-        updated = s.reader().column_reader("updated")
-        return sorted(allowed, key=updated.__getitem__, reverse=True)[:upto]
+        docnums = np.flatnonzero(allowed)
+        updated = docsets.column(s, "updated")[docnums]
+        return docnums[np.lexsort((docnums, -updated))[:upto]].tolist()
     # the allowed set already holds exactly the phrase matches: rank them by their words
     # instead of checking every position a second time
     by_words = query.accept(lambda q: And([Term(q.fieldname, w) for w in q.words])
@@ -224,19 +218,21 @@ def circle_names(ids: list[str]) -> dict[str, str]:
 
 SNIPPET_CHARS, SNIPPET_LEAD, SNIPPET_PARTS = 160, 40, 2
 _WORDS = re.compile(WORD)
+_MARKS = re.compile(r"[*_#`]+|^[ \t]*>+", flags=re.M)
 
 
-def snippet(item: Item, query: Query) -> Markup:
+def snippet(item: Item, query: Query, known: Optional[dict[str, bool]] = None) -> Markup:
     """Up to two passages of the current text around the first words the query matched,
     those words marked. Words are compared the way the index compares them (stemmed,
-    NFC; romanized forms for Latin-typed words); the text is read only as far as needed."""
+    NFC; romanized forms for Latin-typed words); the text is read only as far as needed.
+    ``known``: what was found of each word for this query so far (the texts of a page of
+    results share many words: each different word is compared once)."""
     rev = item.current
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
-    text = re.sub(r"[*_#`]+|^[ \t]*>+", "", text, flags=re.M)[:SNIPPET_SOURCE]
+    text = _MARKS.sub("", text)[:SNIPPET_SOURCE]
     words, roman = _snippet_words(query)
-    # a text repeats its words: each different word is compared once
-    known: dict[str, bool] = {}
+    known = {} if known is None else known
 
     def matches(token: str) -> bool:
         found = known.get(token)
@@ -277,11 +273,15 @@ def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
 
 
 def _matches(token: str, words: frozenset, roman: frozenset) -> bool:
+    normal, forms = _token_forms(token)
+    return normal in words or bool(roman) and not roman.isdisjoint(forms)
+
+
+@lru_cache(maxsize=200_000)
+def _token_forms(token: str) -> tuple[str, tuple[str, ...]]:
+    """A word of a text as the index keeps it, and its romanized forms."""
     normal = normal_word(token)
-    if normal in words:
-        return True
-    return bool(roman) and any(form in roman for form in
-                               roman_forms(normal if not normal.isascii() else token.lower()))
+    return normal, roman_forms(normal if not normal.isascii() else token.lower())
 
 
 def _word_start(text: str, at: int) -> int:

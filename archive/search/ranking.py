@@ -1,61 +1,72 @@
 """Ranking the entries a viewer may see, and only those, by Whoosh's own scores (BM25F).
 
 The search already knows the exact set of entries to rank (`docsets`: matches, the access
-filter, the narrowing). Whoosh's ``Searcher.search(filter=…)`` would step through every
-match, the viewer's or not — and its top-k shortcuts (whoosh-reloaded 2.7.5) lose the best
-entry of a query of two or more words: in `tests/test_search_sets.py` it ranks an entry
-scoring 10.7 first and leaves out one scoring 11.3. Here every allowed entry is scored,
-and nothing else.
+filter, the narrowing, as a bitmap). Whoosh's ``Searcher.search(filter=…)`` would step
+through every match, the viewer's or not — and its top-k shortcuts (whoosh-reloaded 2.7.5)
+lose the best entry of a query of two or more words: in `tests/test_search_sets.py` it
+ranks an entry scoring 10.7 first and leaves out one scoring 11.3. Here every allowed entry
+is scored, and nothing else.
 
 A query of words (``Or``/``And`` of terms, with ``Not`` parts that score nothing) scores an
 entry as the sum, over its words found in the entry, of the word's score times its boost —
-what Whoosh's union and intersection matchers add up. A word's postings are read a block at
-a time, skipping blocks that hold no allowed entry; when every block had to be read, the
-word's weight per entry is kept per segment with the sets (`docsets.known_weights`), and
-the next search for it looks only at its allowed entries. Any other query is scored
-through its Whoosh matcher, skipping straight to each allowed entry.
+what Whoosh's union and intersection matchers add up. Each word's postings and weights are
+kept per segment as arrays (`docsets.term_postings`), and BM25F is worked out for all the
+word's allowed entries at once, with the same arithmetic as Whoosh's ``bm25`` in the same
+order, so the scores are Whoosh's to the last bit. Any other query is scored through its
+Whoosh matcher, skipping straight to each allowed entry.
 """
 from __future__ import annotations
 
-import heapq
-from bisect import bisect_left, bisect_right
 from typing import Optional
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
+import numpy as np
 from whoosh.query import And, AndNot, Not, Or, Query, Term
-from whoosh.scoring import WeightLengthScorer
+from whoosh.scoring import BM25FScorer
 
 from archive.search import docsets
 
 
-def best(s, query: Query, allowed: frozenset, upto: int) -> list[int]:
-    """The ``upto`` best of ``allowed`` (ties: the lower document number first)."""
-    found = scores(s, query, allowed)
-    return [docnum for docnum, _score in
-            heapq.nsmallest(upto, found.items(), key=lambda pair: (-pair[1], pair[0]))]
+def best(s, query: Query, allowed: np.ndarray, upto: int) -> list[int]:
+    """The ``upto`` best of the ``allowed`` entries (a bitmap over the searcher's entries;
+    ties: the lower document number first)."""
+    docnums, found = _scored(s, query, allowed)
+    if len(docnums) > upto:  # only those scoring at least the upto-th best can be among them
+        bar = np.partition(found, len(found) - upto)[len(found) - upto]
+        keep = found >= bar
+        docnums, found = docnums[keep], found[keep]
+    order = np.lexsort((docnums, -found))[:upto]
+    return docnums[order].tolist()
 
 
-def scores(s, query: Query, allowed: frozenset) -> dict[int, float]:
+def scores(s, query: Query, allowed: np.ndarray) -> dict[int, float]:
     """Each allowed entry's score for ``query``; entries it does not match are left out."""
+    docnums, found = _scored(s, query, allowed)
+    return dict(zip(docnums.tolist(), found.tolist()))
+
+
+def _scored(s, query: Query, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The allowed entries ``query`` matches, in order, and their scores."""
     words, constant = _words(query) or (None, 0.0)
-    wanted = sorted(allowed)
-    found: dict[int, float] = {}
-    context = s.context(needs_current=True, top_query=query)
+    total = np.zeros(len(allowed), dtype=np.float64)
+    touched = np.zeros(len(allowed), dtype=bool)
+    context = None
     for leaf, offset in s.leaf_searchers():
-        first = bisect_left(wanted, offset)
-        mine = [docnum - offset for docnum in
-                wanted[first:bisect_left(wanted, offset + leaf.doc_count_all(), first)]]
-        if not mine:
+        end = offset + leaf.doc_count_all()
+        mine = allowed[offset:end]
+        if not mine.any():
             continue
         if words is None:
-            _through_matcher(query.matcher(leaf, context), mine, offset, found, 1.0)
+            context = context or s.context(needs_current=True, top_query=query)
+            _through_matcher(query.matcher(leaf, context), np.flatnonzero(mine).tolist(),
+                             offset, total, touched, 1.0)
             continue
         for fieldname, text, boost in words:
-            _add_word(leaf, fieldname, text, boost, mine, offset, found)
+            _add_word(leaf, fieldname, text, boost, mine, offset, total, touched)
+    docnums = np.flatnonzero(touched)
+    found = total[docnums]
     if constant:
-        for docnum in found:
-            found[docnum] += constant
-    return found
+        found = found + constant
+    return docnums, found
 
 
 def _words(query: Query, top: bool = True
@@ -89,8 +100,8 @@ def _words(query: Query, top: bool = True
     return None
 
 
-def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset: int,
-              found: dict[int, float]) -> None:
+def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset: int,
+              total: np.ndarray, touched: np.ndarray) -> None:
     reader = leaf.reader()
     if fieldname not in leaf.schema:
         return
@@ -102,69 +113,27 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: list[int], offset:
     if (fieldname, btext) not in reader:
         return
     scorer = leaf.weighting.scorer(leaf, fieldname, btext)
-    if not isinstance(scorer, WeightLengthScorer):
+    lengths = docsets.lengths(reader, fieldname) if type(scorer) is BM25FScorer else None
+    if lengths is None:
         matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
-        _through_matcher(matcher, mine, offset, found, boost)
+        _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total, touched,
+                         boost)
         return
-    score, length = scorer._score, scorer.dfl
-    weights = docsets.known_weights(reader, fieldname, btext)
-    if weights is None:
-        # the raw postings: deleted entries are never among the allowed ones
-        matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
-        if not isinstance(matcher, W3LeafMatcher):
-            _through_matcher(matcher, mine, offset, found, boost)
-            return
-        weights = _score_blocks(matcher, score, length, boost, mine, offset, found)
-        if weights is not None:
-            docsets.keep_weights(reader, fieldname, btext, weights)
+    ids, weights = docsets.term_postings(reader, fieldname, text, btext)
+    keep = mine[ids]
+    ids, tf = ids[keep], weights[keep]
+    if not len(ids):
         return
-    if len(weights) < len(mine):
-        allowed = frozenset(mine)
-        pairs = [(docnum, weight) for docnum, weight in weights.items() if docnum in allowed]
-    else:
-        pairs = [(docnum, weights[docnum]) for docnum in mine if docnum in weights]
-    for docnum, weight in pairs:
-        key = docnum + offset
-        found[key] = found.get(key, 0.0) + score(weight, length(docnum)) * boost
+    # Whoosh's bm25(), term by term in the same order: the same float64 results
+    idf, fl, avgfl, B, K1 = scorer.idf, lengths[ids], scorer.avgfl, scorer.B, scorer.K1
+    score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+    at = ids + offset
+    total[at] += score * boost
+    touched[at] = True
 
 
-def _score_blocks(matcher, score, length, boost: float, mine: list[int], offset: int,
-                  found: dict[int, float]) -> Optional[dict[int, float]]:
-    """Score a word's postings a block at a time, skipping blocks that hold no allowed
-    entry. Returns the word's weight per entry when every block was read (to be kept)."""
-    allowed = frozenset(mine)
-    read, skipped = [], False
-    at, last = 0, len(mine)
-    while matcher.is_active():
-        if at == last:
-            skipped = True
-            break
-        if mine[at] > matcher._maxid:  # no allowed entry in this block
-            skipped = True
-            matcher._next_block()
-            continue
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        ids, weights = matcher._ids, matcher._weights
-        read.append((ids, weights))
-        for i, docnum in enumerate(ids):
-            if docnum in allowed:
-                key = docnum + offset
-                found[key] = found.get(key, 0.0) + score(weights[i], length(docnum)) * boost
-        at = bisect_right(mine, matcher._maxid, at)
-        matcher._next_block()
-    if skipped:
-        return None
-    table: dict[int, float] = {}
-    for ids, weights in read:
-        table.update(zip(ids, weights))
-    return table
-
-
-def _through_matcher(matcher, mine: list[int], offset: int, found: dict[int, float],
-                     boost: float) -> None:
+def _through_matcher(matcher, mine: list[int], offset: int, total: np.ndarray,
+                     touched: np.ndarray, boost: float) -> None:
     for local in mine:
         if not matcher.is_active():
             return
@@ -174,4 +143,5 @@ def _through_matcher(matcher, mine: list[int], offset: int, found: dict[int, flo
                 return
         if matcher.id() == local:
             key = local + offset
-            found[key] = found.get(key, 0.0) + matcher.score() * boost
+            total[key] += matcher.score() * boost
+            touched[key] = True
