@@ -73,8 +73,11 @@ def _template_helpers(app: Flask) -> None:
 def _configure(app: Flask) -> None:
     config = app.config
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    # hide_parameters: an error in the log must never carry what someone wrote
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    # hide_parameters: an error in the log must never carry what someone wrote; a server's
+    # connections are tested before use (a restart drops them), a SQLite file's need not be
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+        "pool_pre_ping": not str(config["DATABASE_URL"]).startswith("sqlite"),
+        "hide_parameters": True})
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])

@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from archive.db import db, utcnow
+from archive.db import ROLES_KEY, db, utcnow
 from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
                             Revision)
 
@@ -29,13 +29,28 @@ def membership(viewer, circle: Circle) -> Optional[Membership]:
         Membership.account_id == account.id, Membership.circle_id == circle.id))
 
 
+def roles(viewer) -> dict[int, str]:
+    """The circles a signed-in viewer belongs to, with their role in each. Read once per
+    database session and forgotten at its next write (`archive.db`): a page asking about
+    ten items of a circle asks the database once."""
+    account = _signed_in(viewer)
+    if account is None:
+        return {}
+    known = db.session.info.setdefault(ROLES_KEY, {})
+    found = known.get(account.id)
+    if found is None:
+        found = known[account.id] = dict(db.session.execute(
+            select(Membership.circle_id, Membership.role)
+            .where(Membership.account_id == account.id)).all())
+    return found
+
+
 def is_member(viewer, circle: Circle) -> bool:
-    return membership(viewer, circle) is not None
+    return circle.id in roles(viewer)
 
 
 def is_facilitator(viewer, circle: Circle) -> bool:
-    found = membership(viewer, circle)
-    return found is not None and found.role == "facilitator"
+    return roles(viewer).get(circle.id) == "facilitator"
 
 
 def may_view_circle(viewer, circle: Circle) -> bool:

@@ -126,15 +126,32 @@ def rollback() -> None:
     db.session.rollback()
 
 
+#: ``session.info`` key of what `archive.access.roles` has read: forgotten at every write
+ROLES_KEY = "archive_roles"
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    session.info.pop(ROLES_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state) -> None:
+    if not state.is_select:  # a bulk update or delete
+        state.session.info.pop(ROLES_KEY, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop("seen", None)
+    session.info.pop(ROLES_KEY, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("after_commit", None)
     session.info.pop("seen", None)
+    session.info.pop(ROLES_KEY, None)
     _run(session.info.pop("on_rollback", []))
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -21,7 +20,7 @@ from whoosh.reading import TermNotFound
 
 from archive import access
 from archive.db import db
-from archive.models import Circle, Contributor, Item, Membership
+from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
 from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
 from archive.search.index import SEARCH_WAIT, catch_up, searcher
@@ -132,8 +131,7 @@ def permitted(viewer) -> Query:
     live = NumericRange("review", day_number(access.today()), None)
     allowed: list[Query] = [And([Term("audience", "public"), live])]
     if getattr(viewer, "is_authenticated", False):
-        memberships = db.session.execute(select(Membership.circle_id, Membership.role)
-                                         .where(Membership.account_id == viewer.id)).all()
+        memberships = sorted(access.roles(viewer).items())
         circles = [Term("circle", str(c)) for c, _role in memberships]
         stewarded = [Term("circle", str(c)) for c, role in memberships if role == "facilitator"]
         own = db.session.scalar(select(Contributor.id).where(
@@ -221,10 +219,11 @@ _WORDS = re.compile(WORD)
 _MARKS = re.compile(r"[*_#`]+|^[ \t]*>+", flags=re.M)
 
 
-def snippet(item: Item, query: Query, known: Optional[dict[str, bool]] = None) -> Markup:
+def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     """Up to two passages of the current text around the first words the query matched,
     those words marked. Words are compared the way the index compares them (stemmed,
-    NFC; romanized forms for Latin-typed words); the text is read only as far as needed.
+    NFC); only a text where none is found is searched again by romanized forms (a word
+    typed in Latin letters found in Devanagari). The text is read only as far as needed.
     ``known``: what was found of each word for this query so far (the texts of a page of
     results share many words: each different word is compared once)."""
     rev = item.current
@@ -233,24 +232,9 @@ def snippet(item: Item, query: Query, known: Optional[dict[str, bool]] = None) -
     text = _MARKS.sub("", text)[:SNIPPET_SOURCE]
     words, roman = _snippet_words(query)
     known = {} if known is None else known
-
-    def matches(token: str) -> bool:
-        found = known.get(token)
-        if found is None:
-            found = known[token] = _matches(token, words, roman)
-        return found
-
-    passages: list[tuple[int, int, list[tuple[int, int]]]] = []
-    for match in _WORDS.finditer(text) if words or roman else ():
-        if passages and match.end() <= passages[-1][1]:
-            if matches(match.group()):
-                passages[-1][2].append(match.span())
-            continue
-        if len(passages) == SNIPPET_PARTS:
-            break
-        if matches(match.group()):
-            begin = _word_start(text, max(0, match.start() - SNIPPET_LEAD))
-            passages.append((begin, _word_end(text, begin + SNIPPET_CHARS), [match.span()]))
+    passages = _passages(text, words, known.setdefault("words", {}), _found) if words else []
+    if not passages and roman:
+        passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized)
     if not passages:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
@@ -264,6 +248,30 @@ def snippet(item: Item, query: Query, known: Optional[dict[str, bool]] = None) -
     return Markup(" … ").join(out)
 
 
+def _passages(text: str, wanted: frozenset, known: dict[str, bool], found
+              ) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(start, end, marked spans) of the first passages holding a word of ``wanted``."""
+
+    def matches(token: str) -> bool:
+        hit = known.get(token)
+        if hit is None:
+            hit = known[token] = found(token, wanted)
+        return hit
+
+    passages: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for match in _WORDS.finditer(text):
+        if passages and match.end() <= passages[-1][1]:
+            if matches(match.group()):
+                passages[-1][2].append(match.span())
+            continue
+        if len(passages) == SNIPPET_PARTS:
+            break
+        if matches(match.group()):
+            begin = _word_start(text, max(0, match.start() - SNIPPET_LEAD))
+            passages.append((begin, _word_end(text, begin + SNIPPET_CHARS), [match.span()]))
+    return passages
+
+
 def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
     found = [(name, word.decode() if isinstance(word, bytes) else word)
              for name, word in query.iter_all_terms()]
@@ -272,16 +280,13 @@ def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
     return frozenset(words), frozenset(word for name, word in found if name == "roman")
 
 
-def _matches(token: str, words: frozenset, roman: frozenset) -> bool:
-    normal, forms = _token_forms(token)
-    return normal in words or bool(roman) and not roman.isdisjoint(forms)
+def _found(token: str, words: frozenset) -> bool:
+    return normal_word(token) in words
 
 
-@lru_cache(maxsize=200_000)
-def _token_forms(token: str) -> tuple[str, tuple[str, ...]]:
-    """A word of a text as the index keeps it, and its romanized forms."""
+def _found_romanized(token: str, roman: frozenset) -> bool:
     normal = normal_word(token)
-    return normal, roman_forms(normal if not normal.isascii() else token.lower())
+    return not roman.isdisjoint(roman_forms(normal if not normal.isascii() else token.lower()))
 
 
 def _word_start(text: str, at: int) -> int:
