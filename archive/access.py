@@ -182,14 +182,17 @@ def visible_items(viewer, on: Optional[date] = None):
 def select_visible(viewer, on: Optional[date] = None, listed: bool = False):
     """``select(Item)`` limited to what ``viewer`` may see. ``listed``: for a list of
     items, loading with them what each shows (current version and its image, consent,
-    contributor and their account) in a few queries, not a few per item."""
+    contributor and their account) in a few queries, not a few per item. The item, its
+    consent and its current version come in one statement: an erasure committed between
+    two statements cannot leave a listed item without its text."""
     query = (select(Item).join(Consent, Consent.item_id == Item.id)
              .join(Contributor, Contributor.id == Item.contributor_id)
              .where(visible_items(viewer, on)))
     if listed:
-        query = query.options(contains_eager(Item.consent),
-                              contains_eager(Item.contributor).selectinload(Contributor.account),
-                              selectinload(Item.current).selectinload(Revision.media))
+        query = query.join(Revision, Revision.id == Item.current_revision_id).options(
+            contains_eager(Item.consent),
+            contains_eager(Item.contributor).selectinload(Contributor.account),
+            contains_eager(Item.current).selectinload(Revision.media))
     return query
 
 

@@ -113,3 +113,50 @@ def test_lists_of_items_cost_the_same_queries_for_two_items_or_ten(app, make_cir
     few = {url: queries(url) for url in pages}
     share(8)
     assert {url: queries(url) for url in pages} == few
+
+
+def test_a_list_loads_each_item_whole_while_another_worker_erases(app, make_circle,
+                                                                  make_account, signed_in):
+    """An erasure committed by another worker while a list is being read: each item comes
+    with its consent and text in the statement that lists it, so nothing half-gone is shown
+    (the feed once failed: a listed item's current version was erased before it loaded)."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from archive.db import commit, db
+    from archive.models import Item
+    from archive.operations import items as item_ops
+    from archive.operations.consent import ConsentChoice
+
+    circle = make_circle(slug="raat")
+    author = make_account(circle=circle)
+    named = item_ops.contributor_for(author)
+    client = signed_in(author)
+    for n in range(3):
+        draft = item_ops.Draft(kind="poem", title=f"रात {n}", body=f"चाँद {n}",
+                               language="hi", tags=["रात"])
+        item_ops.contribute(author, circle, named, draft, ConsentChoice(audience="public"))
+    commit()
+    gone_id = db.session.scalars(db.select(Item.id).order_by(Item.id.desc())).first()
+    path = db.engine.url.database
+
+    def erase_meanwhile(_conn, _cursor, statement, *_args):
+        # the other worker: its erasure lands right after the list's first statement
+        if "FROM item" in statement and erase_meanwhile.pending:
+            erase_meanwhile.pending = False
+            other = sqlite3.connect(path)
+            other.execute("DELETE FROM revision WHERE item_id = ?", (gone_id,))
+            other.commit()
+            other.close()
+
+    for url in ["/", "/circles/raat", "/tags/रात", "/feeds/public.atom"]:
+        erase_meanwhile.pending = True
+        event.listen(db.engine, "after_cursor_execute", erase_meanwhile)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "after_cursor_execute", erase_meanwhile)
+        # listed as it was when listed, or not at all; never half
+        assert response.status_code == 200, url
+        assert not erase_meanwhile.pending, url
