@@ -50,9 +50,11 @@ WRITER_TIMEOUT = 30.0
 #: how often a worker waiting for the index writer tries the lock again (Whoosh's own
 #: default, 0.1 s, added up to a tenth of a second to a search or a save behind another)
 WRITER_POLL = 0.005
-#: a search waits this long for another worker that is catching up, then searches as is
-#: (every hit shown is re-checked against the database either way)
+#: the health check waits this long for another worker that is catching up
 SEARCH_WAIT = 2.0
+#: more tasks than this between the settled mark and the newest applied one: read them all
+#: rather than ask for the unapplied ones by number
+GAPS_ASKED = 500
 #: a task older than this is taken to be committed: no transaction of the site stays open
 #: so long between writing its task and committing (a request is cut off long before)
 SETTLE = timedelta(minutes=10)
@@ -244,6 +246,34 @@ def catch_up(wait: float = WRITER_TIMEOUT) -> int:
         schedule_compaction()
     _prune_now_and_then()
     return len(fresh)
+
+
+def catch_up_or_stale() -> frozenset[str]:
+    """For a search, which must never wait for the writer: apply what this machine's index
+    has not applied if the writer is free at once; returns the public ids of the items
+    whose changes are still not applied (another worker is applying them). A search leaves
+    their entries out until then: an item withdrawn or narrowed a moment ago is not counted
+    from its old entry, and a new one is found a moment later."""
+    mark = Mark.read() or Mark.first()
+    if not mark.behind():
+        _refresh_checked(mark)
+        return frozenset()
+    catch_up(wait=0)
+    mark = Mark.read() or Mark.first()
+    return _unapplied(mark) if mark.behind() else frozenset()
+
+
+def _unapplied(mark: Mark) -> frozenset[str]:
+    """The items of the tasks after ``mark`` that it has not applied."""
+    newest = max(mark.recent, default=mark.settled)
+    gaps = [number for number in range(mark.settled + 1, newest) if number not in mark.recent]
+    query = select(IndexTask.id, IndexTask.item_public_id)
+    if len(gaps) <= GAPS_ASKED:
+        query = query.where((IndexTask.id > newest) | IndexTask.id.in_(gaps))
+    else:
+        query = query.where(IndexTask.id > mark.settled)
+    return frozenset(public_id for task_id, public_id in db.session.execute(query)
+                     if task_id not in mark.recent)
 
 
 def _refresh_checked(mark: Mark) -> None:

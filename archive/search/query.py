@@ -23,7 +23,7 @@ from archive.db import db
 from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
 from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
-from archive.search.index import SEARCH_WAIT, catch_up, searcher
+from archive.search.index import catch_up_or_stale, searcher
 from archive.search.schema import day_number
 
 FIELDS = ["title", "content", "roman"]
@@ -155,8 +155,9 @@ def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
 def search(viewer, text: str, page: int = 1, order: str = "relevance",
            per_page: int = PER_PAGE, **narrow) -> Results:
     """Matches, narrowed to the permitted set inside the index (sets kept per segment), with
-    facet counts from that set; the page shown is re-checked against the database."""
-    catch_up(wait=SEARCH_WAIT)
+    facet counts from that set; the page shown is re-checked against the database. Entries
+    whose item changed since the index last caught up are left out until it has."""
+    stale = catch_up_or_stale()
     s = searcher()
     results = Results(query=text, page=max(page, 1))
     query = parse(text, s.schema)
@@ -166,6 +167,8 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     allowed = docsets.docs(s, query) & docsets.docs(s, permitted(viewer))
     for term in narrowing(**narrow):
         allowed &= docsets.docs(s, term)
+    if stale:
+        allowed &= ~docsets.docs(s, Or([Term("id", public_id) for public_id in sorted(stale)]))
     results.total = int(np.count_nonzero(allowed))
     results.pages = math.ceil(results.total / per_page)
     results.facets = {name: docsets.counts(s, name, allowed)[:20] for name in FACETS}
