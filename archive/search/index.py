@@ -66,6 +66,8 @@ COMMON_MIN_ENTRIES = 500
 COMMON_SAMPLE = 4000
 COMMON_MAX_WORDS = 4000
 REINDEX_MEMORY_MB = 2048
+#: a segment with fewer entries than this is small; that many small ones are merged
+SMALL_SEGMENT, SMALL_SEGMENTS = 1000, 8
 _opened: dict[str, whoosh_index.Index] = {}
 _open_lock = threading.Lock()
 _local = threading.local()
@@ -127,7 +129,7 @@ def writing(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIM
     w = writer(ix, timeout)
     try:
         yield w
-        w.commit(**commit_options)
+        w.commit(**{"mergetype": merge_when_many, **commit_options})
     except BaseException:
         _cancel(w)
         raise
@@ -234,7 +236,7 @@ def catch_up(wait: float = WRITER_TIMEOUT) -> int:
                  if task_id not in mark.recent]
         removed = _update(w, {public_id for _id, public_id in fresh}) if fresh else 0
         if fresh:
-            w.commit()
+            w.commit(mergetype=merge_when_many)
         else:
             _cancel(w)
     except BaseException:
@@ -383,6 +385,15 @@ def schedule_compaction(delay: Optional[float] = None) -> None:
 
 
 _timer: list = []
+
+
+def merge_when_many(w, segments):
+    """Merge policy for everyday changes: small segments are merged once there are
+    `SMALL_SEGMENTS` of them. Whoosh's own policy merges at nearly every commit, rewriting
+    the small segment the last commit merged into: a third of the time a one-item change
+    held the writer, which every other save waits for."""
+    small = sum(1 for segment in segments if segment.doc_count_all() < SMALL_SEGMENT)
+    return segments if small < SMALL_SEGMENTS else MERGE_SMALL(w, segments)
 
 
 # --- compaction: erased text must not linger in segment files -----------------------------
