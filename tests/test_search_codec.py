@@ -155,3 +155,27 @@ def test_an_index_holding_whoosh_format_segments_is_rebuilt(app):
         with fresh.writer() as w:
             w.add_document(id="a", content="उदासी")
         assert not index.outdated(fresh)
+
+
+def test_words_counted_from_the_analyzers_list_as_whoosh_counts_them():
+    """The formats' quick path (the analyzers' word lists) gives exactly what Whoosh's
+    token-by-token path gives, for every text field of the site's schema."""
+    from archive.search.schema import make_schema
+    schema = make_schema(common=frozenset({"मुझे", "भी", "the", "rain"}))
+    text = ("मुझे भी the rain उदासी और ख़ुशी, माझ्या मनात उदासी आहे. The rain falls; मुझे भी "
+            "rain rain 12 ज्ञान " + " ".join(["नींद"] * 70_001) + " उदासी")
+    for name in ("title", "content", "pairs", "roman"):
+        field = schema[name]
+        fmt = field.format
+        whoosh_format = (Positions if isinstance(fmt, WordPositions) else Frequency)(
+            field_boost=fmt.field_boost)
+        ours = sorted(fmt.word_values(text, field.analyzer, mode="index"))
+        theirs = sorted(whoosh_format.word_values(text, field.analyzer, mode="index"))
+        assert [(w, n, weight) for w, n, weight, _v in ours] == \
+            [(w, n, weight) for w, n, weight, _v in theirs], name
+        decode = fmt.decode_positions if isinstance(fmt, WordPositions) else \
+            fmt.decode_frequency
+        assert [decode(v) for *_rest, v in ours] == \
+            [whoosh_format.decode_as("positions" if isinstance(fmt, WordPositions)
+                                     else "frequency", v) for *_rest, v in theirs], name
+        assert ours, name

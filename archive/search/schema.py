@@ -10,9 +10,10 @@ from datetime import date
 
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.formats import Positions
 
 from archive.search.analyzer import CommonPairs, IndexWords, RomanWords
-from archive.search.codec import WordPositions
+from archive.search.codec import WordCounts, WordPositions
 
 NO_REVIEW = 99991231
 
@@ -23,11 +24,11 @@ def make_schema(common: frozenset = frozenset()) -> Schema:
     are matched there and nowhere else."""
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=IndexWords(), phrase=False, field_boost=2.0),
+        title=_words(TEXT(analyzer=IndexWords(), phrase=False, field_boost=2.0)),
         #: everything a reader sees: title, body, tags, alt text, the consented byline
-        content=_with_positions(TEXT(analyzer=IndexWords())),
-        pairs=TEXT(analyzer=CommonPairs(common), phrase=False),
-        roman=TEXT(analyzer=RomanWords(), phrase=False, field_boost=0.5),
+        content=_words(TEXT(analyzer=IndexWords())),
+        pairs=_words(TEXT(analyzer=CommonPairs(common), phrase=False)),
+        roman=_words(TEXT(analyzer=RomanWords(), phrase=False, field_boost=0.5)),
         tags=KEYWORD(commas=True, lowercase=True),
         kind=ID,
         language=ID,
@@ -41,9 +42,12 @@ def make_schema(common: frozenset = frozenset()) -> Schema:
     )
 
 
-def _with_positions(field: TEXT) -> TEXT:
-    """The field keeping its word positions in the archive's compact form."""
-    field.format = WordPositions(field_boost=field.format.field_boost)
+def _words(field: TEXT) -> TEXT:
+    """The field's postings in the archive's formats: word positions compact (`codec`), and
+    words counted from the list the analyzers hand over, without a token object each."""
+    fmt = field.format
+    field.format = (WordPositions if isinstance(fmt, Positions) else WordCounts)(
+        field_boost=fmt.field_boost)
     return field
 
 
