@@ -179,3 +179,38 @@ def test_words_counted_from_the_analyzers_list_as_whoosh_counts_them():
             [whoosh_format.decode_as("positions" if isinstance(fmt, WordPositions)
                                      else "frequency", v) for *_rest, v in theirs], name
         assert ours, name
+
+
+def test_a_segment_written_by_the_archive_holds_what_whoosh_writes():
+    """Every term's postings, weights, values and statistics, and every entry's field
+    lengths, for the site's own schema: written by the archive's field writer and codec,
+    and by Whoosh's own."""
+    from archive.search.schema import make_schema
+    rng = random.Random(12)
+    entries = []
+    for number in range(700):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 60)))
+        entries.append({"id": f"e{number}", "title": text[:30], "content": text,
+                        "roman": text, "pairs": text, "tags": rng.choice(["नींद", "", "rain"]),
+                        "audience": rng.choice(["public", "circle"]),
+                        "review": rng.choice([20250101, 99991231])})
+    common = frozenset({"उदासी", "hope", "मन"})
+    ours, theirs = memory_index(make_schema(common)), memory_index(make_schema(common))
+    for ix, codec in ((ours, ArchiveCodec()), (theirs, W3Codec())):
+        with ix.writer(codec=codec) as w:
+            for entry in entries:
+                w.add_document(**entry)
+    with ours.reader() as a, theirs.reader() as b:
+        assert list(a.all_terms()) == list(b.all_terms())
+        for fieldname, btext in a.all_terms():
+            x, y = a.postings(fieldname, btext), b.postings(fieldname, btext)
+            assert list(x.items_as("weight")) == list(y.items_as("weight"))
+            assert list(a.postings(fieldname, btext).items_as("frequency")) == \
+                list(b.postings(fieldname, btext).items_as("frequency"))
+            ta, tb = a.term_info(fieldname, btext), b.term_info(fieldname, btext)
+            assert (ta.weight(), ta.doc_frequency(), ta.min_length(), ta.max_length(),
+                    ta.max_weight()) == (tb.weight(), tb.doc_frequency(), tb.min_length(),
+                                         tb.max_length(), tb.max_weight())
+        for fieldname in ("title", "content", "roman", "pairs"):
+            assert [a.doc_field_length(n, fieldname) for n in range(700)] == \
+                [b.doc_field_length(n, fieldname) for n in range(700)]
