@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -235,7 +236,8 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     text = _MARKS.sub("", text)[:SNIPPET_SOURCE]
     words, roman = _snippet_words(query)
     known = {} if known is None else known
-    passages = _passages(text, words, known.setdefault("words", {}), _found) if words else []
+    passages = _passages(text, words, known.setdefault("words", {}), _found) \
+        if words else []
     if not passages and roman:
         passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized)
     if not passages:
@@ -284,7 +286,16 @@ def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
 
 
 def _found(token: str, words: frozenset) -> bool:
+    # a word in Latin letters keeps its first two letters when stemmed: most words of a
+    # text are told apart without stemming them
+    if token.isascii() and token[:2].lower() not in _beginnings(words):
+        return False
     return normal_word(token) in words
+
+
+@lru_cache(maxsize=64)
+def _beginnings(words: frozenset) -> frozenset:
+    return frozenset(word[:2] for word in words if word.isascii())
 
 
 def _found_romanized(token: str, roman: frozenset) -> bool:
