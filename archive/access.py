@@ -21,14 +21,6 @@ def _signed_in(viewer) -> Optional[Account]:
     return viewer
 
 
-def membership(viewer, circle: Circle) -> Optional[Membership]:
-    account = _signed_in(viewer)
-    if account is None:
-        return None
-    return db.session.scalar(select(Membership).where(
-        Membership.account_id == account.id, Membership.circle_id == circle.id))
-
-
 def roles(viewer) -> dict[int, str]:
     """The circles a signed-in viewer belongs to, with their role in each. Read once per
     database session and forgotten at its next write (`archive.db`): a page asking about

@@ -1,10 +1,11 @@
-"""Whoosh indexes in memory for the search tests."""
+"""Whoosh indexes in memory, and search bitmaps read and made, for the search tests."""
 from __future__ import annotations
 
 import atexit
 import shutil
 import tempfile
 
+import numpy as np
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from archive.search.codec import ArchiveCodec
@@ -35,3 +36,15 @@ def memory_index(schema):
 
     ix.writer = writer
     return ix
+
+
+def numbers(found) -> frozenset:
+    """The document numbers of a search bitmap (`archive.search.docsets`)."""
+    return frozenset(np.flatnonzero(found).tolist())
+
+
+def bitmap(s, docnums) -> "np.ndarray":
+    """A bitmap over the entries of searcher ``s`` holding ``docnums``."""
+    found = np.zeros(s.doc_count_all(), dtype=bool)
+    found[np.fromiter(docnums, dtype=np.int64)] = True
+    return found

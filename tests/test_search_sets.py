@@ -12,7 +12,7 @@ from whoosh.query import And, AndNot, Not, NumericRange, Or, Phrase, Term
 from archive.search import docsets, postings, ranking
 from archive.search.query import parse
 from archive.search.schema import make_schema
-from tests.search_helpers import memory_index
+from tests.search_helpers import bitmap, memory_index, numbers
 
 WORDS = "उदासी नींद मुझे भी माझ्या झोप ख़ुशी sleep rain school hope".split()
 TAGS = ["नींद", "झोप", "school", "screen time"]
@@ -97,7 +97,7 @@ def test_sets_agree_with_whoosh_across_segments_deletions_and_new_searchers():
     with ix.searcher() as s:
         assert len(s.leaf_searchers()) == 3
         for query in QUERIES:
-            assert docsets.numbers(docsets.docs(s, query)) == expected_docs(s, query), query
+            assert numbers(docsets.docs(s, query)) == expected_docs(s, query), query
     # deletions in the first and last segment, then a new segment: a new searcher must
     # leave the deleted entries out of sets kept from before and find the new ones
     delete(ix, ["e3", "e10", "e599", "e850"])
@@ -108,7 +108,7 @@ def test_sets_agree_with_whoosh_across_segments_deletions_and_new_searchers():
     with ix.searcher() as s:
         assert len(s.leaf_searchers()) == 4
         for query in QUERIES:
-            assert docsets.numbers(docsets.docs(s, query)) == expected_docs(s, query), query
+            assert numbers(docsets.docs(s, query)) == expected_docs(s, query), query
 
 
 def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch):
@@ -125,7 +125,7 @@ def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch)
     w.add_document(id="late", content="नींद आई", title="नींद")
     w.commit(merge=False)
     with ix.searcher() as s:
-        assert docsets.numbers(docsets.docs(s, word)) == whoosh_docs(s, word)
+        assert numbers(docsets.docs(s, word)) == whoosh_docs(s, word)
     assert len(worked) == 3  # the new segment only
 
 
@@ -135,8 +135,8 @@ def test_facet_counts_agree_with_the_terms():
     rng = random.Random(4)
     with ix.searcher() as s:
         for allowed in (docsets.docs(s, Term("content", "नींद")),
-                        docsets.bitmap(s, rng.sample(range(349), 120)) & ~docsets.deleted(s)):
-            chosen = docsets.numbers(allowed)
+                        bitmap(s, rng.sample(range(349), 120)) & ~docsets.deleted(s)):
+            chosen = numbers(allowed)
             assert 7 not in chosen
             expected = {value: len(chosen & whoosh_docs(s, Term(name, value)))
                         for name, names in (("tags", TAGS),
@@ -164,7 +164,7 @@ def test_newest_first_follows_the_updated_column():
                 [{**entry, "updated": 3} for entry in entries(20, seed=2, prefix="f")]])
     with ix.searcher() as s:
         allowed = docsets.docs(s, Term("content", "नींद"))
-        chosen = sorted(docsets.numbers(allowed))
+        chosen = sorted(numbers(allowed))
         updated = [s.stored_fields(n) and (n % 7 if n < 60 else 3) for n in chosen]
         expected = [n for _u, n in sorted(zip(updated, chosen), key=lambda p: (-p[0], p[1]))]
         assert _ranked(s, None, allowed, "newest", 10) == expected[:10]
@@ -206,7 +206,7 @@ def test_ranking_only_the_allowed_entries_agrees_with_whoosh(two_segments, text)
         for share in (1.0, 0.3, 0.02):
             allowed = frozenset(rng.sample(matching, max(1, int(len(matching) * share))))
             expected = [hit.docnum for hit in everything if hit.docnum in allowed][:15]
-            chosen = docsets.bitmap(s, allowed)
+            chosen = bitmap(s, allowed)
             assert ranking.best(s, query, chosen, 15) == expected, (text, share)
             ours = ranking.scores(s, query, chosen)
             assert ours.keys() == allowed

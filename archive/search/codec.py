@@ -32,6 +32,8 @@ from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from archive.search.lengths import length_table
+
 MAGIC = b"ArB1"
 #: a block's head: the length of what follows it (negative for a term's last block), the
 #: number of postings, the highest id, the highest weight, the shortest and longest field
@@ -136,17 +138,10 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
 def _length_table(lengths, fieldname: str):
     """A function from document number to its length in ``fieldname`` as the segment keeps
     it (as Whoosh's ``doc_field_length``; 0 where it keeps none), the column read once."""
-    from archive.search import lengths as field_lengths
-    if not lengths:
+    table = length_table(lengths, fieldname) if lengths else None
+    if table is None:
         return lambda docnum: 0
-    found = field_lengths._load(lengths, fieldname) \
-        if isinstance(lengths, whoosh3.W3PerDocReader) else field_lengths._MISSING
-    if found is None:
-        return lambda docnum: 0
-    if found is field_lengths._MISSING:
-        return lambda docnum: lengths.doc_field_length(docnum, fieldname)
-    table = [byte_to_length(lbyte) if lbyte else 0 for lbyte in range(256)]
-    values = [table[lbyte] for lbyte in found]
+    values = table.astype(int).tolist()
     return lambda docnum: values[docnum] if docnum < len(values) else 0
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from functools import reduce
-from typing import Iterable, Optional
+from typing import Optional
 
 import numpy as np
 from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.reading import TermNotFound
 
+from archive.search.lengths import length_table
 from archive.search.postings import posting_arrays
 
 #: bytes kept in all per process, over every segment's sets, postings and tables
@@ -54,18 +55,6 @@ def docs(s, query: Query) -> np.ndarray:
         s.__dict__["_archive_docsets_size"] = size
     else:
         memo.move_to_end(query)
-    return found
-
-
-def numbers(found: np.ndarray) -> frozenset:
-    """The document numbers of a bitmap."""
-    return frozenset(np.flatnonzero(found).tolist())
-
-
-def bitmap(s, docnums: Iterable[int]) -> np.ndarray:
-    """A bitmap over the entries of ``s`` holding ``docnums``."""
-    found = np.zeros(s.doc_count_all(), dtype=bool)
-    found[np.fromiter(docnums, dtype=np.int64)] = True
     return found
 
 
@@ -169,7 +158,6 @@ def lengths(reader, fieldname: str) -> Optional[np.ndarray]:
     key = (segment, ("lengths", fieldname))
     found = _recall(key) if segment is not None else None
     if found is None:
-        from archive.search.lengths import length_table
         found = length_table(reader, fieldname)
         if found is None:
             return None

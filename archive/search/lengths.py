@@ -55,8 +55,10 @@ def _load(reader, fieldname):
 
 def length_table(reader, fieldname: str):
     """Every entry's length in ``fieldname`` as Whoosh scores it (from its one-byte form;
-    0 where it has none), as a NumPy array; None when the field keeps no lengths."""
-    perdoc = getattr(reader, "_perdoc", None)
+    0 where it has none), as a NumPy array; None when the field keeps no lengths. ``reader``:
+    a segment's reader, or its per-document reader (a segment being written)."""
+    perdoc = reader if isinstance(reader, whoosh3.W3PerDocReader) \
+        else getattr(reader, "_perdoc", None)
     found = _load(perdoc, fieldname) if isinstance(perdoc, whoosh3.W3PerDocReader) \
         else _MISSING
     count = reader.doc_count_all()

@@ -14,7 +14,6 @@ from __future__ import annotations
 from bisect import bisect_left
 
 import numpy as np
-
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ReadTooFar
 
@@ -36,20 +35,6 @@ def skip_to(self, targetid):
         self._read_ids()
     # the block's last id is its highest, and not below the target: the place is inside it
     self._i = bisect_left(self._ids, targetid, self._i)
-
-
-def posting_ids(matcher) -> list[int]:
-    """Every id of a fresh postings matcher: whole blocks at a time where the postings
-    are in Whoosh's block format, else one by one."""
-    if not isinstance(matcher, W3LeafMatcher):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i:])
-        matcher._next_block()
-    return ids
 
 
 def posting_arrays(matcher) -> tuple[np.ndarray, np.ndarray]:
