@@ -302,3 +302,27 @@ def test_a_rebuilt_index_reaches_searchers_other_threads_hold(app, make_circle, 
         assert other.search("zqxbefore") == (0, [])
     finally:
         other.stop()
+
+
+def test_opening_the_index_while_another_worker_replaces_its_generation(app, monkeypatch):
+    """A worker opening the index finds the table of contents of generation n, and another
+    worker's commit removes it before it is read (seen once in four processes saving at
+    once): the newer generation is opened instead of the save failing."""
+    from whoosh import index as whoosh_index
+    from archive.search import index as search_index
+
+    with search_index.writing() as w:
+        w.add_document(id="first", content="उदासी")
+    search_index.forget(search_index.folder())
+    real_open = whoosh_index.open_dir
+    vanished = []
+
+    def open_dir(path, *args, **kwargs):
+        if not vanished:
+            vanished.append(path)
+            raise FileNotFoundError(f"{path}/_MAIN_1.toc")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index, "open_dir", open_dir)
+    assert search_index.get_index().doc_count() == 1
+    assert vanished

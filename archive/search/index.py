@@ -88,12 +88,26 @@ def get_index(path: Optional[Path] = None) -> whoosh_index.Index:
         # several worker processes may open a new folder at once: one creates the index
         with open(path / "archive-create.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if whoosh_index.exists_in(path):
-                opened = whoosh_index.open_dir(path)
-            else:
-                opened = whoosh_index.create_in(path, make_schema())
+            opened = _open_or_create(path)
         _opened[str(path)] = opened
         return opened
+
+
+def _open_or_create(path: Path, tries: int = 10) -> whoosh_index.Index:
+    """Open the index in ``path``, or create it there. Another worker's commit can replace
+    the generation being opened between finding its table of contents and reading it;
+    then the newer one is opened (as Whoosh's own ``reader()`` does)."""
+    failed = 0
+    while True:
+        try:
+            if whoosh_index.exists_in(path):
+                return whoosh_index.open_dir(path)
+            return whoosh_index.create_in(path, make_schema())
+        except FileNotFoundError:
+            failed += 1
+            if failed == tries:
+                raise
+            time.sleep(0.01)
 
 
 def forget(path: Path) -> None:
