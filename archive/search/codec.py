@@ -90,6 +90,8 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
     posting, for every word of every entry)."""
 
     def add_postings(self, schema, lengths, items):
+        if hasattr(items, "words"):  # from a `pool.TermPool`: a word at a time
+            return self._add_words(schema, lengths, items.words())
         last_field = last_text = None
         postwriter = table = None
         limit = self._codec._blocklimit
@@ -133,6 +135,49 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
             self.finish_term()
         if last_field is not None:
             self.finish_field()
+
+
+    def _add_words(self, schema, lengths, words):
+        """Each word's postings as whole blocks: the block's ids, weights and values are
+        slices of the word's lists."""
+        last_field = None
+        limit = self._codec._blocklimit
+        for fieldname, btext, ids, weights, values in words:
+            if fieldname != last_field:
+                if last_field is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                last_field = fieldname
+                postwriter = self._postwriter
+                field_lengths = _length_list(lengths, fieldname)
+            if ids[0] == -1:  # Whoosh's marker for spelling words: none kept here
+                continue
+            self.start_term(btext)
+            count = len(ids)
+            for start in range(0, count, limit):
+                block = ids[start:start + limit]
+                postwriter._ids = block
+                block_weights = weights[start:start + limit]
+                postwriter._maxweight = max(block_weights)
+                postwriter._weights = array("f", block_weights)  # as add_posting keeps them
+                postwriter._values = [value for value in values[start:start + limit] if value]
+                if field_lengths is not None:
+                    found = [field_lengths[docnum] for docnum in block]
+                    postwriter._maxlength = max(found)
+                    postwriter._minlength = min(found) if all(found) else \
+                        min((length for length in found if length), default=None)
+                if start + limit < count:
+                    postwriter._write_block()
+            self.finish_term()
+        if last_field is not None:
+            self.finish_field()
+
+
+def _length_list(lengths, fieldname: str) -> Optional[list]:
+    """Every entry's length in ``fieldname`` as the segment keeps it, by entry number;
+    None when the field keeps none."""
+    table = length_table(lengths, fieldname) if lengths else None
+    return None if table is None else table.astype(int).tolist()
 
 
 def _length_table(lengths, fieldname: str):

@@ -39,11 +39,12 @@ from whoosh.writing import MERGE_SMALL
 
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
-from archive.search import lengths, postings
+from archive.search import lengths, pool, postings
 from archive.search.codec import ArchiveCodec
 from archive.search.schema import document, make_schema
 
 lengths.install()
+pool.install()
 postings.install()
 
 WRITER_TIMEOUT = 30.0
