@@ -8,7 +8,7 @@ from datetime import date
 from typing import Optional
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
 from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
@@ -191,11 +191,22 @@ def select_visible(viewer, on: Optional[date] = None, listed: bool = False):
 def byline(item: Item) -> Optional[str]:
     """How the contributor is named, exactly as they consented; None means anonymous."""
     consent = item.consent
-    if consent is None or consent.attribution == "anonymous":
+    if consent is None:
         return None
-    if consent.attribution == "pseudonym":
-        return consent.pseudonym or None
-    return item.contributor.name or None if item.contributor else None
+    named = consent.attribution == "name" and item.contributor is not None
+    return shown_as(consent.attribution, consent.pseudonym,
+                    item.contributor.name if named else None)
+
+
+def shown_as(attribution: str, pseudonym: Optional[str],
+             contributor_name: Optional[str]) -> Optional[str]:
+    """The byline for a consent's attribution: the consented pseudonym, the contributor's
+    name, or None (anonymous)."""
+    if attribution == "anonymous":
+        return None
+    if attribution == "pseudonym":
+        return pseudonym or None
+    return contributor_name or None
 
 
 

@@ -214,7 +214,7 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
     the old words until B catches up, which the rebuild does right after its swap."""
     a, b, author_id, circle_id = machines
     public_id = share(author_id, circle_id, "zqxbeforerebuild")
-    real_items = index._active_items
+    real_items = index._active_entries
 
     def items_while_someone_edits(batch):
         for number, chunk in enumerate(real_items(batch)):
@@ -226,7 +226,7 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
                     commit()
                     db.session.remove()
             yield chunk
-    monkeypatch.setattr(index, "_active_items", items_while_someone_edits)
+    monkeypatch.setattr(index, "_active_entries", items_while_someone_edits)
     with b.app_context():
         index.reindex()
         db.session.remove()
@@ -238,3 +238,42 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
 
 def _refuse_writers(*args, **kwargs):
     raise AssertionError("no writer was needed")
+
+
+def test_a_rebuild_reads_the_very_entries_the_site_writes(app, make_circle, make_account):
+    """A rebuild reads rows (`index._entries`), a save reads objects (`schema.document`):
+    the same entry for every way a contributor can be named, with and without an account."""
+    from datetime import date
+    from archive.models import Account as AccountRow
+    from archive.search.schema import document
+    circle = make_circle()
+    named = make_account(circle=circle, display_name="मीरा ताई")
+    plain = make_account(circle=circle)               # no display name: the username shows
+    steward = make_account(circle=circle, role="facilitator")
+    profile = item_ops.create_profile(steward, circle, "आजी")
+    unnamed_profile = item_ops.create_profile(steward, circle, "नानी")
+    commit()
+    unnamed_profile.pseudonym = None
+    cases = [(named, None, "name", ""), (named, None, "pseudonym", "चाँद"),
+             (named, None, "anonymous", ""), (plain, None, "name", ""),
+             (steward, profile, "name", ""), (steward, profile, "pseudonym", "रात की रानी"),
+             (steward, unnamed_profile, "name", "")]
+    for number, (by, contributor, attribution, pseudonym) in enumerate(cases):
+        item_ops.contribute(
+            by, circle, contributor or item_ops.contributor_for(by),
+            item_ops.Draft(kind="poem", title=f"कविता {number}", body="नींद\nआती है",
+                           language="hi", tags=["नींद", "rain"] if number % 2 else []),
+            ConsentChoice(audience=("public", "circle", "private")[number % 3],
+                          attribution=attribution, pseudonym=pseudonym,
+                          method="self" if contributor is None else "verbal",
+                          review_by=date(2031, 5, 1) if number % 2 else None))
+    commit()
+    db.session.get(AccountRow, plain.id).display_name = None
+    commit()
+    rows = dict(index._entries(Item.id > 0))
+    items = db.session.scalars(select(Item).where(Item.state == "active")).all()
+    assert len(items) == len(cases) == len(rows)
+    for found in items:
+        assert rows[found.id] == document(found)
+    bylines = {rows[found.id]["content"].rsplit("\n", 1)[-1] for found in items}
+    assert bylines == {"मीरा ताई", "चाँद", "", plain.username, "आजी", "रात की रानी"}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from whoosh.qparser import (FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin,
                             WildcardPlugin)
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
+from whoosh.query import And, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
 from archive import access

@@ -59,15 +59,26 @@ def document(item) -> dict:
     """The index entry of an active item, from its current revision and consent."""
     from archive.access import byline
     rev, consent = item.current, item.consent
-    tags = ",".join(rev.tags)
-    name = byline(item) or ""
-    content = "\n".join((rev.title, rev.body, tags.replace(",", " "), rev.alt_text, name))
+    return entry(public_id=item.public_id, kind=item.kind, circle_id=item.circle_id,
+                 contributor_id=item.contributor_id,
+                 has_account=item.contributor.has_account, updated_at=item.updated_at,
+                 title=rev.title, body=rev.body, tags=rev.tags, alt_text=rev.alt_text,
+                 language=rev.language, audience=consent.audience,
+                 review_by=consent.review_by, byline=byline(item))
+
+
+def entry(*, public_id: str, kind: str, circle_id, contributor_id, has_account: bool,
+          updated_at, title: str, body: str, tags: list[str], alt_text: str, language: str,
+          audience: str, review_by, byline) -> dict:
+    """The index entry from plain values (a rebuild reads them as rows, not objects)."""
+    tags = ",".join(tags)
+    content = "\n".join((title, body, tags.replace(",", " "), alt_text, byline or ""))
     return {
-        "id": item.public_id, "title": rev.title, "content": content, "tags": tags,
+        "id": public_id, "title": title, "content": content, "tags": tags,
         "roman": content, "pairs": content,
-        "kind": item.kind, "language": rev.language, "circle": str(item.circle_id),
-        "audience": consent.audience, "contributor": str(item.contributor_id),
-        "steward": "0" if item.contributor.has_account else "1",
-        "review": day_number(consent.review_by),
-        "updated": int(item.updated_at.timestamp()),
+        "kind": kind, "language": language, "circle": str(circle_id),
+        "audience": audience, "contributor": str(contributor_id),
+        "steward": "0" if has_account else "1",
+        "review": day_number(review_by),
+        "updated": int(updated_at.timestamp()),
     }
