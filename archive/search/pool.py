@@ -39,16 +39,19 @@ class TermPool:
         self.segment = segment
         self.limit = limitmb * 1024 * 1024
         self.fieldnames: set[str] = set()
-        self._words: dict[tuple[str, bytes], tuple[list, list, list]] = {}
+        self._fields: dict[str, dict[bytes, tuple[list, list, list]]] = {}
         self._size = 0
         self.runs: list[str] = []
 
     def add(self, item) -> None:
         fieldname, text, docnum, weight, value = item
-        postings = self._words.get((fieldname, text))
-        if postings is None:
-            postings = self._words[fieldname, text] = ([], [], [])
+        words = self._fields.get(fieldname)
+        if words is None:
+            words = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
+        postings = words.get(text)
+        if postings is None:
+            postings = words[text] = ([], [], [])
             self._size += WORD_BYTES + len(text)
         postings[0].append(docnum)
         postings[1].append(weight)
@@ -62,11 +65,10 @@ class TermPool:
         path = f"{random_name()}.run"
         with self.tempstore.create_file(path).raw_file() as f:
             dump = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL).dump
-            for key in sorted(self._words):
-                ids, weights, values = self._words[key]
-                dump((*key, ids, weights, values))
+            for word in self._held():
+                dump(word)
         self.runs.append(path)
-        self._words = {}
+        self._fields = {}
         self._size = 0
 
     def _read_run(self, path: str) -> Iterator[Word]:
@@ -80,8 +82,10 @@ class TermPool:
         self.tempstore.delete_file(path)
 
     def _held(self) -> Iterator[Word]:
-        for key in sorted(self._words):
-            yield (*key, *self._words[key])
+        for fieldname in sorted(self._fields):
+            words = self._fields[fieldname]
+            for text in sorted(words):
+                yield (fieldname, text, *words[text])
 
     def words(self) -> Iterator[Word]:
         """Every word once, in (field, text) order, with its postings' entry numbers,
@@ -99,7 +103,7 @@ class TermPool:
             if len(ids) > 1 and ids != sorted(ids):  # never seen: Whoosh adds in order
                 word = _sorted(word)
             yield word
-        self._words = {}
+        self._fields = {}
         self.runs = []
 
     def iter_postings(self) -> "Postings":
@@ -117,7 +121,7 @@ class TermPool:
             except OSError:
                 pass
         self.runs = []
-        self._words = {}
+        self._fields = {}
 
 
 def _joined(parts: list[Word]) -> Word:
