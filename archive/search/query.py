@@ -202,9 +202,10 @@ def _ranked(s, query: Query, allowed: np.ndarray, order: str, upto: int) -> list
 def _items(public_ids: list[str]) -> dict[str, Item]:
     if not public_ids:
         return {}
+    # the account too: a result's byline names it (one query, not one per result)
     query = select(Item).where(Item.public_id.in_(public_ids)).options(
         joinedload(Item.current), joinedload(Item.consent), joinedload(Item.circle),
-        joinedload(Item.contributor))
+        joinedload(Item.contributor).joinedload(Contributor.account))
     return {item.public_id: item for item in db.session.scalars(query)}
 
 
