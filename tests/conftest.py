@@ -38,6 +38,9 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "INDEX_COMPACT_DELAY": -1,
+        # a test searches right after it saves: the index is brought up to date in the
+        # request (tests/test_search_background.py covers the indexing thread)
+        "INDEX_IN_BACKGROUND": False,
     }
     config.update(overrides)
     return config

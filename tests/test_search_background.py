@@ -1,0 +1,105 @@
+"""The indexing thread (design.md, "Index upkeep"; `index.Indexer`): a save or an erasure
+answers without waiting for the index writer, searches meanwhile leave the changed item out,
+and the thread applies the task once the writer is free."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from archive.db import commit, db
+from archive.operations import items as item_ops
+from archive.operations import withdraw
+from archive.operations.consent import ConsentChoice
+from archive.search import index
+from archive.search.query import search
+
+pytestmark = pytest.mark.both_databases
+
+ANONYMOUS = AnonymousUserMixin()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(INDEX_IN_BACKGROUND=True)
+    with app.app_context():
+        yield app
+        index.Indexer.of(app).wait(30)
+        db.session.remove()
+
+
+def share(account, circle, word: str):
+    result = item_ops.contribute(account, circle, item_ops.contributor_for(account),
+                                 item_ops.Draft(kind="poem", title="शाम की चाय",
+                                                body=f"{word} धीरे धीरे", language="hi"),
+                                 ConsentChoice(audience="public"))
+    commit()
+    return result.item
+
+
+def found(word: str) -> list[str]:
+    return [hit.item.public_id for hit in search(ANONYMOUS, word).hits]
+
+
+def test_a_save_answers_while_another_worker_holds_the_writer(app, make_circle, make_account):
+    circle = make_circle()
+    author = make_account(circle=circle)
+    first = share(author, circle, "zqxpehla")
+    assert index.Indexer.of(app).wait(30)
+    assert found("zqxpehla") == [first.public_id]
+
+    held = index.writer()                      # another worker is writing, for a while
+    try:
+        started = time.monotonic()
+        second = share(author, circle, "zqxdoosra")
+        assert time.monotonic() - started < 5  # the writer's timeout is 30 s
+        assert found("zqxdoosra") == []        # not applied yet: left out, no error
+        assert found("धीरे") == [first.public_id]
+    finally:
+        held.cancel()
+    assert index.Indexer.of(app).wait(30)
+    assert found("zqxdoosra") == [second.public_id]
+    assert not index.Mark.read().behind()
+
+
+def test_an_erasure_leaves_results_at_once_while_the_writer_is_busy(app, make_circle,
+                                                                    make_account):
+    circle = make_circle()
+    author = make_account(circle=circle)
+    piece = share(author, circle, "zqxmitna")
+    assert index.Indexer.of(app).wait(30)
+    public_id = piece.public_id
+    held = index.writer()
+    try:
+        withdraw.erase(piece, author, "contributor")
+        commit()
+        assert index.has_entry(public_id)       # still in the index files...
+        assert found("zqxmitna") == []          # ...and never in a result
+        assert search(ANONYMOUS, "zqxmitna").total == 0
+    finally:
+        held.cancel()
+    assert index.Indexer.of(app).wait(30)
+    assert not index.has_entry(public_id)
+    assert index.check() == {"missing": [], "extra": []}
+
+
+def test_the_thread_carries_on_after_a_failure(app, make_circle, make_account, monkeypatch):
+    circle = make_circle()
+    author = make_account(circle=circle)
+    real = index.catch_up
+    calls = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(index, "catch_up", failing_once)
+    first = share(author, circle, "zqxek")
+    assert index.Indexer.of(app).wait(30)
+    second = share(author, circle, "zqxdo")
+    assert index.Indexer.of(app).wait(30)
+    monkeypatch.setattr(index, "catch_up", real)
+    assert len(calls) == 2
+    assert found("zqxek") == [first.public_id] and found("zqxdo") == [second.public_id]
