@@ -26,7 +26,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "CODE_RATE_LIMIT": ("10 per 15 minutes;30 per day", "str"),
     "INVITE_DAYS": (7, "int"),
     "INDEX_COMPACT_DELAY": (20, "int"),
-    "INDEX_IN_BACKGROUND": (True, "bool"),
+    "BACKGROUND_WORK": (True, "bool"),
     "INDEX_TASK_DAYS": (7, "int"),
     "TIMEZONE": ("Asia/Kolkata", "str"),
     "ARGON2_TIME_COST": (3, "int"),

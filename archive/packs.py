@@ -25,7 +25,7 @@ from flask import current_app, render_template
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from archive import access, purge
+from archive import access, background, purge
 from archive.db import after_commit, db
 from archive.media.storage import MediaNotFound, storage_from_config
 from archive.models import Collection, Entry, Item
@@ -135,7 +135,7 @@ def queue_drop(item: Item) -> None:
         select(Entry.collection_id).where(Entry.item_id == item.id))))
     if collections or holding(item.id):
         purge.queue("packs", collections=collections, items=[item.id])
-        after_commit(purge.run_pending)
+        background.after_commit(purge.run_pending)
 
 
 @purge.handler("packs")

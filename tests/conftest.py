@@ -38,9 +38,9 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "INDEX_COMPACT_DELAY": -1,
-        # a test searches right after it saves: the index is brought up to date in the
-        # request (tests/test_search_background.py covers the indexing thread)
-        "INDEX_IN_BACKGROUND": False,
+        # a test searches right after it saves, looks for leftovers right after an erasure:
+        # follow-up work is done in the request (tests/test_background.py covers the thread)
+        "BACKGROUND_WORK": False,
     }
     config.update(overrides)
     return config

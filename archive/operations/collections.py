@@ -10,7 +10,7 @@ from typing import Optional
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from archive import access, passwords, purge
+from archive import access, background, passwords, purge
 from archive.db import after_commit, db, first_time, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
@@ -87,7 +87,7 @@ def _curate(by: Account, collection: Collection) -> None:
                       status=403)
     if collection.id is not None and first_time(("packs-stale", collection.id)):
         purge.queue("packs", collections=[collection.id])
-        after_commit(purge.run_pending)
+        background.after_commit(purge.run_pending)
 
 
 def add_entry(by: Account, collection: Collection, item: Item, note: str = "") -> Entry:

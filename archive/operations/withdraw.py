@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from archive import purge
+from archive import background, purge
 from archive.db import after_commit, db, utcnow
 from archive.models import Account, Consent, Item, ItemTag, MediaAsset, Revision
 from archive.operations import Refused
@@ -43,7 +43,7 @@ def erase(item: Item, actor: Optional[Account], role: str,
         purge.queue("media", keys=keys)
     purge.queue("database")
     db.session.flush()
-    after_commit(purge.run_pending)
+    background.after_commit(purge.run_pending)
 
 
 def hold_active(item: Item) -> None:

@@ -17,7 +17,6 @@ Reads: one searcher per thread, replaced by a new one when it is no longer up to
 """
 from __future__ import annotations
 
-import atexit
 import fcntl
 import gc
 import json
@@ -224,92 +223,12 @@ class Mark:
 
 
 def queue(item: Item) -> None:
-    """Within the change's transaction: bring this item's entry up to date after commit,
+    """Within the change's transaction: bring this item's entry up to date after commit
+    (`archive.background`: by this process's thread, the request has answered by then),
     here and on every other machine that keeps an index."""
-    from archive.db import after_commit
+    from archive import background
     db.session.add(IndexTask(item_public_id=item.public_id))
-    after_commit(catch_up_after_commit)
-
-
-def catch_up_after_commit() -> None:
-    """After a change commits: apply its task in this process's indexing thread
-    (`INDEX_IN_BACKGROUND`, the default), or here and now."""
-    app = current_app._get_current_object()
-    if app.config["INDEX_IN_BACKGROUND"]:
-        Indexer.of(app).nudge()
-    else:
-        catch_up()
-
-
-class Indexer:
-    """One thread per process and app that applies index tasks after commits, so that a
-    save answers without waiting for the index writer: under load another worker holds it
-    for a while, and saves spent a fifth of their time waiting there. Searches meanwhile
-    leave the items out whose changes are not applied yet (`catch_up_or_stale`).
-
-    Nothing is lost if the process ends first: the tasks are in the database, and the next
-    catch-up of any worker or search applies them. A process that exits normally waits a
-    few seconds for the thread to finish (``EXIT_WAIT``)."""
-
-    EXIT_WAIT = 10.0
-    _made = threading.Lock()
-
-    def __init__(self, app):
-        self.app = app
-        self._state = threading.Condition()
-        self._pending = self._busy = False
-        self._thread: Optional[threading.Thread] = None
-        self._pid: Optional[int] = None
-        atexit.register(self.wait, self.EXIT_WAIT)
-
-    @classmethod
-    def of(cls, app) -> "Indexer":
-        with cls._made:
-            indexer = app.extensions.get("archive_indexer")
-            if indexer is None:
-                indexer = app.extensions["archive_indexer"] = cls(app)
-            return indexer
-
-    def nudge(self) -> None:
-        with self._state:
-            self._pending = True
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._pid = os.getpid()  # a forked worker starts a thread of its own
-                self._thread = threading.Thread(target=self._run, name="archive-indexer",
-                                                daemon=True)
-                self._thread.start()
-            self._state.notify_all()
-
-    def wait(self, timeout: float) -> bool:
-        """Wait until every nudge so far has been acted on; False if ``timeout`` passed."""
-        deadline = time.monotonic() + timeout
-        with self._state:
-            while (self._pending or self._busy) and self._thread is not None \
-                    and self._thread.is_alive() and self._pid == os.getpid():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._state.wait(left)
-        return True
-
-    def _run(self) -> None:
-        while True:
-            with self._state:
-                while not self._pending:
-                    self._state.wait()
-                self._pending, self._busy = False, True
-            try:
-                with self.app.app_context():
-                    try:
-                        catch_up()
-                    except Exception:  # noqa: BLE001 — the next catch-up applies the tasks
-                        self.app.logger.exception("applying index tasks failed; will retry")
-                    finally:
-                        db.session.remove()
-            finally:
-                with self._state:
-                    self._busy = False
-                    self._state.notify_all()
+    background.after_commit(catch_up)
 
 
 def catch_up(wait: float = WRITER_TIMEOUT) -> int:

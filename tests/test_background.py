@@ -1,6 +1,7 @@
-"""The indexing thread (design.md, "Index upkeep"; `index.Indexer`): a save or an erasure
+"""Follow-up work in a thread of the process (`archive.background`): a save or an erasure
 answers without waiting for the index writer, searches meanwhile leave the changed item out,
-and the thread applies the task once the writer is free."""
+and the thread applies the task once the writer is free; an erasure's purges (media files,
+the database's own files) are done by the thread too, and nothing is left behind."""
 from __future__ import annotations
 
 import time
@@ -8,6 +9,7 @@ import time
 import pytest
 from flask_login import AnonymousUserMixin
 
+from archive import background
 from archive.db import commit, db
 from archive.operations import items as item_ops
 from archive.operations import withdraw
@@ -22,10 +24,10 @@ ANONYMOUS = AnonymousUserMixin()
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(INDEX_IN_BACKGROUND=True)
+    app = make_app(BACKGROUND_WORK=True)
     with app.app_context():
         yield app
-        index.Indexer.of(app).wait(30)
+        background.wait(app)
         db.session.remove()
 
 
@@ -46,7 +48,7 @@ def test_a_save_answers_while_another_worker_holds_the_writer(app, make_circle, 
     circle = make_circle()
     author = make_account(circle=circle)
     first = share(author, circle, "zqxpehla")
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     assert found("zqxpehla") == [first.public_id]
 
     held = index.writer()                      # another worker is writing, for a while
@@ -58,7 +60,7 @@ def test_a_save_answers_while_another_worker_holds_the_writer(app, make_circle, 
         assert found("धीरे") == [first.public_id]
     finally:
         held.cancel()
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     assert found("zqxdoosra") == [second.public_id]
     assert not index.Mark.read().behind()
 
@@ -68,7 +70,7 @@ def test_an_erasure_leaves_results_at_once_while_the_writer_is_busy(app, make_ci
     circle = make_circle()
     author = make_account(circle=circle)
     piece = share(author, circle, "zqxmitna")
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     public_id = piece.public_id
     held = index.writer()
     try:
@@ -79,7 +81,7 @@ def test_an_erasure_leaves_results_at_once_while_the_writer_is_busy(app, make_ci
         assert search(ANONYMOUS, "zqxmitna").total == 0
     finally:
         held.cancel()
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     assert not index.has_entry(public_id)
     assert index.check() == {"missing": [], "extra": []}
 
@@ -97,9 +99,30 @@ def test_the_thread_carries_on_after_a_failure(app, make_circle, make_account, m
         return real(*args, **kwargs)
     monkeypatch.setattr(index, "catch_up", failing_once)
     first = share(author, circle, "zqxek")
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     second = share(author, circle, "zqxdo")
-    assert index.Indexer.of(app).wait(30)
+    assert background.wait(app)
     monkeypatch.setattr(index, "catch_up", real)
     assert len(calls) == 2
     assert found("zqxek") == [first.public_id] and found("zqxdo") == [second.public_id]
+
+
+def test_an_erasures_purges_are_done_by_the_thread(app, make_circle, make_account):
+    from sqlalchemy import func, select
+
+    from archive.models import PurgeTask
+    from tests.items_helpers import gps_photo, media_files
+    circle = make_circle()
+    author = make_account(circle=circle)
+    result = item_ops.contribute(author, circle, item_ops.contributor_for(author),
+                                 item_ops.Draft(kind="artwork", title="बारिश",
+                                                alt_text="खिड़की पर बारिश की बूँदें",
+                                                language="hi", image=gps_photo()),
+                                 ConsentChoice(audience="public"))
+    commit()
+    assert media_files(app)
+    withdraw.erase(result.item, author, "contributor")
+    commit()
+    assert background.wait(app)
+    assert media_files(app) == []
+    assert db.session.scalar(select(func.count()).select_from(PurgeTask)) == 0
