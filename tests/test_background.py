@@ -126,3 +126,45 @@ def test_an_erasures_purges_are_done_by_the_thread(app, make_circle, make_accoun
     assert background.wait(app)
     assert media_files(app) == []
     assert db.session.scalar(select(func.count()).select_from(PurgeTask)) == 0
+
+
+def test_on_postgresql_erasures_close_together_share_one_rewrite(make_app, make_circle,
+                                                                 make_account):
+    """Rewriting the erased tables (``VACUUM FULL``) locks each for a moment: it waits until
+    an erasure's database purge is ``VACUUM_DELAY`` seconds old, and one rewrite covers
+    every erasure before it."""
+    from sqlalchemy import event, func, select
+
+    from archive import purge
+    from archive.models import PurgeTask
+    app = make_app(VACUUM_DELAY=2)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's checkpoint is done at once")
+        circle = make_circle()
+        author = make_account(circle=circle)
+        pieces = [share(author, circle, f"zqx{n}") for n in ("ek", "do", "teen")]
+        rewrites = []
+
+        def seen(_conn, _cursor, statement, *_args):
+            if statement.startswith("VACUUM FULL"):
+                rewrites.append(statement)
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            for piece in pieces:
+                withdraw.erase(piece, author, "contributor")
+                commit()                 # each erasure runs the pending purges after commit
+            waiting = db.session.scalar(select(func.count()).select_from(PurgeTask)
+                                        .where(PurgeTask.kind == "database"))
+            db.session.commit()
+            assert waiting == 3 and rewrites == []
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and waiting:
+                time.sleep(0.2)
+                waiting = db.session.scalar(select(func.count()).select_from(PurgeTask))
+                db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert waiting == 0
+        assert len(rewrites) == len(purge.ERASED_MODELS)   # one rewrite of each table
+        db.session.remove()
