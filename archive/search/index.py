@@ -131,17 +131,19 @@ def searcher():
     return current
 
 
-def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT):
+def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
+           **options):
     return (ix or get_index()).writer(timeout=timeout, delay=WRITER_POLL,
-                                      codec=ArchiveCodec())
+                                      codec=ArchiveCodec(), **options)
 
 
 @contextmanager
 def writing(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
-            **commit_options):
+            limitmb: int = 128, **commit_options):
     """A timed writer that is committed, or cancelled if anything fails — including the
-    commit itself (a full disk): the index lock is never left held."""
-    w = writer(ix, timeout)
+    commit itself (a full disk): the index lock is never left held. ``limitmb``: the memory
+    its postings may take before they are written to temporary files."""
+    w = writer(ix, timeout, limitmb=limitmb)
     try:
         yield w
         w.commit(**{"mergetype": merge_when_many, **commit_options})
@@ -435,7 +437,8 @@ def compact() -> str:
         deleted = reader.doc_count_all() - reader.doc_count()
     if not holding:
         return "no segment holds deleted documents"
-    with writing(ix, mergetype=merge_deletions):
+    # a rewritten segment's postings all go through the writer's pool: kept in memory
+    with writing(ix, mergetype=merge_deletions, limitmb=REINDEX_MEMORY_MB):
         pass
     return f"rewrote {holding} segment(s) holding {deleted} deleted document(s)"
 
