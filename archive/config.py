@@ -27,7 +27,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "INVITE_DAYS": (7, "int"),
     "INDEX_COMPACT_DELAY": (20, "int"),
     "BACKGROUND_WORK": (True, "bool"),
-    "VACUUM_DELAY": (30, "int"),
+    "DATABASE_PURGE_DELAY": (30, "int"),
     "INDEX_TASK_DAYS": (7, "int"),
     "TIMEZONE": ("Asia/Kolkata", "str"),
     "ARGON2_TIME_COST": (3, "int"),

@@ -121,13 +121,15 @@ def _purge_media(payload: dict) -> None:
 
 
 def _rewrite_after():
-    """On PostgreSQL, a database purge waits until its task is ``VACUUM_DELAY`` seconds old:
-    rewriting the tables locks each for a moment, and under load (an erasure every second
-    or two) rewrites one after another held up every page of the site — the median answer
-    took 1.4 s. Waiting, one rewrite covers every erasure of those seconds. Returns the
-    newest creation time of a task to do now, or None when every one is due."""
-    delay = current_app.config["VACUUM_DELAY"]
-    if db.engine.dialect.name != "postgresql" or delay <= 0:
+    """A database purge waits until its task is ``DATABASE_PURGE_DELAY`` seconds old, and
+    one purge then covers every erasure before it. Each locks the database for a moment:
+    SQLite's checkpoint keeps writers waiting (up to ``CHECKPOINT_WAIT_MS``), PostgreSQL's
+    rewrite locks each table. Under load (an erasure every second or two) purges one after
+    another held up the site: on PostgreSQL the median answer took 1.4 s, on SQLite saves
+    waited behind checkpoints. Returns the newest creation time of a task to do now, or
+    None when every one is due."""
+    delay = current_app.config["DATABASE_PURGE_DELAY"]
+    if delay <= 0:
         return None
     return utcnow() - timedelta(seconds=delay)
 
@@ -199,6 +201,10 @@ def _purge_database(_payload: dict) -> None:
     expire).
     """
     db.session.commit()  # our own transaction must not hold the locks we wait for
+    # every database purge committed before the clean-up starts is covered by it
+    covered = db.session.scalar(select(func.max(PurgeTask.id))
+                                .where(PurgeTask.kind == "database"))
+    db.session.commit()
     dialect = db.engine.dialect.name
     if dialect == "sqlite":
         with db.engine.connect() as connection:
@@ -217,21 +223,19 @@ def _purge_database(_payload: dict) -> None:
                                       {"key": REWRITE_LOCK}).scalar():
                 raise Busy("another worker is rewriting the tables; left for a retry")
             try:
-                # every database purge committed before the rewrite starts is covered by it
-                covered = connection.execute(select(func.max(PurgeTask.id)).where(
-                    PurgeTask.kind == "database")).scalar()
                 connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
                 try:
                     for model in ERASED_MODELS:
                         connection.execute(text(f'VACUUM FULL "{model.__tablename__}"'))
                 finally:
                     connection.execute(text("RESET lock_timeout"))
-                if covered is not None:
-                    connection.execute(delete(PurgeTask).where(
-                        PurgeTask.kind == "database", PurgeTask.id <= covered))
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"),
                                    {"key": REWRITE_LOCK})
+    if covered is not None:
+        db.session.execute(delete(PurgeTask).where(PurgeTask.kind == "database",
+                                                   PurgeTask.id <= covered))
+        db.session.commit()
 
 
 def _compact_database() -> str:

@@ -41,8 +41,8 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         # a test searches right after it saves, looks for leftovers right after an erasure:
         # follow-up work is done in the request (tests/test_background.py covers the thread)
         "BACKGROUND_WORK": False,
-        # PostgreSQL: an erasure's tables are rewritten at once, not a little later
-        "VACUUM_DELAY": 0,
+        # an erasure's database clean-up (checkpoint, table rewrite) at once, not a little later
+        "DATABASE_PURGE_DELAY": 0,
     }
     config.update(overrides)
     return config
