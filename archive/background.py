@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from typing import Callable, Optional
 
 from flask import Flask, current_app
@@ -83,7 +84,6 @@ class Worker:
             self._state.notify_all()
 
     def wait(self, timeout: float) -> bool:
-        import time
         deadline = time.monotonic() + timeout
         with self._state:
             while (self._asked or self._busy) and self._thread is not None \
