@@ -26,7 +26,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from archive import access, background, purge
-from archive.db import after_commit, db
+from archive.db import db
 from archive.media.storage import MediaNotFound, storage_from_config
 from archive.models import Collection, Entry, Item
 from archive.text import render_markdown, without_links

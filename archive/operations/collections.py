@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from archive import access, background, passwords, purge
-from archive.db import after_commit, db, first_time, utcnow
+from archive.db import db, first_time, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
 from archive.operations import Refused

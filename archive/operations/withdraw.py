@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from archive import background, purge
-from archive.db import after_commit, db, utcnow
+from archive.db import db, utcnow
 from archive.models import Account, Consent, Item, ItemTag, MediaAsset, Revision
 from archive.operations import Refused
 from archive.operations.consent import code_hash, normalise_code, record
