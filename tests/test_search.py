@@ -8,6 +8,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -443,6 +444,36 @@ def test_a_romanized_query_marks_the_devanagari_word(world):
                   language="hi")
     snippet = look(world.viewers["anonymous"], "udasi").snippets[piece.public_id]
     assert "<mark>उदासी</mark>" in snippet
+
+
+SNIPPET_WORDS = ["Sleeping", "sleep", "SLEEPS", "don't", "rock'n'roll", "roll", "n'roll",
+                 "tablet’s", "उदासी", "ख़ुशी", "ख\u093cुशी", "\u0959ुशी", "नींद", "माझ्या",
+                 "ज़िंदगी", "क्ष\u200dमा", "Über", "über", "café", "cafe\u0301", "**hope**",
+                 "> hope", "_rain_", "2026", "K\u212aelvin", "ſleep", "école", "l’école",
+                 "a", "I", "।", "॥", "—", "x'कि", "उदासी।", "asleep", "उम्मीद", "नाउम्मीद"]
+
+
+def test_a_snippet_marks_the_words_a_word_by_word_reading_would():
+    """Snippets look for the query's words only where the regex engine finds words that
+    may be one (`_candidates`); reading every word of the text and comparing it must mark
+    exactly the same passages and words."""
+    import random
+
+    from archive.search.analyzer import normal_word
+    from archive.search.query import _WORDS, _candidates, _found, _passages
+
+    rng = random.Random(5)
+    for _ in range(400):
+        text = " ".join(rng.choice(SNIPPET_WORDS) for _ in range(rng.randint(1, 120)))
+        text = unicodedata.normalize("NFC", text)  # as `snippet` reads it
+        wanted = frozenset(normal_word(word.strip("*_> ")) for word in
+                           rng.sample(SNIPPET_WORDS, rng.randint(1, 4)))
+        wanted = frozenset(word for word in wanted if word)
+        if not wanted:
+            continue
+        fast = _passages(text, wanted, {}, _found, _candidates(wanted))
+        every_word = _passages(text, wanted, {}, _found, _WORDS)
+        assert fast == every_word, (text, wanted)
 
 
 def test_snippets_come_from_the_current_revision(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
@@ -229,34 +230,40 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     those words marked. Words are compared the way the index compares them (stemmed,
     NFC); only a text where none is found is searched again by romanized forms (a word
     typed in Latin letters found in Devanagari). The text is read only as far as needed.
-    ``known``: what was found of each word for this query so far (the texts of a page of
-    results share many words: each different word is compared once)."""
+    ``known``: the query's words, and what was found of each word of a text for this query
+    so far (the texts of a page of results share many words: each is compared once)."""
     rev = item.current
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
-    text = _MARKS.sub("", text)[:SNIPPET_SOURCE]
-    words, roman = _snippet_words(query)
+    # composed as the index composes words: a word is found by its first letters
+    text = unicodedata.normalize("NFC", _MARKS.sub("", text)[:SNIPPET_SOURCE])
     known = {} if known is None else known
-    passages = _passages(text, words, known.setdefault("words", {}), _found) \
-        if words else []
+    if "query" not in known:
+        known["query"] = _snippet_words(query)
+    words, roman = known["query"]
+    passages = _passages(text, words, known.setdefault("words", {}), _found,
+                         _candidates(words)) if words else []
     if not passages and roman:
-        passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized)
+        passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized,
+                             _WORDS)
     if not passages:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
     for begin, end, marks in passages:
         pieces, at = [], begin
-        for start, stop in marks:
-            pieces.append(Markup("{}<mark>{}</mark>").format(text[at:start], text[start:stop]))
+        for start, stop in marks:  # every piece of the text escaped
+            pieces += (escape(text[at:start]), "<mark>", escape(text[start:stop]), "</mark>")
             at = stop
         pieces.append(escape(text[at:end]))
-        out.append(Markup("").join(pieces))
-    return Markup(" … ").join(out)
+        out.append("".join(pieces))
+    return Markup(" … ".join(out))
 
 
-def _passages(text: str, wanted: frozenset, known: dict[str, bool], found
-              ) -> list[tuple[int, int, list[tuple[int, int]]]]:
-    """(start, end, marked spans) of the first passages holding a word of ``wanted``."""
+def _passages(text: str, wanted: frozenset, known: dict[str, bool], found,
+              candidates: re.Pattern) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(start, end, marked spans) of the first passages holding a word of ``wanted``.
+    ``candidates`` finds the words of the text that may be one of them (all, or fewer);
+    ``found`` decides."""
 
     def matches(token: str) -> bool:
         hit = known.get(token)
@@ -265,7 +272,9 @@ def _passages(text: str, wanted: frozenset, known: dict[str, bool], found
         return hit
 
     passages: list[tuple[int, int, list[tuple[int, int]]]] = []
-    for match in _WORDS.finditer(text):
+    for match in candidates.finditer(text):
+        if candidates is not _WORDS and not _starts_word(text, match.start()):
+            continue
         if passages and match.end() <= passages[-1][1]:
             if matches(match.group()):
                 passages[-1][2].append(match.span())
@@ -284,6 +293,33 @@ def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
     words = {word for name, word in found if name in ("content", "title")}
     words |= {word for name, pair in found if name == "pairs" for word in pair.split("+")}
     return frozenset(words), frozenset(word for name, word in found if name == "roman")
+
+
+_WORD_CHAR = WORD[:WORD.index("]") + 1]
+
+
+@lru_cache(maxsize=64)
+def _candidates(words: frozenset) -> re.Pattern:
+    """The words of a text that `_found` may accept, found by the regex engine instead of
+    one by one: those whose first letters (two of a Latin word, as `_found` checks; one
+    otherwise) are the first letters of a wanted word, ignoring case. A match starts where
+    no word letter comes before (see `_starts_word` for an apostrophe) and is as long as
+    the word `_WORDS` finds there."""
+    beginnings = sorted({word[:2] if word.isascii() else word[:1] for word in words},
+                        key=len, reverse=True)
+    starts = "|".join(map(re.escape, beginnings))
+    return re.compile(rf"(?<!{_WORD_CHAR})(?=(?i:{starts})){WORD}")
+
+
+def _starts_word(text: str, at: int) -> bool:
+    """Whether `_WORDS` finds a word starting at ``at``, a candidate's start: one after an
+    apostrophe may be the end of the word before ("don't"), or a word ("rock'n'roll")."""
+    if at == 0 or text[at - 1] not in "'’":
+        return True
+    begin = at - 1
+    while begin > 0 and (text[begin - 1] in "'’" or _WORDS.match(text[begin - 1])):
+        begin -= 1
+    return any(match.start() == at for match in _WORDS.finditer(text, begin, at + 1))
 
 
 def _found(token: str, words: frozenset) -> bool:
