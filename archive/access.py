@@ -110,8 +110,17 @@ def is_contributor(viewer, item: Item) -> bool:
             and item.contributor.account_id == account.id)
 
 
+def _circle_id(item: Item) -> Optional[int]:
+    """The item's circle by its number: its circle need not be loaded to be checked (an
+    item not yet saved has only the circle itself)."""
+    if item.circle_id is not None:
+        return item.circle_id
+    return item.circle.id if item.circle is not None else None
+
+
 def _facilitates(viewer, item: Item) -> bool:
-    return item.circle is not None and is_facilitator(viewer, item.circle)
+    circle_id = _circle_id(item)
+    return circle_id is not None and roles(viewer).get(circle_id) == "facilitator"
 
 
 def may_view_item(viewer, item: Optional[Item]) -> bool:
@@ -123,7 +132,8 @@ def may_view_item(viewer, item: Optional[Item]) -> bool:
     if audience == "public":
         return True
     if audience == "circle":
-        return item.circle is not None and is_member(viewer, item.circle)
+        circle_id = _circle_id(item)
+        return circle_id is not None and circle_id in roles(viewer)
     return _facilitates(viewer, item) and not item.contributor.has_account
 
 

@@ -203,9 +203,10 @@ def _ranked(s, query: Query, allowed: np.ndarray, order: str, upto: int) -> list
 def _items(public_ids: list[str]) -> dict[str, Item]:
     if not public_ids:
         return {}
-    # the account too: a result's byline names it (one query, not one per result)
+    # the account too: a result's byline names it (one query, not one per result); not the
+    # circle: neither the access rule nor a result shows more of it than its number
     query = select(Item).where(Item.public_id.in_(public_ids)).options(
-        joinedload(Item.current), joinedload(Item.consent), joinedload(Item.circle),
+        joinedload(Item.current), joinedload(Item.consent),
         joinedload(Item.contributor).joinedload(Contributor.account))
     return {item.public_id: item for item in db.session.scalars(query)}
 
