@@ -408,6 +408,65 @@ def test_a_withdrawn_item_leaves_search_at_once_and_its_words_leave_the_files(ap
     assert index.check() == {"missing": [], "extra": []}
 
 
+def test_a_compaction_leaves_the_writer_free_and_keeps_what_changed_meanwhile(
+        app, world, monkeypatch):
+    """A segment holding a removed entry is rewritten aside (a large one takes a minute):
+    saves and removals go on meanwhile, a removal made then is carried into the new segment
+    and compacted in turn, and no copy of the text is left anywhere in the index folder."""
+    gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
+    meanwhile = share(world["author"], world.home, title="Goes meanwhile",
+                      body=f"{DEVANAGARI_MARKER} roses")
+    stays = share(world["member"], world.home, title="Stays", body="roses stay")
+    index.reindex()  # the three in one segment
+    author = world.viewers["author"].client
+    assert author.post_form(f"/items/{gone.public_id}/withdraw",
+                            {"sure": "y"}).status_code == 200
+    rewrite, saved = index._without_deletions, []
+
+    def slowly(ix, segment, aside):
+        fresh = rewrite(ix, segment, aside)
+        with index.writing(ix, timeout=0):  # LockError if the compaction held the writer
+            pass
+        if not saved:  # the first pass
+            assert author.post_form(f"/items/{meanwhile.public_id}/withdraw",
+                                    {"sure": "y"}).status_code == 200
+            saved.append(share(world["member"], world.home, title="New", body="roses anew"))
+        return fresh
+
+    monkeypatch.setattr(index, "_without_deletions", slowly)
+    assert index.compact().startswith("rewrote 2 segment(s)")
+
+    assert holding(app, LATIN_MARKER) == [] and holding(app, DEVANAGARI_MARKER) == []
+    assert not list(Path(app.config["INDEX_DIR"]).glob(index.ASIDE_PREFIX + "*"))
+    assert not any(segment.has_deletions() for segment in index.get_index()._segments())
+    anonymous = world.viewers["anonymous"]
+    assert sorted(look(anonymous, "roses").ids) == sorted([stays.public_id,
+                                                           saved[0].public_id])
+    assert index.check() == {"missing": [], "extra": []}
+
+
+def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, world,
+                                                                          monkeypatch):
+    gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
+    stays = share(world["member"], world.home, title="Stays", body="roses stay")
+    index.reindex()
+    assert world.viewers["author"].client.post_form(
+        f"/items/{gone.public_id}/withdraw", {"sure": "y"}).status_code == 200
+    rewrite = index._without_deletions
+
+    def outrun(ix, segment, aside):
+        fresh = rewrite(ix, segment, aside)
+        index.reindex()  # the segment being rewritten is gone with the old folder
+        return fresh
+
+    monkeypatch.setattr(index, "_without_deletions", outrun)
+    assert index.compact() == "no segment holds deleted documents"
+
+    assert holding(app, LATIN_MARKER) == []
+    assert look(world.viewers["anonymous"], "roses").ids == [stays.public_id]
+    assert index.check() == {"missing": [], "extra": []}
+
+
 def test_a_narrowed_item_leaves_anonymous_search_at_once(world):
     piece = share(world["author"], world.home, title="Open know-how", body="zqxnarrowword",
                   tags=("zqxnarrowtag",), kind="knowhow")

@@ -35,7 +35,7 @@ from sqlalchemy import delete, func, select
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, NO_MERGE
 
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
@@ -416,31 +416,94 @@ def merge_when_many(w, segments):
 
 # --- compaction: erased text must not linger in segment files -----------------------------
 
-def merge_deletions(w, segments):
-    """Merge policy: rewrite every segment that holds deleted documents (their text is
-    still in its files until then), and merge small segments as usual."""
-    keep = []
-    for segment in segments:
-        if segment.has_deletions():
-            reader = SegmentReader(w.storage, w.schema, segment)
-            w.add_reader(reader)
-            reader.close()
-        else:
-            keep.append(segment)
-    return MERGE_SMALL(w, keep)
+COMPACT_LOCK = "archive-compact.lock"
+#: where a segment is rewritten, inside the index folder (a rebuild's swap takes it along)
+ASIDE_PREFIX = "compacting-"
+#: passes over the segments: entries removed while one pass rewrote are rewritten by the next
+COMPACT_PASSES = 4
 
 
 def compact() -> str:
+    """Rewrite every segment that holds removed entries (their text is still in its files)
+    without them. Each is rewritten aside, in a folder of its own, while the writer stays
+    free: saves and removals go on meanwhile. The writer is held only to put the new
+    segment in the old one's place, with the removals made meanwhile carried over; a
+    segment merged away or rebuilt meanwhile is left to whoever did that. One compaction
+    at a time per index folder; what one left behind in a crash is removed by the next."""
     ix = get_index()
-    with ix.reader() as reader:
-        holding = sum(1 for segment in ix._segments() if segment.has_deletions())
-        deleted = reader.doc_count_all() - reader.doc_count()
-    if not holding:
+    path = folder()
+    rewritten = removed = 0
+    with open(path / COMPACT_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for left in path.glob(ASIDE_PREFIX + "*"):
+            shutil.rmtree(left, ignore_errors=True)
+        for _ in range(COMPACT_PASSES):
+            holding = [segment for segment in ix._segments() if segment.has_deletions()]
+            if not holding:
+                break
+            for segment in holding:
+                if _rewrite(ix, path, segment):
+                    rewritten += 1
+                    removed += segment.deleted_count()
+    if not rewritten:
         return "no segment holds deleted documents"
-    # a rewritten segment's postings all go through the writer's pool: kept in memory
-    with writing(ix, mergetype=merge_deletions, limitmb=REINDEX_MEMORY_MB):
-        pass
-    return f"rewrote {holding} segment(s) holding {deleted} deleted document(s)"
+    return f"rewrote {rewritten} segment(s) holding {removed} deleted document(s)"
+
+
+def _rewrite(ix: whoosh_index.Index, path: Path, segment) -> bool:
+    """``segment`` (as the table of contents had it) rewritten without its removed entries
+    and swapped in; False if it was gone by then."""
+    aside = path / f"{ASIDE_PREFIX}{segment.segid}"
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    try:
+        kept = [doc for doc in range(segment.doc_count_all()) if not segment.is_deleted(doc)]
+        fresh = _without_deletions(ix, segment, aside) if kept else None
+        swapped = []
+
+        def swap(_w, segments):
+            current = next((s for s in segments if s.segid == segment.segid), None)
+            if current is None:
+                return segments
+            if fresh is not None:
+                # entries removed while it was rewritten: the same entries of the new one
+                # (it holds the kept ones in the same order)
+                number = {old: new for new, old in enumerate(kept)}
+                for old in current.deleted_docs():
+                    if old in number:
+                        fresh.delete_document(number[old])
+                for name in os.listdir(aside):
+                    if name.startswith(fresh.segment_id() + "."):
+                        os.replace(aside / name, path / name)
+            swapped.append(True)
+            return [fresh if s is current else s for s in segments
+                    if s is not current or fresh is not None]
+
+        with writing(ix, mergetype=swap):
+            pass
+        return bool(swapped)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _without_deletions(ix: whoosh_index.Index, segment, aside: Path):
+    """A new segment, written in ``aside``, holding ``segment``'s kept entries in order."""
+    schema = ix.schema
+    scratch = whoosh_index.create_in(aside, schema, indexname=ix.indexname)
+    # its postings all go through the writer's pool: kept in memory, as a rebuild's
+    w = scratch.writer(limitmb=REINDEX_MEMORY_MB, codec=ArchiveCodec())
+    try:
+        reader = SegmentReader(ix.storage, schema, segment)
+        try:
+            w.add_reader(reader)
+        finally:
+            reader.close()
+        w.commit(mergetype=NO_MERGE)
+    except BaseException:
+        _cancel(w)
+        raise
+    (fresh,) = scratch._segments()
+    return fresh
 
 
 # --- rebuilding and checking --------------------------------------------------------------
