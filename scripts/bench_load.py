@@ -57,6 +57,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import machine  # noqa: E402 — scripts/machine.py, beside this one
 
 P95_BUDGET_MS = 300.0
 PASSWORD = "a calm river at dawn, loaded"
@@ -444,7 +445,8 @@ def main() -> int:
         for person in people:
             if not person.sign_in():
                 raise SystemExit(f"{person.username} could not sign in; see {folder}/serve.log")
-        print(f"{len(people)} people signed in; running for {args.seconds} s")
+        print(f"{len(people)} people signed in; running for {args.seconds} s; "
+              f"machine: {machine.describe()}")
         cpu_before, began = time.process_time(), time.monotonic()
         until = began + args.seconds
         threads = [threading.Thread(target=live, args=(person, until, args.think))

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import machine  # noqa: E402 — scripts/machine.py, beside this one
 
 CONSONANTS = "क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़".split()
 MATRAS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं", "ाँ"]
@@ -183,6 +184,7 @@ def main() -> int:
         rng = random.Random(11)
         for name, viewer in viewers.items():
             search(viewer, "warm up")
+        before = machine.describe()
         timings: dict[str, list[float]] = {}
         cpu: dict[str, list[float]] = {}
         totals = []
@@ -195,6 +197,7 @@ def main() -> int:
                 cpu.setdefault(kind, []).append((time.thread_time() - started_cpu) * 1000)
                 totals.append(found.total)
                 db.session.remove()
+    print(f"machine before the queries: {before}; after: {machine.describe()}")
     everything = [t for values in timings.values() for t in values]
     cpu["overall"] = [t for values in cpu.values() for t in values]
     # the CPU columns are this thread's own time: they hardly change when other work
