@@ -142,8 +142,8 @@ def test_facet_counts_agree_with_the_terms():
                         for name, names in (("tags", TAGS),
                                             ("audience", ("public", "circle", "private")))
                         for value in names}
-            tags = dict(docsets.counts(s, "tags", allowed))
-            audience = dict(docsets.counts(s, "audience", allowed))
+            found = docsets.counts(s, ("tags", "audience"), allowed)
+            tags, audience = dict(found["tags"]), dict(found["audience"])
             assert {**tags, **audience} == {v: n for v, n in expected.items() if n}
             assert list(tags.values()) == sorted(tags.values(), reverse=True)
 

@@ -189,27 +189,29 @@ def column(s, fieldname: str) -> np.ndarray:
     return memo[fieldname]
 
 
-def counts(s, fieldname: str, allowed: np.ndarray) -> list[tuple[str, int]]:
-    """How many allowed entries have each value of ``fieldname`` (an entry may have several:
-    tags), most first. Counted per segment from a table kept with it, for the allowed
-    entries only."""
+def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+    """For each of ``fieldnames``: how many allowed entries have each of its values (an
+    entry may have several: tags), most first. Counted per segment from a table kept with
+    it, for the allowed entries only."""
     chosen = np.flatnonzero(allowed)
-    tally: dict[str, int] = {}
+    tallies: dict[str, dict[str, int]] = {name: {} for name in fieldnames}
     for leaf, offset in s.leaf_searchers():
         reader = leaf.reader()
         end = offset + reader.doc_count_all()
         mine = chosen[np.searchsorted(chosen, offset):np.searchsorted(chosen, end)] - offset
         if not len(mine):
             continue
-        names, starts, codes = _values(reader, fieldname)
-        first, last = starts[mine], starts[mine + 1]
-        sizes = last - first
-        # every value of every chosen entry: runs codes[first:last], laid end to end
-        runs = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        found = np.bincount(codes[runs], minlength=len(names))
-        for code in np.flatnonzero(found):
-            tally[names[code]] = tally.get(names[code], 0) + int(found[code])
-    return sorted(tally.items(), key=lambda pair: (-pair[1], pair[0]))
+        for fieldname, tally in tallies.items():
+            names, starts, codes = _values(reader, fieldname)
+            first, last = starts[mine], starts[mine + 1]
+            sizes = last - first
+            # every value of every chosen entry: runs codes[first:last], laid end to end
+            runs = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+            found = np.bincount(codes[runs], minlength=len(names))
+            for code in np.flatnonzero(found):
+                tally[names[code]] = tally.get(names[code], 0) + int(found[code])
+    return {name: sorted(tally.items(), key=lambda pair: (-pair[1], pair[0]))
+            for name, tally in tallies.items()}
 
 
 def _values(reader, fieldname: str):

@@ -173,7 +173,8 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
         allowed &= ~docsets.docs(s, Or([Term("id", public_id) for public_id in sorted(stale)]))
     results.total = int(np.count_nonzero(allowed))
     results.pages = math.ceil(results.total / per_page)
-    results.facets = {name: docsets.counts(s, name, allowed)[:20] for name in FACETS}
+    results.facets = {name: found[:20]
+                      for name, found in docsets.counts(s, FACETS, allowed).items()}
     first = (results.page - 1) * per_page
     docnums = _ranked(s, query, allowed, order, first + per_page)[first:first + per_page]
     public_ids = [s.stored_fields(docnum)["id"] for docnum in docnums]
