@@ -26,12 +26,13 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
@@ -209,8 +210,7 @@ class Mark:
 
     def behind(self) -> bool:
         """Whether a task this folder has not applied is waiting (one cheap count)."""
-        waiting = db.session.scalar(select(func.count()).select_from(IndexTask)
-                                    .where(IndexTask.id > self.settled))
+        waiting = db.session.scalar(_waiting(), {"settled": self.settled})
         return waiting != len(self.recent)
 
     def advance(self, tasks: list[tuple[int, object]]) -> None:
@@ -222,6 +222,13 @@ class Mark:
         self.recent = {task_id for task_id in self.recent if task_id > self.settled}
         if not self.lost():  # catching up with the kept tasks cannot make good what was lost
             self.checked = time.time()
+
+
+@cache
+def _waiting():
+    """How many tasks come after a number (built once: every search asks it first)."""
+    return select(func.count()).select_from(IndexTask).where(
+        IndexTask.id > bindparam("settled"))
 
 
 def queue(item: Item) -> None:
