@@ -594,6 +594,19 @@ def test_field_syntax_cannot_filter_on_hidden_fields(world, private_and_public):
     assert private.public_id in look(world.viewers["author"], "audience:private").ids
 
 
+def test_search_engine_syntax_is_read_as_plain_words(world):
+    """Quotes, wildcards, ranges and "everything" are not offered: typed by habit, their
+    words are searched as words and nothing more is found (a boost only weighs a word)."""
+    piece = share(world["author"], world.home, title="उदासी की शाम", body="zqxplain river",
+                  language="hi")
+    share(world["author"], world.home, title="Other", body="another river")
+    anonymous = world.viewers["anonymous"]
+    for q in ("'उदासी'", "'zqxplain'", "zqxplain^10", "zqxplain*"):
+        assert look(anonymous, q).ids == [piece.public_id], q
+    for q in ("*:*", "*", "[a TO z]", "title:[a TO z]"):
+        assert look(anonymous, q).total == 0, q
+
+
 def test_an_odd_query_gets_a_helpful_empty_state(world):
     anonymous = world.viewers["anonymous"].client
     page = anonymous.get("/search", query_string={"q": '"unclosed'}).get_data(as_text=True)
