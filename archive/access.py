@@ -5,9 +5,10 @@ Views, templates, the API and the CLI ask here; none of them decides on its own.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Optional
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
@@ -31,10 +32,16 @@ def roles(viewer) -> dict[int, str]:
     known = db.session.info.setdefault(ROLES_KEY, {})
     found = known.get(account.id)
     if found is None:
-        found = known[account.id] = dict(db.session.execute(
-            select(Membership.circle_id, Membership.role)
-            .where(Membership.account_id == account.id)).all())
+        found = known[account.id] = dict(db.session.execute(_roles_query(),
+                                                            {"account": account.id}).all())
     return found
+
+
+@cache
+def _roles_query():
+    """Built once: asked on nearly every page a signed-in person opens."""
+    return select(Membership.circle_id, Membership.role).where(
+        Membership.account_id == bindparam("account"))
 
 
 def is_member(viewer, circle: Circle) -> bool:

@@ -153,8 +153,7 @@ def permitted(viewer) -> Query:
         memberships = sorted(access.roles(viewer).items())
         circles = [Term("circle", str(c)) for c, _role in memberships]
         stewarded = [Term("circle", str(c)) for c, role in memberships if role == "facilitator"]
-        own = db.session.scalar(select(Contributor.id).where(
-            Contributor.account_id == viewer.id))
+        own = db.session.scalar(_own_profile_query(), {"account": viewer.id})
         if own is not None:
             allowed.append(Term("contributor", str(own)))
         if circles:
@@ -163,6 +162,11 @@ def permitted(viewer) -> Query:
         if stewarded:
             allowed.append(And([Or(stewarded), Term("steward", "1")]))
     return Or(allowed)
+
+
+@cache
+def _own_profile_query():
+    return select(Contributor.id).where(Contributor.account_id == bindparam("account"))
 
 
 def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
