@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 from whoosh.query import And, AndNot, Not, Or, Query, Term
-from whoosh.scoring import BM25FScorer
+from whoosh.scoring import BM25F
 
 from archive.search import docsets
 
@@ -112,9 +112,11 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
         return
     if (fieldname, btext) not in reader:
         return
-    scorer = leaf.weighting.scorer(leaf, fieldname, btext)
-    lengths = docsets.lengths(reader, fieldname) if type(scorer) is BM25FScorer else None
+    weighting = leaf.weighting
+    lengths = docsets.lengths(reader, fieldname) \
+        if type(weighting) is BM25F and field.scorable else None
     if lengths is None:
+        scorer = weighting.scorer(leaf, fieldname, btext)
         matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
         _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total, touched,
                          boost)
@@ -124,12 +126,26 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
     ids, tf = ids[keep], weights[keep]
     if not len(ids):
         return
-    # Whoosh's bm25(), term by term in the same order: the same float64 results
-    idf, fl, avgfl, B, K1 = scorer.idf, lengths[ids], scorer.avgfl, scorer.B, scorer.K1
+    # what Whoosh's BM25FScorer takes (without making one: it also looks the word up again
+    # for a bound only its own matchers use), then its bm25(), term by term in the same
+    # order: the same float64 results
+    top = leaf.get_parent()
+    idf, avgfl = top.idf(fieldname, btext), _average_length(top, fieldname)
+    B, K1 = weighting._field_B.get(fieldname, weighting.B), weighting.K1
+    fl = lengths[ids]
     score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
     at = ids + offset
     total[at] += score * boost
     touched[at] = True
+
+
+def _average_length(top, fieldname: str) -> float:
+    """The searcher's average length of ``fieldname`` (as BM25FScorer takes it), kept with
+    the searcher: a sum over every segment otherwise."""
+    kept = top.__dict__.setdefault("_archive_average_lengths", {})
+    if fieldname not in kept:
+        kept[fieldname] = top.avg_field_length(fieldname) or 1
+    return kept[fieldname]
 
 
 def _through_matcher(matcher, mine: list[int], offset: int, total: np.ndarray,
