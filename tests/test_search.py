@@ -6,6 +6,7 @@ upkeep of the index (check, reindex, left-over tasks, compaction after erasure).
 from __future__ import annotations
 
 import html as html_lib
+import random
 import re
 import time
 import unicodedata
@@ -516,8 +517,6 @@ def test_a_snippet_marks_the_words_a_word_by_word_reading_would():
     """Snippets look for the query's words only where the regex engine finds words that
     may be one (`_candidates`); reading every word of the text and comparing it must mark
     exactly the same passages and words."""
-    import random
-
     from archive.search.analyzer import normal_word
     from archive.search.query import _WORDS, _candidates, _found, _passages
 
@@ -533,6 +532,74 @@ def test_a_snippet_marks_the_words_a_word_by_word_reading_would():
         fast = _passages(text, wanted, {}, _found, _candidates(wanted))
         every_word = _passages(text, wanted, {}, _found, _WORDS)
         assert fast == every_word, (text, wanted)
+
+
+def _random_word(rng) -> str:
+    """Words of every shape a romanized form is read from: Devanagari syllables with nukta
+    (either way), conjuncts (ज्ञ), signs and marks, independent vowels, Latin words as
+    typed (capitals, doubled vowels, w z f q), words of both scripts, and odd starts."""
+    from archive.search.analyzer import CONSONANTS, MARKS, SIGNS, VOWELS
+
+    def syllable():
+        part = rng.choice(list(CONSONANTS))
+        if rng.random() < 0.2:
+            part += "\u093c"
+        if rng.random() < 0.2:
+            part += "\u094d" + rng.choice(["ञ", "न", *CONSONANTS])
+        return part + rng.choice(["", "", *SIGNS, *MARKS])
+
+    shape = rng.randrange(7)
+    if shape == 0:
+        return rng.choice(list(VOWELS)) + "".join(syllable() for _ in range(rng.randint(0, 2)))
+    if shape == 1:
+        latin = "".join(rng.choice("aeioujnszwfqkhdtgpr") for _ in range(rng.randint(1, 6)))
+        latin = rng.choice(["", "ee", "oo", "aa", "sh", "jh", "jn"]) + latin
+        return latin.capitalize() if rng.random() < 0.3 else latin
+    if shape == 2:
+        return rng.choice(["jn", "Jn", "w", "zh", "q"]) + syllable()
+    if shape == 3:
+        return rng.choice(["\u0958", "\u095b", "\u095e", "\u0929", "\u0901", "\u200d",
+                           "\u0966", "é", "ü", "7", "_"]) + syllable()
+    if shape == 4:
+        return unicodedata.normalize("NFC", "".join(syllable()
+                                                     for _ in range(rng.randint(1, 3))))
+    return "".join(syllable() for _ in range(rng.randint(1, 4)))
+
+
+def test_romanized_forms_start_with_the_letters_their_first_letter_allows():
+    from archive.search.analyzer import normal_word, roman_first_letters, roman_forms
+
+    rng = random.Random(8)
+    for _ in range(20_000):
+        word = _random_word(rng)
+        allowed = roman_first_letters(word[0])
+        if allowed is None:
+            continue
+        normal = normal_word(word)
+        for form in roman_forms(normal if not normal.isascii() else word.lower()):
+            assert not form or form[0] in allowed, (word, form, allowed)
+
+
+def test_a_romanized_snippet_marks_the_words_a_word_by_word_reading_would():
+    from archive.search.analyzer import normal_word, roman_forms
+    from archive.search.query import (_WORDS, _found_romanized, _passages,
+                                      _roman_candidates)
+
+    rng = random.Random(9)
+    for _ in range(300):
+        words = [_random_word(rng) for _ in range(rng.randint(1, 60))]
+        text = unicodedata.normalize("NFC", " ".join(
+            word + rng.choice(["", "", ",", "'s", "।"]) for word in words))
+        roman = set()
+        for word in rng.sample(words, min(len(words), rng.randint(1, 3))):
+            normal = normal_word(word)
+            roman |= set(roman_forms(normal if not normal.isascii() else word.lower()))
+        roman = frozenset(form for form in roman if form)
+        if not roman:
+            continue
+        fast = _passages(text, roman, {}, _found_romanized, _roman_candidates(roman))
+        every_word = _passages(text, roman, {}, _found_romanized, _WORDS)
+        assert fast == every_word, (text, roman)
 
 
 def test_snippets_come_from_the_current_revision(world):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Optional
 
 from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StemFilter, Token
 
@@ -295,3 +296,40 @@ def roman_forms(token: str) -> tuple[str, ...]:
             if form not in forms:
                 forms.append(form)
     return tuple(forms)
+
+
+# --- which words may be found by a romanized form (for snippets) ---------------------------
+
+#: first letters `fold` changes: w, z, f, q; a doubled e or o ("ee" → i, "oo" → u)
+_FOLDED_FIRST = {"w": "v", "z": "j", "f": "p", "q": "k"}
+_DOUBLED_FIRST = {"e": "i", "o": "u"}
+
+
+def _folded_firsts(letters: str) -> set[str]:
+    first = letters[0]
+    return {_FOLDED_FIRST.get(first, first), *_DOUBLED_FIRST.get(first, "")}
+
+
+@lru_cache(maxsize=None)
+def roman_first_letters(char: str) -> Optional[frozenset]:
+    """The letters a romanized form (`roman_forms`) of a word starting with ``char`` may
+    start with; None when any (a mark, a joiner, another script: skipped or kept as they
+    are). Lets a snippet skip words that cannot be a romanized query word unread."""
+    if len(char) != 1:
+        return None
+    letter = char.lower()
+    if letter.isascii() and (letter.isalnum() or letter == "_"):
+        firsts = _folded_firsts(letter)
+        if letter == "j":  # "jn" in a word with Devanagari is read as gy or dny
+            firsts |= {"g", "d"}
+        return frozenset(firsts)
+    base = unicodedata.normalize("NFD", char)[0]
+    if base in CONSONANTS:
+        firsts = _folded_firsts(CONSONANTS[base])
+        firsts |= _folded_firsts(NUKTA.get(base, CONSONANTS[base]))  # with a nukta
+        if base == "ज":  # ज्ञ, ज्न: jn, read as gy or dny
+            firsts |= {"g", "d"}
+        return frozenset(firsts)
+    if base in VOWELS:
+        return frozenset(_folded_firsts(VOWELS[base]))
+    return None

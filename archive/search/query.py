@@ -24,7 +24,8 @@ from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
-from archive.search.analyzer import WORD, normal_word, pair_token, roman_forms
+from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
+                                     roman_forms)
 from archive.search.index import catch_up_or_stale, searcher
 from archive.search.schema import day_number
 
@@ -274,7 +275,7 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
                          _candidates(words)) if words else []
     if not passages and roman:
         passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized,
-                             _WORDS)
+                             _roman_candidates(roman))
     if not passages:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
@@ -338,6 +339,25 @@ def _candidates(words: frozenset) -> re.Pattern:
                         key=len, reverse=True)
     starts = "|".join(map(re.escape, beginnings))
     return re.compile(rf"(?<!{_WORD_CHAR})(?=(?i:{starts})){WORD}")
+
+
+@lru_cache(maxsize=64)
+def _roman_candidates(roman: frozenset) -> re.Pattern:
+    """The words of a text that `_found_romanized` may accept: all but those whose first
+    letter's romanized forms cannot start as any of ``roman`` does (`roman_first_letters`),
+    left to the regex engine instead of romanized one by one."""
+    letters = {word[0] for word in roman if word}
+    unlike = sorted(char for char in _ROMAN_STARTS
+                    if not roman_first_letters(char) & letters)
+    if not unlike:
+        return _WORDS
+    return re.compile(rf"(?<!{_WORD_CHAR})(?![{re.escape(''.join(unlike))}]){WORD}")
+
+
+#: the first letters whose romanized forms are known (`roman_first_letters`)
+_ROMAN_STARTS = [char for char in map(chr, [*range(0x30, 0x3A), *range(0x41, 0x5B), 0x5F,
+                                             *range(0x61, 0x7B), *range(0x0900, 0x0980)])
+                 if roman_first_letters(char) is not None]
 
 
 def _starts_word(text: str, at: int) -> bool:
