@@ -40,10 +40,11 @@ from whoosh.writing import MERGE_SMALL, NO_MERGE
 
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
-from archive.search import lengths, pool, postings
+from archive.search import files, lengths, pool, postings
 from archive.search.codec import ArchiveCodec
 from archive.search.schema import document, entry, make_schema
 
+files.install()
 lengths.install()
 pool.install()
 postings.install()
