@@ -61,7 +61,8 @@ import machine  # noqa: E402 — scripts/machine.py, beside this one
 
 P95_BUDGET_MS = 300.0
 PASSWORD = "a calm river at dawn, loaded"
-PASSED_THROUGH = ("ARCHIVE_DATABASE_URL", "ARCHIVE_MEDIA_URL", "ARCHIVE_REDIS_URL")
+PASSED_THROUGH = ("ARCHIVE_DATABASE_URL", "ARCHIVE_MEDIA_URL", "ARCHIVE_REDIS_URL",
+                  "ARCHIVE_THREADS")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'type="hidden" name="csrf_token" value="([^"]+)"')
 CONFIRM_CODE = re.compile(r'name="confirm-code" type="hidden" value="([^"]*)"')
