@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import Callable
 
@@ -192,9 +193,10 @@ def _purge_database(_payload: dict) -> None:
     exclusive lock on each table while it copies it (reads of that table wait; on an archive
     of a few thousand items, milliseconds), so it waits at most ``LOCK_TIMEOUT`` for readers
     and otherwise fails, keeping the task for the next try. A transaction that began before
-    the erasure and is still open (a long report, ``pg_dump``, autovacuum's ANALYZE) can
-    still see the rows, so ``VACUUM FULL`` copies them along; ``flask purge`` (from cron)
-    rewrites the tables again. What it cannot reach: the write-ahead log keeps the inserted
+    the erasure and is still open (a request, a long report, ``pg_dump``, autovacuum's
+    ANALYZE) can still see the rows, and ``VACUUM FULL`` would copy them along: it first
+    waits a few seconds for those (`_wait_for_older_transactions`); one still open after
+    that leaves the rows to ``flask purge`` (from cron), which rewrites the tables again. What it cannot reach: the write-ahead log keeps the inserted
     text until its segments are recycled after later checkpoints, and unlinked files stay on
     the disk's free blocks; the README's deployment notes say how to keep those short-lived
     (and backups made with pg_dump before the withdrawal still hold the item until they
@@ -223,6 +225,7 @@ def _purge_database(_payload: dict) -> None:
                                       {"key": REWRITE_LOCK}).scalar():
                 raise Busy("another worker is rewriting the tables; left for a retry")
             try:
+                _wait_for_older_transactions(connection)
                 connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
                 try:
                     for model in ERASED_MODELS:
@@ -236,6 +239,30 @@ def _purge_database(_payload: dict) -> None:
         db.session.execute(delete(PurgeTask).where(PurgeTask.kind == "database",
                                                    PurgeTask.id <= covered))
         db.session.commit()
+
+
+#: how long a rewrite waits for transactions older than itself (which may still see the
+#: erased rows: VACUUM FULL would copy them along) before it goes ahead anyway
+OLDER_TRANSACTIONS_WAIT = 2.0
+_OLDER_TRANSACTIONS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < :since")
+
+
+def _wait_for_older_transactions(connection) -> bool:
+    """Wait, at most `OLDER_TRANSACTIONS_WAIT` seconds, until every transaction of this
+    database that began before now has ended — a request, or autovacuum's ANALYZE, that
+    took its snapshot before the erasure committed. Whether they all ended; if not (a long
+    report), the rewrite copies the rows those still see and ``flask purge`` (cron) rewrites
+    again. (A role without ``pg_read_all_stats`` sees only its own sessions here.)"""
+    since = connection.execute(text("SELECT statement_timestamp()")).scalar()
+    deadline = time.monotonic() + OLDER_TRANSACTIONS_WAIT
+    while connection.execute(_OLDER_TRANSACTIONS, {"since": since}).scalar():
+        if time.monotonic() > deadline:
+            log.info("older transactions still open; erased tables rewritten anyway")
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _compact_database() -> str:

@@ -157,3 +157,32 @@ def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_pa
     assert media_files(app) == set(), "something of the artwork is still in the media store"
     for word in (MARKER, DEVANAGARI_MARKER):
         assert word not in caplog.text, "the log holds what was written"
+
+
+@pytest.mark.both_databases("postgresql")
+def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_path):
+    """A transaction that took its snapshot before the erasure (a request, autovacuum's
+    ANALYZE) still sees the rows: rewritten while it is open, the table would keep them.
+    The rewrite waits for it (`purge.OLDER_TRANSACTIONS_WAIT`)."""
+    import threading
+
+    from sqlalchemy import text as sql
+    circle, client = painter
+    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
+                              content_type="multipart/form-data")
+    assert shared.status_code == 201, text(shared)[:2000]
+    db.session.expire_all()
+    piece = piece_of(db.session.scalars(select(Item)).one())
+    db.session.commit()
+    reader = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    reader.begin()
+    # a snapshot, and no lock on the erased tables (a lock alone would make the rewrite wait)
+    assert reader.execute(sql("SELECT count(*) FROM account")).scalar() == 1
+    later = threading.Timer(1.0, reader.close)
+    later.start()
+
+    assert withdraw_signed_in(client, piece).status_code == 200
+    later.join()
+
+    let_go_of_files(app)
+    assert not [found for found in residue(app, tmp_path) if "(database)" in found]
