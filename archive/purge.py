@@ -196,11 +196,11 @@ def _purge_database(_payload: dict) -> None:
     the erasure and is still open (a request, a long report, ``pg_dump``, autovacuum's
     ANALYZE) can still see the rows, and ``VACUUM FULL`` would copy them along: it first
     waits a few seconds for those (`_wait_for_older_transactions`); one still open after
-    that leaves the rows to ``flask purge`` (from cron), which rewrites the tables again. What it cannot reach: the write-ahead log keeps the inserted
-    text until its segments are recycled after later checkpoints, and unlinked files stay on
-    the disk's free blocks; the README's deployment notes say how to keep those short-lived
-    (and backups made with pg_dump before the withdrawal still hold the item until they
-    expire).
+    that leaves the rows to ``flask purge`` (from cron), which rewrites the tables again.
+    What it cannot reach: the write-ahead log keeps the inserted text until its segments
+    are recycled after later checkpoints, and unlinked files stay on the disk's free
+    blocks; the README's deployment notes say how to keep those short-lived (and backups
+    made with pg_dump before the withdrawal still hold the item until they expire).
     """
     db.session.commit()  # our own transaction must not hold the locks we wait for
     # every database purge committed before the clean-up starts is covered by it
