@@ -49,7 +49,11 @@ def is_member(viewer, circle: Circle) -> bool:
 
 
 def is_facilitator(viewer, circle: Circle) -> bool:
-    return roles(viewer).get(circle.id) == "facilitator"
+    return _facilitator_of(viewer, circle.id)
+
+
+def _facilitator_of(viewer, circle_id: Optional[int]) -> bool:
+    return circle_id is not None and roles(viewer).get(circle_id) == "facilitator"
 
 
 def may_view_circle(viewer, circle: Circle) -> bool:
@@ -126,8 +130,7 @@ def _circle_id(item: Item) -> Optional[int]:
 
 
 def _facilitates(viewer, item: Item) -> bool:
-    circle_id = _circle_id(item)
-    return circle_id is not None and roles(viewer).get(circle_id) == "facilitator"
+    return _facilitator_of(viewer, _circle_id(item))
 
 
 def may_view_item(viewer, item: Optional[Item]) -> bool:

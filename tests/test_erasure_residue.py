@@ -109,6 +109,15 @@ def edit(client, piece: Piece, **fields):
     return client.post_form(f"{piece.url}/edit", form, content_type="multipart/form-data")
 
 
+def share_artwork(circle, client) -> Piece:
+    """The painter's artwork, contributed through the web with markers everywhere."""
+    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
+                              content_type="multipart/form-data")
+    assert shared.status_code == 201, text(shared)[:2000]
+    db.session.expire_all()
+    return piece_of(db.session.scalars(select(Item)).one())
+
+
 @pytest.fixture
 def painter(app, make_circle, make_account, signed_in):
     circle = make_circle("rang", "Rang circle")
@@ -119,11 +128,7 @@ def painter(app, make_circle, make_account, signed_in):
 def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     circle, client = painter
-    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
-                              content_type="multipart/form-data")
-    assert shared.status_code == 201, text(shared)[:2000]
-    db.session.expire_all()
-    piece = piece_of(db.session.scalars(select(Item)).one())
+    piece = share_artwork(circle, client)
     assert edit(client, piece).status_code == 302
     assert edit(client, piece, body=f"Version three, {MARKER} {DEVANAGARI_MARKER}",
                 note=f"new photo {DEVANAGARI_MARKER}",
@@ -168,11 +173,7 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
 
     from sqlalchemy import text as sql
     circle, client = painter
-    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
-                              content_type="multipart/form-data")
-    assert shared.status_code == 201, text(shared)[:2000]
-    db.session.expire_all()
-    piece = piece_of(db.session.scalars(select(Item)).one())
+    piece = share_artwork(circle, client)
     db.session.commit()
     reader = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     reader.begin()

@@ -567,7 +567,7 @@ def _random_word(rng) -> str:
 
 
 def test_romanized_forms_start_with_the_letters_their_first_letter_allows():
-    from archive.search.analyzer import normal_word, roman_first_letters, roman_forms
+    from archive.search.analyzer import roman_first_letters, word_roman_forms
 
     rng = random.Random(8)
     for _ in range(20_000):
@@ -575,13 +575,12 @@ def test_romanized_forms_start_with_the_letters_their_first_letter_allows():
         allowed = roman_first_letters(word[0])
         if allowed is None:
             continue
-        normal = normal_word(word)
-        for form in roman_forms(normal if not normal.isascii() else word.lower()):
+        for form in word_roman_forms(word):
             assert not form or form[0] in allowed, (word, form, allowed)
 
 
 def test_a_romanized_snippet_marks_the_words_a_word_by_word_reading_would():
-    from archive.search.analyzer import normal_word, roman_forms
+    from archive.search.analyzer import word_roman_forms
     from archive.search.query import (_WORDS, _found_romanized, _passages,
                                       _roman_candidates)
 
@@ -592,8 +591,7 @@ def test_a_romanized_snippet_marks_the_words_a_word_by_word_reading_would():
             word + rng.choice(["", "", ",", "'s", "।"]) for word in words))
         roman = set()
         for word in rng.sample(words, min(len(words), rng.randint(1, 3))):
-            normal = normal_word(word)
-            roman |= set(roman_forms(normal if not normal.isascii() else word.lower()))
+            roman |= set(word_roman_forms(word))
         roman = frozenset(form for form in roman if form)
         if not roman:
             continue

@@ -69,6 +69,13 @@ def normal_word(word: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def word_roman_forms(word: str) -> tuple[str, ...]:
+    """The romanized forms of one word of a text, as it is compared with a romanized query
+    word (a Latin word folded as typed, a Devanagari one romanized)."""
+    normal = normal_word(word)
+    return roman_forms(normal if not normal.isascii() else word.lower())
+
+
 def text_analyzer():
     return RegexTokenizer(WORD) | WordFilter()
 

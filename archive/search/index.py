@@ -26,8 +26,8 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 

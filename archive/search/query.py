@@ -25,7 +25,7 @@ from archive.db import db
 from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
 from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
-                                     roman_forms)
+                                     word_roman_forms)
 from archive.search.index import catch_up_or_stale, searcher
 from archive.search.schema import day_number
 
@@ -385,8 +385,7 @@ def _beginnings(words: frozenset) -> frozenset:
 
 
 def _found_romanized(token: str, roman: frozenset) -> bool:
-    normal = normal_word(token)
-    return not roman.isdisjoint(roman_forms(normal if not normal.isascii() else token.lower()))
+    return not roman.isdisjoint(word_roman_forms(token))
 
 
 def _word_start(text: str, at: int) -> int:
