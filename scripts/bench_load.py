@@ -187,6 +187,23 @@ def start_site(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"the site did not start; see {log}")
 
 
+def site_cpu(server: subprocess.Popen) -> float | None:
+    """CPU seconds gunicorn's master and workers have used so far (from /proc; None where
+    there is none). Per request, it tells two runs of different code apart better than
+    latency does: latency also depends on what else the machine is doing."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that just ended
+        if server.pid in (int(stat.parent.name), int(fields[1])):
+            total += int(fields[11]) + int(fields[12])   # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def stop_site(server: subprocess.Popen) -> None:
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)       # gunicorn: graceful stop of every worker
@@ -449,6 +466,7 @@ def main() -> int:
         print(f"{len(people)} people signed in; running for {args.seconds} s; "
               f"machine: {machine.describe()}")
         cpu_before, began = time.process_time(), time.monotonic()
+        site_before = site_cpu(server)
         until = began + args.seconds
         threads = [threading.Thread(target=live, args=(person, until, args.think))
                    for person in people]
@@ -457,12 +475,18 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed, client_cpu = time.monotonic() - began, time.process_time() - cpu_before
+        site_after = site_cpu(server)
         stop_site(server)
         report, p95, errors = table(results, elapsed)
         print(report)
         print(f"client CPU: {client_cpu:.1f} s over {elapsed:.0f} s "
               f"({100 * client_cpu / elapsed:.0f} % of one core); load average now "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if site_before is not None and site_after is not None:
+            used, answered = site_after - site_before, sum(map(len, results.times.values()))
+            print(f"site CPU: {used:.1f} s over {elapsed:.0f} s, "
+                  f"{1000 * used / max(answered, 1):.1f} ms per request "
+                  f"({100 * used / elapsed / os.cpu_count():.0f} % of {os.cpu_count()} cores)")
         for action, found in sorted(results.errors.items()):
             for problem in sorted(set(found))[:5]:
                 print(f"  error in {action}: {problem} (×{found.count(problem)})")

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import delete, func, select, update
 from whoosh.query import And, Term
+from whoosh.writing import OPTIMIZE
 
 from archive import access, purge
 from archive.db import commit, db, utcnow
@@ -461,6 +462,28 @@ def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, wo
         return fresh
 
     monkeypatch.setattr(index, "_without_deletions", outrun)
+    assert index.compact() == "no segment holds deleted documents"
+
+    assert holding(app, LATIN_MARKER) == []
+    assert look(world.viewers["anonymous"], "roses").ids == [stays.public_id]
+    assert index.check() == {"missing": [], "extra": []}
+
+
+def test_a_compaction_of_a_segment_merged_away_before_it_was_read_leaves_it_alone(
+        app, world, monkeypatch):
+    gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
+    stays = share(world["member"], world.home, title="Stays", body="roses stay")
+    index.reindex()
+    assert world.viewers["author"].client.post_form(
+        f"/items/{gone.public_id}/withdraw", {"sure": "y"}).status_code == 200
+    rewrite = index._without_deletions
+
+    def merged_first(ix, segment, aside):
+        with index.writing(ix, mergetype=OPTIMIZE):  # another worker's merge, just before
+            pass
+        return rewrite(ix, segment, aside)
+
+    monkeypatch.setattr(index, "_without_deletions", merged_first)
     assert index.compact() == "no segment holds deleted documents"
 
     assert holding(app, LATIN_MARKER) == []

@@ -35,7 +35,8 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.reading import SegmentReader
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 from whoosh.writing import MERGE_SMALL, NO_MERGE
 
 from archive.db import db, utcnow
@@ -122,15 +123,72 @@ def forget(path: Path) -> None:
 
 
 def searcher():
-    """This thread's searcher, reopened when the index has changed since."""
+    """This thread's searcher, replaced when the index has changed since."""
     key = str(folder())
     searchers = _local.__dict__.setdefault("searchers", {})
     current = searchers.get(key)
     if current is None or not current.up_to_date():
-        if current is not None:
-            current.close()
-        current = searchers[key] = get_index().searcher()
+        current = searchers[key] = _open_searcher(get_index(), current)
     return current
+
+
+def _open_searcher(ix: whoosh_index.Index, previous=None, tries: int = 10) -> Searcher:
+    """A searcher of the index as it is now. Its segments that ``previous`` (this thread's
+    last searcher, which must not be used afterwards) also had keep their opened readers:
+    a segment's files never change, so only its deletions are brought up to date. Opening
+    a segment reads its word table and columns in many small reads; after a save every
+    thread of every worker opens a new searcher, and without this each paid for every
+    segment again. (Whoosh's own reuse keeps a segment's old deletions, and adds segments
+    merged away since: removed entries would be counted and found.)"""
+    kept = {}
+    if previous is not None:
+        kept = {reader.segment().segment_id(): reader
+                for reader, _offset in previous.reader().leaf_readers()
+                if isinstance(reader, SegmentReader) and not reader.is_closed}
+    failed = 0
+    while True:
+        opened = []
+        try:
+            toc = ix._read_toc()
+            readers = [_reused(kept[segment.segment_id()], segment, toc.generation)
+                       if segment.segment_id() in kept else
+                       _opened_reader(ix, toc, segment, opened) for segment in toc.segments]
+            break
+        except OSError:
+            # a commit replaced the table of contents, or merged a segment away between
+            # reading the table and opening its files: read the newer one (as Whoosh's own
+            # reader() does)
+            for reader in opened:
+                reader.close()
+            failed += 1
+            if failed == tries:
+                raise
+            time.sleep(0.01)
+    using = {id(reader) for reader in readers}
+    for reader in kept.values():
+        if id(reader) not in using:
+            reader.close()
+    if not readers:
+        reader = EmptyReader(toc.schema)
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    return Searcher(reader, fromindex=ix)
+
+
+def _opened_reader(ix, toc, segment, opened: list) -> SegmentReader:
+    reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+    opened.append(reader)
+    return reader
+
+
+def _reused(reader: SegmentReader, segment, generation: int) -> SegmentReader:
+    """An opened segment reader told of ``segment``'s deletions as they are now."""
+    reader._segment = reader._perdoc._segment = segment
+    reader._gen = generation
+    reader.__dict__.pop("deleted_docs_set", None)   # Whoosh keeps it once asked
+    return reader
 
 
 def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
@@ -466,7 +524,12 @@ def _rewrite(ix: whoosh_index.Index, path: Path, segment) -> bool:
     aside.mkdir()
     try:
         kept = [doc for doc in range(segment.doc_count_all()) if not segment.is_deleted(doc)]
-        fresh = _without_deletions(ix, segment, aside) if kept else None
+        try:
+            fresh = _without_deletions(ix, segment, aside) if kept else None
+        except FileNotFoundError:
+            if any(s.segid == segment.segid for s in ix._segments()):
+                raise
+            return False   # merged away meanwhile: the merge left its removed entries out
         swapped = []
 
         def swap(_w, segments):
