@@ -9,7 +9,8 @@ given, its own SQLite file) gets the demo, four more circles, one account per si
 person and a seeded corpus of a few hundred items in Hindi, Marathi and English, each with
 its receipt. Then ``scripts/serve`` starts it with gunicorn on 127.0.0.1 and a free port,
 and every simulated person (a thread with its own ``requests`` session, signed in before the
-clock starts) repeats, with a pause of ``--think`` seconds on average between steps:
+clock starts) repeats, with a pause of ``--think`` seconds on average between steps (and
+before the first, so people do not all arrive in the same instant):
 
   reading   home page, an item page, their circle's page, the public collection, the feed
   searching Hindi, Marathi, English, and Hindi typed in Latin letters ("udasi")
@@ -359,6 +360,9 @@ STEPS = [("home", 10), ("item", 22), ("circle_page", 8), ("collection", 5), ("fe
 
 def live(person: Person, until: float, think: float) -> None:
     names, weights = zip(*STEPS)
+    # people arrive over the first moments, as they do on a site: a start in step sent
+    # every person's first request in the same instant
+    time.sleep(person.rng.uniform(0, 2 * think))
     while time.monotonic() < until:
         getattr(person, person.rng.choices(names, weights)[0])()
         time.sleep(person.rng.uniform(0, 2 * think))

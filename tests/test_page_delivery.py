@@ -162,3 +162,26 @@ def test_a_list_loads_each_item_whole_while_another_worker_erases(app, make_circ
         # listed as it was when listed, or not at all; never half
         assert response.status_code == 200, url
         assert not erase_meanwhile.pending, url
+
+
+def test_a_changed_static_file_gets_its_new_fingerprint_soon(app, tmp_path, monkeypatch):
+    from archive.web import assets
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "style.css").write_text("body { color: black }")
+    monkeypatch.setattr(app, "static_folder", str(folder))
+    clock = [1000.0]
+    monkeypatch.setattr(assets.time, "monotonic", lambda: clock[0])
+    with app.test_request_context():
+        first = assets.fingerprint("style.css")
+        assert first == hashlib.sha256(b"body { color: black }").hexdigest()[:12]
+        (folder / "style.css").write_text("body { color: navy }")
+        clock[0] += assets.RECHECK_SECONDS / 2
+        assert assets.fingerprint("style.css") == first       # trusted for a moment
+        clock[0] += assets.RECHECK_SECONDS
+        assert assets.fingerprint("style.css") == \
+            hashlib.sha256(b"body { color: navy }").hexdigest()[:12]
+        assert assets.fingerprint("../secret.txt") is None
+        for number in range(assets.KEPT * 2):   # made-up addresses do not grow it unbounded
+            assert assets.fingerprint(f"made-up-{number}.css") is None
+        assert len(assets._known) <= assets.KEPT

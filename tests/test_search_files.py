@@ -75,3 +75,34 @@ def test_the_sites_searchers_read_their_segments_in_place(app):
     reader = next(iter(searcher.leaf_searchers()))[0].reader()
     assert isinstance(reader._terms._dbfile, ViewFile), type(reader._terms._dbfile)
     assert [fields["id"] for fields in searcher.documents()] == ["a1"]
+
+
+def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):
+    """The directory of hash tables read in one go (`files._hash_reader_init`) holds what
+    Whoosh's 256 small reads find, for plain and ordered hash files, and keys are found."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import (HashReader, HashWriter, OrderedHashReader,
+                                          OrderedHashWriter)
+    from archive.search import files
+
+    storage = FileStorage(str(tmp_path))
+    rng = random.Random(5)
+    keys = sorted({("उदासी" + str(rng.randrange(10 ** 6))).encode() for _ in range(3000)})
+    for name, writer_class in (("plain", HashWriter), ("ordered", OrderedHashWriter)):
+        writer = writer_class(storage.create_file(name))
+        for key in keys:
+            writer.add(key, key[::-1])
+        writer.close()
+    for name, reader_class in (("plain", HashReader), ("ordered", OrderedHashReader)):
+        ours = reader_class.open(storage, name)
+        theirs = object.__new__(reader_class)
+        files.whoosh_hash_reader_init(theirs, storage.open_file(name),
+                                      storage.file_length(name))
+        for attribute in ("tables", "endofdata", "startofdata", "hashtype", "extras"):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        assert len(ours.tables) == 256 and all(type(t) is tuple for t in ours.tables)
+        for key in rng.sample(keys, 200):
+            assert ours[key] == key[::-1] == theirs[key]
+        assert b"missing" not in ours
+        ours.close()
+        theirs.close()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 
-from whoosh.filedb import compound
+from whoosh.filedb import compound, filetables
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.filedb.structfile import BufferFile
 
 
@@ -77,6 +78,44 @@ class ViewFile(BufferFile):
         self.is_closed = False
 
 
+#: Whoosh's own, kept for the tests that compare the two
+whoosh_hash_reader_init = filetables.HashReader.__init__
+
+
+def _hash_reader_init(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
+    """Whoosh's `HashReader.__init__`, reading the directory of 256 hash tables in one
+    read instead of 256 (a segment's word table is opened by every new searcher, and each
+    small read went through three layers of Python)."""
+    self.dbfile = dbfile
+    self.startoffset = startoffset
+    self.is_closed = False
+    if length is None:
+        dbfile.seek(0, os.SEEK_END)
+        length = dbfile.tell() - startoffset
+    dbfile.seek(startoffset)
+    filemagic = dbfile.read(4)
+    if filemagic != magic:
+        raise FileFormatError("Unknown file header %r" % filemagic)
+    self.hashtype = dbfile.read_byte()
+    self.hashfn = filetables._hash_functions[self.hashtype]
+    dbfile.read_int()  # unused expansion bits
+    dbfile.read_int()
+    self.startofdata = dbfile.tell()
+    exptr = startoffset + length - filetables._INT_SIZE
+    exlen = dbfile.get_int(exptr)
+    expos = exptr - exlen
+    dbfile.seek(expos)
+    self._read_extras()
+    dbfile.seek(expos - filetables._directory_size)
+    directory = dbfile.read(filetables._directory_size)
+    if len(directory) != filetables._directory_size:
+        raise FileFormatError("Hash file directory cut short")
+    self.tables = list(filetables._dir_entry.iter_unpack(directory))
+    self.endofdata = self.tables[0][0]
+
+
 def install() -> None:
-    """Whoosh's compound storage (every segment the archive writes) hands out `ViewFile`s."""
+    """Whoosh's compound storage (every segment the archive writes) hands out `ViewFile`s,
+    and its hash files read their directory in one go."""
     compound.BufferFile = ViewFile
+    filetables.HashReader.__init__ = _hash_reader_init

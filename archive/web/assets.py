@@ -5,6 +5,7 @@ again, and a changed file is fetched at once because its address changed with it
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -25,8 +26,29 @@ def _add_fingerprint(endpoint: str, values: dict) -> None:
             values["v"] = version
 
 
+#: a file's fingerprint is trusted this long before the file is looked at again (every page
+#: links two static files: resolving and looking at them was a millisecond of each page)
+RECHECK_SECONDS = 1.0
+#: fingerprints kept (addresses under /static/ come from anyone: the count is bounded)
+KEPT = 256
+_known: dict[tuple[str, str], tuple[float, Optional[str]]] = {}
+
+
 def fingerprint(filename: str) -> Optional[str]:
-    """The first 12 hex digits of the file's SHA-256, or None if there is no such file."""
+    """The first 12 hex digits of the file's SHA-256, or None if there is no such file. A
+    changed file gets its new fingerprint within `RECHECK_SECONDS`."""
+    key = (current_app.static_folder, filename)
+    now = time.monotonic()
+    known = _known.get(key)
+    if known is not None and now - known[0] < RECHECK_SECONDS:
+        return known[1]
+    version = _look_at(filename)
+    if known is not None or len(_known) < KEPT:
+        _known[key] = (now, version)
+    return version
+
+
+def _look_at(filename: str) -> Optional[str]:
     folder = Path(current_app.static_folder).resolve()
     path = (folder / filename).resolve()
     if not path.is_relative_to(folder) or not path.is_file():
