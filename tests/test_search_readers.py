@@ -152,3 +152,29 @@ def test_a_table_of_contents_replaced_while_it_is_read_is_read_again(tmp_path, m
     assert not failures
     assert {fields["id"] for fields in s.all_stored_fields()} == {"p0", "p1", "p2", "p3"}
     assert opened[0].is_closed and not opened[-1].is_closed
+
+
+def test_a_compaction_reads_a_table_of_contents_replaced_under_it_again(tmp_path, monkeypatch):
+    ix = whoosh_index.create_in(tmp_path, make_schema())
+    rng = random.Random(4)
+    with index.writing(ix, mergetype=NO_MERGE) as w:
+        for number in range(3):
+            w.add_document(**_entry(f"p{number}", rng))
+    with index.writing(ix, mergetype=NO_MERGE) as w:
+        w.delete_by_term("id", "p1")
+    read, failures = ix._read_toc, [1, 1]
+
+    def racing():
+        if failures:
+            failures.pop()
+            raise FileNotFoundError("_MAIN_3.toc")   # another worker's commit replaced it
+        return read()
+
+    monkeypatch.setattr(ix, "_read_toc", racing)
+    monkeypatch.setattr(index, "get_index", lambda: ix)
+    monkeypatch.setattr(index, "folder", lambda: tmp_path)
+    assert index.compact() == "rewrote 1 segment(s) holding 1 deleted document(s)"
+    assert not failures
+    assert not index.outdated(ix)
+    with ix.searcher() as s:
+        assert sorted(fields["id"] for fields in s.all_stored_fields()) == ["p0", "p2"]

@@ -177,6 +177,22 @@ def _open_searcher(ix: whoosh_index.Index, previous=None, tries: int = 10) -> Se
     return Searcher(reader, fromindex=ix)
 
 
+def _table(ix: whoosh_index.Index, tries: int = 10):
+    """The index's newest table of contents (schema, segments), read again if a commit
+    replaced it between finding and reading it."""
+    for attempt in range(tries):
+        try:
+            return ix._read_toc()
+        except FileNotFoundError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.01)
+
+
+def _segments(ix: whoosh_index.Index) -> list:
+    return _table(ix).segments
+
+
 def _opened_reader(ix, toc, segment, opened: list) -> SegmentReader:
     reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
     opened.append(reader)
@@ -504,7 +520,7 @@ def compact() -> str:
         for left in path.glob(ASIDE_PREFIX + "*"):
             shutil.rmtree(left, ignore_errors=True)
         for _ in range(COMPACT_PASSES):
-            holding = [segment for segment in ix._segments() if segment.has_deletions()]
+            holding = [segment for segment in _segments(ix) if segment.has_deletions()]
             if not holding:
                 break
             for segment in holding:
@@ -527,7 +543,7 @@ def _rewrite(ix: whoosh_index.Index, path: Path, segment) -> bool:
         try:
             fresh = _without_deletions(ix, segment, aside) if kept else None
         except FileNotFoundError:
-            if any(s.segid == segment.segid for s in ix._segments()):
+            if any(s.segid == segment.segid for s in _segments(ix)):
                 raise
             return False   # merged away meanwhile: the merge left its removed entries out
         swapped = []
@@ -645,9 +661,8 @@ def outdated(ix: Optional[whoosh_index.Index] = None) -> bool:
     """Whether the index was built with other fields or analyzers than this version's, or
     holds segments in another postings format (it is then rebuilt by ``flask setup``)."""
     try:
-        ix = ix or get_index()
-        current = ix.schema
-        segments = ix._segments()
+        toc = _table(ix or get_index())
+        current, segments = toc.schema, toc.segments
     except Exception:  # noqa: BLE001 — a schema this version cannot even read
         return True
     if any(type(segment.codec()) is not ArchiveCodec for segment in segments):
