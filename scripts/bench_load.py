@@ -22,10 +22,12 @@ before the first, so people do not all arrive in the same instant):
 Every request is timed. An error is any 5xx, a connection error, or any status other than
 the one the site answers that step with — except that a GET sent on a kept-alive connection
 the site closed at that very moment (idle past gunicorn's --keep-alive) is sent again once,
-as browsers do; these are counted and reported apart, and their time includes both tries. Afterwards the site is stopped and the search
-index is compared with the database (``archive.search.index.check``, the function behind
-``flask --app archive search check``) before any pending index task is applied, and the
-index's mark must show every kept task applied.
+as browsers do; these are counted and reported apart, and their time includes both tries.
+The CPU time gunicorn's processes used during the run is reported per request (from
+/proc). Afterwards the site is stopped and the search index is compared with the database
+(``archive.search.index.check``, the function behind ``flask --app archive search
+check``) before any pending index task is applied, and the index's mark must show every
+kept task applied.
 
 Rate limits are raised for the run (ARCHIVE_LOGIN_RATE_LIMIT, ARCHIVE_CODE_RATE_LIMIT):
 every simulated person comes from 127.0.0.1, and the real limits would answer 429 to the
