@@ -245,15 +245,20 @@ def _purge_database(_payload: dict) -> None:
 #: erased rows: VACUUM FULL would copy them along) before it goes ahead anyway
 OLDER_TRANSACTIONS_WAIT = 2.0
 _OLDER_TRANSACTIONS = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-    " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < :since")
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+    " AND xact_start < :since AND (backend_xid IS NOT NULL OR ("
+    "  datname = current_database() AND backend_xmin IS NOT NULL))")
 
 
 def _wait_for_older_transactions(connection) -> bool:
-    """Wait, at most `OLDER_TRANSACTIONS_WAIT` seconds, until every transaction of this
-    database that began before now has ended — a request, or autovacuum's ANALYZE, that
-    took its snapshot before the erasure committed. Whether they all ended; if not (a long
-    report), the rewrite copies the rows those still see and ``flask purge`` (cron) rewrites
+    """Wait, at most `OLDER_TRANSACTIONS_WAIT` seconds, until every transaction that began
+    before now and may keep the erased rows alive has ended: in this database, any that
+    took a snapshot (a request, or autovacuum's ANALYZE, that began before the erasure
+    committed); in any database of the server, any that writes. A snapshot's horizon is the
+    oldest transaction still writing anywhere on the server, so while another database
+    runs a long write (a ``CREATE DATABASE``, a migration) the rewrite's own snapshot
+    counts the erased rows as still visible, and copies them. Whether they all ended; if
+    not (a long report), the rewrite copies the rows and ``flask purge`` (cron) rewrites
     again. (A role without ``pg_read_all_stats`` sees only its own sessions here.)"""
     since = connection.execute(text("SELECT statement_timestamp()")).scalar()
     deadline = time.monotonic() + OLDER_TRANSACTIONS_WAIT

@@ -187,3 +187,31 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
 
     let_go_of_files(app)
     assert not [found for found in residue(app, tmp_path) if "(database)" in found]
+
+
+@pytest.mark.both_databases("postgresql")
+def test_a_write_in_another_database_that_began_before_the_erasure_is_waited_for(
+        app, painter, tmp_path):
+    """A snapshot's horizon is the oldest transaction still writing anywhere on the server:
+    while another database runs a long write (here an open transaction holding an id, as a
+    ``CREATE DATABASE`` does), the rewrite's own snapshot still counts the erased rows as
+    visible and copies them. The rewrite waits for it too."""
+    import threading
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+    circle, client = painter
+    piece = share_artwork(circle, client)
+    db.session.commit()
+    url = make_url(postgres.SERVER.ensure())
+    elsewhere = psycopg.connect(host=url.host, port=url.port, user=url.username,
+                                password=url.password, dbname="postgres")
+    elsewhere.execute("SELECT txid_current()")   # a transaction that holds an id
+    later = threading.Timer(1.0, elsewhere.close)
+    later.start()
+
+    assert withdraw_signed_in(client, piece).status_code == 200
+    later.join()
+
+    let_go_of_files(app)
+    assert not [found for found in residue(app, tmp_path) if "(database)" in found]
