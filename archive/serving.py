@@ -5,7 +5,8 @@ A new worker is warmed before it takes its first request (`post_worker_init`). C
 worker compiles each page's templates, reads each language's translations, opens the
 search index and builds its query parser the first time a request needs them: its first
 requests took 50–130 ms more each, and on a restart under load those were the slowest
-answers of the minute. Warming does the same work once, up front, in a second or less.
+answers of the minute. Warming does the same work once, up front (one to two seconds
+per worker on two busy cores).
 """
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,8 +170,6 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
     """A transaction that took its snapshot before the erasure (a request, autovacuum's
     ANALYZE) still sees the rows: rewritten while it is open, the table would keep them.
     The rewrite waits for it (`purge.OLDER_TRANSACTIONS_WAIT`)."""
-    import threading
-
     from sqlalchemy import text as sql
     circle, client = painter
     piece = share_artwork(circle, client)
@@ -179,14 +178,7 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
     reader.begin()
     # a snapshot, and no lock on the erased tables (a lock alone would make the rewrite wait)
     assert reader.execute(sql("SELECT count(*) FROM account")).scalar() == 1
-    later = threading.Timer(1.0, reader.close)
-    later.start()
-
-    assert withdraw_signed_in(client, piece).status_code == 200
-    later.join()
-
-    let_go_of_files(app)
-    assert not [found for found in residue(app, tmp_path) if "(database)" in found]
+    _withdraw_while_open(app, client, piece, tmp_path, close=reader.close)
 
 
 @pytest.mark.both_databases("postgresql")
@@ -196,22 +188,21 @@ def test_a_write_in_another_database_that_began_before_the_erasure_is_waited_for
     while another database runs a long write (here an open transaction holding an id, as a
     ``CREATE DATABASE`` does), the rewrite's own snapshot still counts the erased rows as
     visible and copies them. The rewrite waits for it too."""
-    import threading
-
-    import psycopg
-    from sqlalchemy.engine import make_url
     circle, client = painter
     piece = share_artwork(circle, client)
     db.session.commit()
-    url = make_url(postgres.SERVER.ensure())
-    elsewhere = psycopg.connect(host=url.host, port=url.port, user=url.username,
-                                password=url.password, dbname="postgres")
+    elsewhere = postgres._connect("postgres")
+    elsewhere.autocommit = False
     elsewhere.execute("SELECT txid_current()")   # a transaction that holds an id
-    later = threading.Timer(1.0, elsewhere.close)
-    later.start()
+    _withdraw_while_open(app, client, piece, tmp_path, close=elsewhere.close)
 
+
+def _withdraw_while_open(app, client, piece, tmp_path, close) -> None:
+    """Withdraw ``piece`` while a transaction is open; ``close`` ends it a second later.
+    Afterwards no file of the database may hold the piece's words."""
+    later = threading.Timer(1.0, close)
+    later.start()
     assert withdraw_signed_in(client, piece).status_code == 200
     later.join()
-
     let_go_of_files(app)
     assert not [found for found in residue(app, tmp_path) if "(database)" in found]

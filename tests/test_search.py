@@ -447,13 +447,20 @@ def test_a_compaction_leaves_the_writer_free_and_keeps_what_changed_meanwhile(
     assert index.check() == {"missing": [], "extra": []}
 
 
-def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, world,
-                                                                          monkeypatch):
+def _one_withdrawn_from_a_rebuilt_segment(world):
+    """Two pieces in one segment, the first withdrawn (its entry now a deletion there);
+    returns the one that stays."""
     gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
     stays = share(world["member"], world.home, title="Stays", body="roses stay")
     index.reindex()
     assert world.viewers["author"].client.post_form(
         f"/items/{gone.public_id}/withdraw", {"sure": "y"}).status_code == 200
+    return stays
+
+
+def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, world,
+                                                                          monkeypatch):
+    stays = _one_withdrawn_from_a_rebuilt_segment(world)
     rewrite = index._without_deletions
 
     def outrun(ix, segment, aside):
@@ -471,11 +478,7 @@ def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, wo
 
 def test_a_compaction_of_a_segment_merged_away_before_it_was_read_leaves_it_alone(
         app, world, monkeypatch):
-    gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
-    stays = share(world["member"], world.home, title="Stays", body="roses stay")
-    index.reindex()
-    assert world.viewers["author"].client.post_form(
-        f"/items/{gone.public_id}/withdraw", {"sure": "y"}).status_code == 200
+    stays = _one_withdrawn_from_a_rebuilt_segment(world)
     rewrite = index._without_deletions
 
     def merged_first(ix, segment, aside):

@@ -100,12 +100,18 @@ def _rebuilt(ix, w, live: set[str], rng: random.Random):
     return w
 
 
-def test_readers_of_segments_gone_from_the_index_are_closed(tmp_path):
+def _one_entry_per_segment(tmp_path, count: int, seed: int):
+    """An index of ``count`` entries (p0, p1, …), each in a segment of its own."""
     ix = whoosh_index.create_in(tmp_path, make_schema())
-    rng = random.Random(1)
-    for number in range(4):
+    rng = random.Random(seed)
+    for number in range(count):
         with index.writing(ix, mergetype=NO_MERGE) as w:
             w.add_document(**_entry(f"p{number}", rng))
+    return ix, rng
+
+
+def test_readers_of_segments_gone_from_the_index_are_closed(tmp_path):
+    ix, rng = _one_entry_per_segment(tmp_path, 4, seed=1)
     s = index._open_searcher(ix)
     old = [reader for reader, _ in s.reader().leaf_readers()]
     assert len(old) == 4
@@ -120,11 +126,7 @@ def test_readers_of_segments_gone_from_the_index_are_closed(tmp_path):
 def test_a_table_of_contents_replaced_while_it_is_read_is_read_again(tmp_path, monkeypatch):
     """Another worker's commit removes the table of contents being opened, or a segment
     it lists: the newer table is read (a search must not fail for it)."""
-    ix = whoosh_index.create_in(tmp_path, make_schema())
-    rng = random.Random(2)
-    for number in range(3):
-        with index.writing(ix, mergetype=NO_MERGE) as w:
-            w.add_document(**_entry(f"p{number}", rng))
+    ix, rng = _one_entry_per_segment(tmp_path, 3, seed=2)
     s = index._open_searcher(ix)
     with index.writing(ix, mergetype=NO_MERGE) as w:
         w.add_document(**_entry("p3", rng))
