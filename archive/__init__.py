@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 from flask_babel import lazy_gettext as _l
 
 from archive import config as settings
+from archive import owner_only
 from archive.db import db
 from archive.media.storage import storage_from_config
 
@@ -24,7 +25,9 @@ class DatabaseInt(IntegerConverter):
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides environment and defaults (tests use it)."""
+    """Build the application; ``config`` overrides environment and defaults (tests use it).
+    Files it makes are the owner's alone (the umask), and so are older ones (`owner_only`)."""
+    owner_only.restrict_umask()
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder="static")
     app.url_map.converters["int"] = DatabaseInt
@@ -89,7 +92,8 @@ def _configure(app: Flask) -> None:
     # Flask's own defaults hold MAX_CONTENT_LENGTH = None, so .get(key, default) never applied
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
     _rate_limit_storage(config)
-    Path(config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(config["INDEX_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    owner_only.tighten(config)
     storage_from_config(config)  # a folder is made now; a wrong MEDIA_URL stops the start
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from archive import ledger_file, purge
+from archive import ledger_file, owner_only, purge
 from archive.db import commit, db, utcnow
 from archive.media.storage import LocalStorage, MediaNotFound, Storage, storage_from_config
 from archive.models import ConsentEvent, Item
@@ -90,9 +90,10 @@ def _load_dump(source: Path) -> None:
 
 
 def backup(destination: Path) -> dict:
-    """Write a consistent copy of the site into ``destination`` (a new folder)."""
+    """Write a consistent copy of the site into ``destination`` (a new folder), readable by
+    the site's owner alone: it holds everything the site does."""
     kind = _kind()
-    destination.mkdir(parents=True, exist_ok=False)
+    destination.mkdir(mode=0o700, parents=True, exist_ok=False)
     purge.run_pending()
     _dump(destination / DATABASE_FILES[kind])
     _copy(storage_from_config(current_app.config), LocalStorage(destination / "media"))
@@ -101,6 +102,7 @@ def backup(destination: Path) -> dict:
     manifest = {"taken_at": utcnow().isoformat(), "items": _count(Item),
                 "ledger_events": len(events)}
     (destination / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    owner_only.tighten_tree(destination)
     return manifest
 
 
@@ -126,6 +128,7 @@ def restore(source: Path) -> dict:
     try:
         if kind == "sqlite":
             shutil.copy2(source / "archive.sqlite3", database)
+            owner_only.tighten_path(database)  # a backup made by an older version was 0644
         else:
             _load_dump(source / "archive.pgdump")
         _copy(saved, store, skip=before, copied=added)

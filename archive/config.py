@@ -73,7 +73,7 @@ def finish(values: dict[str, object]) -> dict[str, object]:
     """Fill the settings that depend on others: database, index folder and secret key."""
     _refuse_renamed(values)
     instance = Path(values["INSTANCE_DIR"])
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not values.get("DATABASE_URL"):
         values["DATABASE_URL"] = f"sqlite:///{instance / 'archive.sqlite3'}"
     if not values.get("INDEX_DIR"):
