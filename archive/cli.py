@@ -298,8 +298,9 @@ def setup(with_demo: bool | None) -> None:
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()
     purge.run_pending()
-    for line in demo.sign_in_lines():
-        click.echo(line)
+    notice = demo.sign_ins_notice()
+    if notice:
+        click.echo(notice)
 
 
 def init_app(app: Flask) -> None:

@@ -2,8 +2,8 @@
 circles and people (``site.toml``), items (``items/*.md``), then collections
 (``collections/*.toml``, whose entries name items by their file stem).
 
-Demo passwords are made fresh for each instance and kept in its folder, so no two sites
-share them and none is written in the repository.
+Demo passwords are made fresh for each instance and kept in its folder (0600), so no two
+sites share them and none is written in the repository, a log or a terminal.
 """
 from __future__ import annotations
 
@@ -135,11 +135,11 @@ def _account(username: str) -> Account:
     return db.session.scalar(select(Account).where(Account.username_key == key(username)))
 
 
-def sign_in_lines() -> list[str]:
+def sign_ins_notice() -> str | None:
+    """Where the demo sign-ins are kept. The passwords themselves are never printed: what
+    ``scripts/serve`` prints ends up in terminals' scrollback and service logs."""
     path = _sign_ins_file()
     if not path.exists():
-        return []
-    return ["Demo sign-ins (username, password, who they are):"] + \
-        ["  " + line for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
+        return None
+    return (f"Demo sign-ins (usernames and passwords) are in {path}, readable only by "
+            "this account.")

@@ -1,5 +1,11 @@
-"""Gunicorn's hooks for the site: ``scripts/serve`` runs gunicorn with
+"""Gunicorn's settings and hooks for the site: ``scripts/serve`` runs gunicorn with
 ``--config python:archive.serving``.
+
+The access log (`AccessLog`) keeps the method, the route, the status and the time, and
+nothing a person gave: invite and share-link tokens, tags (words people wrote, which would
+outlive an erasure in the log), the item a withdrawal or receipt page is about, any part of a
+path that is not a plain name or id, and every query string (searches) are left out. So are
+addresses, user agents, referrers and headers.
 
 A new worker is warmed before it takes its first request (`post_worker_init`). Cold, a
 worker compiles each page's templates, reads each language's translations, opens the
@@ -11,11 +17,77 @@ per worker on two busy cores).
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask
+from gunicorn.glogging import Logger
 
 log = logging.getLogger(__name__)
+
+#: gunicorn settings read from this module
+logger_class = "archive.serving.AccessLog"
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
+
+HIDDEN = "…"
+#: a path part after one of these is a secret or someone's words
+HIDDEN_AFTER = {"join", "shared", "tags"}
+#: pages about taking a piece back (or its receipt, which holds the code): the item is hidden
+WITHDRAWAL_PAGES = {"withdraw", "receipt", "receipt.json"}
+PLAIN_PART = re.compile(r"[A-Za-z0-9._~-]{1,64}")
+#: for free text (gunicorn's own error messages): a secret after these, and query strings
+_SECRET_IN_TEXT = re.compile(r"/(join|shared|tags)/[^\s/?\"']+")
+_WITHDRAWAL_IN_TEXT = re.compile(r"/items/[^\s/?\"']+/(withdraw|receipt)")
+_QUERY_IN_TEXT = re.compile(r"\?[^\s\"']*")
+
+
+def safe_route(path: str) -> str:
+    """The request's path with tokens, words and withdrawal targets replaced by "…"."""
+    parts = (path or "/").partition("?")[0].split("/")
+    shown = []
+    for number, part in enumerate(parts):
+        before = parts[number - 1] if number else ""
+        after = parts[number + 1] if number + 1 < len(parts) else ""
+        hidden = (before in HIDDEN_AFTER or (before == "items" and after in WITHDRAWAL_PAGES)
+                  or (part and not PLAIN_PART.fullmatch(part)))
+        shown.append(HIDDEN if hidden else part)
+    return "/".join(shown) or "/"
+
+
+def scrub(text: str) -> str:
+    """Free text with the same things left out as `safe_route` leaves out of a path."""
+    text = _SECRET_IN_TEXT.sub(lambda m: f"/{m.group(1)}/{HIDDEN}", text)
+    text = _WITHDRAWAL_IN_TEXT.sub(lambda m: f"/items/{HIDDEN}/{m.group(1)}", text)
+    return _QUERY_IN_TEXT.sub("", text)
+
+
+class AccessLog(Logger):
+    """Gunicorn's logger with an access log that holds no secret and no one's words (see the
+    module's docstring); its error messages about a request are scrubbed the same way."""
+
+    #: the atoms a format may use; any other (``%(q)s``, ``%(h)s``, headers) logs "-"
+    SAFE_ATOMS = ("m", "s", "t", "T", "D", "M", "L", "p", "H", "b", "B")
+
+    def atoms(self, resp, req, environ, request_time):
+        every = super().atoms(resp, req, environ, request_time)
+        atoms = {name: every[name] for name in self.SAFE_ATOMS if name in every}
+        atoms["U"] = safe_route(environ.get("PATH_INFO") or "")
+        atoms["r"] = f"{atoms.get('m')} {atoms['U']} {atoms.get('H')}"
+        return atoms
+
+    def _log_scrubbed(self, level: int, msg, args, kwargs) -> None:
+        text = str(msg) % args if args else str(msg)
+        self.error_log.log(level, scrub(text), **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        self._log_scrubbed(logging.ERROR, msg, args, kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        self._log_scrubbed(logging.WARNING, msg, args, kwargs)
+
+    def exception(self, msg, *args, **kwargs):
+        kwargs.setdefault("exc_info", True)
+        self._log_scrubbed(logging.ERROR, msg, args, kwargs)
 
 #: pages every language asks for first; answered through the app's own test client, so the
 #: statements, translations and templates they use are ready (read-only, anonymous)

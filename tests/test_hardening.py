@@ -3,6 +3,7 @@ words, sessions and tokens that end together, no caching of bearer answers, numb
 range, one canonical address, and bylines kept current in the search index."""
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
@@ -85,3 +86,109 @@ def test_the_umask_stays_owner_only_after_the_app_is_built(loose_umask, tmp_path
     made = tmp_path / "made-later"
     made.write_text("x")
     assert stat.S_IMODE(made.stat().st_mode) == 0o600
+
+
+# --- 2. logs that keep nothing secret --------------------------------------------------------
+
+TOKEN, WORD, QUERY = "zqxtoken4invite", "zqxsadness", "zqxquery"
+SECRET_REQUESTS = [
+    ("GET", f"/join/{TOKEN}", ""), ("POST", f"/join/{TOKEN}", ""),
+    ("GET", f"/shared/{TOKEN}", ""), ("GET", f"/tags/{WORD}", "page=2"),
+    ("GET", "/tags/उदासी", ""), ("GET", "/search", f"q={QUERY}"),
+    ("GET", f"/items/{TOKEN}/withdraw", ""), ("POST", f"/api/v1/items/{TOKEN}/withdraw", ""),
+    ("GET", f"/items/{TOKEN}/receipt", ""), ("GET", "/withdraw", f"code={TOKEN}"),
+    ("GET", f"/no-such-page/{WORD} words", f"next=/tags/{WORD}"),
+]
+
+
+@pytest.fixture
+def access_log():
+    """gunicorn's logger as scripts/serve configures it, writing into a list of lines."""
+    from gunicorn.config import Config
+    from archive import serving
+
+    config = Config()
+    for name in ("logger_class", "access_log_format"):
+        config.set(name, getattr(serving, name))
+    config.set("accesslog", "-")
+    assert config.logger_class is serving.AccessLog
+    logger = config.logger_class(config)
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    saved = {log: log.handlers[:] for log in (logger.access_log, logger.error_log)}
+    for log in saved:
+        log.handlers = [Collect()]
+    yield logger, lines
+    for log, handlers in saved.items():
+        log.handlers = handlers
+
+
+def _log_request(logger, method, path, query, status="200 OK"):
+    from datetime import timedelta
+    from types import SimpleNamespace
+    raw = path + (f"?{query}" if query else "")
+    environ = {"REQUEST_METHOD": method, "RAW_URI": raw, "PATH_INFO": path,
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "203.0.113.9", "HTTP_REFERER": f"https://example.org{raw}",
+               "HTTP_USER_AGENT": "phone"}
+    request = SimpleNamespace(headers=[("AUTHORIZATION", f"Bearer {TOKEN}"),
+                                       ("REFERER", f"https://example.org{raw}")])
+    response = SimpleNamespace(status=status, sent=1234, headers=[("Location", raw)])
+    logger.access(response, request, environ, timedelta(milliseconds=12))
+
+
+def test_the_access_log_keeps_no_token_word_or_query(access_log):
+    logger, lines = access_log
+    for method, path, query in SECRET_REQUESTS:
+        _log_request(logger, method, path, query)
+    text = "\n".join(lines)
+    assert len(lines) == len(SECRET_REQUESTS)
+    for secret in (TOKEN, WORD, QUERY, "उदासी", "?", "page=", "203.0.113.9", "phone",
+                   "Bearer"):
+        assert secret not in text
+    for shown in ('"GET /join/…"', '"POST /join/…"', '"GET /shared/…"', '"GET /tags/…"',
+                  '"GET /search"', '"GET /items/…/withdraw"',
+                  '"POST /api/v1/items/…/withdraw"', '"GET /items/…/receipt"',
+                  '"GET /withdraw"', '"GET /no-such-page/…"'):
+        assert shown in text
+    assert all(" 200 0.012000s" in line for line in lines)
+
+
+def test_even_a_format_asking_for_more_gets_nothing_secret(access_log):
+    logger, lines = access_log
+    logger.cfg.set("access_log_format", '%(h)s %(r)s %(q)s %(f)s %(a)s %({authorization}i)s '
+                                        '%({location}o)s %(U)s')
+    for method, path, query in SECRET_REQUESTS:
+        _log_request(logger, method, path, query)
+    text = "\n".join(lines)
+    for secret in (TOKEN, WORD, QUERY, "उदासी", "203.0.113.9", "Bearer"):
+        assert secret not in text
+
+
+def test_gunicorns_own_errors_about_a_request_are_scrubbed(access_log):
+    logger, lines = access_log
+    logger.exception("Error handling request %s", f"/join/{TOKEN}?next=/tags/{WORD}")
+    logger.warning(f"Invalid request from ip=203.0.113.9: GET /tags/{WORD}?q={QUERY}")
+    text = "\n".join(lines)
+    assert TOKEN not in text and WORD not in text and QUERY not in text
+    assert "/join/…" in text and "/tags/…" in text
+
+
+def test_demo_passwords_are_kept_in_their_file_and_never_printed(tmp_path, caplog, capfd):
+    app = create_app(config_for_tests(tmp_path, DEMO=True))
+    with app.app_context(), caplog.at_level(logging.DEBUG):
+        result = app.test_cli_runner().invoke(args=["setup"])
+        db.session.remove()
+    assert result.exit_code == 0, result.output
+    sign_ins = tmp_path / "instance" / "demo-sign-ins.txt"
+    assert stat.S_IMODE(sign_ins.stat().st_mode) == 0o600
+    passwords = [line.split()[1] for line in sign_ins.read_text().splitlines() if line]
+    assert len(passwords) >= 2
+    printed = result.output + caplog.text + "".join(capfd.readouterr())
+    assert str(sign_ins) in result.output
+    for password in passwords:
+        assert password not in printed

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_a_page_that_fails_while_warming_leaves_the_worker_serving(app, monkeypa
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="scripts/serve is a bash script")
-def test_scripts_serve_warms_each_worker_before_it_serves(tmp_path):
+def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -75,6 +76,17 @@ def test_scripts_serve_warms_each_worker_before_it_serves(tmp_path):
         while log.read_text().count(" warmed in ") < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert log.read_text().count(" warmed in ") == 2, log.read_text()[-3000:]
+        secret = "zqxsecret"
+        for path in (f"/join/{secret}", f"/tags/{secret}?page=2", f"/search?q={secret}"):
+            requests.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+        while '"GET /search"' not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = log.read_text()
+        assert '"GET /join/…" 404' in text and '"GET /tags/…" 200' in text, text[-3000:]
+        assert secret not in text
+        instance = tmp_path / "instance"
+        for path in (instance, instance / "archive.sqlite3", instance / "index"):
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
     finally:
         server.terminate()
         try:
