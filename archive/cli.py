@@ -152,9 +152,10 @@ def users_create(username: str, role: str, circle_slug: str | None, display_name
 @click.option("--password-stdin", is_flag=True)
 @committing
 def users_set_password(username: str, password_stdin: bool) -> None:
-    """Set a new password for USERNAME; every session they had ends."""
-    account_ops.set_password(_account(username), _read_password(password_stdin))
-    click.echo("password changed; their sessions have ended")
+    """Set a new password for USERNAME; every session and API token they had ends."""
+    stopped = account_ops.set_password(_account(username), _read_password(password_stdin))
+    click.echo(f"password changed; their sessions have ended and {stopped} API "
+               f"token{'' if stopped == 1 else 's'} stopped")
 
 
 @tokens_cli.command("create")

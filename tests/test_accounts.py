@@ -383,7 +383,8 @@ def test_create_and_revoke_a_token_on_the_web(client, make_account, tmp_path):
     account = make_account("lata")
     sign_in(client, "lata")
 
-    response = client.post_form("/account/tokens", {"token-label": "my phone"},
+    response = client.post_form("/account/tokens", {"token-label": "my phone",
+                                                  "token-current_password": PASSWORD},
                                 page="/account")
 
     assert response.status_code == 200

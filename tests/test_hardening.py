@@ -192,3 +192,146 @@ def test_demo_passwords_are_kept_in_their_file_and_never_printed(tmp_path, caplo
     assert str(sign_ins) in result.output
     for password in passwords:
         assert password not in printed
+
+
+# --- 3. sessions and tokens end together -----------------------------------------------------
+
+NEW_PASSWORD = "a new moon over the hills"
+
+
+def _tokens_of(account, count: int) -> list[str]:
+    from archive.operations.accounts import create_token
+    made = [create_token(account, f"program {number}") for number in range(count)]
+    db.session.commit()
+    return made
+
+
+def _working(tokens: list[str], client) -> list[str]:
+    return [token for token in tokens if client.get(
+        "/api/v1/search?q=river", headers={"Authorization": f"Bearer {token}"}).status_code
+        != 401]
+
+
+def _signed_out(client) -> bool:
+    response = client.get("/account")
+    return response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_password_change_ends_other_sessions_and_every_token(make_account, signed_in):
+    account = make_account("lata")
+    tokens = _tokens_of(account, 2)
+    here, elsewhere = signed_in(account), signed_in(account)
+    assert _working(tokens, here) == tokens
+
+    response = here.post_form("/account/password", {
+        "password-current_password": PASSWORD, "password-new_password": NEW_PASSWORD,
+        "password-new_password_again": NEW_PASSWORD}, page="/account")
+
+    assert response.status_code == 302
+    page = here.get("/account").get_data(as_text=True)
+    assert "Your password is changed. 2 API tokens and your other sessions were ended." in page
+    assert _signed_out(elsewhere)
+    assert _working(tokens, here) == []
+
+
+def test_a_password_change_without_tokens_says_so_plainly(make_account, signed_in):
+    here = signed_in(make_account("lata", locale="hi"))
+    here.post_form("/account/password", {
+        "password-current_password": PASSWORD, "password-new_password": NEW_PASSWORD,
+        "password-new_password_again": NEW_PASSWORD}, page="/account")
+    page = here.get("/account").get_data(as_text=True)
+    assert "API" not in page.split("<main", 1)[1].split("</h1>", 1)[0]
+
+
+def test_signing_out_everywhere_ends_every_session_and_token(make_account, signed_in):
+    account = make_account("lata")
+    tokens = _tokens_of(account, 1)
+    here, elsewhere = signed_in(account), signed_in(account)
+
+    response = here.post_form("/account/sign-out-everywhere", page="/account")
+
+    assert response.status_code == 302
+    home = here.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are signed out everywhere, and 1 API token was stopped." in home
+    assert _signed_out(here) and _signed_out(elsewhere)
+    assert _working(tokens, here) == []
+
+
+def test_signing_out_everywhere_is_said_in_hindi(make_account, signed_in):
+    account = make_account("lata", locale="hi")
+    _tokens_of(account, 3)
+    here = signed_in(account)
+    response = here.post_form("/account/sign-out-everywhere", page="/account")
+    text = here.get(response.headers["Location"]).get_data(as_text=True)
+    assert "आप हर जगह से साइन आउट हो गए हैं, और 3 API टोकन बंद हो गए।" in text
+
+
+def test_a_plain_sign_out_keeps_the_tokens(make_account, signed_in):
+    account = make_account("lata")
+    tokens = _tokens_of(account, 1)
+    here = signed_in(account)
+    here.post_form("/sign-out", page="/account")
+    assert _working(tokens, here) == tokens
+
+
+def test_set_password_on_the_command_line_ends_sessions_and_tokens(app, make_account,
+                                                                   signed_in):
+    account = make_account("lata")
+    tokens = _tokens_of(account, 2)
+    elsewhere = signed_in(account)
+    result = app.test_cli_runner().invoke(args=["users", "set-password", "lata",
+                                                "--password-stdin"], input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "2 API tokens stopped" in result.output
+    assert _signed_out(elsewhere)
+    assert _working(tokens, elsewhere) == []
+
+
+def _account(username):
+    from sqlalchemy import select
+    from archive.models import Account
+    db.session.expire_all()
+    return db.session.scalar(select(Account).where(Account.username_key == username))
+
+
+def _token_count() -> int:
+    from sqlalchemy import func, select
+    from archive.models import ApiToken
+    return db.session.scalar(select(func.count()).select_from(ApiToken))
+
+
+@pytest.mark.parametrize("password, status, message", [
+    ("", 422, "Please fill this in."),
+    ("not my password at all", 422, "Your current password is not right."),
+])
+def test_a_token_is_made_only_with_the_current_password(make_account, signed_in, password,
+                                                        status, message):
+    here = signed_in(make_account("lata"))
+    response = here.post_form("/account/tokens", {"token-label": "stolen",
+                                                  "token-current_password": password},
+                              page="/account")
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert "la_" not in response.get_data(as_text=True)
+    assert _token_count() == 0
+
+    made = here.post_form("/account/tokens", {"token-label": "mine",
+                                              "token-current_password": PASSWORD},
+                          page="/account")
+    assert made.status_code == 200 and "la_" in made.get_data(as_text=True)
+    assert _token_count() == 1
+
+
+def test_guessing_the_password_through_the_account_page_is_limited(make_app):
+    from tests.conftest import BrowserLikeClient, sign_in
+    app = make_app(LOGIN_RATE_LIMIT="4 per minute")
+    with app.app_context():
+        make = app.test_cli_runner().invoke
+        assert make(args=["users", "create", "lata", "--password-stdin"],
+                    input=PASSWORD + "\n").exit_code == 0
+    client = BrowserLikeClient(app.test_client())
+    sign_in(client, "lata")
+    guess = {"token-current_password": "is it this one"}
+    answers = [client.post_form("/account/tokens", guess, page="/account").status_code
+               for _ in range(5)]
+    assert answers[-1] == 429 and 422 in answers

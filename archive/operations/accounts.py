@@ -93,22 +93,41 @@ def _dummy_hash() -> str:
 
 
 def end_sessions(account: Account) -> None:
-    """Every session cookie issued so far stops working (sign-out, password change)."""
+    """Every session cookie issued so far stops working (sign-out)."""
     account.session_version = (account.session_version or 0) + 1
     db.session.flush()
 
 
-def change_password(account: Account, current: str, new: str) -> None:
-    if not passwords.verify_password(account.password_hash, current):
+def sign_out_everywhere(account: Account) -> int:
+    """Every session cookie and every API token of the account stop working, so whoever
+    copied a cookie or holds a token keeps nothing. Returns how many tokens were stopped.
+    A password change and a reset end the same things: a token would otherwise outlive the
+    password that let someone make it."""
+    end_sessions(account)
+    stopped = db.session.execute(
+        update(ApiToken).where(ApiToken.account_id == account.id,
+                               ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+    return stopped.rowcount
+
+
+def _check_current_password(account: Account, current: str) -> None:
+    if not passwords.verify_password(account.password_hash, current[:MAX_PASSWORD]):
         raise Refused(_l("Your current password is not right."), field="current_password")
-    account.password_hash = passwords.hash_password(check_password(new))
-    end_sessions(account)
 
 
-def set_password(account: Account, new: str) -> None:
-    """For an admin or the CLI resetting a password on someone's request."""
+def change_password(account: Account, current: str, new: str) -> int:
+    """Returns how many API tokens were stopped (`sign_out_everywhere`)."""
+    _check_current_password(account, current)
     account.password_hash = passwords.hash_password(check_password(new))
-    end_sessions(account)
+    return sign_out_everywhere(account)
+
+
+def set_password(account: Account, new: str) -> int:
+    """For an admin or the CLI resetting a password on someone's request. Returns how many
+    API tokens were stopped (`sign_out_everywhere`)."""
+    account.password_hash = passwords.hash_password(check_password(new))
+    return sign_out_everywhere(account)
 
 
 def update_profile(account: Account, display_name: str, locale: Optional[str]) -> None:
@@ -132,8 +151,16 @@ def set_role(account: Account, role: str) -> None:
 
 # --- API tokens ---------------------------------------------------------------------------
 
+def create_token_confirmed(account: Account, current_password: str, label: str = "") -> str:
+    """A token asked for on the account page: only with the current password, so a session
+    someone took over cannot be turned into a credential that outlives it."""
+    _check_current_password(account, current_password)
+    return create_token(account, label)
+
+
 def create_token(account: Account, label: str = "") -> str:
-    """A new API token; the secret is returned once and only its hash is kept."""
+    """A new API token; the secret is returned once and only its hash is kept. (For the
+    command line, whose operator already holds the site; people use `create_token_confirmed`.)"""
     secret = "la_" + passwords.new_secret()
     db.session.add(ApiToken(account=account, secret_hash=passwords.digest(secret),
                             label=one_line(label)[:80]))

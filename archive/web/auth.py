@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -65,13 +65,33 @@ def sign_out():
     form = PlainForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         ops.end_sessions(current_user._get_current_object())
-        logout_user()
-        locale = session.get("locale")
-        session.clear()
-        if locale:
-            session["locale"] = locale
-        flash(_("You have signed out."), "info")
+        message = _("You have signed out.")  # in the account's language, before it goes
+        _end_this_session()
+        flash(message, "info")
     return redirect(url_for("pages.home"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    if not PlainForm().validate_on_submit():
+        return redirect(url_for("auth.account"))
+    stopped = ops.sign_out_everywhere(current_user._get_current_object())
+    message = ngettext("You are signed out everywhere, and %(num)d API token was stopped.",
+                       "You are signed out everywhere, and %(num)d API tokens were stopped.",
+                       stopped) if stopped else _("You are signed out everywhere.")
+    _end_this_session()
+    flash(message, "info")
+    return redirect(url_for("pages.home"))
+
+
+def _end_this_session() -> None:
+    """Signed out here; the chosen language stays."""
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -129,28 +149,39 @@ def account():
 
 @bp.post("/account/password")
 @login_required
+@limiter.limit(_login_limit)
 def change_password():
     form = PasswordForm(prefix="password")
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(password=form))
     try:
-        ops.change_password(current_user, form.current_password.data, form.new_password.data)
+        stopped = ops.change_password(current_user, form.current_password.data,
+                                      form.new_password.data)
     except Refused as refused:
         return form_refused(form, refused, "auth/account.html",
                             **_account_forms(password=form))
     _start_session(current_user._get_current_object())
-    flash(_("Your password is changed. Anywhere else you were signed in, you are now signed "
+    flash(ngettext("Your password is changed. %(num)d API token and your other sessions "
+                   "were ended.",
+                   "Your password is changed. %(num)d API tokens and your other sessions "
+                   "were ended.", stopped) if stopped else
+          _("Your password is changed. Anywhere else you were signed in, you are now signed "
             "out."), "info")
     return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/tokens")
 @login_required
+@limiter.limit(_login_limit)
 def create_token():
     form = TokenForm(prefix="token")
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(token=form))
-    secret = ops.create_token(current_user, form.label.data)
+    try:
+        secret = ops.create_token_confirmed(current_user, form.current_password.data,
+                                            form.label.data)
+    except Refused as refused:
+        return form_refused(form, refused, "auth/account.html", **_account_forms(token=form))
     return render_template("auth/token_created.html", secret=secret)
 
 

@@ -125,6 +125,10 @@ class PasswordForm(Form):
 
 class TokenForm(Form):
     label = StringField(_l("What is this token for? (optional)"), [at_most(80)])
+    current_password = PasswordField(
+        _l("Your password"), [required(), at_most(256)],
+        description=_l("Asked again, so that only you can make a token."),
+        render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Create a token"))
 
 
