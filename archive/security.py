@@ -52,6 +52,12 @@ def _security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         if not (frameable and name == "X-Frame-Options"):
             response.headers.setdefault(name, value)
+    if "Authorization" in request.headers:
+        # a bearer's answer (a private piece, a new piece's withdrawal code) is for them alone,
+        # whatever the view chose: no cache on the way or on their machine keeps it
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+        return response
     if request.endpoint == "static":
         # the same for everyone, signed in or not: no Vary on the cookie
         response.headers["Cache-Control"] = assets.cache_control(request)

@@ -335,3 +335,31 @@ def test_guessing_the_password_through_the_account_page_is_limited(make_app):
     answers = [client.post_form("/account/tokens", guess, page="/account").status_code
                for _ in range(5)]
     assert answers[-1] == 429 and 422 in answers
+
+
+# --- 4. answers to a bearer token are never stored -------------------------------------------
+
+def test_every_answer_to_a_bearer_token_is_no_store(client, make_account, make_circle):
+    from archive.operations.accounts import create_token
+    circle = make_circle()
+    asha = make_account("asha", circle=circle)
+    private = offer(asha, circle, title="Only mine", audience="private")
+    public = offer(asha, circle, title="For everyone", kind="artwork")
+    token = create_token(asha)
+    db.session.commit()
+    bearer = {"Authorization": f"Bearer {token}"}
+    created = client.post("/api/v1/items", headers=bearer, json={
+        "kind": "poem", "title": "New", "body": "words", "language": "en",
+        "circle": circle.slug, "consent": {"audience": "private"}})
+    assert created.status_code == 201 and "withdrawal_code" in created.get_data(as_text=True)
+    answers = [created] + [client.get(path, headers=bearer) for path in (
+        f"/api/v1/items/{private.public_id}", f"/api/v1/items/{public.public_id}",
+        "/api/v1/search?q=mine", "/api/v1/collections", f"/items/{public.public_id}",
+        "/static/style.css", "/api/v1/items/nothing-here", *public.media_urls)]
+    answers.append(client.get("/api/v1/search?q=mine", headers={"Authorization": "Bearer no"}))
+    for answer in answers:
+        answer.close()
+        assert answer.headers["Cache-Control"] == "no-store", answer.request.path
+    anonymous = client.get(public.media_urls[0])
+    anonymous.close()
+    assert anonymous.headers["Cache-Control"] == "public, no-cache"
