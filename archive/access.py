@@ -230,29 +230,73 @@ def shown_as(attribution: str, pseudonym: Optional[str],
 
 
 
-def may_change_consent(viewer, item: Item) -> bool:
-    """The contributor; or a facilitator of the circle acting on the contributor's request,
-    for an item the facilitator may see."""
-    if item is None or not item.active:
-        return False
-    return is_contributor(viewer, item) or (_facilitates(viewer, item)
-                                            and may_view_item(viewer, item))
+def consent_role(viewer, item: Optional[Item]) -> Optional[str]:
+    """Who ``viewer`` is to this item's consent: "contributor" (may move it any way),
+    "facilitator" (of its circle, for an item they may see, acting on the contributor's
+    request: may only narrow it or take it back), or None (may not touch it). A piece
+    proposed to a member is theirs alone to agree to or decline."""
+    if item is None or item.state not in ("active", "proposed"):
+        return None
+    if is_contributor(viewer, item):
+        return "contributor"
+    if item.active and _facilitates(viewer, item) and may_view_item(viewer, item):
+        return "facilitator"
+    return None
+
+
+def may_change_consent(viewer, item: Optional[Item]) -> bool:
+    return consent_role(viewer, item) is not None
 
 
 def may_widen_consent(viewer, item: Item) -> bool:
-    """Only the contributor opens an item up further (or the steward of someone without an
-    account, on their word)."""
-    return may_edit_item(viewer, item)
-
-
-def acting_role(viewer, item: Item) -> str:
-    return "contributor" if is_contributor(viewer, item) else "facilitator"
+    """Only the contributor opens a piece up further (design.md: anyone else, a facilitator,
+    an admin or the command line, may only move its consent towards less)."""
+    return item.active and is_contributor(viewer, item)
 
 
 def review_waiting(viewer, item: Item) -> bool:
-    """A passed review date: the contributor and circle facilitators are asked to confirm."""
+    """A passed review date: its contributor is asked to confirm (which shares it again)."""
     return (item.consent is not None and item.consent.review_passed(today())
-            and may_change_consent(viewer, item))
+            and may_widen_consent(viewer, item))
+
+
+def is_proposal_for(viewer, item: Optional[Item]) -> bool:
+    """A piece a facilitator recorded for this member, waiting for them to agree."""
+    return item is not None and item.state == "proposed" and is_contributor(viewer, item)
+
+
+def proposals_for(viewer) -> list[Item]:
+    """The pieces waiting for this member to agree to them, newest first."""
+    account = _signed_in(viewer)
+    if account is None:
+        return []
+    return list(db.session.scalars(
+        select(Item).join(Contributor, Contributor.id == Item.contributor_id)
+        .where(Item.state == "proposed", Contributor.account_id == account.id)
+        .order_by(Item.created_at.desc())))
+
+
+class Unavailable(Exception):
+    """An item this viewer cannot have: ``status`` 404 (unknown, or hidden from them: the
+    two answer alike) or 410 (taken back)."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def item_for(viewer, public_id: str, *, proposals: bool = False) -> Item:
+    """The one lookup of an item by its public id, for the web, the API and the command
+    line: the item if ``viewer`` may see it (or, with ``proposals``, a proposal waiting for
+    them), else :class:`Unavailable`."""
+    item = db.session.scalar(select(Item).where(Item.public_id == public_id[:64]))
+    if item is not None and item.state == "withdrawn":
+        raise Unavailable(410)
+    if proposals and is_proposal_for(viewer, item):
+        return item
+    if not may_view_item(viewer, item):
+        raise Unavailable(404)
+    return item
 
 
 # --- collections ----------------------------------------------------------------------------
@@ -327,3 +371,31 @@ def is_public(item: Optional[Item]) -> bool:
     """Shown to the whole world (feeds, sitemap, Open Graph): active and public now."""
     return (item is not None and item.active and item.consent is not None
             and effective_audience(item.consent) == "public")
+
+
+# --- what other places may show of an item --------------------------------------------------
+# Content notes and "quote or show on other websites" hold on every surface (design.md).
+# Where a reader cannot open a note first (feeds, link previews, oEmbed), a piece's words and
+# picture go only where ``may_republish``; elsewhere the words of a ``noted`` piece wait
+# behind its notes, opened by the reader's choice.
+
+def noted(item: Optional[Item]) -> list[str]:
+    """The content notes a reader meets before the piece's words and picture."""
+    if item is None or item.consent is None:
+        return []
+    return item.consent.content_notes
+
+
+def may_republish(item: Optional[Item]) -> bool:
+    """May its words and picture be shown away from the archive, where no note can be opened
+    first? Public now, its author allows quoting, and no content note."""
+    return may_embed(item) and not noted(item)
+
+
+# --- circle events ---
+# Who runs a circle, and every change an admin makes to that, is the circle's to know.
+
+def may_view_circle_events(viewer, circle: Circle) -> bool:
+    """The changes to who facilitates a circle (``CircleEvent``): everyone who may open the
+    circle's page, its members and admins. They hold no content, only names and dates."""
+    return may_view_circle(viewer, circle)

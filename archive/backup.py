@@ -26,8 +26,8 @@ from archive.db import commit, db, utcnow
 from archive.media.storage import LocalStorage, MediaNotFound, Storage, storage_from_config
 from archive.models import ConsentEvent, Item
 from archive.operations import Refused
-from archive.operations.consent import change, current_choice
-from archive.operations.withdraw import erase
+from archive.operations.consent import current_choice, replay_change
+from archive.operations.withdraw import replay_erase
 
 log = logging.getLogger("archive.backup")
 
@@ -231,7 +231,7 @@ def replay(lines: list[dict]) -> int:
         if item is None or item.state != "active" or item.consent is None:
             continue
         if line["event"] == "withdrawn":
-            erase(item, None, "replay")
+            replay_erase(item)
             count += 1
         elif line["event"] == "changed" and _apply_later_change(item, line["change"]):
             count += 1
@@ -258,7 +258,7 @@ def _apply_later_change(item: Item, changed: dict) -> bool:
     if current_choice(item.consent) == choice:
         return False
     try:
-        change(item, choice, None, "replay", may_widen=True, allow_past_review=True)
+        replay_change(item, choice)
     except Refused:
         return False
     return True

@@ -197,16 +197,17 @@ def tokens_revoke(username: str, token_id: int) -> None:
 @committing
 def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
     """Erase the item PUBLIC_ID everywhere, on its contributor's request."""
-    from archive import access
-    from archive.models import Item
+    from archive.access import Unavailable, item_for
     from archive.operations.withdraw import erase
     account = _account(username)
-    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
-    if item is not None and not item.active:
-        raise click.ClickException(f"{public_id} was already withdrawn: nothing of it is left")
-    if item is None or not access.may_change_consent(account, item):
-        raise click.ClickException("no such item that this account may act on")
-    erase(item, account, access.acting_role(account, item), reason)
+    try:
+        item = item_for(account, public_id, proposals=True)
+    except Unavailable as unavailable:
+        if unavailable.status == 410:
+            raise click.ClickException(f"{public_id} was already withdrawn: nothing of it "
+                                       "is left") from None
+        raise click.ClickException("no such item that this account may act on") from None
+    erase(item, account, reason)
     click.echo(f"withdrawn: {public_id}")
 
 

@@ -108,12 +108,23 @@ def savepoint() -> Iterator[None]:
     would open one itself, and releasing it would commit everything so far before the
     request decided. The transaction is opened first here, IMMEDIATE: it waits for the one
     writer SQLite allows, as the write inside would."""
+    write_lock()
+    with db.session.begin_nested():
+        yield
+
+
+def write_lock() -> None:
+    """Make this unit of work the writer now, before it reads what it will decide on.
+
+    SQLite: ``BEGIN IMMEDIATE``, which waits for the one writer SQLite allows; every read
+    after it sees the newest committed state, and no other write can commit until this one
+    ends. (Its driver begins a transaction only before a write, so one already begun holds
+    the lock already.) PostgreSQL needs nothing here: operations lock the rows they decide
+    on (``SELECT … FOR UPDATE``)."""
     connection = db.session.connection()
     if connection.dialect.name == "sqlite" and \
             not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    with db.session.begin_nested():
-        yield
 
 
 def commit() -> None:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from archive.access import Unavailable
 from archive.db import db
 
 MESSAGES = {
@@ -31,6 +32,7 @@ MESSAGES = {
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Unavailable, _unavailable)
     app.register_error_handler(Exception, _server_error)
 
 
@@ -57,6 +59,12 @@ def _csrf_error(error: CSRFError):
 def _http_error(error: HTTPException):
     db.session.rollback()
     return render_error(error.code or 500)
+
+
+def _unavailable(error: Unavailable):
+    """An item looked up through ``access.item_for`` that this viewer cannot have."""
+    db.session.rollback()
+    return render_error(error.status)
 
 
 def _server_error(error: Exception):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from archive.db import db
 from archive.models import Collection, CollectionIntro, Entry
 from archive.operations.accounts import create_token
-from tests.erasure_helpers import change_consent
+from tests.erasure_helpers import change_consent, withdraw_signed_in
 from tests.items_helpers import api_headers, circle_people, templates_compiled_once  # noqa: F401
 from tests.collections_helpers import collection, count, make_collection, share_piece, snapshot
 
@@ -194,7 +194,7 @@ def test_a_slug_clash_is_refused(app, api, people):
     make_collection(people["meera"], people["home"], "screen-time")
     response = api("POST", "/collections", "meera", json=NEW)
     assert response.status_code == 422 and response.json["field"] == "slug"
-    assert "already exists" in response.json["error"]
+    assert response.json["error"] == "Please choose another web address for this collection."
     assert count(Collection) == 1 and collection("screen-time").title == "Know-hows"
 
 
@@ -362,3 +362,47 @@ def test_every_collection_route_is_described(app, api):
     assert "post" in paths["/collections/{slug}/entries/{entry_id}/move"]
     assert "delete" in paths["/collections/{slug}/entries/{entry_id}"]
     assert "post" in paths["/collections/{slug}/state"]
+
+
+# --- nothing reveals what the curator may not see -----------------------------------------
+
+def test_a_hidden_piece_is_refused_like_an_unknown_one(app, api, shelves, stock, people,
+                                                       signed_in):
+    home, asha = people["home"], people["asha"]
+    gone = share_piece(asha, home, "Taken back")
+    assert withdraw_signed_in(signed_in(asha), gone).status_code in (200, 302)
+    hidden = {"private": share_piece(asha, home, "Private", audience="private").public_id,
+              "elsewhere": share_piece(people["sunil"], people["elsewhere"], "Theirs",
+                                       audience="circle").public_id,
+              "withdrawn": gone.public_id}
+    before = snapshot("quiet")
+    unknown = api("POST", "/collections/quiet/entries", "meera", json={"item": "no-such"})
+    assert unknown.status_code == 422 and unknown.json["field"] == "item"
+    for name, public_id in hidden.items():
+        answer = api("POST", "/collections/quiet/entries", "meera", json={"item": public_id})
+        assert (answer.status_code, answer.json) == (unknown.status_code, unknown.json), name
+    assert snapshot("quiet") == before
+
+
+def test_a_taken_slug_answers_the_same_whoever_holds_it(app, api, people):
+    make_collection(people["meera"], people["home"], "ours")
+    make_collection(people["farah"], people["elsewhere"], "their-draft")
+    answers = [api("POST", "/collections", "meera", json={**NEW, "slug": slug})
+               for slug in ("ours", "their-draft")]
+    assert (answers[0].status_code, answers[0].json) == (answers[1].status_code,
+                                                         answers[1].json)
+    assert answers[0].json["field"] == "slug"
+    assert answers[0].json["error"] == "Please choose another web address for this collection."
+    assert count(Collection) == 2
+
+
+def test_an_entry_hidden_from_the_curator_is_not_found(app, api, shelves, stock):
+    """The admin curates but is not a member: the circle-only entry is not theirs to see."""
+    hidden = next(e.id for e in collection("inside").entries if e.item_id == stock["circle"].id)
+    before = snapshot("inside")
+    for method, path, body in (("POST", "/entries/{}/move", {"direction": "up"}),
+                               ("DELETE", "/entries/{}", None)):
+        answers = [api(method, "/collections/inside" + path.format(number), "admin",
+                       json=body) for number in (hidden, 999_999)]
+        assert (answers[0].status_code, answers[0].json) == (404, answers[1].json)
+    assert snapshot("inside") == before

@@ -63,7 +63,8 @@ def test_contribute_a_poem(app, api, circle_people):
 
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.json
-    assert set(body) == {"id", "url", "revision", "receipt"}
+    assert set(body) == {"id", "url", "revision", "state", "receipt"}
+    assert body["state"] == "active"
     assert set(body["receipt"]) == {"id", "withdrawal_code"}
     assert body["revision"] == 1
     assert body["url"].endswith(f"/items/{body['id']}")
@@ -173,9 +174,13 @@ def test_a_facilitator_records_for_a_new_profile_and_for_a_member(app, api, circ
     stewarded, ravis = by_id[profile.json["id"]], by_id[member.json["id"]]
     assert (stewarded.contributor.account_id, stewarded.contributor.pseudonym) == (None, "छाया")
     assert ravis.contributor.account_id == ravi.id
-    for item, method in ((stewarded, "verbal"), (ravis, "written")):
-        assert (item.consent.method, item.consent.recorded_by_id) == (method, meera.id)
-    # the facilitator steward reads and edits the profile's item; ravi's private one is his
+    assert (stewarded.consent.method, stewarded.consent.recorded_by_id) == ("verbal", meera.id)
+    assert profile.json["receipt"]["withdrawal_code"]
+    # for a member with an account it is a proposal: his to agree to, with his own receipt
+    assert (member.json["state"], member.json["receipt"]) == ("proposed", None)
+    assert (ravis.state, ravis.consent.method, ravis.consent.recorded_by_id) == (
+        "proposed", "self", meera.id)
+    # the facilitator steward reads and edits the profile's item; ravi's is his alone
     assert api("GET", f"/items/{stewarded.public_id}", "meera").status_code == 200
     assert api("GET", f"/items/{ravis.public_id}", "meera").status_code == 404
     assert api("GET", f"/items/{ravis.public_id}", "ravi").status_code == 200

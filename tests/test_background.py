@@ -74,7 +74,7 @@ def test_an_erasure_leaves_results_at_once_while_the_writer_is_busy(app, make_ci
     public_id = piece.public_id
     held = index.writer()
     try:
-        withdraw.erase(piece, author, "contributor")
+        withdraw.erase(piece, author)
         commit()
         assert index.has_entry(public_id)       # still in the index files...
         assert found("zqxmitna") == []          # ...and never in a result
@@ -121,7 +121,7 @@ def test_an_erasures_purges_are_done_by_the_thread(app, make_circle, make_accoun
                                  ConsentChoice(audience="public"))
     commit()
     assert media_files(app)
-    withdraw.erase(result.item, author, "contributor")
+    withdraw.erase(result.item, author)
     commit()
     assert background.wait(app)
     assert media_files(app) == []
@@ -151,7 +151,7 @@ def test_erasures_close_together_share_one_database_clean_up(make_app, make_circ
         event.listen(db.engine, "before_cursor_execute", seen)
         try:
             for piece in pieces:
-                withdraw.erase(piece, author, "contributor")
+                withdraw.erase(piece, author)
                 commit()                 # each erasure runs the pending purges after commit
             waiting = db.session.scalar(select(func.count()).select_from(PurgeTask)
                                         .where(PurgeTask.kind == "database"))

@@ -115,7 +115,7 @@ def test_a_slug_clash_is_refused(app, people, curator):
     response = curator.post_form("/circles/ghar/collections/new",
                                  {"title": "Another", "slug": "taken"})
     assert response.status_code == 422
-    assert "already exists" in text(response)
+    assert TAKEN in text(response)
     assert count(Collection) == 1 and collection("taken").title == "Know-hows"
 
 
@@ -504,3 +504,99 @@ def test_the_circle_collection_shows_members_only_what_they_may_see(app, people,
                            [stock["a"], stock["circle"]], "circle")
     html = page(viewers["ravi"], slug, "/read")
     assert "Alpha know-how" in html and "Circle-only know-how" in html
+
+
+# --- nothing reveals what the curator may not see -----------------------------------------
+
+FLASH = re.compile(r'<p class="flash (\w+)">(.*?)</p>', re.S)
+TAKEN = "Please choose another web address for this collection."
+
+
+def flashed(client, response) -> list[tuple[str, str]]:
+    assert response.status_code == 302, response.status_code
+    return FLASH.findall(text(client.get(response.headers["Location"])))
+
+
+@pytest.fixture
+def unseen(people, stock, signed_in):
+    """Pieces the home circle's facilitator may not see, each its own way: an account
+    holder's private piece, another circle's circle-only piece, a withdrawn piece."""
+    home, asha = people["home"], people["asha"]
+    gone = share_piece(asha, home, "Taken-back know-how")
+    assert withdraw_signed_in(signed_in(asha), gone).status_code in (200, 302)
+    return {"private": share_piece(asha, home, "Private know-how", audience="private"),
+            "elsewhere": share_piece(people["sunil"], people["elsewhere"], "Their know-how",
+                                     audience="circle"),
+            "withdrawn": gone}
+
+
+def test_a_hidden_piece_is_refused_like_an_unknown_one(app, people, stock, unseen, curator):
+    slug = make_collection(people["meera"], people["home"], "unseen")
+    before = snapshot(slug)
+    unknown = curator.post_form(f"/collections/{slug}/entries",
+                                {"item": "no-such-piece"}, page=f"/collections/{slug}")
+    expected = flashed(curator, unknown)
+    assert expected == [("error", "That piece was not found.")]
+    for name, piece in unseen.items():
+        answer = flashed(curator, add(curator, slug, piece))
+        assert answer == expected, name
+    assert snapshot(slug) == before
+
+
+def test_a_taken_slug_answers_the_same_whoever_holds_it(app, people, curator, signed_in):
+    make_collection(people["meera"], people["home"], "ours")
+    make_collection(people["farah"], people["elsewhere"], "their-draft")
+    answers = {}
+    for slug in ("ours", "their-draft"):
+        response = curator.post_form("/circles/ghar/collections/new",
+                                     {"title": "Another", "slug": slug})
+        html = text(response)
+        assert TAKEN in html and "already exists" not in html
+        answers[slug] = (response.status_code, html.replace(slug, "SLUG"))
+    assert answers["ours"] == answers["their-draft"]
+    assert count(Collection) == 2
+
+
+def test_the_operation_says_the_same_for_a_taken_slug(app, people, request_context):
+    make_collection(people["farah"], people["elsewhere"], "their-draft")
+    with pytest.raises(ops.Refused) as refused:
+        ops.create(people["meera"], people["home"], "their-draft", "Mine")
+    assert (str(refused.value.message), refused.value.field) == (TAKEN, "slug")
+
+
+@pytest.fixture
+def with_unseen_entry(people, stock):
+    """A circle collection holding Alpha, a circle-only piece and Beta, curated by an admin
+    who is not a member of the circle: the circle-only piece is hidden from them."""
+    return make_collection(people["meera"], people["home"], "mixed-view",
+                           [stock["a"], stock["circle"], stock["b"]], "circle")
+
+
+def test_a_curator_cannot_touch_an_entry_hidden_from_them(app, people, stock,
+                                                          with_unseen_entry, signed_in):
+    slug = with_unseen_entry
+    admin = signed_in(people["admin"])
+    assert "Circle-only know-how" not in page(admin, slug)
+    hidden = entry_id(slug, "Circle-only know-how")
+    before = snapshot(slug)
+    for action, data in (("up", {}), ("down", {}), ("remove", {}),
+                         ("note", {"note": "seen you"})):
+        answers = [flashed(admin, admin.post_form(f"/collections/{slug}/entries/{number}/"
+                                                   f"{action}", data, page=f"/collections/{slug}"))
+                   for number in (hidden, 999_999)]
+        assert answers[0] == answers[1] == [("error", "That entry is not in this collection.")]
+    assert snapshot(slug) == before
+
+
+def test_moving_skips_entries_hidden_from_the_curator(app, people, stock, with_unseen_entry,
+                                                      signed_in):
+    """Beta moves above Alpha in one step: a step past a hidden entry would look like no
+    move at all, and tell the curator something is there."""
+    slug = with_unseen_entry
+    admin = signed_in(people["admin"])
+    assert move(admin, slug, "Beta know-how", "up").status_code == 302
+    html = main_html(page(admin, slug))
+    assert html.index("Beta know-how") < html.index("Alpha know-how")
+    assert entry_titles(slug) == ["Beta know-how", "Circle-only know-how", "Alpha know-how"]
+    response = move(admin, slug, "Alpha know-how", "down")
+    assert "already at that end" in text(admin.get(response.headers["Location"]))

@@ -106,22 +106,20 @@ def _item(item_id: int) -> Item:
 
 
 def _erase(piece, people) -> Callable[[], None]:
-    return lambda: erase(_item(piece.id), db.session.get(Account, people["kavita"]),
-                         "contributor")
+    return lambda: erase(_item(piece.id), db.session.get(Account, people["kavita"]))
 
 
 def _change(piece, people, **choice) -> Callable[[], None]:
     def change():
         consent_ops.change(_item(piece.id), ConsentChoice(**{
             "audience": "public", "attribution": "name", "collections": True, **choice}),
-            db.session.get(Account, people["kavita"]), "contributor", may_widen=True)
+            db.session.get(Account, people["kavita"]))
     return change
 
 
 def _confirm(piece, people) -> Callable[[], None]:
-    return lambda: consent_ops.confirm(_item(piece.id), db.session.get(Account,
-                                                                       people["kavita"]),
-                                       "contributor", None)
+    return lambda: consent_ops.confirm(_item(piece.id),
+                                       db.session.get(Account, people["kavita"]), None)
 
 
 def _add_to_collection(piece, people, home) -> Callable[[], None]:

@@ -29,7 +29,7 @@ def test_an_edit_saved_while_an_erasure_commits_is_refused(app, world):
     def withdraw_slowly():
         with app.test_request_context():
             item = db.session.get(Item, piece.id)
-            erase(item, db.session.get(Account, account_id), "contributor")
+            erase(item, db.session.get(Account, account_id))
             erased.set()
             threading.Event().wait(0.5)  # the edit arrives while this is not committed yet
             commit()

@@ -68,7 +68,7 @@ CHILD = textwrap.dedent("""
               flush=True)
         # the power goes the moment the erasure is durable, before any purge runs
         purge.run_pending = lambda *args, **kwargs: os._exit(9)
-        erase(item, account, "contributor")
+        erase(item, account)
         commit()
         print("the purge ran: the crash did not happen", flush=True)
 """)

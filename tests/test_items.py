@@ -209,23 +209,6 @@ def test_a_facilitator_records_for_someone_without_an_account(app, people, signe
         "/circles/ghar/contribute").get_data(as_text=True)
 
 
-def test_a_facilitator_records_for_a_member_of_their_circle(app, people, signed_in):
-    ravi = people["ravi"]
-    client = signed_in(people["meera"])
-    response = contribute(client, "ghar", poem_form(
-        contributor=f"account:{ravi.id}", method="written", audience="private"))
-    assert response.status_code == 201, text_of(response)[:3000]
-    assert "recorded by Meera Facilitator" in text_of(response)
-    assert "They gave written consent" in text_of(response)
-    item = only_item()
-    assert item.contributor.account_id == ravi.id
-    # it is ravi's: he sees and edits it; the facilitator does not see his private piece
-    ravi_client = signed_in(ravi)
-    assert "this is yours" in text_of(ravi_client.get(item_url(item)))
-    assert ravi_client.get(f"{item_url(item)}/edit").status_code == 200
-    assert client.get(item_url(item)).status_code == 404
-
-
 @pytest.mark.parametrize("contributor", ["ravi", "new", "profile"])
 def test_a_participant_cannot_record_for_someone_else(app, people, signed_in, contributor):
     from archive.operations.items import create_profile

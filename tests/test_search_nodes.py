@@ -96,7 +96,7 @@ def test_an_erasure_on_one_machine_leaves_the_others_index_and_its_files(machine
     assert found_on(b, MARKER) == [public_id]
     assert files_holding(b, DEVANAGARI_MARKER)
 
-    withdraw.erase(item(public_id), db.session.get(Account, author_id), "contributor")
+    withdraw.erase(item(public_id), db.session.get(Account, author_id))
     commit()
     assert found_on(a, MARKER) == []
 

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from flask_login import AnonymousUserMixin
 
+from archive.access import Unavailable
 from archive.extensions import csrf
 from archive.operations import Refused
 from archive.operations.accounts import account_for_token
@@ -32,6 +33,13 @@ def _api_error(error: ApiError):
 @bp.errorhandler(Refused)
 def _refused(refused: Refused):
     return _api_error(ApiError(refused.status, str(refused.message), refused.field))
+
+
+@bp.errorhandler(Unavailable)
+def _unavailable(error: Unavailable):
+    if error.status == 410:
+        return _api_error(ApiError(410, "This item was withdrawn by its author."))
+    return _api_error(ApiError(404, "No such item."))
 
 
 @bp.before_request

@@ -12,17 +12,14 @@ from archive.api import ApiError, bp, token_required, viewer
 from archive.db import db
 from archive.models import Account, Circle, Contributor, Item
 from archive.operations import items as ops
+from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
+from archive.operations.withdraw import erase
 from archive.text import key, render_markdown, summarise, word_diff
 
 
-def _item(public_id: str) -> Item:
-    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
-    if item is not None and item.state == "withdrawn":
-        raise ApiError(410, "This item was withdrawn by its author.")
-    if not access.may_view_item(viewer(), item):
-        raise ApiError(404, "No such item.")
-    return item
+def _item(public_id: str, proposals: bool = False) -> Item:
+    return access.item_for(viewer(), public_id, proposals=proposals)
 
 
 def _payload() -> tuple[dict, bytes | None]:
@@ -75,13 +72,7 @@ def _consent(data: dict, for_self: bool) -> ConsentChoice:
     consent = data.get("consent") or {}
     if not isinstance(consent, dict):
         raise ApiError(422, "'consent' must be an object.", "consent")
-    review_by = consent.get("review_by")
-    if review_by is not None:
-        try:
-            review_by = date.fromisoformat(review_by)
-        except (TypeError, ValueError):
-            raise ApiError(422, "'consent.review_by' must be a date (YYYY-MM-DD) or null.",
-                           "review_by") from None
+    review_by = _date(consent.get("review_by"))
     return ConsentChoice(
         audience=_text(consent, "audience", "private"),
         attribution=_text(consent, "attribution", "anonymous"),
@@ -89,6 +80,16 @@ def _consent(data: dict, for_self: bool) -> ConsentChoice:
         embeds=_flag(consent, "embeds"), packs=_flag(consent, "packs"),
         content_notes=_list(data, "content_notes"), review_by=review_by,
         method=_text(consent, "method", "self" if for_self else ""))
+
+
+def _date(value) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ApiError(422, "'consent.review_by' must be a date (YYYY-MM-DD) or null.",
+                       "review_by") from None
 
 
 def _circle(data: dict) -> Circle:
@@ -118,7 +119,7 @@ def _contributor(data: dict, circle: Circle) -> Contributor:
         account = db.session.scalar(select(Account).where(
             Account.username_key == key(_text(given, "username"))))
         found = ops.contributor_for(account) if account is not None else None
-    if found is None or not access.may_contribute_for(viewer(), found, circle):
+    if found is None:
         raise ApiError(403, "You cannot record an item for that person.", "contributor")
     return found
 
@@ -146,7 +147,9 @@ def represent(item: Item, rev=None) -> dict:
                                                    name=name, _external=True),
                                     "width": e["width"], "height": e["height"]}
                              for name, e in rev.media.derivatives.items()}}
-    if access.may_edit_item(viewer(), item):
+    if item.state == "proposed":
+        body["state"] = "proposed"
+    if access.consent_role(viewer(), item) is not None:
         body["consent"] = _consent_view(item)
     return body
 
@@ -158,7 +161,8 @@ def _consent_view(item: Item) -> dict:
             "collections": c.allow_collections, "embeds": c.allow_embeds,
             "packs": c.allow_packs,
             "review_by": c.review_by.isoformat() if c.review_by else None,
-            "method": c.method, "receipt_id": c.receipt_id}
+            "content_notes": c.content_notes, "method": c.method,
+            "receipt_id": c.receipt_id}
 
 
 @bp.post("/items")
@@ -171,27 +175,41 @@ def create_item():
     result = ops.contribute(viewer(), circle, contributor, _draft(data, kind, image),
                             _consent(data, contributor.account_id == viewer().id))
     reply = {"id": result.item.public_id, "url": _url(result.item), "revision": 1,
-             "receipt": {"id": result.receipt.receipt_id,
-                         "withdrawal_code": result.receipt.withdrawal_code}}
+             "state": result.item.state, "receipt": _receipt(result.receipt)}
     return jsonify(reply), 201, {"Location": _url(result.item)}
+
+
+def _receipt(receipt) -> dict | None:
+    """Only ever to the contributor: a proposal's receipt waits for its member to agree."""
+    if receipt is None:
+        return None
+    return {"id": receipt.receipt_id, "withdrawal_code": receipt.withdrawal_code}
 
 
 @bp.get("/items/<public_id>")
 def get_item(public_id: str):
-    return jsonify(represent(_item(public_id)))
+    return jsonify(represent(_item(public_id, proposals=True)))
 
 
 @bp.post("/items/<public_id>/revisions")
 @token_required
 def create_revision(public_id: str):
     item = _item(public_id)
-    if not access.may_edit_item(viewer(), item):
-        raise ApiError(403, "You may read this item but not edit it.")
     data, image = _payload()
+    base = data.get("base_revision")
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+        raise ApiError(422, "'base_revision' must be the revision number the edit started "
+                            "from.", "base_revision")
     current = item.current
     merged = {"title": current.title, "body": current.body, "language": current.language,
               "tags": current.tags, "alt_text": current.alt_text, **data}
-    rev = ops.revise(viewer(), item, _draft(merged, item.kind, image))
+    try:
+        rev = ops.revise(viewer(), item, _draft(merged, item.kind, image), base=base)
+    except ops.EditConflict as conflict:
+        return jsonify({"error": "Someone saved a newer revision since the one this edit "
+                                 "started from. Nothing was saved.", "status": 409,
+                        "field": "base_revision",
+                        "current_revision": conflict.current.number}), 409
     return jsonify({"id": item.public_id, "revision": rev.number, "url": _url(item)}), 201
 
 
@@ -229,12 +247,70 @@ def diff(public_id: str):
 @token_required
 def withdraw(public_id: str):
     """Erase the item; the contributor, or a facilitator with the contributor's reason."""
-    from archive.operations.withdraw import erase
+    item = _item(public_id, proposals=True)
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    reason = data.get("reason")
+    erase(item, viewer(), reason if isinstance(reason, str) else None)
+    return jsonify({"id": public_id, "state": "withdrawn"})
+
+
+@bp.patch("/items/<public_id>/consent")
+@token_required
+def change_consent(public_id: str):
+    """Change the consent: the fields given, the rest as they are. Only the contributor
+    widens; a facilitator (with the contributor's ``reason``) only narrows."""
     item = _item(public_id)
     if not access.may_change_consent(viewer(), item):
         raise ApiError(404, "No such item.")
     data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(422, "'reason' must be one of in-person, phone-or-message, in-writing.",
+                       "reason")
+    changed = consent_ops.change(item, _consent_change(item, data), viewer(), reason=reason)
+    return jsonify({"id": item.public_id, "consent": _consent_view(item),
+                    "changed": sorted(name for name in changed if name != "reason")})
+
+
+def _consent_change(item: Item, data: dict) -> ConsentChoice:
+    choice = consent_ops.current_choice(item.consent)
+    for name in ("audience", "attribution", "pseudonym"):
+        if name in data:
+            setattr(choice, name, _text(data, name))
+    for name in ("collections", "embeds", "packs"):
+        if name in data:
+            setattr(choice, name, _flag(data, name))
+    if "content_notes" in data:
+        choice.content_notes = _list(data, "content_notes")
+    if "review_by" in data:
+        choice.review_by = _date(data.get("review_by"))
+    return choice
+
+
+@bp.post("/items/<public_id>/agree")
+@token_required
+def agree(public_id: str):
+    """The member agrees to a piece recorded for them (optionally with other ``consent``);
+    the receipt, with its withdrawal code, comes only here."""
+    item = _item(public_id, proposals=True)
+    data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
-    role = access.acting_role(viewer(), item)
-    erase(item, viewer(), role, data.get("reason") if role == "facilitator" else None)
+    choice = _consent_change(item, data["consent"]) if isinstance(data.get("consent"), dict) \
+        else None
+    receipt = consent_ops.agree(item, viewer(), choice)
+    return jsonify({"id": item.public_id, "state": item.state, "url": _url(item),
+                    "receipt": _receipt(receipt)})
+
+
+@bp.post("/items/<public_id>/decline")
+@token_required
+def decline(public_id: str):
+    """The member declines a piece recorded for them: it is erased."""
+    item = _item(public_id, proposals=True)
+    if item.state != "proposed":
+        raise ApiError(409, "This item is not waiting for agreement: withdraw it instead.")
+    erase(item, viewer())
     return jsonify({"id": public_id, "state": "withdrawn"})

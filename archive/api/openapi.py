@@ -51,14 +51,40 @@ SCHEMAS = {
                                        "{pseudonym} for a new profile without an account",
                         "oneOf": [{"type": "string"}, {"type": "object"}]},
         "consent": _ref("Consent")}},
-    "Created": {"type": "object", "required": ["id", "url", "revision", "receipt"],
+    "Created": {"type": "object", "required": ["id", "url", "revision", "state", "receipt"],
                 "properties": {
         "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
         "revision": {"type": "integer"},
-        "receipt": {"type": "object", "properties": {
-            "id": {"type": "string"},
-            "withdrawal_code": {"type": "string",
-                                "description": "Shown only in this reply"}}}}},
+        "state": {"type": "string", "enum": ["active", "proposed"],
+                  "description": "proposed: recorded for a member with an account, waiting "
+                                 "for them to agree; only they will receive its receipt"},
+        "receipt": {"oneOf": [_ref("Receipt"), {"type": "null"}]}}},
+    "Receipt": {"type": "object", "required": ["id", "withdrawal_code"], "properties": {
+        "id": {"type": "string"},
+        "withdrawal_code": {"type": "string", "description": "Shown only in this reply"}}},
+    "ConsentChange": {"type": "object", "properties": {
+        "audience": {"type": "string", "enum": list(AUDIENCES)},
+        "attribution": {"type": "string", "enum": list(ATTRIBUTIONS)},
+        "pseudonym": {"type": "string", "maxLength": 80},
+        "collections": {"type": "boolean"}, "embeds": {"type": "boolean"},
+        "packs": {"type": "boolean"},
+        "content_notes": {"type": "array",
+                          "items": {"type": "string", "enum": list(CONTENT_NOTES)}},
+        "review_by": {"type": ["string", "null"], "format": "date"},
+        "reason": {"type": "string", "enum": ["in-person", "phone-or-message", "in-writing"],
+                   "description": "How the contributor asked: needed when a facilitator "
+                                  "acts on their request"}},
+        "description": "The fields to change; the rest stay. Only the contributor may widen "
+                       "(audience up, a name or other pseudonym shown, a permission on, a "
+                       "review date later or removed, a content note removed); anyone else "
+                       "may only narrow, and is answered 422 naming the field."},
+    "ConsentChanged": {"type": "object", "properties": {
+        "id": {"type": "string"}, "consent": _ref("Consent"),
+        "changed": {"type": "array", "items": {"type": "string"}}}},
+    "Agreement": {"type": "object", "properties": {"consent": _ref("ConsentChange")}},
+    "Agreed": {"type": "object", "properties": {
+        "id": {"type": "string"}, "state": {"type": "string"},
+        "url": {"type": "string", "format": "uri"}, "receipt": _ref("Receipt")}},
     "Item": {"type": "object", "required": ["id", "url", "kind", "title", "revision"],
              "properties": {
         "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
@@ -76,7 +102,10 @@ SCHEMAS = {
         "title": {"type": "string"}, "body": {"type": "string"},
         "language": {"type": "string", "enum": list(LANGUAGES)},
         "tags": {"type": "array", "items": {"type": "string"}},
-        "alt_text": {"type": "string"}, "note": {"type": "string", "maxLength": 200}}},
+        "alt_text": {"type": "string"}, "note": {"type": "string", "maxLength": 200},
+        "base_revision": {"type": "integer", "minimum": 1,
+                          "description": "The revision the edit started from: if another "
+                                         "was saved since, nothing is saved (409)"}}},
     "Revisions": {"type": "object", "properties": {
         "id": {"type": "string"}, "revisions": {"type": "array", "items": {
             "type": "object", "properties": {
@@ -203,7 +232,31 @@ def document() -> dict:
                              **_multipart("Replacing the artwork", "RevisionEdit")}},
                          "responses": {"201": {"description": "Saved"}, "400": ERROR,
                                        "401": ERROR, "403": ERROR, "404": ERROR,
+                                       "409": {"description": "Someone saved a newer "
+                                                              "revision meanwhile"},
                                        "410": ERROR, "422": ERROR}}},
+            "/items/{id}/consent": {"patch": {
+                "summary": "Change the consent (only the contributor widens)",
+                "security": secured, "parameters": [ITEM_ID],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("ConsentChange")}}},
+                "responses": {"200": {"description": "Changed",
+                                      **_json(_ref("ConsentChanged"))},
+                              "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR,
+                              "410": ERROR, "422": ERROR}}},
+            "/items/{id}/agree": {"post": {
+                "summary": "Agree to a piece a facilitator recorded for you",
+                "security": secured, "parameters": [ITEM_ID],
+                "requestBody": {"required": False, "content": {
+                    "application/json": {"schema": _ref("Agreement")}}},
+                "responses": {"200": {"description": "Shared; the receipt is yours",
+                                      **_json(_ref("Agreed"))},
+                              "401": ERROR, "404": ERROR, "410": ERROR, "422": ERROR}}},
+            "/items/{id}/decline": {"post": {
+                "summary": "Decline a piece a facilitator recorded for you: it is erased",
+                "security": secured, "parameters": [ITEM_ID],
+                "responses": {"200": {"description": "Erased"}, "401": ERROR,
+                              "404": ERROR, "409": ERROR, "410": ERROR}}},
             "/items/{id}/withdraw": {"post": {
                 "summary": "Withdraw: erase the item everywhere, for good",
                 "security": secured, "parameters": [ITEM_ID],

@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 from archive.models.accounts import Account, ApiToken, ROLES
-from archive.models.circles import Circle, Invite, Membership, CIRCLE_ROLES
+from archive.models.circles import (CIRCLE_EVENTS, CIRCLE_ROLES, EVENT_ACTOR_ROLES, Circle,
+                                    CircleEvent, Invite, Membership)
 from archive.models.site import SiteFlag
 from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, MediaAsset,
                                   Revision)
@@ -12,7 +13,8 @@ from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METH
 
 __all__ = [
     "Account", "ApiToken", "ROLES",
-    "Circle", "Invite", "Membership", "CIRCLE_ROLES",
+    "Circle", "Invite", "Membership", "CIRCLE_ROLES", "CircleEvent", "CIRCLE_EVENTS",
+    "EVENT_ACTOR_ROLES",
     "SiteFlag",
     "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
     "IndexTask", "PurgeTask",

@@ -8,9 +8,13 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db import db, utcnow
-from archive.models.accounts import Account
+from archive.models.accounts import ROLES, Account
 
 CIRCLE_ROLES = ("participant", "facilitator")
+#: what a circle's members are shown about who runs it, or who of the site's admins sits in it
+CIRCLE_EVENTS = ("facilitator_added", "facilitator_removed", "admin_joined", "admin_left")
+#: the acting account's role on the site; "site" when no account acted (command line, set-up)
+EVENT_ACTOR_ROLES = ROLES + ("site",)
 
 
 class Circle(db.Model):
@@ -56,3 +60,23 @@ class Invite(db.Model):
 
     circle: Mapped[Circle] = relationship()
     created_by: Mapped[Optional[Account]] = relationship(foreign_keys=[created_by_id])
+
+
+class CircleEvent(db.Model):
+    """Append-only and content-free, like the consent ledger: which circle, what happened
+    (one of ``CIRCLE_EVENTS``), to whom, who did it and in which role, and when. No free text.
+    Shown to the circle's members, so that no one gains a facilitator's view of a circle
+    unseen (``archive.operations.circles`` records them)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"),
+                                           index=True)
+    event: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"))
+    actor_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subject: Mapped[Optional[Account]] = relationship(foreign_keys=[subject_id])
+    actor: Mapped[Optional[Account]] = relationship(foreign_keys=[actor_id])

@@ -136,7 +136,10 @@ def update_profile(account: Account, display_name: str, locale: Optional[str]) -
     db.session.flush()
 
 
-def set_role(account: Account, role: str) -> None:
+def set_role(account: Account, role: str, by: Optional[Account] = None) -> None:
+    """Change the account's role on the site. A participant facilitates no circle: each
+    circle it facilitated is told (a ``CircleEvent`` by ``by``)."""
+    from archive.operations.circles import record_change
     if role not in ROLES:
         raise Refused(_l("Unknown role."), field="role")
     if account.role == "admin" and role != "admin" and db.session.scalar(
@@ -145,6 +148,7 @@ def set_role(account: Account, role: str) -> None:
     account.role = role
     if role == "participant":
         for member in account.memberships:
+            record_change(member.circle, account, member.role, "participant", by)
             member.role = "participant"
     db.session.flush()
 
@@ -235,7 +239,8 @@ def redeem_invite(token: str, account: Account) -> Membership:
             Membership.account_id == account.id,
             Membership.circle_id == invite.circle_id)) == "facilitator":
         role = "facilitator"  # an invite never lowers the role someone already has
-    return add_member(invite.circle, account, role)
+    # the invite's maker chose the role: a facilitator joining this way is theirs to answer for
+    return add_member(invite.circle, account, role, by=invite.created_by)
 
 
 def join_with_invite(token: str, username: str, password: str, display_name: str = "",

@@ -1,13 +1,15 @@
-"""Circles and their members."""
+"""Circles and their members. Every change to who facilitates a circle, and every admin
+joining or leaving one, is recorded as a content-free ``CircleEvent`` its members are shown."""
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from archive.db import db
-from archive.models import CIRCLE_ROLES, Account, Circle, Membership
+from archive.models import CIRCLE_ROLES, Account, Circle, CircleEvent, Membership
 from archive.operations import Refused
 from archive.text import one_line
 
@@ -35,27 +37,59 @@ def create_circle(slug: str, name: str, description: str = "",
     return circle
 
 
-def add_member(circle: Circle, account: Account, role: str = "participant") -> Membership:
-    """Add ``account`` to ``circle`` (or change its role there)."""
+def add_member(circle: Circle, account: Account, role: str = "participant",
+               by: Optional[Account] = None) -> Membership:
+    """Add ``account`` to ``circle`` (or change its role there). ``by``: who did it (None:
+    the command line or the site's set-up)."""
     if role not in CIRCLE_ROLES:
         raise Refused(_l("Unknown role."), field="role")
     if role == "facilitator" and account.role == "participant":
         raise Refused(_l("Only a facilitator account can facilitate a circle."), field="role")
     found = db.session.scalar(select(Membership).where(
         Membership.account_id == account.id, Membership.circle_id == circle.id))
+    before = found.role if found is not None else None
     if found is None:
         found = Membership(account=account, circle=circle, role=role)
         db.session.add(found)
     else:
         found.role = role
+    record_change(circle, account, before, role, by)
     db.session.flush()
     return found
 
 
-def remove_member(circle: Circle, account: Account) -> None:
+def remove_member(circle: Circle, account: Account, by: Optional[Account] = None) -> None:
     found = db.session.scalar(select(Membership).where(
         Membership.account_id == account.id, Membership.circle_id == circle.id))
     if found is None:
         raise Refused(_l("That person is not in this circle."), status=404)
+    record_change(circle, account, found.role, None, by)
     db.session.delete(found)
     db.session.flush()
+
+
+def record_change(circle: Circle, account: Account, before: Optional[str],
+                  after: Optional[str], by: Optional[Account]) -> Optional[CircleEvent]:
+    """Note what the circle's members are shown of a role going from ``before`` to
+    ``after`` (None: not in the circle): a facilitator coming or going, or an admin joining
+    or leaving. Participants coming and going are theirs and the facilitators' to know."""
+    event = _event_for(before, after, account.is_admin)
+    if event is None:
+        return None
+    noted = CircleEvent(circle_id=circle.id, event=event, subject_id=account.id,
+                        actor_id=by.id if by is not None else None,
+                        actor_role=by.role if by is not None else "site")
+    db.session.add(noted)
+    return noted
+
+
+def _event_for(before: Optional[str], after: Optional[str], admin: bool) -> Optional[str]:
+    if after == "facilitator" and before != "facilitator":
+        return "facilitator_added"
+    if before == "facilitator" and after != "facilitator":
+        return "facilitator_removed"
+    if admin and before is None and after is not None:
+        return "admin_joined"
+    if admin and before is not None and after is None:
+        return "admin_left"
+    return None

@@ -9,9 +9,10 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from archive import access, background, passwords, purge
-from archive.db import db, first_time, utcnow
+from archive.db import db, first_time, savepoint, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
 from archive.operations import Refused
@@ -20,6 +21,11 @@ from archive.text import nfc, one_line
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 MAX_INTRO = 20_000
+#: slugs are shared by every circle: a taken one says nothing of whose it is
+SLUG_TAKEN = _l("Please choose another web address for this collection.")
+#: a piece the curator may not see is answered as one that does not exist
+PIECE_NOT_FOUND = _l("That piece was not found.")
+ENTRY_NOT_FOUND = _l("That entry is not in this collection.")
 
 
 def create(by: Account, circle: Circle, slug: str, title: str, intro: str = "",
@@ -32,16 +38,27 @@ def create(by: Account, circle: Circle, slug: str, title: str, intro: str = "",
         raise Refused(_l("A short name for links uses 3 to 64 small letters, digits and "
                          "hyphens."), field="slug")
     if db.session.scalar(select(Collection.id).where(Collection.slug == slug)):
-        raise Refused(_l("A collection with that short name already exists."), field="slug")
+        raise Refused(SLUG_TAKEN, field="slug")
     collection = Collection(slug=slug, title=_title(title), circle=circle, curator=by,
                             state="draft")
-    db.session.add(collection)
-    db.session.flush()
+    _insert_unless_taken(collection)
     if intro:
         revise_intro(by, collection, intro)
     if state != "draft":
         set_state(by, collection, state)
     return collection
+
+
+def _insert_unless_taken(collection: Collection) -> None:
+    """The insert is the final check: a slug taken meanwhile by another request is refused
+    as any taken slug is."""
+    try:
+        with savepoint():
+            db.session.add(collection)
+    except IntegrityError as error:
+        if "slug" not in str(error.orig):
+            raise
+        raise Refused(SLUG_TAKEN, field="slug") from None
 
 
 def _title(title: str) -> str:
@@ -90,13 +107,19 @@ def _curate(by: Account, collection: Collection) -> None:
         background.after_commit(purge.run_pending)
 
 
-def add_entry(by: Account, collection: Collection, item: Item, note: str = "") -> Entry:
-    """Consent is read under the item's lock: an entry added while a narrowing or an
-    erasure commits waits for it, then is refused rather than left behind."""
+def add_entry(by: Account, collection: Collection, item: Optional[Item],
+              note: str = "") -> Entry:
+    """A piece the curator may not see (or that was taken back) is refused exactly as an
+    unknown one (``item`` None). Consent is read under the item's lock: an entry added while
+    a narrowing or an erasure commits waits for it, then is refused rather than left
+    behind."""
     _curate(by, collection)
+    if not access.may_view_item(by, item):
+        raise Refused(PIECE_NOT_FOUND, field="item")
     hold(item)
-    if not access.may_view_item(by, item) or not access.may_enter_collection(item,
-                                                                               collection):
+    if not access.may_view_item(by, item):
+        raise Refused(PIECE_NOT_FOUND, field="item")
+    if not access.may_enter_collection(item, collection):
         raise Refused(_l("This piece cannot go into this collection: its author has not "
                          "agreed to that (or, for a public collection, it is not public)."),
                       field="item")
@@ -111,18 +134,26 @@ def add_entry(by: Account, collection: Collection, item: Item, note: str = "") -
     return entry
 
 
-def _entry(collection: Collection, entry_id: int) -> Entry:
-    for entry in collection.entries:
+def _seen_entries(by: Account, collection: Collection) -> list[Entry]:
+    """The entries the curator sees, in order: one whose piece is hidden from them (an
+    account holder's private piece; a circle's piece, for an admin outside the circle) is
+    neither found nor moved past nor changed by them."""
+    return sorted(access.shown_entries(by, collection), key=lambda e: e.position)
+
+
+def _entry(by: Account, collection: Collection, entry_id: int) -> Entry:
+    for entry in _seen_entries(by, collection):
         if entry.id == entry_id:
             return entry
-    raise Refused(_l("That entry is not in this collection."), status=404)
+    raise Refused(ENTRY_NOT_FOUND, status=404)
 
 
 def move_entry(by: Account, collection: Collection, entry_id: int, step: int) -> None:
-    """Move one place up (-1) or down (+1); past either end is refused."""
+    """Move one place up (-1) or down (+1) among the entries the curator sees; past either
+    end is refused."""
     _curate(by, collection)
-    ordered = sorted(collection.entries, key=lambda e: e.position)
-    entry = _entry(collection, entry_id)
+    ordered = _seen_entries(by, collection)
+    entry = _entry(by, collection, entry_id)
     index = ordered.index(entry)
     other = index + (1 if step > 0 else -1)
     if not 0 <= other < len(ordered):
@@ -134,13 +165,13 @@ def move_entry(by: Account, collection: Collection, entry_id: int, step: int) ->
 
 def set_note(by: Account, collection: Collection, entry_id: int, note: str) -> None:
     _curate(by, collection)
-    _entry(collection, entry_id).note = one_line(note)[:500]
+    _entry(by, collection, entry_id).note = one_line(note)[:500]
     db.session.flush()
 
 
 def remove_entry(by: Account, collection: Collection, entry_id: int) -> None:
     _curate(by, collection)
-    collection.entries.remove(_entry(collection, entry_id))
+    collection.entries.remove(_entry(by, collection, entry_id))
     collection.updated_at = utcnow()
     db.session.flush()
 

@@ -14,7 +14,7 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 
-from archive import passwords
+from archive import access, passwords, search
 from archive.access import today
 from archive.db import after_commit, db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
@@ -91,10 +91,18 @@ def check_choice(choice: ConsentChoice, *, for_self: bool,
                          review_by=choice.review_by, method=choice.method)
 
 
-def grant(item: Item, choice: ConsentChoice, by: Account, language: str) -> Receipt:
-    """Record the consent an item is contributed with; the code is returned only here."""
+def grant(item: Item, choice: ConsentChoice, by: Account,
+          language: str) -> Optional[Receipt]:
+    """Record the consent an item is contributed with; the code is returned only here.
+
+    Recorded by someone else for a member who has an account, the piece is a proposal: it
+    waits, seen by that member alone, until they agree (``agree``), and only they receive
+    its receipt. No code is made for the one who proposed it."""
     for_self = item.contributor.account_id == by.id
-    choice = check_choice(choice, for_self=for_self)
+    proposal = not for_self and item.contributor.has_account
+    if for_self or proposal:
+        choice.method = "self"
+    choice = check_choice(choice, for_self=for_self or proposal)
     code = new_withdrawal_code()
     consent = Consent(item=item, audience=choice.audience, attribution=choice.attribution,
                       pseudonym=choice.pseudonym or None,
@@ -105,10 +113,40 @@ def grant(item: Item, choice: ConsentChoice, by: Account, language: str) -> Rece
                       receipt_id=str(uuid.uuid4()), withdrawal_code_hash=code_hash(code),
                       language=language)
     db.session.add(consent)
+    if proposal:
+        item.state = "proposed"
     db.session.flush()
-    record(item, "granted", {name: [None, _ledger_value(consent, name)]
-                             for name in LEDGER_FIELDS}, by,
+    record(item, "proposed" if proposal else "granted",
+           {name: [None, _ledger_value(consent, name)] for name in LEDGER_FIELDS}, by,
            "contributor" if for_self else "facilitator")
+    if proposal:
+        return None
+    return Receipt(receipt_id=consent.receipt_id, withdrawal_code=code)
+
+
+def agree(item: Item, by: Account, choice: Optional[ConsentChoice] = None) -> Receipt:
+    """The member agrees to a piece proposed for them, as it was proposed or with the
+    consent they chose instead; only now is it shared, and the receipt is theirs."""
+    hold(item, states=("proposed",))
+    if not access.is_proposal_for(by, item):
+        raise Refused(_l("That piece was not found."), status=404)
+    consent = item.consent
+    changed = {}
+    if choice is not None:
+        choice.method = "self"
+        changed = _apply(consent, check_choice(choice, for_self=True,
+                                               allow_past_review=consent.review_by
+                                               == choice.review_by))
+    code = new_withdrawal_code()
+    consent.method = "self"
+    consent.withdrawal_code_hash = code_hash(code)
+    consent.receipt_id = str(uuid.uuid4())
+    consent.updated_at = item.updated_at = utcnow()
+    item.state = "active"
+    record(item, "agreed", changed, by, "contributor")
+    _changed(item)
+    search.queue(item)
+    db.session.flush()
     return Receipt(receipt_id=consent.receipt_id, withdrawal_code=code)
 
 
@@ -139,27 +177,63 @@ EXPOSURE = {"anonymous": 0, "pseudonym": 1, "name": 2}
 CHANGE_HOOKS: list = []
 
 
-def hold(item: Item) -> Optional[Consent]:
-    """Lock the item's row until this transaction ends (refused with 410 once it has been
-    taken back, see ``withdraw.hold_active``) and read its consent as last committed.
-
-    On PostgreSQL a change saved while an erasure commits would otherwise write a ledger
-    row and a consent the erasure never saw; and one saved while another change commits
-    would decide on, and record as "before", values that no longer hold."""
+def hold(item: Item, states: tuple[str, ...] = ("active",)) -> Optional[Consent]:
+    """Make this unit of work the one writer of the item (refused with 410 once it has been
+    taken back, see ``withdraw.hold_active``) and read it and its consent as last committed,
+    so a change decides on, and records as "before", the values that hold now."""
     from archive.operations.withdraw import hold_active  # withdraw builds on this module
-    hold_active(item)
-    if item.consent is not None:
-        db.session.refresh(item.consent)
+    hold_active(item, states=states)
     return item.consent
+
+
+#: what anyone but the contributor is told when a change would give more than they chose
+WIDER = {
+    "audience": _l("Only the person who shared it can let more people see it. You can "
+                   "narrow it on their request."),
+    "attribution": _l("Only the person who shared it can show more of who they are."),
+    "pseudonym": _l("Only the person who shared it can change the name it is signed with."),
+    "collections": _l("Only the person who shared it can allow it in collections."),
+    "embeds": _l("Only the person who shared it can allow it on other websites."),
+    "packs": _l("Only the person who shared it can allow it in offline packs."),
+    "review_by": _l("Only the person who shared it can move its review date later or "
+                    "remove it. You can choose an earlier date."),
+    "content_notes": _l("Only the person who shared it can remove a content note. You can "
+                        "add one."),
+}
+
+
+def widenings(before: Consent, after: ConsentChoice,
+              own_pseudonym: Optional[str] = None) -> list[str]:
+    """The fields on which ``after`` gives more than ``before``, in the consent's order:
+    audience private < circle < public; attribution anonymous < pseudonym < name, and a
+    pseudonym's text is never replaced by other text (from a name, only the contributor's
+    own pseudonym, ``own_pseudonym``, is fewer words of them); collections, embeds, packs
+    off < on; a review date later, or none, is more than an earlier one; fewer content
+    notes are more than more."""
+    wider = []
+    if REACH[after.audience] > REACH[before.audience]:
+        wider.append("audience")
+    if EXPOSURE[after.attribution] > EXPOSURE[before.attribution]:
+        wider.append("attribution")
+    elif after.attribution == "pseudonym":
+        kept = (before.pseudonym or "") if before.attribution == "pseudonym" else own_pseudonym
+        if after.pseudonym != kept:
+            wider.append("pseudonym")
+    for name, allowed in (("collections", before.allow_collections),
+                          ("embeds", before.allow_embeds), ("packs", before.allow_packs)):
+        if getattr(after, name) and not allowed:
+            wider.append(name)
+    if before.review_by is not None and (after.review_by is None
+                                         or after.review_by > before.review_by):
+        wider.append("review_by")
+    if set(before.content_notes) - set(after.content_notes):
+        wider.append("content_notes")
+    return wider
 
 
 def widens(before: Consent, after: ConsentChoice) -> bool:
     """Would this change let more people see the item, or see more of its author?"""
-    return (REACH[after.audience] > REACH[before.audience]
-            or EXPOSURE[after.attribution] > EXPOSURE[before.attribution]
-            or (after.collections and not before.allow_collections)
-            or (after.embeds and not before.allow_embeds)
-            or (after.packs and not before.allow_packs))
+    return bool(widenings(before, after))
 
 
 def current_choice(consent: Consent) -> ConsentChoice:
@@ -171,46 +245,81 @@ def current_choice(consent: Consent) -> ConsentChoice:
                          method=consent.method)
 
 
-def change(item: Item, choice: ConsentChoice, by: Account, role: str,
-           may_widen: bool, reason: Optional[str] = None,
-           allow_past_review: bool = False) -> dict:
-    """Change an item's consent; takes effect on every surface at once. Returns the
-    ledger's record of what changed ({} when nothing did). ``allow_past_review``: a replay
-    of a change whose review date has passed since it was made."""
+def change(item: Item, choice: ConsentChoice, by: Account,
+           reason: Optional[str] = None) -> dict:
+    """Change an item's consent as ``by`` asks; takes effect on every surface at once.
+
+    The operation decides who may do what: the contributor moves it any way; a facilitator
+    of its circle, on the contributor's request (``reason``), only towards less
+    (``widenings``); nobody else at all. Returns the ledger's record of what changed."""
     from archive.operations.withdraw import REASONS
     consent = hold(item)
-    choice.method = consent.method
-    choice = check_choice(choice, for_self=consent.method == "self",
-                          allow_past_review=allow_past_review
-                          or consent.review_by == choice.review_by)
-    if widens(consent, choice) and not may_widen:
-        raise Refused(_l("Only the person who shared it can open it up further. You can "
-                         "narrow it on their request."), field="audience")
-    if role == "facilitator" and reason not in REASONS:
+    role = access.consent_role(by, item)
+    if role is None:
+        raise Refused(_l("That piece was not found."), status=404)
+    choice = _checked(consent, choice)
+    if not access.may_widen_consent(by, item):
+        wider = widenings(consent, choice, _own_pseudonym(item))
+        if wider:
+            raise Refused(WIDER[wider[0]], field=wider[0])
+    if (role == "facilitator" or reason is not None) and reason not in REASONS:
         raise Refused(_l("Please say how the contributor asked for this."), field="reason")
+    return _record_change(item, consent, choice, by, role, reason)
+
+
+def replay_change(item: Item, choice: ConsentChoice) -> dict:
+    """A restore from backup replays a consent change recorded after the backup was made
+    (the contributor's own, or an allowed narrowing: it was decided when it was made)."""
+    consent = hold(item)
+    choice = _checked(consent, choice, allow_past_review=True)
+    return _record_change(item, consent, choice, None, "replay", None)
+
+
+def _checked(consent: Consent, choice: ConsentChoice,
+             allow_past_review: bool = False) -> ConsentChoice:
+    choice.method = consent.method
+    return check_choice(choice, for_self=consent.method == "self",
+                        allow_past_review=allow_past_review
+                        or consent.review_by == choice.review_by)
+
+
+def _record_change(item: Item, consent: Consent, choice: ConsentChoice,
+                   by: Optional[Account], role: str, reason: Optional[str]) -> dict:
     changed = _apply(consent, choice)
     if not changed:
         raise Refused(_l("Nothing has changed yet. Choose something different, then save."))
     if reason:
         changed["reason"] = reason
     record(item, "changed", changed, by, role)
-    for hook in CHANGE_HOOKS:
-        hook(item)
+    _changed(item)
     db.session.flush()
     return changed
 
 
-def confirm(item: Item, by: Account, role: str, review_by: Optional[date]) -> None:
-    """After a review date: the contributor (or steward) says the consent still holds."""
+def _own_pseudonym(item: Item) -> Optional[str]:
+    """The pseudonym the contributor keeps for themselves, if any (a profile's)."""
+    return item.contributor.pseudonym if item.contributor is not None else None
+
+
+def _changed(item: Item) -> None:
+    for hook in CHANGE_HOOKS:
+        hook(item)
+
+
+def confirm(item: Item, by: Account, review_by: Optional[date]) -> None:
+    """After a review date: the contributor says the consent still holds (which shares the
+    piece again, so it is theirs alone to say)."""
     consent = hold(item)
+    if not access.may_widen_consent(by, item):
+        raise Refused(_l("Only the person who shared it can share it again."), status=403)
     if review_by is not None and review_by <= today():
         raise Refused(_l("A review date needs to be in the future."), field="review_by")
     before = consent.review_by
     consent.review_by = review_by
     consent.updated_at = utcnow()
-    record(item, "confirmed", {"review_by": [_iso(before), _iso(review_by)]}, by, role)
-    for hook in CHANGE_HOOKS:
-        hook(item)
+    record(item, "confirmed", {"review_by": [_iso(before), _iso(review_by)]}, by,
+           "contributor")
+    _changed(item)
     db.session.flush()
 
 

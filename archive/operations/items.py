@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from archive import search
+from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
@@ -19,7 +19,7 @@ from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item
                             MediaAsset, Revision)
 from archive.operations import Refused
 from archive.operations.consent import ConsentChoice, Receipt, grant
-from archive.operations.withdraw import hold_active
+from archive.operations.withdraw import LIVE, hold_active
 from archive.text import nfc, one_line
 
 MAX_TITLE = 200
@@ -72,7 +72,11 @@ def contributor_for(account: Account) -> Contributor:
 
 
 def create_profile(by: Account, circle: Circle, pseudonym: str) -> Contributor:
-    """A profile for someone without an account, kept by ``circle``: a pseudonym only."""
+    """A profile for someone without an account, kept by ``circle``: a pseudonym only.
+    Only the circle's facilitators keep such profiles."""
+    if not access.is_facilitator(by, circle):
+        raise Refused(_l("Only a facilitator of the circle records for someone without an "
+                         "account."), field="contributor", status=403)
     pseudonym = one_line(pseudonym)
     if not 1 <= len(pseudonym) <= 80:
         raise Refused(_l("Please give a pseudonym of up to 80 characters."),
@@ -140,23 +144,42 @@ def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -
 
 def contribute(by: Account, circle: Circle, contributor: Contributor, draft: Draft,
                choice: ConsentChoice) -> Contribution:
-    """A new item with its first revision and its consent, and the receipt for it."""
+    """A new item with its first revision and its consent, and the receipt for it (none
+    when it is a proposal to a member, who receives it on agreeing: ``consent.grant``)."""
+    if not access.may_contribute_for(by, contributor, circle):
+        raise Refused(_l("Please choose whose piece this is."), field="contributor",
+                      status=403)
     draft = check_draft(draft, needs_image=True)
+    processed = _process(draft.image)
     item = Item(public_id=public_id(), kind=draft.kind, circle=circle,
                 contributor=contributor)
     db.session.add(item)
     db.session.flush()
     receipt = grant(item, choice, by=by, language=draft.language)
-    _new_revision(item, draft, by, media=_store_image(item, draft.image))
+    _new_revision(item, draft, by, media=_store_image(item, processed))
     return Contribution(item=item, receipt=receipt)
 
 
-def revise(by: Account, item: Item, draft: Draft) -> Revision:
-    """Save an edit as a new revision; replacing the artwork is an edit too."""
+class EditConflict(Refused):
+    """The edit started from a revision that is no longer the current one: someone saved in
+    between. Nothing is saved; ``current`` is what was saved meanwhile."""
+
+    def __init__(self, current: Revision):
+        super().__init__(_l("Someone saved a newer version while you were editing. Your "
+                            "text is kept below: compare it with what was saved, then save "
+                            "again."), status=409)
+        self.current = current
+
+
+def revise(by: Account, item: Item, draft: Draft, base: Optional[int] = None) -> Revision:
+    """Save an edit as a new revision; replacing the artwork is an edit too. ``base``: the
+    revision number the edit started from; if another was saved since, ``EditConflict``."""
+    processed = _process(draft.image)  # before holding the item: it takes a while
+    _hold_for_edit(by, item, base)
     draft.kind = item.kind
     current = item.current
     draft = check_draft(draft, needs_image=False, has_picture=current.media is not None)
-    media = _store_image(item, draft.image) if draft.image is not None else current.media
+    media = _store_image(item, processed) if processed is not None else current.media
     if (current.title, current.body, current.language, current.tags, current.alt_text,
             current.media_asset_id) == (draft.title, draft.body, draft.language, draft.tags,
                                         draft.alt_text, media.id if media else None):
@@ -164,8 +187,9 @@ def revise(by: Account, item: Item, draft: Draft) -> Revision:
     return _new_revision(item, draft, by, media=media)
 
 
-def restore(by: Account, item: Item, number: int) -> Revision:
+def restore(by: Account, item: Item, number: int, base: Optional[int] = None) -> Revision:
     """Bring back an earlier revision by copying it into a new one (history stays whole)."""
+    _hold_for_edit(by, item, base)
     old = revision(item, number)
     if old is None:
         raise Refused(_l("That version was not found."), status=404)
@@ -174,6 +198,16 @@ def restore(by: Account, item: Item, number: int) -> Revision:
     draft = Draft(kind=item.kind, title=old.title, body=old.body, language=old.language,
                   tags=old.tags, alt_text=old.alt_text)
     return _new_revision(item, draft, by, media=old.media, restored_from=old.number)
+
+
+def _hold_for_edit(by: Account, item: Item, base: Optional[int]) -> None:
+    """Become the item's one writer, then decide on what holds now: may ``by`` still edit
+    it, and is ``base`` still its current revision?"""
+    hold_active(item)
+    if not access.may_edit_item(by, item):
+        raise Refused(_l("You may read this piece but not change it."), status=403)
+    if base is not None and base != item.current.number:
+        raise EditConflict(item.current)
 
 
 def revision(item: Item, number: int) -> Optional[Revision]:
@@ -200,7 +234,7 @@ def revisions(item: Item) -> list[Revision]:
 
 def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAsset],
                   restored_from: Optional[int] = None) -> Revision:
-    hold_active(item)  # and so the numbers below are not taken by a concurrent edit
+    hold_active(item, states=LIVE)  # and so the numbers below are not taken by another edit
     number = (db.session.scalar(select(func.max(Revision.number))
                                 .where(Revision.item_id == item.id)) or 0) + 1
     rev = Revision(item_id=item.id, number=number, title=draft.title, body=draft.body,
@@ -219,14 +253,21 @@ def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAs
     return rev
 
 
-def _store_image(item: Item, data: Optional[bytes]) -> Optional[MediaAsset]:
-    """Process and store an uploaded artwork; the files go again if the transaction fails."""
+def _process(data: Optional[bytes]) -> Optional[images.ProcessedImage]:
+    """Check and re-encode an uploaded artwork (no metadata, derivatives); nothing stored."""
     if data is None:
         return None
     try:
-        processed = images.process_upload(data)
+        return images.process_upload(data)
     except images.ImageRefused as refused:
         raise Refused(refused.message, field="image") from None
+
+
+def _store_image(item: Item,
+                 processed: Optional[images.ProcessedImage]) -> Optional[MediaAsset]:
+    """Store a processed artwork; the files go again if the transaction fails."""
+    if processed is None:
+        return None
     storage = storage_from_config(current_app.config)
     stored = store_processed(storage, processed)
     keys = [entry["key"] for entry in stored.values()]

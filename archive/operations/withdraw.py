@@ -13,8 +13,8 @@ from typing import Callable, Optional
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from archive import background, purge
-from archive.db import db, utcnow
+from archive import access, background, purge
+from archive.db import db, utcnow, write_lock
 from archive.models import Account, Consent, Item, ItemTag, MediaAsset, Revision
 from archive.operations import Refused
 from archive.operations.consent import code_hash, normalise_code, record
@@ -22,19 +22,36 @@ from archive.operations.consent import code_hash, normalise_code, record
 #: called inside the erasure transaction with the item (collections, search register here)
 ERASE_HOOKS: list[Callable[[Item], None]] = []
 REASONS = ("in-person", "phone-or-message", "in-writing")
+#: the states of an item that can still be erased (a proposal waits for its member)
+LIVE = ("active", "proposed")
 
 
-def erase(item: Item, actor: Optional[Account], role: str,
-          reason: Optional[str] = None) -> None:
-    """Erase ``item`` for good. ``role`` says which door: contributor, facilitator, code."""
-    hold_active(item)
-    if role == "facilitator" and reason not in REASONS:
+def erase(item: Item, by: Account, reason: Optional[str] = None) -> None:
+    """Erase ``item`` for good, as ``by`` asks: its contributor, or a facilitator of its
+    circle acting on the contributor's request (``reason`` says how they asked). A piece
+    proposed to a member is erased the same way when the member declines it."""
+    hold_active(item, states=LIVE)
+    role = access.consent_role(by, item)
+    if role is None:
+        raise Refused(_l("That piece was not found."), status=404)
+    if (role == "facilitator" or reason is not None) and reason not in REASONS:
         raise Refused(_l("Please say how the contributor asked for this."), field="reason")
+    _erase(item, by, role, reason, "declined" if item.state == "proposed" else "withdrawn")
+
+
+def replay_erase(item: Item) -> None:
+    """A restore from backup replays a withdrawal recorded after the backup was made."""
+    hold_active(item, states=LIVE)
+    _erase(item, None, "replay", None, "withdrawn")
+
+
+def _erase(item: Item, actor: Optional[Account], role: str, reason: Optional[str],
+           event: str) -> None:
     keys = _media_keys(item)
     change = {"audience": [item.consent.audience if item.consent else None, None]}
     if reason:
         change["reason"] = reason
-    record(item, "withdrawn", change, actor, role)
+    record(item, event, change, actor, role)
     for hook in ERASE_HOOKS:
         hook(item)
     _delete_rows(item)
@@ -46,16 +63,24 @@ def erase(item: Item, actor: Optional[Account], role: str,
     background.after_commit(purge.run_pending)
 
 
-def hold_active(item: Item) -> None:
-    """Lock the item's row until this transaction ends, and refuse if it is no longer active.
+def hold_active(item: Item, states: tuple[str, ...] = ("active",)) -> None:
+    """Make this unit of work the one writer of ``item`` until it ends, refuse if the item
+    is no longer in one of ``states``, and read it again as last committed.
 
-    On PostgreSQL two requests run side by side: without the lock, an edit saved while an
-    erasure commits would insert a revision the erasure never saw, and the text would outlive
-    the withdrawal. With it, whichever comes second waits and then sees the other's outcome.
-    (SQLite lets one writer at a time and ignores ``FOR UPDATE``.)"""
+    Every write to an item begins here, before it reads anything it decides on, so it is
+    ordered with any erasure of the same item: SQLite's ``BEGIN IMMEDIATE`` lets one writer
+    at a time (``db.write_lock``), PostgreSQL's row lock makes whichever comes second wait.
+    Without it an edit saved while an erasure commits would add a revision the erasure
+    never saw, and the text would outlive the withdrawal."""
+    write_lock()
     state = db.session.scalar(select(Item.state).where(Item.id == item.id).with_for_update())
-    if state != "active":
+    if state == "withdrawn":
         raise Refused(_l("This piece has already been taken back."), status=410)
+    if state not in states:
+        raise Refused(_l("That piece was not found."), status=404)
+    db.session.refresh(item)
+    if item.consent is not None:
+        db.session.refresh(item.consent)
 
 
 def withdraw_with_code(code: str) -> Item:
@@ -64,7 +89,8 @@ def withdraw_with_code(code: str) -> Item:
     if item is None:
         raise Refused(_l("That code does not match anything we hold. Please check it against "
                          "your receipt and try again."), field="code")
-    erase(item, None, "code")
+    hold_active(item)
+    _erase(item, None, "code", None, "withdrawn")
     return item
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from archive.db import db
@@ -51,7 +52,7 @@ def circle(slug: str):
             form.username.errors = [_("There is no account with that username.")]
             return invalid("admin/circle.html", form, circle=found)
         try:
-            ops.add_member(found, account, form.role.data)
+            ops.add_member(found, account, form.role.data, by=current_user)
         except Refused as refused:
             return form_refused(form, refused, "admin/circle.html", circle=found)
         flash(_("%(name)s is now in this circle.", name=account.shown_name), "info")
@@ -75,7 +76,7 @@ def set_role(account_id: int):
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            account_ops.set_role(account, form.role.data)
+            account_ops.set_role(account, form.role.data, by=current_user)
         except Refused as refused:
             flash(refused.message, "error")
         else:

@@ -5,10 +5,11 @@ from flask import (Blueprint, abort, flash, redirect, render_template, request, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from archive import access
 from archive.db import db, utcnow
-from archive.models import Account, Circle, Invite, Membership
+from archive.models import Account, Circle, CircleEvent, Invite, Membership
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
@@ -48,7 +49,22 @@ def show(slug: str):
     return render_template("circles/show.html", circle=circle, items=items, page=page,
                            more=more, is_member=access.is_member(current_user, circle),
                            is_facilitator=access.is_facilitator(current_user, circle),
-                           may_manage=access.may_manage_circle(current_user, circle))
+                           may_manage=access.may_manage_circle(current_user, circle),
+                           events=_recent_events(circle))
+
+
+#: how many changes of who runs a circle its page lists
+SHOWN_EVENTS = 20
+
+
+def _recent_events(circle: Circle) -> list[CircleEvent]:
+    """The newest changes to who facilitates the circle, for those who may see them."""
+    if not access.may_view_circle_events(current_user, circle):
+        return []
+    return list(db.session.scalars(
+        select(CircleEvent).where(CircleEvent.circle_id == circle.id)
+        .order_by(CircleEvent.id.desc()).limit(SHOWN_EVENTS)
+        .options(selectinload(CircleEvent.subject), selectinload(CircleEvent.actor))))
 
 
 @bp.get("/<slug>/members")
@@ -105,7 +121,7 @@ def remove_member(slug: str, account_id: int):
         return redirect(url_for("circles.members", slug=slug))
     if PlainForm().validate_on_submit():
         try:
-            ops.remove_member(circle, account)
+            ops.remove_member(circle, account, by=current_user)
         except Refused as refused:
             flash(refused.message, "error")
         else:

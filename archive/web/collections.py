@@ -166,9 +166,7 @@ def add_entry(slug: str):
     form.item.choices = [(request.form.get("item", ""), "")]
     if form.validate_on_submit():
         item = db.session.scalar(select(Item).where(Item.public_id == form.item.data))
-        try:
-            if item is None:
-                raise Refused(_("That piece was not found."), field="item", status=404)
+        try:  # an unknown piece and one hidden from the curator get the same answer
             ops.add_entry(current_user, collection, item, form.note.data or "")
         except Refused as refused:
             return _refused(collection, refused)

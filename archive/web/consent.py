@@ -16,16 +16,15 @@ from archive.operations import consent as ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase, item_for_code, withdraw_with_code
 from archive.receipts import kantara_receipt
-from archive.web import form_refused
-from archive.web.consent_forms import (CodeConfirmForm, CodeForm, ConfirmForm, ConsentForm,
-                                       WithdrawForm)
+from archive.web import form_refused, ledger
+from archive.web.consent_forms import (AgreeForm, CodeConfirmForm, CodeForm, ConfirmForm,
+                                       ConsentForm, DeclineForm, WithdrawForm, form_values)
 
 bp = Blueprint("consent", __name__)
 
 
 def _item_for_consent(public_id: str) -> Item:
-    from archive.web.items import visible_item
-    item = visible_item(public_id)
+    item = access.item_for(current_user, public_id)
     if not access.may_change_consent(current_user, item):
         abort(404)
     return item
@@ -53,37 +52,25 @@ def receipt_json(public_id: str):
 @login_required
 def change(public_id: str):
     item = _item_for_consent(public_id)
-    form = ConsentForm(obj=_form_values(item) if request.method == "GET" else None)
-    role = access.acting_role(current_user, item)
-    context = {"item": item, "role": role}
+    form = ConsentForm(obj=form_values(item.consent) if request.method == "GET" else None)
+    context = {"item": item, "role": access.consent_role(current_user, item)}
     if not form.validate_on_submit():
         return render_template("consent/change.html", form=form, **context), \
             422 if form.errors else 200
-    choice = ConsentChoice(audience=form.audience.data, attribution=form.attribution.data,
-                           pseudonym=form.pseudonym.data or "",
-                           collections=form.collections.data, embeds=form.embeds.data,
-                           packs=form.packs.data, content_notes=form.content_notes.data or [],
-                           review_by=form.review_by.data)
     try:
-        ops.change(item, choice, current_user, role,
-                   may_widen=access.may_widen_consent(current_user, item),
-                   reason=form.reason.data if role == "facilitator" else None)
+        ops.change(item, _choice(form), current_user, reason=form.reason.data)
     except Refused as refused:
         return form_refused(form, refused, "consent/change.html", **context)
     flash(_("Your choices are saved. They apply everywhere from now on."), "info")
     return redirect(url_for("items.show", public_id=public_id))
 
 
-def _form_values(item: Item):
-    consent = item.consent
-
-    class Values:
-        audience, attribution = consent.audience, consent.attribution
-        pseudonym, review_by = consent.pseudonym, consent.review_by
-        collections, embeds, packs = (consent.allow_collections, consent.allow_embeds,
-                                      consent.allow_packs)
-        content_notes = consent.content_notes
-    return Values
+def _choice(form: ConsentForm) -> ConsentChoice:
+    return ConsentChoice(audience=form.audience.data, attribution=form.attribution.data,
+                         pseudonym=form.pseudonym.data or "",
+                         collections=form.collections.data, embeds=form.embeds.data,
+                         packs=form.packs.data, content_notes=form.content_notes.data or [],
+                         review_by=form.review_by.data)
 
 
 @bp.post("/items/<public_id>/consent/confirm")
@@ -93,8 +80,7 @@ def confirm(public_id: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            ops.confirm(item, current_user, access.acting_role(current_user, item),
-                        form.review_by.data)
+            ops.confirm(item, current_user, form.review_by.data)
         except Refused as refused:
             flash(refused.message, "error")
         else:
@@ -102,18 +88,45 @@ def confirm(public_id: str):
     return redirect(url_for("items.show", public_id=public_id))
 
 
+@bp.post("/items/<public_id>/agree")
+@login_required
+def agree(public_id: str):
+    """A member agrees to a piece recorded for them: it is shared, and the receipt is theirs."""
+    item = access.item_for(current_user, public_id, proposals=True)
+    form = AgreeForm()
+    if not form.validate_on_submit():
+        return render_template("items/proposal.html", item=item, rev=item.current,
+                               form=form), 422
+    try:
+        receipt = ops.agree(item, current_user, _choice(form))
+    except Refused as refused:
+        return form_refused(form, refused, "items/proposal.html", item=item, rev=item.current)
+    return render_template("items/receipt.html", item=item, receipt=receipt,
+                           first_time=True)
+
+
+@bp.post("/items/<public_id>/decline")
+@login_required
+def decline(public_id: str):
+    """A member declines a piece recorded for them: it is erased like a withdrawal."""
+    item = access.item_for(current_user, public_id, proposals=True)
+    if not DeclineForm().validate_on_submit():
+        abort(400)
+    erase(item, current_user)
+    return render_template("consent/withdrawn.html")
+
+
 @bp.route("/items/<public_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(public_id: str):
     item = _item_for_consent(public_id)
-    role = access.acting_role(current_user, item)
     form = WithdrawForm()
-    context = {"item": item, "role": role}
+    context = {"item": item, "role": access.consent_role(current_user, item)}
     if not form.validate_on_submit():
         return render_template("consent/withdraw.html", form=form, **context), \
             422 if form.errors else 200
     try:
-        erase(item, current_user, role, form.reason.data if role == "facilitator" else None)
+        erase(item, current_user, form.reason.data)
     except Refused as refused:
         return form_refused(form, refused, "consent/withdraw.html", **context)
     return render_template("consent/withdrawn.html")
@@ -148,24 +161,21 @@ def withdraw_by_code():
 @bp.get("/account/ledger")
 @login_required
 def my_ledger():
-    from archive.models import ConsentEvent, Contributor
-    mine = select(Contributor.id).where(Contributor.account_id == current_user.id)
-    events = db.session.scalars(select(ConsentEvent)
-                                .where(ConsentEvent.contributor_id.in_(mine))
-                                .order_by(ConsentEvent.id.desc()).limit(500))
-    return render_template("consent/ledger.html", events=list(events), circle=None)
+    """Every consent entry of my pieces; changes someone else made first."""
+    found = ledger.lines(ledger.own_events(current_user), current_user, own=True)
+    return render_template("consent/ledger.html", lines=found, circle=None,
+                           by_others=[line for line in found if line.by_someone_else])
 
 
 @bp.get("/circles/<slug>/ledger")
 @login_required
 def circle_ledger(slug: str):
-    from archive.models import Circle, ConsentEvent
+    from archive.models import Circle
     circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
     if circle is None or not access.is_facilitator(current_user, circle):
         abort(404)
-    events = db.session.scalars(select(ConsentEvent).where(ConsentEvent.circle_id == circle.id)
-                                .order_by(ConsentEvent.id.desc()).limit(500))
-    return render_template("consent/ledger.html", events=list(events), circle=circle)
+    found = ledger.lines(ledger.circle_events(circle), current_user, own=False)
+    return render_template("consent/ledger.html", lines=found, circle=circle, by_others=[])
 
 
 @bp.get("/account/export")

@@ -56,3 +56,24 @@ class CodeForm(Form):
 class CodeConfirmForm(Form):
     code = StringField(render_kw={"type": "hidden"})
     submit = SubmitField(_l("Erase it everywhere"))
+
+
+def form_values(consent):
+    """A consent as the values its form starts from."""
+    class Values:
+        audience, attribution = consent.audience, consent.attribution
+        pseudonym, review_by = consent.pseudonym, consent.review_by
+        collections, embeds, packs = (consent.allow_collections, consent.allow_embeds,
+                                      consent.allow_packs)
+        content_notes = consent.content_notes
+    return Values
+
+
+class AgreeForm(ConsentForm):
+    """A member agreeing to a piece a facilitator recorded for them, as proposed or changed."""
+    reason = None
+    submit = SubmitField(_l("Yes, share it like this"))
+
+
+class DeclineForm(Form):
+    submit = SubmitField(_l("No, erase it"))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, RadioField, SelectField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import (BooleanField, DateField, HiddenField, RadioField, SelectField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import Optional
 
 from archive.web.forms import CheckboxList, Form, at_most, options, required
@@ -83,5 +83,7 @@ class ContributeForm(_Content):
 
 
 class EditForm(_Content):
+    #: the revision the edit started from: a save on top of an older one is not applied
+    base = HiddenField()
     note = StringField(_l("What did you change? (optional)"), [at_most(200)])
     submit = SubmitField(_l("Save as a new version"))

@@ -17,6 +17,7 @@ from archive.text import one_line, render_diff, summarise, word_diff
 from archive.media.storage import MediaNotFound, Streamed, storage_from_config
 from archive.web import form_refused
 from archive.web.forms import PlainForm, options
+from archive.web.consent_forms import AgreeForm, form_values
 from archive.web.item_forms import ContributeForm, EditForm
 
 bp = Blueprint("items", __name__)
@@ -27,12 +28,7 @@ PAGE_SIZE = 30
 
 def visible_item(public_id: str) -> Item:
     """The item if this viewer may see it: 410 if it was withdrawn, else 404."""
-    item = db.session.scalar(select(Item).where(Item.public_id == public_id))
-    if item is not None and item.state == "withdrawn":
-        abort(410)
-    if not access.may_view_item(current_user, item):
-        abort(404)
-    return item
+    return access.item_for(current_user, public_id)
 
 
 def editable_item(public_id: str) -> Item:
@@ -76,6 +72,9 @@ def contribute(slug: str):
                                 _consent_choice(form, contributor))
     except Refused as refused:
         return form_refused(form, refused, "items/contribute.html", **context)
+    if result.receipt is None:
+        return render_template("items/proposed.html", item=result.item,
+                               member=result.item.contributor.name), 201
     return render_template("items/receipt.html", item=result.item, receipt=result.receipt,
                            first_time=True), 201
 
@@ -107,11 +106,9 @@ def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
     if choice == "new":
         return ops.create_profile(current_user, circle, form.new_pseudonym.data)
     kind, _sep, ident = choice.partition(":")
-    if kind == "account":
-        contributor = ops.contributor_for(db.session.get(Account, int(ident)))
-    else:
-        contributor = db.session.get(Contributor, int(ident))
-    if contributor is None or not access.may_contribute_for(current_user, contributor, circle):
+    found = db.session.get(Account if kind == "account" else Contributor, int(ident))
+    contributor = ops.contributor_for(found) if kind == "account" and found else found
+    if contributor is None:
         raise Refused(_("Please choose whose piece this is."), field="contributor")
     return contributor
 
@@ -126,13 +123,12 @@ def _draft(form, kind: str) -> ops.Draft:
 
 
 def _consent_choice(form: ContributeForm, contributor: Contributor) -> ConsentChoice:
-    for_self = contributor.account_id == current_user.id
     return ConsentChoice(
         audience=form.audience.data, attribution=form.attribution.data,
         pseudonym=form.pseudonym.data or "", collections=form.collections.data,
         embeds=form.embeds.data, packs=form.packs.data,
         content_notes=form.content_notes.data or [], review_by=form.review_by.data,
-        method="self" if for_self else (form.method.data or ""))
+        method=form.method.data or "")
 
 
 def _circle_tags(circle: Circle) -> list[str]:
@@ -147,10 +143,15 @@ def _circle_tags(circle: Circle) -> list[str]:
 
 @bp.get("/items/<public_id>")
 def show(public_id: str):
-    item = visible_item(public_id)
+    item = access.item_for(current_user, public_id, proposals=True)
+    if item.state == "proposed":
+        return render_template("items/proposal.html", item=item, rev=item.current,
+                               form=AgreeForm(obj=form_values(item.consent)))
     return render_template("items/show.html", item=item, rev=item.current,
                            may_edit=access.may_edit_item(current_user, item),
-                           is_contributor=access.is_contributor(current_user, item))
+                           is_contributor=access.is_contributor(current_user, item),
+                           consent_role=access.consent_role(current_user, item),
+                           review_waiting=access.review_waiting(current_user, item))
 
 
 @bp.get("/items/<public_id>/history")
@@ -190,7 +191,7 @@ def restore(public_id: str, number: int):
     if not PlainForm().validate_on_submit():
         abort(400)
     try:
-        ops.restore(current_user, item, number)
+        ops.restore(current_user, item, number, base=request.form.get("base", type=int))
     except Refused as refused:
         flash(refused.message, "error")
         return redirect(url_for("items.history", public_id=public_id))
@@ -206,15 +207,38 @@ def edit(public_id: str):
     if request.method == "GET":
         form.tags.data = ", ".join(item.current.tags)
         form.note.data = ""  # the note says what this edit changes, not what the last one did
+        form.base.data = item.current.number
     if not form.validate_on_submit():
         return render_template("items/edit.html", form=form, item=item), \
             422 if form.errors else 200
+    base = _number(form.base.data)
     try:
-        ops.revise(current_user, item, _draft(form, item.kind))
+        ops.revise(current_user, item, _draft(form, item.kind), base=base)
+    except ops.EditConflict as conflict:
+        form.base.data = conflict.current.number  # saving again goes on top of theirs
+        return render_template("items/edit.html", form=form, item=item,
+                               conflict=_conflict(item, base, conflict.current)), 409
     except Refused as refused:
         return form_refused(form, refused, "items/edit.html", item=item)
     flash(_("Saved as a new version."), "info")
     return redirect(url_for("items.show", public_id=public_id))
+
+
+def _number(value) -> int | None:
+    """A revision number from a form, or None when it is missing or not a number."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _conflict(item: Item, base: int, newer) -> dict:
+    """What was saved since the edit began: the word diff from where the person started."""
+    older = ops.revision(item, base) or newer
+    lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
+    author = newer.author.shown_name if newer.author else _("someone")
+    return {"newer": newer, "diff": render_diff(lines), "author": author}
 
 
 @bp.get("/media/<asset_id>/<name>")

@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from archive import access
 from archive.text import render_markdown
+from archive.web import ledger
 from archive.web.item_forms import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES,
                                     CONTENT_NOTE_CHOICES, KIND_NAMES, METHOD_CHOICES)
 
@@ -29,6 +30,11 @@ def content_note_names(codes: list[str]) -> str:
     return ", ".join(str(names[code]) for code in codes if code in names)
 
 
+def content_note(codes: list[str]) -> str:
+    """The one sentence that names a piece's content notes, wherever it is met."""
+    return _("Content note: this piece speaks of %(notes)s.", notes=content_note_names(codes))
+
+
 def audience_name(audience: str) -> str:
     return str(dict(AUDIENCE_CHOICES).get(audience, audience))
 
@@ -47,14 +53,10 @@ def attribution_name(consent) -> str:
 
 def ledger_event_name(event: str) -> str:
     return {"granted": _("consent given"), "changed": _("consent changed"),
-            "confirmed": _("consent confirmed again"), "withdrawn": _("taken back and erased")
-            }.get(event, event)
-
-
-def ledger_role_name(role: str) -> str:
-    return {"contributor": _("the contributor"), "facilitator": _("a facilitator"),
-            "code": _("someone with the withdrawal code"),
-            "replay": _("restored from a backup, then replayed")}.get(role, role)
+            "confirmed": _("consent confirmed again"), "withdrawn": _("taken back and erased"),
+            "proposed": _("recorded by a facilitator, waiting for the contributor"),
+            "agreed": _("the contributor agreed to share it"),
+            "declined": _("the contributor declined; erased")}.get(event, event)
 
 
 def content_lang(language: str, always: bool = False) -> Markup:
@@ -91,7 +93,7 @@ HELPERS = {
     "audience_name": audience_name, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
-    "ledger_role_name": ledger_role_name, "review_waiting": access.review_waiting,
-    "may_change_consent": access.may_change_consent, "render_markdown": render_markdown,
+    "ledger_who": ledger.who, "render_markdown": render_markdown,
     "is_public": access.is_public, "may_embed": access.may_embed,
+    "content_note": content_note, "noted": access.noted, "may_republish": access.may_republish,
 }
