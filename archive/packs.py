@@ -33,7 +33,7 @@ from archive.text import render_markdown, without_links
 from archive.web.labels import largest
 
 #: raise when the layout of a pack changes, so every cached pack is rebuilt
-PACK_FORMAT = 1
+PACK_FORMAT = 2
 
 
 @dataclass

@@ -77,7 +77,7 @@ def test_an_anonymous_card_names_no_one(world, pieces):
 @pytest.mark.parametrize("which", ["no embeds", "circle"])
 def test_a_piece_not_open_to_embedding_shows_the_no_longer_shared_card(world, pieces, which):
     response, page = card(world.viewers["anonymous"].client, pieces[which])
-    assert response.status_code == 200
+    assert response.status_code == 404, "answered as for an unknown piece"
     assert GONE in page and MARKER not in page
 
 
@@ -91,7 +91,7 @@ def test_narrowing_or_switching_embeds_off_turns_the_card_at_the_next_view(world
     assert change_consent(world.viewers["contributor"].client, poem, **change).status_code == 302
 
     response, page = card(anonymous, poem)
-    assert response.status_code == 200 and GONE in page
+    assert response.status_code == 404 and GONE in page
     assert MARKER not in page and CONTRIBUTOR_NAME not in page
     assert response.headers["Cache-Control"] == "no-cache"
 

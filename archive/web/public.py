@@ -1,9 +1,9 @@
 """What the whole world may see, in the forms advocates pass on: Atom feeds, the sitemap,
 embed cards and oEmbed, offline packs, and the helpers behind Open Graph tags and sharing.
 
-Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``shown_entries``);
-none decides on its own. Nothing is cached longer than the next look: a withdrawal or a
-narrowing shows at once.
+Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``shown_entries``,
+and ``may_republish`` and ``noted`` for what of a piece may travel); none decides on its own.
+Nothing is cached longer than the next look: a withdrawal or a narrowing shows at once.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from archive import access, packs
 from archive.db import db, utcnow
 from archive.models import Collection, Item
 from archive.text import plain_excerpt
+from archive.web.labels import content_note
 
 bp = Blueprint("public", __name__)
 #: the site feed's newest pieces: each entry carries its whole text, rendered from Markdown
@@ -82,14 +83,17 @@ def collection_feed(slug: str):
 
 
 def _entry(item: Item, note: str = "") -> dict:
+    """One piece in a feed: its words and picture only where they may be re-published
+    (``access.may_republish``); else its title, content notes and a link."""
     rev = item.current
     url = url_for("items.show", public_id=item.public_id, _external=True)
     return {"url": url, "title": rev.title, "author": access.byline(item), "tags": rev.tags,
             "lang": rev.language if rev.language in LANGUAGES else None,
             "published": _stamp(item.created_at),
             "updated": _stamp(max(item.updated_at, item.consent.updated_at)),
-            "content": render_template("public/_feed_content.html", item=item, rev=rev,
-                                       note=note).strip()}
+            "content": render_template("public/_feed_content.html", rev=rev, url=url,
+                                       words=access.may_republish(item),
+                                       notes=access.noted(item), note=note).strip()}
 
 
 def _atom(entries: list[dict], *, updated: Optional[datetime] = None, **feed) -> Response:
@@ -142,20 +146,24 @@ def robots():
 @bp.get("/embed/items/<public_id>")
 def embed_item(public_id: str):
     """A small card for other sites' pages, only while its author allows embedding; after
-    that a "no longer shared" card (410 once withdrawn, so the embedding page can tell)."""
+    that a "no longer shared" card: 410 once withdrawn, so the embedding page can tell, and
+    otherwise 404, the very answer for an id that never existed (a piece not shared here is
+    not revealed)."""
     item = db.session.scalar(select(Item).where(Item.public_id == public_id))
     if access.may_embed(item):
         page, status = render_template("public/embed.html", item=item), 200
     else:
         withdrawn = item is not None and item.state == "withdrawn"
-        status = 404 if item is None else 410 if withdrawn else 200
+        status = 410 if withdrawn else 404
         page = render_template("public/embed_gone.html", withdrawn=withdrawn)
     return page, status, {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
 
 
 @bp.get("/oembed")
 def oembed():
-    """oEmbed (https://oembed.com) for embeddable items: JSON only."""
+    """oEmbed (https://oembed.com) for embeddable items: JSON only. It carries no words or
+    picture of the piece (the card it embeds shows them, behind any content note), and
+    answers 404 alike for an unknown, hidden or not embeddable piece."""
     if request.args.get("format", "json") != "json":
         abort(501)
     item = _item_at(request.args.get("url", ""))
@@ -171,6 +179,9 @@ def oembed():
     name = access.byline(item)
     if name:
         answer["author_name"] = name
+    notes = access.noted(item)
+    if notes:  # never a thumbnail or a description: the card inside keeps them behind it
+        answer["content_note"] = content_note(notes)
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-cache"
     return response
