@@ -363,3 +363,92 @@ def test_every_answer_to_a_bearer_token_is_no_store(client, make_account, make_c
     anonymous = client.get(public.media_urls[0])
     anonymous.close()
     assert anonymous.headers["Cache-Control"] == "public, no-cache"
+
+
+# --- 5. numbers out of range answer 404 or 422, never 500 ------------------------------------
+
+HUGE = "99999999999999999999"
+
+
+@pytest.fixture
+def numbers_world(make_account, make_circle):
+    from archive.operations.accounts import create_token
+    circle = make_circle("river-circle")
+    meera = make_account("meera", role="facilitator", circle=circle)
+    asha = make_account("asha", circle=circle)
+    piece = offer(asha, circle, title="River song")
+    tokens = {"meera": create_token(meera), "asha": create_token(asha)}
+    db.session.commit()
+    return {"circle": circle, "meera": meera, "asha": asha, "piece": piece, "tokens": tokens}
+
+
+@pytest.mark.parametrize("path", [
+    f"/tags/nadi?page={HUGE}", f"/search?q=river&page={HUGE}", f"/api/v1/search?q=river&page={HUGE}",
+    f"/circles/river-circle?page={HUGE}", f"/tags/nadi?page=-{HUGE}",
+])
+def test_a_page_past_any_that_could_exist_is_not_found(numbers_world, signed_in, path):
+    client = signed_in(numbers_world["asha"])
+    response = client.get(path)
+    assert response.status_code in (200, 404), response.status_code
+    if HUGE in path.replace(f"-{HUGE}", ""):
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/tags/nadi?page=2", "/tags/nadi?page=abc", "/search?q=river"])
+def test_ordinary_pages_still_open(numbers_world, signed_in, path):
+    assert signed_in(numbers_world["asha"]).get(path).status_code == 200
+
+
+def test_other_numbers_out_of_range(numbers_world, signed_in, client):
+    piece, bearer = numbers_world["piece"], {"Authorization":
+                                             f"Bearer {numbers_world['tokens']['asha']}"}
+    for path in (f"/items/{piece.public_id}/diff?from={HUGE}&to=1",
+                 f"/api/v1/items/{piece.public_id}/diff?from={HUGE}&to=1",
+                 f"/items/{piece.public_id}/versions/{HUGE}"):
+        assert client.get(path, headers=bearer).status_code == 404, path
+    oembed = client.get(f"/oembed?url=http://localhost/items/{piece.public_id}&maxwidth={HUGE}")
+    assert oembed.status_code == 200
+    edit = client.post(f"/api/v1/items/{piece.public_id}/revisions", headers=bearer,
+                       json={"title": "River song again", "base_revision": 2**70})
+    assert edit.status_code in (409, 422), edit.status_code
+
+
+def test_an_api_profile_number_out_of_range_is_refused(numbers_world, client):
+    bearer = {"Authorization": f"Bearer {numbers_world['tokens']['meera']}"}
+    for profile in (2**70, -2**70, True):
+        response = client.post("/api/v1/items", headers=bearer, json={
+            "kind": "poem", "title": "For someone", "body": "words", "language": "en",
+            "circle": "river-circle", "contributor": {"profile": profile},
+            "consent": {"audience": "private"}})
+        assert response.status_code in (403, 422), (profile, response.status_code)
+
+
+def test_a_web_contributor_number_out_of_range_is_refused(numbers_world, signed_in):
+    client = signed_in(numbers_world["meera"])
+    for choice in (f"profile:{HUGE}", f"account:{HUGE}", "profile:x"):
+        response = client.post_form("/circles/river-circle/contribute?kind=poem", {
+            "contributor": choice, "title": "For someone", "body": "words", "language": "en",
+            "audience": "private", "attribution": "anonymous", "method": "verbal-recorded"})
+        assert response.status_code == 422, (choice, response.status_code)
+
+
+def test_a_session_naming_an_impossible_account_is_no_one(app):
+    from archive.web.auth import load_account
+    with app.test_request_context():
+        assert load_account(f"{HUGE}:1") is None
+        assert load_account("١:1") is None
+
+
+def test_revoking_a_token_number_out_of_range_is_a_clean_error(app, numbers_world):
+    result = app.test_cli_runner().invoke(args=["tokens", "revoke", "asha", HUGE])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output and "not found" in result.output
+
+
+@pytest.mark.parametrize("value, number", [
+    (1, 1), ("42", 42), (" 7 ", 7), (2**63 - 1, 2**63 - 1), (2**63, None), (HUGE, None),
+    (0, None), (-3, None), ("-3", None), (True, None), ("١", None), ("1e3", None), (None, None),
+    (1.0, None)])
+def test_db_int(value, number):
+    from archive.numbers import db_int
+    assert db_int(value) == number

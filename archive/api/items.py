@@ -11,6 +11,7 @@ from archive import access
 from archive.api import ApiError, bp, token_required, viewer
 from archive.db import db
 from archive.models import Account, Circle, Contributor, Item
+from archive.numbers import db_int
 from archive.operations import items as ops
 from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
@@ -113,7 +114,7 @@ def _contributor(data: dict, circle: Circle) -> Contributor:
             raise ApiError(403, "Only a facilitator records for someone else.", "contributor")
         return ops.create_profile(viewer(), circle, _text(given, "pseudonym"))
     if "profile" in given:
-        found = db.session.get(Contributor, given["profile"]) \
+        found = db.session.get(Contributor, db_int(given["profile"]) or 0) \
             if isinstance(given["profile"], int) else None
     else:
         account = db.session.scalar(select(Account).where(

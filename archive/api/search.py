@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 
 from archive.api import bp, viewer
+from archive.numbers import page_number
 from archive.search.query import search
 
 
@@ -11,7 +12,7 @@ from archive.search.query import search
 def api_search():
     args = request.args
     found = search(viewer(), args.get("q", "")[:200],
-                   page=max(args.get("page", 1, type=int), 1),
+                   page=page_number(),
                    order="newest" if args.get("order") == "newest" else "relevance",
                    kind=args.get("kind"), language=args.get("language"),
                    circle=args.get("circle"), tag=args.get("tag"))

@@ -14,6 +14,7 @@ from archive import passwords
 from archive.db import db, savepoint, utcnow
 from archive.extensions import LOCALES
 from archive.models import ROLES, Account, ApiToken, Circle, Invite, Membership
+from archive.numbers import db_int
 from archive.operations import Refused
 from archive.text import key, one_line
 
@@ -173,7 +174,7 @@ def create_token(account: Account, label: str = "") -> str:
 
 
 def revoke_token(account: Account, token_id: int) -> None:
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, db_int(token_id) or 0)  # no such number: not found
     if token is None or token.account_id != account.id or token.revoked_at:
         raise Refused(_l("That token was not found."), status=404)
     token.revoked_at = utcnow()

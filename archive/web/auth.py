@@ -10,6 +10,7 @@ from sqlalchemy import select
 from archive.db import db
 from archive.extensions import limiter
 from archive.models import Account, ApiToken
+from archive.numbers import db_int
 from archive.operations import Refused
 from archive.operations import accounts as ops
 from archive.web import form_refused, invalid, safe_next
@@ -22,9 +23,10 @@ bp = Blueprint("auth", __name__)
 def load_account(user_id: str):
     """Flask-Login's loader: the cookie must name the account's current session version."""
     account_id, _sep, version = (user_id or "").partition(":")
-    if not (account_id.isdigit() and version.isdigit()):
+    number = db_int(account_id)
+    if number is None or not (version.isascii() and version.isdigit()):
         return None
-    account = db.session.get(Account, int(account_id))
+    account = db.session.get(Account, number)
     if account is None or not account.active or account.session_version != int(version):
         return None
     return account

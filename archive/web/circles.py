@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from archive import access
 from archive.db import db, utcnow
+from archive.numbers import page_number
 from archive.models import Account, Circle, CircleEvent, Invite, Membership
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
@@ -44,7 +45,7 @@ def index():
 @login_required
 def show(slug: str):
     circle = _circle(slug)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     items, more = circle_items(circle, page)
     return render_template("circles/show.html", circle=circle, items=items, page=page,
                            more=more, is_member=access.is_member(current_user, circle),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from archive import access
 from archive.db import db
+from archive.numbers import db_int, page_number
 from archive.models import Account, Circle, Contributor, Item, ItemTag, MediaAsset, Membership
 from archive.operations import Refused
 from archive.operations import items as ops
@@ -106,7 +107,7 @@ def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
     if choice == "new":
         return ops.create_profile(current_user, circle, form.new_pseudonym.data)
     kind, _sep, ident = choice.partition(":")
-    found = db.session.get(Account if kind == "account" else Contributor, int(ident))
+    found = db.session.get(Account if kind == "account" else Contributor, db_int(ident) or 0)
     contributor = ops.contributor_for(found) if kind == "account" and found else found
     if contributor is None:
         raise Refused(_("Please choose whose piece this is."), field="contributor")
@@ -280,7 +281,7 @@ def _stream_from_storage(response: Response, entry: dict) -> None:
 @bp.get("/tags/<tag>")
 def tag(tag: str):
     wanted = one_line(tag).lower()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     query = (access.select_visible(current_user, listed=True)
              .join(ItemTag, ItemTag.item_id == Item.id).where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
+from archive.numbers import page_number
 from archive.search.query import circle_names, search
 
 bp = Blueprint("search", __name__)
@@ -12,7 +13,7 @@ NARROW = ("kind", "language", "circle", "tag")
 
 def query_args() -> dict:
     args = request.args
-    return {"text": args.get("q", "")[:200], "page": max(args.get("page", 1, type=int), 1),
+    return {"text": args.get("q", "")[:200], "page": page_number(),
             "order": "newest" if args.get("order") == "newest" else "relevance",
             **{name: args.get(name) or None for name in NARROW}}
 
