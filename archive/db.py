@@ -55,6 +55,46 @@ def _content_out_of_statistics(_metadata, connection, **_kw) -> None:
                 f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET STATISTICS 0'))
 
 
+#: the tables whose rows belong to one item: none may be added to a withdrawn item
+ITEM_PARTS = ("revision", "item_tag", "media_asset", "consent", "entry")
+
+
+def withdrawn_item_guards(dialect: str) -> list[str]:
+    """The database's own refusal of a new revision, tag, media row, consent or collection
+    entry for a withdrawn item: a second line behind the operations' item lock, so no code
+    path, present or future, can attach words to a tombstone. Shared with migration 0010."""
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION withdrawn_item_keeps_nothing() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF EXISTS (SELECT 1 FROM item WHERE id = NEW.item_id AND state = 'withdrawn') "
+            "THEN RAISE EXCEPTION 'item was withdrawn' "
+            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"] + [
+            statement for table in ITEM_PARTS for statement in (
+                f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table} ON "{table}"',
+                f'CREATE TRIGGER withdrawn_item_keeps_no_{table} BEFORE INSERT ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION withdrawn_item_keeps_nothing()")]
+    return [f'CREATE TRIGGER IF NOT EXISTS withdrawn_item_keeps_no_{table} '
+            f'BEFORE INSERT ON "{table}" '
+            "FOR EACH ROW WHEN (SELECT state FROM item WHERE id = NEW.item_id) = 'withdrawn' "
+            "BEGIN SELECT RAISE(ABORT, 'item was withdrawn'); END"
+            for table in ITEM_PARTS]
+
+
+def drop_withdrawn_item_guards(dialect: str) -> list[str]:
+    drops = [f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table}'
+             + (f' ON "{table}"' if dialect == "postgresql" else "") for table in ITEM_PARTS]
+    if dialect == "postgresql":
+        drops.append("DROP FUNCTION IF EXISTS withdrawn_item_keeps_nothing()")
+    return drops
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _guard_withdrawn_items(_metadata, connection, **_kw) -> None:
+    for statement in withdrawn_item_guards(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
 def utcnow() -> datetime:
     """Naive UTC, the form SQLite and PostgreSQL ``timestamp`` columns round-trip alike."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
