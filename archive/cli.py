@@ -211,6 +211,52 @@ def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
     click.echo(f"withdrawn: {public_id}")
 
 
+@items_cli.command("narrow")
+@click.argument("public_id")
+@click.option("--by", "username", required=True, help="The facilitator acting on the "
+              "contributor's request (or the contributor).")
+@click.option("--reason", type=click.Choice(["in-person", "phone-or-message", "in-writing"]),
+              help="How the contributor asked (needed when a facilitator acts).")
+@click.option("--audience", type=click.Choice(["circle", "private"]),
+              help="Fewer people may see it.")
+@click.option("--anonymous", is_flag=True, help="Show no name at all.")
+@click.option("--no-collections", is_flag=True, help="Take it out of collections.")
+@click.option("--no-embeds", is_flag=True, help="No quoting or showing on other websites.")
+@click.option("--no-packs", is_flag=True, help="Keep it out of offline packs.")
+@click.option("--review-by", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Ask again (and keep it private until then) on an earlier date.")
+@click.option("--note", "notes", multiple=True, help="Add a content note (repeatable).")
+@committing
+def items_narrow(public_id: str, username: str, reason: str | None, audience: str | None,
+                 anonymous: bool, no_collections: bool, no_embeds: bool, no_packs: bool,
+                 review_by, notes: tuple[str, ...]) -> None:
+    """Narrow the consent of PUBLIC_ID on its contributor's request. The command line only
+    ever narrows; opening a piece up is its contributor's alone, on the site."""
+    from archive.access import Unavailable, item_for
+    from archive.operations import consent as consent_ops
+    account = _account(username)
+    try:
+        item = item_for(account, public_id)
+    except Unavailable:
+        raise click.ClickException("no such item that this account may act on") from None
+    choice = consent_ops.current_choice(item.consent)
+    choice.audience = audience or choice.audience
+    if anonymous:
+        choice.attribution, choice.pseudonym = "anonymous", ""
+    choice.collections &= not no_collections
+    choice.embeds &= not no_embeds
+    choice.packs &= not no_packs
+    if review_by is not None:
+        choice.review_by = review_by.date()
+    choice.content_notes = [*choice.content_notes, *notes]
+    wider = consent_ops.widenings(item.consent, choice)
+    if wider:
+        raise click.ClickException(f"that would widen {', '.join(wider)}: the command line "
+                                   "only narrows")
+    changed = consent_ops.change(item, choice, account, reason=reason)
+    click.echo(f"narrowed: {public_id} ({', '.join(sorted(set(changed) - {'reason'}))})")
+
+
 @collections_cli.command("export")
 @click.argument("slug")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
