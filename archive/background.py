@@ -44,22 +44,32 @@ def soon(job: Job) -> None:
         job()
 
 
+def later(job: Job, delay: float) -> None:
+    """Do ``job`` in ``delay`` seconds, by this process's thread (with ``BACKGROUND_WORK``
+    off too: nothing else would). Asked again before then, it is done once, at the earlier
+    of the two times."""
+    Worker.of(current_app._get_current_object()).ask(job, delay)
+
+
 def wait(app: Flask, timeout: float = 30.0) -> bool:
-    """Until the work asked for so far in this process is done; False on ``timeout``."""
+    """Until the work due so far in this process is done (work asked for later does not
+    count); False on ``timeout``."""
     worker = app.extensions.get("archive_background")
     return worker is None or worker.wait(timeout)
 
 
 class Worker:
-    """The thread of one process and app that does the work asked for after commits."""
+    """The thread of one process and app that does the work asked for after commits. It
+    ends after `IDLE` seconds with nothing asked, and starts again when asked."""
 
     EXIT_WAIT = 10.0
+    IDLE = 30.0
     _made = threading.Lock()
 
     def __init__(self, app: Flask):
         self.app = app
         self._state = threading.Condition()
-        self._asked: dict[Job, None] = {}
+        self._asked: dict[Job, float] = {}      # job -> when it is due (time.monotonic)
         self._busy = False
         self._thread: Optional[threading.Thread] = None
         self._pid: Optional[int] = None
@@ -73,9 +83,11 @@ class Worker:
                 worker = app.extensions["archive_background"] = cls(app)
             return worker
 
-    def ask(self, job: Job) -> None:
+    def ask(self, job: Job, delay: float = 0.0) -> None:
+        due = time.monotonic() + max(delay, 0.0)
         with self._state:
-            self._asked[job] = None
+            if due < self._asked.get(job, float("inf")):
+                self._asked[job] = due
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()  # a forked worker starts a thread of its own
                 self._thread = threading.Thread(target=self._run, daemon=True,
@@ -86,7 +98,7 @@ class Worker:
     def wait(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._state:
-            while (self._asked or self._busy) and self._thread is not None \
+            while (self._due() or self._busy) and self._thread is not None \
                     and self._thread.is_alive() and self._pid == os.getpid():
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -94,24 +106,46 @@ class Worker:
                 self._state.wait(left)
         return True
 
+    def _due(self) -> list[Job]:
+        now = time.monotonic()
+        return [job for job, at in self._asked.items() if at <= now]
+
+    def _next(self) -> Optional[list[Job]]:
+        """The jobs due, once there are some; None when idle long enough to end."""
+        idle_since = time.monotonic()
+        with self._state:
+            while True:
+                due = self._due()
+                if due:
+                    for job in due:
+                        del self._asked[job]
+                    self._busy = True
+                    return due
+                if not self._asked and time.monotonic() - idle_since >= self.IDLE:
+                    self._thread = None
+                    return None
+                soonest = min(self._asked.values(), default=idle_since + self.IDLE)
+                self._state.wait(max(soonest - time.monotonic(), 0.001))
+
     def _run(self) -> None:
         while True:
-            with self._state:
-                while not self._asked:
-                    self._state.wait()
-                jobs, self._asked, self._busy = list(self._asked), {}, True
+            jobs = self._next()
+            if jobs is None:
+                return
             try:
                 for job in jobs:
-                    with self.app.app_context():
-                        try:
-                            job()
-                        except Exception:  # noqa: BLE001 — kept in the database for a retry
-                            self.app.logger.exception(
-                                "background work %s failed; it is retried later",
-                                getattr(job, "__qualname__", job))
-                        finally:
-                            db.session.remove()
+                    self._do(job)
             finally:
                 with self._state:
                     self._busy = False
                     self._state.notify_all()
+
+    def _do(self, job: Job) -> None:
+        with self.app.app_context():
+            try:
+                job()
+            except Exception:  # noqa: BLE001 — kept in the database for a retry
+                self.app.logger.exception("background work %s failed; it is retried later",
+                                          getattr(job, "__qualname__", job))
+            finally:
+                db.session.remove()

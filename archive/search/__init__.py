@@ -4,8 +4,9 @@ Other modules call ``queue(item)`` within the transaction that changed an item (
 too); ``init_app`` wires the hooks and the purge handlers."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
+from archive import background
 from archive.search.index import queue
 
 __all__ = ["queue", "init_app"]
@@ -23,6 +24,45 @@ def init_app(app: Flask) -> None:
         ERASE_HOOKS.append(_queue_removal)
     purge.HANDLERS["index"] = _purge_entry
     purge.COMPACTORS["index"] = index.compact
+    app.before_request(_let_go_of_removed_segments)
+    app.teardown_request(_keep_checking)
+
+
+def _let_go_of_removed_segments() -> None:
+    """Segments another process removed are let go of before this process answers
+    anything (one ``stat`` of the index folder when nothing changed)."""
+    from archive.search import index
+    try:
+        index.let_go_if_changed()
+    except Exception:  # noqa: BLE001 — the page is still answered; the check runs again
+        current_app.logger.exception("could not check the index for removed segments")
+
+
+def _keep_checking(_error=None) -> None:
+    """Once a thread of this process holds a searcher, the background thread checks every
+    `held.CHECK_EVERY` seconds for segments other processes removed, so that one that
+    receives no request lets go of them too."""
+    from archive.search import held, index
+    app = current_app._get_current_object()
+    if app.config["BACKGROUND_WORK"] and not app.extensions.get(_CHECKING) \
+            and held.holding(str(index.folder())):
+        app.extensions[_CHECKING] = True
+        background.later(_check_segments, held.CHECK_EVERY)
+
+
+_CHECKING = "archive_segment_check"
+
+
+def _check_segments() -> None:
+    from archive.search import held, index
+    app = current_app._get_current_object()
+    try:
+        _let_go_of_removed_segments()
+    finally:
+        if held.holding(str(index.folder())):
+            background.later(_check_segments, held.CHECK_EVERY)
+        else:
+            app.extensions[_CHECKING] = False
 
 
 def _purge_entry(payload: dict) -> None:

@@ -276,3 +276,14 @@ def forget_all() -> None:
     with _lock:
         _kept.clear()
         _kept_size[0] = 0
+
+
+def forget_segments(segments) -> None:
+    """Drop what is kept of segments that have left the index (their word lists hold the
+    words of the entries erased from them)."""
+    segments = set(segments)
+    if not segments:
+        return
+    with _lock:
+        for key in [key for key in _kept if key[0] in segments]:
+            _kept_size[0] -= _size(_kept.pop(key))

@@ -63,7 +63,8 @@ class _ViewReader:
         return self._at
 
     def close(self) -> None:
-        self._view = memoryview(b"")  # the view itself belongs to the segment's storage
+        self._view.release()
+        self._view = memoryview(b"")
 
 
 class ViewFile(BufferFile):
@@ -76,6 +77,14 @@ class ViewFile(BufferFile):
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+
+    def close(self) -> None:
+        """Closed, its views of the memory map are released: the segment's storage can then
+        unmap the file (a map with views still on it stays until they are collected, and
+        with it the segment's file: deleted, but still on disk)."""
+        super().close()
+        if isinstance(self._buf, memoryview):
+            self._buf.release()
 
 
 #: Whoosh's own, kept for the tests that compare the two

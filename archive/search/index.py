@@ -14,6 +14,7 @@ machine that was away longer than tasks are kept rebuilds its index (``flask set
 
 Reads: one searcher per thread, replaced by a new one when it is no longer up to date
 (refreshing a searcher in place returns stale and duplicate documents in every Whoosh fork).
+Readers of segments that leave the index are closed in every thread (`held`).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from whoosh.writing import MERGE_SMALL, NO_MERGE
 
 from archive.db import db, utcnow
 from archive.models import Contributor, IndexTask, Item
-from archive.search import files, lengths, pool, postings
+from archive.search import files, held, lengths, pool, postings
 from archive.search.codec import ArchiveCodec
 from archive.search.schema import document, entry, make_schema
 
@@ -74,7 +75,6 @@ REINDEX_MEMORY_MB = 2048
 SMALL_SEGMENT, SMALL_SEGMENTS = 1000, 8
 _opened: dict[str, whoosh_index.Index] = {}
 _open_lock = threading.Lock()
-_local = threading.local()
 
 
 def folder() -> Path:
@@ -115,36 +115,68 @@ def _open_or_create(path: Path, tries: int = 10) -> whoosh_index.Index:
 
 
 def forget(path: Path) -> None:
+    """The folder's index was replaced: every thread lets go of what it held of it."""
     with _open_lock:
         _opened.pop(str(path), None)
-    cached = getattr(_local, "searchers", {}).pop(str(path), None)
-    if cached is not None:
-        cached.close()
+    held.drop_all(str(path))
 
 
 def searcher():
-    """This thread's searcher, replaced when the index has changed since."""
+    """This thread's searcher, replaced when the index has changed since. (A search uses
+    `searching`, which keeps other threads from closing its readers meanwhile.)"""
+    with searching() as current:
+        return current
+
+
+@contextmanager
+def searching():
+    """This thread's searcher, up to date, for the length of a search: until it ends, no
+    other thread closes its readers (see `archive.search.held`)."""
+    holder = held.holder(str(folder()))
+    with holder.lock:
+        current = holder.searcher
+        if current is None or not current.up_to_date():
+            holder.hold(_open_searcher(get_index(), current if current is not None
+                                       else holder.spare))
+        yield holder.searcher
+
+
+def let_go_of_removed(path: Optional[Path] = None) -> set[str]:
+    """Close this process's readers of segments no longer in the index (another process
+    compacted or merged them away); returns their ids."""
+    key = str(path or folder())
+    if not held.holding(key):
+        return set()
+    toc = _table(get_index(Path(key)))
+    return held.let_go_unless(key, {segment.segment_id() for segment in toc.segments},
+                              toc.generation)
+
+
+def let_go_if_changed() -> None:
+    """Before a request: when the index folder has changed (one ``stat``), let go of the
+    segments that have left it."""
     key = str(folder())
-    searchers = _local.__dict__.setdefault("searchers", {})
-    current = searchers.get(key)
-    if current is None or not current.up_to_date():
-        current = searchers[key] = _open_searcher(get_index(), current)
-    return current
+    if held.changed(key):
+        try:
+            let_go_of_removed(Path(key))
+        except Exception:
+            held.unseen(key)
+            raise
 
 
 def _open_searcher(ix: whoosh_index.Index, previous=None, tries: int = 10) -> Searcher:
     """A searcher of the index as it is now. Its segments that ``previous`` (this thread's
-    last searcher, which must not be used afterwards) also had keep their opened readers:
-    a segment's files never change, so only its deletions are brought up to date. Opening
-    a segment reads its word table and columns in many small reads; after a save every
-    thread of every worker opens a new searcher, and without this each paid for every
-    segment again. (Whoosh's own reuse keeps a segment's old deletions, and adds segments
-    merged away since: removed entries would be counted and found.)"""
-    kept = {}
-    if previous is not None:
-        kept = {reader.segment().segment_id(): reader
-                for reader, _offset in previous.reader().leaf_readers()
-                if isinstance(reader, SegmentReader) and not reader.is_closed}
+    last searcher, which must not be used afterwards, or the readers left of it) also had
+    keep their opened readers: a segment's files never change, so only its deletions are
+    brought up to date. Opening a segment reads its word table and columns in many small
+    reads; after a save every thread of every worker opens a new searcher, and without
+    this each paid for every segment again. (Whoosh's own reuse keeps a segment's old
+    deletions, and adds segments merged away since: removed entries would be counted and
+    found.)"""
+    if isinstance(previous, dict):
+        kept = previous
+    else:
+        kept = held.segment_readers(previous) if previous is not None else {}
     failed = 0
     while True:
         opened = []
@@ -215,17 +247,41 @@ def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIME
 
 @contextmanager
 def writing(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
-            limitmb: int = 128, **commit_options):
+            limitmb: int = 128, mergetype=None, **commit_options):
     """A timed writer that is committed, or cancelled if anything fails — including the
     commit itself (a full disk): the index lock is never left held. ``limitmb``: the memory
-    its postings may take before they are written to temporary files."""
+    its postings may take before they are written to temporary files. Segments the commit
+    merges away are let go of by every thread of this process before it returns."""
+    ix = ix or get_index()
     w = writer(ix, timeout, limitmb=limitmb)
+    merging = Merging(mergetype or merge_when_many)
     try:
         yield w
-        w.commit(**{"mergetype": merge_when_many, **commit_options})
+        w.commit(mergetype=merging, **commit_options)
     except BaseException:
         _cancel(w)
         raise
+    merging.let_go(ix)
+
+
+class Merging:
+    """A merge policy that notes the segments a commit leaves out (merged away, or swapped
+    out by a compaction), so that this process's readers of them are closed after it: a
+    mapped file stays on disk, erased words and all, however deleted."""
+
+    def __init__(self, policy) -> None:
+        self.policy = policy
+        self.gone: set[str] = set()
+
+    def __call__(self, w, segments):
+        kept = self.policy(w, segments)
+        self.gone = {s.segment_id() for s in segments} - {s.segment_id() for s in kept}
+        return kept
+
+    def let_go(self, ix: whoosh_index.Index) -> None:
+        folder_of = getattr(ix.storage, "folder", None)
+        if self.gone and folder_of is not None:
+            held.let_go(str(folder_of), self.gone)
 
 
 def _cancel(w) -> None:
@@ -335,8 +391,9 @@ def catch_up(wait: float = WRITER_TIMEOUT) -> int:
         fresh = [(task_id, public_id) for task_id, public_id, _at in tasks
                  if task_id not in mark.recent]
         removed = _update(w, {public_id for _id, public_id in fresh}) if fresh else 0
+        merging = Merging(merge_when_many)
         if fresh:
-            w.commit(mergetype=merge_when_many)
+            w.commit(mergetype=merging)
         else:
             _cancel(w)
     except BaseException:
@@ -344,6 +401,7 @@ def catch_up(wait: float = WRITER_TIMEOUT) -> int:
         raise
     mark.advance([(task_id, at) for task_id, _p, at in tasks])
     mark.write()
+    merging.let_go(get_index())
     if removed:
         schedule_compaction()
     _prune_now_and_then()
@@ -733,6 +791,7 @@ def _swap(fresh: Path, target: Path) -> None:
     if target.exists():
         target.rename(old)
     fresh.rename(target)
+    forget(target)   # and what a search opened meanwhile
     shutil.rmtree(old, ignore_errors=True)
 
 

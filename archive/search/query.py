@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from whoosh.qparser import (EveryPlugin, FieldsPlugin, MultifieldParser, OrGroup,
                             PlusMinusPlugin, RangePlugin, SingleQuotePlugin, WildcardPlugin)
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.query import And, NullQuery, NumericRange, Or, Phrase, Query, Term
+from whoosh.query import And, NullQuery, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
 from archive import access
@@ -26,8 +26,7 @@ from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
 from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
                                      word_roman_forms)
-from archive.search.index import catch_up_or_stale, searcher
-from archive.search.schema import day_number
+from archive.search.index import catch_up_or_stale, searching
 
 FIELDS = ["title", "content", "roman"]
 FACETS = ("kind", "language", "circle", "tags")
@@ -145,31 +144,6 @@ def _in_order(postings, doc: int) -> bool:
                for start in first)
 
 
-def permitted(viewer) -> Query:
-    """The access rule (design.md) as an index filter, so counts come from the permitted
-    set; ``access.may_view_item`` re-checks every hit shown."""
-    live = NumericRange("review", day_number(access.today()), None)
-    allowed: list[Query] = [And([Term("audience", "public"), live])]
-    if getattr(viewer, "is_authenticated", False):
-        memberships = sorted(access.roles(viewer).items())
-        circles = [Term("circle", str(c)) for c, _role in memberships]
-        stewarded = [Term("circle", str(c)) for c, role in memberships if role == "facilitator"]
-        own = db.session.scalar(_own_profile_query(), {"account": viewer.id})
-        if own is not None:
-            allowed.append(Term("contributor", str(own)))
-        if circles:
-            allowed.append(And([Or(circles), Or([Term("audience", "circle"),
-                                                 Term("audience", "public")]), live]))
-        if stewarded:
-            allowed.append(And([Or(stewarded), Term("steward", "1")]))
-    return Or(allowed)
-
-
-@cache
-def _own_profile_query():
-    return select(Contributor.id).where(Contributor.account_id == bindparam("account"))
-
-
 def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
     wanted = {"kind": kind, "language": language, "circle": circle, "tags": tag}
     return [Term(name, str(value).lower() if name == "tags" else str(value))
@@ -182,13 +156,18 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
     facet counts from that set; the page shown is re-checked against the database. Entries
     whose item changed since the index last caught up are left out until it has."""
     stale = catch_up_or_stale()
-    s = searcher()
+    with searching() as s:
+        return _search(s, stale, viewer, text, page, order, per_page, narrow)
+
+
+def _search(s, stale: frozenset[str], viewer, text: str, page: int, order: str,
+            per_page: int, narrow: dict) -> Results:
     results = Results(query=text, page=max(page, 1))
     query = parse(text, s.schema)
     if query is None:
         results.understood = not text.strip()
         return results
-    allowed = docsets.docs(s, query) & docsets.docs(s, permitted(viewer))
+    allowed = docsets.docs(s, query) & docsets.docs(s, access.index_filter(viewer))
     for term in narrowing(**narrow):
         allowed &= docsets.docs(s, term)
     if stale:
