@@ -208,6 +208,35 @@ def select_visible(viewer, on: Optional[date] = None, listed: bool = False):
     return query
 
 
+def index_filter(viewer):
+    """The same rule again, as a search index filter (``archive.search.schema`` fields), so
+    counts come from the permitted set; every hit shown is re-checked with
+    ``may_view_item``."""
+    from whoosh.query import And, NumericRange, Or, Term
+    from archive.search.schema import day_number
+    live = NumericRange("review", day_number(today()), None)
+    allowed = [And([Term("audience", "public"), live])]
+    account = _signed_in(viewer)
+    if account is not None:
+        memberships = sorted(roles(account).items())
+        circles = [Term("circle", str(c)) for c, _role in memberships]
+        stewarded = [Term("circle", str(c)) for c, role in memberships if role == "facilitator"]
+        own = db.session.scalar(_own_profile_query(), {"account": account.id})
+        if own is not None:
+            allowed.append(Term("contributor", str(own)))
+        if circles:
+            allowed.append(And([Or(circles), Or([Term("audience", "circle"),
+                                                 Term("audience", "public")]), live]))
+        if stewarded:
+            allowed.append(And([Or(stewarded), Term("steward", "1")]))
+    return Or(allowed)
+
+
+@cache
+def _own_profile_query():
+    return select(Contributor.id).where(Contributor.account_id == bindparam("account"))
+
+
 def byline(item: Item) -> Optional[str]:
     """How the contributor is named, exactly as they consented; None means anonymous."""
     consent = item.consent
