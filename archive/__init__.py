@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from flask_babel import lazy_gettext as _l
 
 from archive import config as settings
-from archive import owner_only
+from archive import canonical, owner_only
 from archive.db import db
 from archive.media.storage import storage_from_config
 
@@ -95,6 +95,7 @@ def _configure(app: Flask) -> None:
     Path(config["INDEX_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only.tighten(config)
     storage_from_config(config)  # a folder is made now; a wrong MEDIA_URL stops the start
+    canonical.init_app(app)  # inside ProxyFix: it checks the host the proxy was asked for
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

@@ -22,6 +22,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "REDIS_URL": (None, "str"),
     "SECURE_COOKIES": (False, "bool"),
     "PROXY_FIX": (False, "bool"),
+    "BASE_URL": (None, "str"),
     "LOGIN_RATE_LIMIT": ("10 per minute;50 per hour", "str"),
     "CODE_RATE_LIMIT": ("10 per 15 minutes;30 per day", "str"),
     "INVITE_DAYS": (7, "int"),

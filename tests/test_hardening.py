@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -452,3 +455,155 @@ def test_revoking_a_token_number_out_of_range_is_a_clean_error(app, numbers_worl
 def test_db_int(value, number):
     from archive.numbers import db_int
     assert db_int(value) == number
+
+
+# --- 6. one canonical address ----------------------------------------------------------------
+
+BASE = "https://archive.example.org"
+URL = re.compile(r"https?://[^\s\"'<>\\&]+")
+#: XML namespaces (names, not links) and the share button, which carries the page's address
+NOT_OURS = ("http://www.w3.org/", "http://www.sitemaps.org/", "https://oembed.com",
+            "https://wa.me/")
+
+
+def _links(text: str) -> list[str]:
+    shared = [unquote(url.partition("%20http")[2]) for url in URL.findall(text)
+              if url.startswith("https://wa.me/")]
+    return [url for url in URL.findall(text) if not url.startswith(NOT_OURS)] + \
+        ["http" + url for url in shared]
+
+
+@pytest.fixture
+def based(make_app):
+    """A site whose address is ``BASE`` (or another, by calling it), with a public piece, a
+    public collection, a member, a facilitator."""
+    from archive.db import commit
+    from archive.operations.circles import add_member, create_circle
+    from tests.public_helpers import curate
+    contexts = ExitStack()
+
+    def build(base_url=BASE, **config):
+        app = make_app(BASE_URL=base_url, **config) if base_url else make_app(**config)
+        contexts.enter_context(app.app_context())
+        with app.test_request_context():
+            circle = create_circle("river-circle", "River circle")
+            meera = create_account("meera", PASSWORD, "facilitator")
+            asha = create_account("asha", PASSWORD)
+            add_member(circle, meera, "facilitator")
+            add_member(circle, asha, "participant")
+            commit()
+            piece = offer(asha, circle, title="River song", kind="artwork")
+            curate(meera, circle, "river-songs", [piece])
+        return app, piece
+    with contexts:
+        yield build
+        db.session.remove()
+
+
+def _public_answers(client, piece, **kwargs) -> dict[str, object]:
+    paths = ["/feeds/public.atom", "/sitemap.xml", "/robots.txt",
+             "/collections/river-songs/feed.atom", f"/items/{piece.public_id}",
+             f"/oembed?url={BASE}/items/{piece.public_id}", f"/embed/items/{piece.public_id}", "/api/v1/collections/river-songs",
+             f"/api/v1/items/{piece.public_id}"]
+    return {path: client.get(path, **kwargs) for path in paths}
+
+
+def test_with_a_base_url_every_link_uses_it(based):
+    app, piece = based()
+    client = app.test_client()
+    answers = _public_answers(client, piece)
+    for path in ("/feeds/public.atom", "/sitemap.xml", "/robots.txt",
+                 f"/oembed?url={BASE}/items/{piece.public_id}"):
+        assert answers[path].status_code == 200, path
+    links = [link for answer in answers.values() for link in _links(answer.get_data(as_text=True))]
+    assert len(links) > 10
+    assert [link for link in links if not link.startswith(BASE + "/")] == []
+    assert "og:url" in answers[f"/items/{piece.public_id}"].get_data(as_text=True)
+    elsewhere = f"http://evil.example/items/{piece.public_id}"
+    assert client.get(f"/oembed?url={elsewhere}").status_code == 404
+
+
+@pytest.mark.parametrize("headers, base_url", [
+    ({"Host": "evil.example"}, None), ({}, "http://evil.example/"),
+    ({}, "http://127.0.0.1:5000/"), ({"Host": "archive.example.org.evil.example"}, None)])
+def test_with_a_base_url_another_host_is_refused(based, headers, base_url):
+    app, piece = based()
+    client = app.test_client()
+    kwargs = {"headers": headers, **({"base_url": base_url} if base_url else {})}
+    for path, answer in _public_answers(client, piece, **kwargs).items():
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 400, path
+        assert "evil" not in text and "127.0.0.1" not in text
+        assert all(link.startswith(BASE + "/") for link in _links(text))
+
+
+def test_a_forwarded_host_counts_only_behind_a_proxy(based):
+    app, piece = based(PROXY_FIX=True)
+    client = app.test_client()
+    forged = client.get("/sitemap.xml", headers={"X-Forwarded-Host": "evil.example"})
+    assert forged.status_code == 400
+    proxied = client.get("/sitemap.xml", base_url="http://127.0.0.1:5000/",
+                         headers={"X-Forwarded-Host": "archive.example.org",
+                                  "X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200
+    assert all(link.startswith(BASE + "/") for link in _links(proxied.get_data(as_text=True)))
+
+
+def test_a_health_check_may_name_the_machine(based):
+    app, _piece = based()
+    assert app.test_client().get("/healthz", base_url="http://10.0.0.5:5000/").status_code == 200
+
+
+def test_invite_and_share_links_and_the_command_line_use_the_base_url(based):
+    from flask import url_for
+    from tests.conftest import BrowserLikeClient, sign_in
+    app, _piece = based()
+    meera = BrowserLikeClient(app.test_client())
+    # over HTTPS a form is taken only with a Referer from the site itself (Flask-WTF)
+    meera.raw.environ_base["HTTP_REFERER"] = BASE + "/"
+    sign_in(meera, "meera")
+    invite = meera.post_form("/circles/river-circle/invites", {"days": "7",
+                                                               "role": "participant"},
+                             page="/circles/river-circle/members")
+    shared = meera.post_form("/collections/river-songs/share-links", {"days": "7"},
+                             page="/collections/river-songs")
+    for answer in (invite, shared):
+        links = [link for link in _links(answer.get_data(as_text=True))
+                 if "/join/" in link or "/shared/" in link]
+        assert links and all(link.startswith(BASE + "/") for link in links), answer.status
+    with app.app_context():
+        assert url_for("pages.home", _external=True) == BASE + "/"
+
+
+def test_a_base_url_with_a_path(based):
+    app, piece = based("https://example.org/archive/")
+    client = app.test_client()
+    for path, base_url in (("/robots.txt", None), ("/archive/robots.txt", "https://example.org/"),
+                           ("/robots.txt", "https://example.org/")):
+        kwargs = {"base_url": base_url} if base_url else {}
+        answer = client.get(path, **kwargs)
+        assert answer.status_code == 200, (path, base_url)
+        assert "Sitemap: https://example.org/archive/sitemap.xml" in answer.get_data(as_text=True)
+    feed = client.get("/feeds/public.atom").get_data(as_text=True)
+    assert all(link.startswith("https://example.org/archive/") for link in _links(feed))
+    assert client.get("/robots.txt", base_url="https://evil.example/archive/").status_code == 400
+
+
+def test_without_a_base_url_links_follow_the_request_as_before(based):
+    app, piece = based(None)
+    client = app.test_client()
+    robots = client.get("/robots.txt", base_url="http://127.0.0.1:5000/")
+    assert robots.status_code == 200
+    assert "Sitemap: http://127.0.0.1:5000/sitemap.xml" in robots.get_data(as_text=True)
+    feed = client.get("/feeds/public.atom", headers={"Host": "other.example"})
+    assert feed.status_code == 200
+    assert all(link.startswith("http://other.example/")
+               for link in _links(feed.get_data(as_text=True)))
+
+
+@pytest.mark.parametrize("wrong", ["archive.example.org", "ftp://archive.example.org",
+                                   "https://archive.example.org/?x=1",
+                                   "https://someone@archive.example.org"])
+def test_a_base_url_that_is_not_one_stops_the_start(make_app, wrong):
+    with pytest.raises(ValueError, match="ARCHIVE_BASE_URL"):
+        make_app(BASE_URL=wrong)

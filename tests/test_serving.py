@@ -51,10 +51,13 @@ def test_a_page_that_fails_while_warming_leaves_the_worker_serving(app, monkeypa
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="scripts/serve is a bash script")
 def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp_path):
+    """Also: a base URL with a path is kept to under gunicorn (the health check names the
+    machine, not the site, and the path prefix may reach the site or not)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HOST": "127.0.0.1",
+    base = f"http://127.0.0.1:{port}/archive"
+    env = {"ARCHIVE_BASE_URL": base,"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HOST": "127.0.0.1",
            "PORT": str(port), "ARCHIVE_WORKERS": "2", "ARCHIVE_DEMO": "0",
            "ARCHIVE_INSTANCE_DIR": str(tmp_path / "instance"),
            "ARCHIVE_MEDIA_URL": str(tmp_path / "media")}
@@ -78,12 +81,17 @@ def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp
         assert log.read_text().count(" warmed in ") == 2, log.read_text()[-3000:]
         secret = "zqxsecret"
         for path in (f"/join/{secret}", f"/tags/{secret}?page=2", f"/search?q={secret}"):
-            requests.get(f"http://127.0.0.1:{port}{path}", timeout=10)
-        while '"GET /search"' not in log.read_text() and time.monotonic() < deadline:
+            requests.get(f"{base}{path}", timeout=10)
+        while '/search"' not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
         text = log.read_text()
-        assert '"GET /join/…" 404' in text and '"GET /tags/…" 200' in text, text[-3000:]
+        assert '/join/…" 404' in text and '/tags/…" 200' in text, text[-3000:]
         assert secret not in text
+        robots = requests.get(f"{base}/robots.txt", timeout=10)
+        assert robots.ok and f"Sitemap: {base}/sitemap.xml" in robots.text
+        forged = requests.get(f"{base}/robots.txt", headers={"Host": "evil.example"},
+                              timeout=10)
+        assert forged.status_code == 400 and "evil.example" not in forged.text
         instance = tmp_path / "instance"
         for path in (instance, instance / "archive.sqlite3", instance / "index"):
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
