@@ -95,7 +95,8 @@ def circles_of(viewer) -> list[Circle]:
 
 SURFACES = (
     "item page", "history page", "diff page", "revision page", "media (every derivative)",
-    "tag pages", "circle pages", "home page", "JSON API item", "JSON API revisions",
+    "tag pages", "circle pages", "home page", "search results", "JSON API item",
+    "JSON API revisions",
     "JSON API diff", "receipt page", "receipt JSON", "participant export",
     "collection pages", "collective-document view", "share links", "Atom feeds", "sitemap",
     "embeds and oEmbed", "Open Graph tags", "offline packs",

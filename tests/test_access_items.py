@@ -391,6 +391,7 @@ SURFACES = [
     Surface("circle pages", listing("/circles/ghar"),
             lambda viewer, piece: viewer in CIRCLE_PAGE_OPEN and sees(viewer, piece)),
     Surface("home page", listing("/")),
+    Surface("search results", listing(f"/search?q={TAG}")),
     Surface("JSON API item", api("/api/v1/items/{id}")),
     Surface("JSON API revisions", api("/api/v1/items/{id}/revisions")),
     Surface("JSON API diff", api("/api/v1/items/{id}/diff?from=1&to=2")),

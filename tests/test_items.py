@@ -504,3 +504,47 @@ def test_a_contributor_profile_is_made_once(app, people, signed_in):
         Contributor.account_id == people["asha"].id)) is not None
     assert len(list(db.session.scalars(select(Contributor)))) == 1
     assert len(list(db.session.scalars(select(Item)))) == 2
+
+
+# --- two people editing at once ---------------------------------------------------------------
+
+def test_a_save_based_on_an_older_version_keeps_the_text_and_shows_what_changed(
+        app, people, signed_in):
+    asha = people["asha"]
+    client = signed_in(asha)
+    assert contribute(client, "ghar", poem_form()).status_code == 201
+    item = only_item()
+    page = text_of(client.get(f"{item_url(item)}/edit"))
+    assert 'name="base" type="hidden" value="1"' in page
+    # another tab (or the facilitator, for a steward) saves first
+    assert edit(client, item, body="पहली पंक्ति बदली\nकल फिर सुबह होगी",
+                base="1").status_code == 302
+    mine = "मेरी अपनी पंक्ति\nकल फिर सुबह होगी"
+    late = edit(client, only_item(), body=mine, base="1", note="मेरा बदलाव")
+    assert late.status_code == 409
+    shown = text_of(late)
+    assert "Saved meanwhile: version 2" in shown and mine in shown     # nothing lost
+    assert "<ins" in late.get_data(as_text=True) and "बदली" in shown   # their change, as a diff
+    assert 'name="base" type="hidden" value="2"' in shown             # saving again: on top
+    assert only_item().current.number == 2 and len(revision_rows(only_item().id)) == 2
+    again = edit(client, only_item(), body=mine, base="2")
+    assert again.status_code == 302
+    assert only_item().current.body == mine and only_item().current.number == 3
+
+
+def test_restoring_from_an_old_history_page_is_not_applied(app, people, signed_in):
+    client = signed_in(people["asha"])
+    contribute(client, "ghar", poem_form())
+    item = only_item()
+    assert edit(client, item, body="दूसरा रूप", base="1").status_code == 302
+    history = client.get(f"{item_url(item)}/history").get_data(as_text=True)
+    assert 'name="base" value="2"' in history
+    assert edit(client, only_item(), body="तीसरा रूप", base="2").status_code == 302
+    stale = client.post_form(f"{item_url(item)}/versions/1/restore", {"base": "2"},
+                             page=f"{item_url(item)}/history")
+    assert stale.status_code == 302
+    assert only_item().current.number == 3          # the restore did not land
+    fresh = client.post_form(f"{item_url(item)}/versions/1/restore", {"base": "3"},
+                             page=f"{item_url(item)}/history")
+    assert fresh.status_code == 302 and only_item().current.number == 4
+    assert only_item().current.restored_from == 1

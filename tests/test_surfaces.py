@@ -138,6 +138,8 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "tag pages": lambda v, p: _listing(v, f"/tags/{p.tag}", p),
     "circle pages": lambda v, p: _listing(v, f"/circles/{p.circle_slug}", p),
     "home page": lambda v, p: _listing(v, "/", p),
+    "search results": lambda v, p: _either(_listing(v, f"/search?q={p.tag}", p),
+                                           _listing(v, f"/api/v1/search?q={p.tag}", p)),
     "JSON API item": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}", p),
     "JSON API revisions": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/revisions", p),
     "JSON API diff": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/diff?from=1&to=2", p),
@@ -170,7 +172,8 @@ def shown_on(viewer: Viewer, piece: Piece) -> set[str]:
 
 #: surfaces every reader of a piece gets
 READING = {"item page", "history page", "diff page", "revision page",
-           "media (every derivative)", "tag pages", "home page", "JSON API item",
+           "media (every derivative)", "tag pages", "home page", "search results",
+           "JSON API item",
            "JSON API revisions", "JSON API diff", "collection pages",
            "collective-document view"}
 #: surfaces for the whole world: a piece is on them while it is public, and for no one else

@@ -152,7 +152,9 @@ def show(public_id: str):
                            may_edit=access.may_edit_item(current_user, item),
                            is_contributor=access.is_contributor(current_user, item),
                            consent_role=access.consent_role(current_user, item),
-                           review_waiting=access.review_waiting(current_user, item))
+                           review_waiting=access.review_waiting(current_user, item),
+                           public=access.is_public(item), embeddable=access.may_embed(item),
+                           republish=access.may_republish(item))
 
 
 @bp.get("/items/<public_id>/history")
