@@ -607,3 +607,31 @@ def test_without_a_base_url_links_follow_the_request_as_before(based):
 def test_a_base_url_that_is_not_one_stops_the_start(make_app, wrong):
     with pytest.raises(ValueError, match="ARCHIVE_BASE_URL"):
         make_app(BASE_URL=wrong)
+
+
+# --- 7. renaming yourself re-indexes what is signed with your name ---------------------------
+
+def _found(text: str) -> set[str]:
+    from flask_login import AnonymousUserMixin
+    from archive.search.query import search
+    db.session.expire_all()
+    return {hit.item.public_id for hit in search(AnonymousUserMixin(), text).hits}
+
+
+def test_a_new_name_is_found_and_the_old_one_is_not(make_account, make_circle, signed_in):
+    circle = make_circle()
+    asha = make_account("asha", circle=circle, display_name="Kavita Zqxoldname")
+    named = offer(asha, circle, title="A poem about the river")
+    offer(asha, circle, title="Under another name", attribution="pseudonym",
+          pseudonym="Neela Zqxpen")
+    offer(asha, circle, title="Unsigned", attribution="anonymous")
+    assert _found("Zqxoldname") == {named.public_id}
+
+    client = signed_in(asha)
+    saved = client.post_form("/account", {"profile-display_name": "Kavita Zqxnewname",
+                                          "profile-locale": "", "profile-submit": "Save"})
+
+    assert saved.status_code == 302
+    assert _found("Zqxoldname") == set()
+    assert _found("Zqxnewname") == {named.public_id}
+    assert _found("Zqxpen") != set()

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from archive import passwords
 from archive.db import db, savepoint, utcnow
 from archive.extensions import LOCALES
-from archive.models import ROLES, Account, ApiToken, Circle, Invite, Membership
+from archive.models import (ROLES, Account, ApiToken, Circle, Consent, Contributor, Invite,
+                            Item, Membership)
 from archive.numbers import db_int
 from archive.operations import Refused
 from archive.text import key, one_line
@@ -132,9 +133,25 @@ def set_password(account: Account, new: str) -> int:
 
 
 def update_profile(account: Account, display_name: str, locale: Optional[str]) -> None:
+    shown = account.shown_name
     account.display_name = one_line(display_name)[:80] or None
     account.locale = locale if locale in LOCALES else None
     db.session.flush()
+    if account.shown_name != shown:
+        _index_bylines_again(account)
+
+
+def _index_bylines_again(account: Account) -> None:
+    """Bylines are indexed for search: every active piece signed with the account's name is
+    indexed again, so the old name finds nothing and the new one finds the piece."""
+    from archive.search import queue
+    signed = db.session.scalars(
+        select(Item).join(Contributor, Contributor.id == Item.contributor_id)
+        .join(Consent, Consent.item_id == Item.id)
+        .where(Contributor.account_id == account.id, Item.state == "active",
+               Consent.attribution == "name"))
+    for item in signed:
+        queue(item)
 
 
 def set_role(account: Account, role: str, by: Optional[Account] = None) -> None:
