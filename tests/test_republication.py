@@ -382,3 +382,15 @@ def test_an_embed_of_a_withdrawn_piece_still_says_it_was_taken_back(world, shelf
     status, body, _headers = answer(client, shelf["open"].public_id)
     assert status == 410 and "taken it back" in body.decode()
     assert body != answer(client, "nosuchpiece123")[1]
+
+
+def test_a_noted_pieces_diff_waits_behind_its_note_and_the_api_search_names_the_notes(
+        world, shelf):
+    from tests.erasure_helpers import revise
+    piece = revise(world["contributor"], shelf["noted"],
+                   body=f"{NOTED_WORDS}\n\nपरसों भी सुबह होगी")
+    page = get(world.viewers["anonymous"], f"{piece.url}/diff?from=1&to=2")
+    assert "परसों" in inside_notes(page) and "परसों" not in outside_notes(page)
+    found = world.viewers["anonymous"].client.get("/api/v1/search?q=nadi").get_json()
+    notes = {hit["title"]: hit["content_notes"] for hit in found["results"]}
+    assert notes["शाम की बात"] == ["grief"] and notes["Open road"] == []

@@ -123,6 +123,8 @@ SCHEMAS = {
             "id": {"type": "string"}, "title": {"type": "string"},
             "kind": {"type": "string"}, "language": {"type": "string"},
             "snippet": {"type": "string", "description": "HTML: escaped text, <mark> hits"},
+            "content_notes": {"type": "array", "items": {"type": "string"},
+                              "description": "Show these before the snippet and its piece"},
             "url": {"type": "string", "format": "uri"}}}},
         "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {
             "type": "object", "properties": {"value": {"type": "string"},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 
+from archive import access
 from archive.api import bp, viewer
 from archive.numbers import page_number
 from archive.search.query import search
@@ -21,6 +22,7 @@ def api_search():
         "results": [{"id": hit.item.public_id, "title": hit.item.current.title,
                      "kind": hit.item.kind, "language": hit.item.current.language,
                      "snippet": str(hit.snippet),
+                     "content_notes": access.noted(hit.item),
                      "url": url_for("items.show", public_id=hit.item.public_id,
                                     _external=True)} for hit in found.hits],
         "facets": {name: [{"value": v, "count": n} for v, n in values]
