@@ -59,6 +59,9 @@ def test_a_proposal_waits_for_its_member_and_only_they_see_it(app, people, signe
     assert "A piece is waiting for you" in home and TITLE in home
     own = text_of(ravi.get(item_url(item)))
     assert "Recorded for you by Meera Facilitator" in own and "Yes, share it like this" in own
+    ledger = text_of(ravi.get("/account/ledger"))
+    assert "Changes someone else made" in ledger and TITLE in ledger
+    assert "Meera Facilitator, a facilitator" in ledger
 
 
 def test_agreeing_shares_it_and_gives_the_receipt_to_the_member_alone(app, people,

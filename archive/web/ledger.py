@@ -116,7 +116,8 @@ def lines(events: list[ConsentEvent], reader, *, own: bool) -> list[Line]:
     shown = []
     for event in events:
         item = items.get(event.item_public_id)
-        visible = item is not None and access.may_view_item(reader, item)
+        visible = item is not None and (access.may_view_item(reader, item)
+                                        or access.is_proposal_for(reader, item))
         acted = event.actor_id is not None and event.actor_id == getattr(reader, "id", None)
         if not (own or visible or acted):
             continue

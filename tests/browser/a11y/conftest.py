@@ -18,6 +18,7 @@ from archive.operations import collections as collection_ops
 from archive.operations import items as item_ops
 from archive.operations.accounts import create_account
 from archive.operations.circles import add_member, create_circle
+from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, config_for_tests
@@ -38,6 +39,7 @@ class Site:
     knowhow: str
     story: str
     other: str          # a piece in a language the archive does not name (Urdu)
+    proposal: str       # a poem Meera recorded for Asha, waiting for her to agree
     poem_code: str     # the poem's withdrawal code (never used to erase it here)
     signed_in: dict    # username -> Playwright storage state
     words: frozenset   # every Latin word of the content and names the site was filled with
@@ -100,6 +102,15 @@ def seed(app) -> dict:
         knowhow = share("knowhow", *SEED_TEXT["knowhow"], "en", "public")
         story = share("story", *SEED_TEXT["story"], "mr", "public")
         other = share("story", "شام کی چائے", "ہم نے ساتھ چائے پی۔", "other", "public")
+        small = share("poem", "छोटी बात", "एक छोटी सी बात", "hi", "circle")
+        narrower = consent_ops.current_choice(small.item.consent)
+        narrower.collections, narrower.content_notes = False, ["grief"]
+        consent_ops.change(small.item, narrower, meera, reason="in-person")
+        proposal = item_ops.contribute(
+            meera, circle, me, item_ops.Draft(kind="poem", title="माँ की चिट्ठी",
+                                              body="चिट्ठी आई है\nघर से", language="hi"),
+            ConsentChoice(audience="circle", attribution="name", method="verbal"))
+        commit()
         slug, title, intro = SEED_TEXT["collection"]
         collection = collection_ops.create(meera, circle, slug, title, intro)
         for result in (knowhow, art, story):
@@ -108,7 +119,7 @@ def seed(app) -> dict:
         commit()
         ids = {name: result.item.public_id for name, result in
                (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story),
-                ("other", other))}
+                ("other", other), ("proposal", proposal))}
         ids["poem_code"] = poem.receipt.withdrawal_code
         db.session.remove()
     return ids
@@ -149,6 +160,7 @@ def site(browser, tmp_path_factory):
         yield Site(url=server.url, app=app, poem=ids["poem"], artwork=ids["artwork"],
                    artwork_plain=ids["artwork_plain"],
                    knowhow=ids["knowhow"], story=ids["story"], other=ids["other"],
+                   proposal=ids["proposal"],
                    poem_code=ids["poem_code"],
                    signed_in=states, words=seed_words())
 

@@ -68,6 +68,8 @@ MAIN_PAGES = [
     MainPage("receipt", "asha", lambda s: f"/items/{s.poem}/receipt"),
     MainPage("change-consent", "asha", lambda s: f"/items/{s.poem}/consent"),
     MainPage("withdraw-item", "asha", lambda s: f"/items/{s.poem}/withdraw"),
+    MainPage("ledger", "asha", lambda s: "/account/ledger"),
+    MainPage("proposal", "asha", lambda s: f"/items/{s.proposal}"),
     MainPage("withdraw-code", None, lambda s: "/withdraw"),
     MainPage("withdraw-code-confirm", None, lambda s: "/withdraw", _code),
     MainPage("sign-in", None, lambda s: "/sign-in"),
