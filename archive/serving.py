@@ -76,7 +76,10 @@ class AccessLog(Logger):
         return atoms
 
     def _log_scrubbed(self, level: int, msg, args, kwargs) -> None:
-        text = str(msg) % args if args else str(msg)
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):  # not a format after all: its arguments are left out
+            text = str(msg)
         self.error_log.log(level, scrub(text), **kwargs)
 
     def error(self, msg, *args, **kwargs):

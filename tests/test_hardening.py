@@ -635,3 +635,9 @@ def test_a_new_name_is_found_and_the_old_one_is_not(make_account, make_circle, s
     assert _found("Zqxoldname") == set()
     assert _found("Zqxnewname") == {named.public_id}
     assert _found("Zqxpen") != set()
+
+
+def test_a_message_that_is_not_a_format_is_still_logged_scrubbed(access_log):
+    logger, lines = access_log
+    logger.error("100% of /tags/%s", WORD, "extra")
+    assert lines and WORD not in lines[0] and "/tags/…" in lines[0]
