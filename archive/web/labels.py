@@ -94,6 +94,5 @@ HELPERS = {
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
     "ledger_who": ledger.who, "render_markdown": render_markdown,
-    "is_public": access.is_public, "may_embed": access.may_embed,
-    "content_note": content_note, "noted": access.noted, "may_republish": access.may_republish,
+    "content_note": content_note, "noted": access.noted,
 }
