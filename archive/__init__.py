@@ -37,9 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app)
     _bind_extensions(app)
     _register_blueprints(app)
-    from archive import cli, errors, purge, search, security
+    from archive import background, cli, errors, search, security
     security.init_app(app)
-    purge.init_app(app)
+    background.init_app(app)
     search.init_app(app)
     _consent_hooks()
     errors.init_app(app)
@@ -49,17 +49,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _consent_hooks() -> None:
-    """What must follow a consent change or an erasure, inside the same transaction. Cached
-    packs come first: they look up the collection entries that the next hooks take out."""
+    """What must follow a consent change or an erasure, inside the same transaction: the
+    receivers of `archive.signals` (search connects its own in ``search.init_app``).
+    Cached packs come before the collections: they look up the collection entries that
+    the collection receivers take out."""
     from archive import packs
     from archive.operations import collections
-    from archive.operations.consent import CHANGE_HOOKS
-    from archive.operations.withdraw import ERASE_HOOKS
-    for hooks, hook in ((CHANGE_HOOKS, collections.leave_where_no_longer_allowed),
-                        (ERASE_HOOKS, collections.leave_everything),
-                        (CHANGE_HOOKS, packs.queue_drop), (ERASE_HOOKS, packs.queue_drop)):
-        if hook not in hooks:
-            hooks.insert(0, hook)
+    from archive.signals import consent_changed, item_erasing
+    for signal, receiver in ((consent_changed, packs.queue_drop),
+                             (item_erasing, packs.queue_drop),
+                             (consent_changed, collections.leave_where_no_longer_allowed),
+                             (item_erasing, collections.leave_everything)):
+        signal.connect(receiver, weak=False)
+    _old_hook_lists_send_the_signals()
+
+
+def _old_hook_lists_send_the_signals() -> None:
+    """While the operations still call each function in ``CHANGE_HOOKS`` and
+    ``ERASE_HOOKS``, each list holds one: the send of its signal."""
+    from archive import signals
+    from archive.operations import consent, withdraw
+    for hooks, signal in ((getattr(consent, "CHANGE_HOOKS", None), signals.consent_changed),
+                          (getattr(withdraw, "ERASE_HOOKS", None), signals.item_erasing)):
+        if hooks is not None:
+            hooks[:] = [signal.send]
 
 
 def _template_helpers(app: Flask) -> None:

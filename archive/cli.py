@@ -281,9 +281,10 @@ def collections_export(slug: str, out: Path | None, lang: str) -> None:
 
 @click.command("purge")
 def purge_command() -> None:
-    """Finish every pending purge (files, index entries, packs) and compact what holds
-    erased text."""
-    from archive import purge
+    """Finish every pending purge (files, index entries, packs), copy ledger lines still
+    waiting to the ledger file, and compact what holds erased text."""
+    from archive import ledger_file, purge
+    ledger_file.write_pending()
     done, failed = purge.run_pending(limit=100_000)
     for name, compact in purge.COMPACTORS.items():
         click.echo(f"compacted {name}: {compact()}")
@@ -336,7 +337,7 @@ def demo_load() -> None:
 def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
-    from archive import purge
+    from archive import ledger_file, purge
     from archive.search import index
     migrate.upgrade()
     reason = index.needs_rebuild()
@@ -345,6 +346,7 @@ def setup(with_demo: bool | None) -> None:
         click.echo(f"indexed {index.reindex()} items")
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()
+    ledger_file.write_pending()
     purge.run_pending()
     notice = demo.sign_ins_notice()
     if notice:

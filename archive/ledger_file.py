@@ -3,16 +3,31 @@
 A database restored from an older backup has not seen later withdrawals; this file has, so
 ``restore`` replays it and an erased item never comes back. It holds the same content-free
 facts as the ``ConsentEvent`` table, one JSON object a line.
+
+A line is not written by the request: `queue` keeps it as a ``LedgerTask`` in the event's
+own transaction, and `write_pending` (the background thread after commit, each process's
+thread when it starts, ``flask setup`` and ``flask purge``) appends it, fsyncs and only then
+forgets the task. A line that could not be written (a full disk) is tried again until it
+is; one written twice (a crash between the two steps) changes nothing on replay.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from flask import current_app
+from sqlalchemy import delete, select
 
-from archive.models import ConsentEvent
+from archive import background
+from archive.db import db
+from archive.models import ConsentEvent, LedgerTask
+
+#: lines appended at a time
+BATCH = 1000
 
 
 def path() -> Path:
@@ -44,3 +59,41 @@ def read(source: Path | None = None) -> list[dict]:
         return []
     return [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
             if line.strip()]
+
+
+def queue(line: dict) -> None:
+    """Within the unit of work that appends ``line``'s event: the line goes to the file
+    once that commits (it commits or rolls back with the event)."""
+    db.session.add(LedgerTask(line_json=json.dumps(line, sort_keys=True)))
+    background.after_commit(write_pending)
+
+
+def write_pending() -> int:
+    """Append every queued line to the file, then forget them; returns how many. Reads and
+    deletes them on a connection of its own (the caller's unit of work is not touched),
+    one process at a time."""
+    written = 0
+    with _writing():
+        while True:
+            with db.engine.begin() as connection:
+                tasks = connection.execute(select(LedgerTask.id, LedgerTask.line_json)
+                                           .order_by(LedgerTask.id).limit(BATCH)).all()
+            if not tasks:
+                return written
+            append([json.loads(line_json) for _id, line_json in tasks])
+            with db.engine.begin() as connection:
+                connection.execute(delete(LedgerTask).where(
+                    LedgerTask.id.in_([task_id for task_id, _line in tasks])))
+            written += len(tasks)
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Held while lines are copied: another process waits, then finds them gone."""
+    target = path()
+    fd = os.open(target.with_name(target.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

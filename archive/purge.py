@@ -1,21 +1,23 @@
 """Purges: what an erasure leaves to do once the database change is durable.
 
-An erasure queues ``PurgeTask`` rows in its own transaction; after commit they run at once,
-and whatever did not finish (a crash, a storage outage) runs again on start-up, on the first
-request of each process and with ``flask --app archive purge``. Handlers must be idempotent.
+An erasure queues ``PurgeTask`` rows in its own transaction; after commit the process's
+background thread runs them (`archive.background`), and whatever did not finish (a crash, a
+storage outage) is tried again by that thread a little later, by each process's thread when
+it starts, by ``flask setup`` and by ``flask --app archive purge``. Handlers must be
+idempotent.
 """
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from datetime import timedelta
 from typing import Callable
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
+from archive import background
 from archive.db import db, utcnow
 from archive.models import (Consent, Entry, Item, ItemTag, MediaAsset, PurgeTask,
                             Revision)
@@ -74,43 +76,10 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
         db.session.commit()
         done += 1
     if failed:
-        retry_soon()
+        # a busy moment (a checkpoint waiting for readers, a store briefly away) must not
+        # hold up the request that erased: the background thread tries again shortly
+        background.again(run_pending)
     return done, failed
-
-
-#: seconds before each background retry of purges that failed in this process; after the
-#: last, start-up, the next erasure and ``flask purge`` (cron) try again
-RETRY_DELAYS = (2, 5, 15, 60, 300)
-_retry: dict = {"timer": None, "round": 0}
-_retry_lock = threading.Lock()
-
-
-def retry_soon() -> None:
-    """Try the pending purges again shortly, in the background: a busy moment (a checkpoint
-    waiting for readers, a store briefly away) must not hold up the request that erased."""
-    app = current_app._get_current_object()
-    with _retry_lock:
-        timer = _retry["timer"]
-        if (timer is not None and timer.is_alive()) or _retry["round"] >= len(RETRY_DELAYS):
-            return
-        delay = RETRY_DELAYS[_retry["round"]]
-        _retry["round"] += 1
-
-        def run() -> None:
-            with app.app_context():
-                try:
-                    _done, failed = run_pending()
-                except Exception:  # noqa: BLE001 — logged; start-up and `flask purge` retry
-                    log.exception("background purge retry failed")
-                    failed = 1
-                finally:
-                    db.session.remove()
-            if not failed:
-                with _retry_lock:
-                    _retry["round"] = 0
-        _retry["timer"] = threading.Timer(delay, run)
-        _retry["timer"].daemon = True
-        _retry["timer"].start()
 
 
 @handler("media")
@@ -135,29 +104,10 @@ def _rewrite_after():
     return utcnow() - timedelta(seconds=delay)
 
 
-_later: dict = {"timer": None}
-
-
 def _rewrite_later(wait: timedelta) -> None:
-    """Run the pending purges again once the oldest waiting database purge is due (one timer
-    per process)."""
-    app = current_app._get_current_object()
-    with _retry_lock:
-        timer = _later["timer"]
-        if timer is not None and timer.is_alive():
-            return
-
-        def run() -> None:
-            with app.app_context():
-                try:
-                    run_pending()
-                except Exception:  # noqa: BLE001 — logged; start-up and `flask purge` retry
-                    log.exception("delayed database purge failed")
-                finally:
-                    db.session.remove()
-        _later["timer"] = threading.Timer(max(wait.total_seconds(), 0) + 0.5, run)
-        _later["timer"].daemon = True
-        _later["timer"].start()
+    """Run the pending purges again once the oldest waiting database purge is due (by the
+    background thread; asked again meanwhile, once, at the earlier time)."""
+    background.later(run_pending, max(wait.total_seconds(), 0) + 0.5)
 
 
 #: the tables whose rows an erasure deletes or rewrites (revisions, tags, media, consent,
@@ -172,7 +122,7 @@ REWRITE_LOCK = 0x61726368
 
 
 class Busy(Exception):
-    """The database was too busy for the purge just now; it is retried (see `retry_soon`)."""
+    """The database was too busy for the purge just now; the background thread tries again."""
 
 
 @handler("database")
@@ -278,19 +228,3 @@ def _compact_database() -> str:
 
 
 COMPACTORS["database"] = _compact_database
-
-
-def init_app(app: Flask) -> None:
-    """Retry unfinished purges once per process, before its first request is answered."""
-    state = {"checked": False}
-
-    @app.before_request
-    def _retry_once() -> None:
-        if state["checked"]:
-            return
-        state["checked"] = True
-        try:
-            run_pending()
-        except Exception:  # noqa: BLE001 — never block serving; `flask purge` reports it
-            db.session.rollback()
-            log.exception("could not run pending purges at start-up")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from archive import purge
+from archive import background, purge
 from archive.db import db
 from archive.models import PurgeTask
 
@@ -66,8 +66,7 @@ def test_a_checkpoint_blocked_by_a_reader_does_not_hold_up_the_erasure(app, monk
     from pathlib import Path
     from sqlalchemy import text
 
-    monkeypatch.setattr(purge, "RETRY_DELAYS", (0.2, 0.5, 1, 2, 5))
-    monkeypatch.setattr(purge, "_retry", {"timer": None, "round": 0})
+    monkeypatch.setattr(background, "RETRY_DELAYS", (0.2, 0.5, 1, 2, 5))
     database = Path(db.engine.url.database)
     db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch (words TEXT)"))
     db.session.execute(text("INSERT INTO scratch VALUES ('zqxwalword')"))

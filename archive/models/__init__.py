@@ -7,7 +7,7 @@ from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, 
                                   Revision)
 from archive.models.collections import (STATES, Collection, CollectionIntro, Entry,
                                         ShareLink)
-from archive.models.tasks import IndexTask, PurgeTask
+from archive.models.tasks import IndexTask, LedgerTask, PurgeTask
 from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Consent,
                                     ConsentEvent)
 
@@ -17,7 +17,7 @@ __all__ = [
     "EVENT_ACTOR_ROLES",
     "SiteFlag",
     "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
-    "IndexTask", "PurgeTask",
+    "IndexTask", "LedgerTask", "PurgeTask",
     "STATES", "Collection", "CollectionIntro", "Entry", "ShareLink",
     "ATTRIBUTIONS", "AUDIENCES", "CONTENT_NOTES", "METHODS", "Consent", "ConsentEvent",
 ]

@@ -1,4 +1,5 @@
-"""Work that must follow a committed change even if the process dies first: purges."""
+"""Work that must follow a committed change even if the process dies first: purges, index
+updates, copies of ledger lines."""
 from __future__ import annotations
 
 import json
@@ -36,4 +37,15 @@ class IndexTask(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_public_id: Mapped[str] = mapped_column(String(24), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerTask(db.Model):
+    """A consent ledger event's line, waiting to be copied to the file on disk
+    (`archive.ledger_file`): written in the event's own transaction, deleted once the line
+    is on disk. Holds only what the ledger holds: ids, enumerated values and times."""
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,13 +6,22 @@ for the person, in their language.
 """
 from __future__ import annotations
 
+from flask import g, has_request_context
+
+#: ``g`` key: a refusal was made in this request, so its unit of work is rolled back
+REFUSED = "archive_refused"
+
 
 class Refused(Exception):
     """An operation declined to act; ``message`` is shown to the person, ``field`` names the
-    form field it belongs to (if any). Nothing the operation did before raising is kept."""
+    form field it belongs to (if any). Nothing the operation did before raising is kept:
+    a request in which one was made is rolled back, whatever the view answers (a view may
+    catch it, flash its message and redirect; ``security._finish_unit_of_work``)."""
 
     def __init__(self, message, field: str | None = None, status: int = 422):
         super().__init__(str(message))
         self.message = message
         self.field = field
         self.status = status
+        if has_request_context():
+            setattr(g, REFUSED, True)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from archive import access, passwords, search
 from archive.access import today
-from archive.db import after_commit, db, utcnow
+from archive.db import db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
                             ConsentEvent, Item)
 from archive.operations import Refused
@@ -159,7 +159,7 @@ def record(item: Item, event: str, change: dict, actor: Optional[Account], role:
                          actor_role=role, created_at=utcnow())
     db.session.add(entry)
     line = ledger_file.as_line(entry)
-    after_commit(lambda: ledger_file.append([line]))
+    ledger_file.queue(line)
 
 
 def _ledger_value(consent: Consent, name: str):

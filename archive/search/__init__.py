@@ -1,7 +1,7 @@
 """Search: the analyzer (importable: Whoosh pickles it), schema, index upkeep and queries.
 
 Other modules call ``queue(item)`` within the transaction that changed an item (an erasure
-too); ``init_app`` wires the hooks and the purge handlers."""
+too); ``init_app`` connects it to the consent signals and registers the purge handlers."""
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -13,15 +13,11 @@ __all__ = ["queue", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    from archive import purge
-    from archive.operations.consent import CHANGE_HOOKS
-    from archive.operations.withdraw import ERASE_HOOKS
+    from archive import purge, signals
     from archive.search import index
 
-    if queue not in CHANGE_HOOKS:
-        CHANGE_HOOKS.append(queue)
-    if _queue_removal not in ERASE_HOOKS:
-        ERASE_HOOKS.append(_queue_removal)
+    signals.consent_changed.connect(queue, weak=False)
+    signals.item_erasing.connect(_queue_removal, weak=False)
     purge.HANDLERS["index"] = _purge_entry
     purge.COMPACTORS["index"] = index.compact
     app.before_request(_let_go_of_removed_segments)

@@ -368,7 +368,15 @@ def queue(item: Item) -> None:
     here and on every other machine that keeps an index."""
     from archive import background
     db.session.add(IndexTask(item_public_id=item.public_id))
-    background.after_commit(catch_up)
+    background.after_commit(upkeep)
+
+
+def upkeep() -> None:
+    """Follow-up work of a change (`queue`), and of each process's start: catch up, and
+    forget old tasks now and then. (A search catches up too, but never writes to the
+    database: `catch_up` only reads it.)"""
+    catch_up()
+    _prune_now_and_then()
 
 
 def catch_up(wait: float = WRITER_TIMEOUT) -> int:
@@ -404,7 +412,6 @@ def catch_up(wait: float = WRITER_TIMEOUT) -> int:
     merging.let_go(get_index())
     if removed:
         schedule_compaction()
-    _prune_now_and_then()
     return len(fresh)
 
 
@@ -520,29 +527,14 @@ def _every_piece_has_a_task() -> bool:
 
 
 def schedule_compaction(delay: Optional[float] = None) -> None:
-    """Rewrite, soon, the segments that still hold removed entries' text. One pending
-    compaction per process: removals close together share it (``INDEX_COMPACT_DELAY``
-    seconds; below zero, only ``flask purge`` compacts)."""
-    app = current_app._get_current_object()
-    delay = app.config["INDEX_COMPACT_DELAY"] if delay is None else delay
-    if delay < 0 or (_timer and _timer[0].is_alive()):
-        return
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                compact()
-            except Exception:  # noqa: BLE001 — `flask purge` compacts too; log without content
-                app.logger.exception("background index compaction failed")
-            finally:
-                db.session.remove()
-    timer = threading.Timer(delay, run)
-    timer.daemon = True
-    _timer[:] = [timer]
-    timer.start()
-
-
-_timer: list = []
+    """Rewrite, soon, the segments that still hold removed entries' text, by the background
+    thread. One pending compaction per process: removals close together share it
+    (``INDEX_COMPACT_DELAY`` seconds; below zero, only ``flask purge`` compacts). One that
+    fails is tried again (`archive.background`); ``flask purge`` compacts too."""
+    from archive import background
+    delay = current_app.config["INDEX_COMPACT_DELAY"] if delay is None else delay
+    if delay >= 0:
+        background.later(compact, delay)
 
 
 def merge_when_many(w, segments):
