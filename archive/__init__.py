@@ -61,18 +61,6 @@ def _consent_hooks() -> None:
                              (consent_changed, collections.leave_where_no_longer_allowed),
                              (item_erasing, collections.leave_everything)):
         signal.connect(receiver, weak=False)
-    _old_hook_lists_send_the_signals()
-
-
-def _old_hook_lists_send_the_signals() -> None:
-    """While the operations still call each function in ``CHANGE_HOOKS`` and
-    ``ERASE_HOOKS``, each list holds one: the send of its signal."""
-    from archive import signals
-    from archive.operations import consent, withdraw
-    for hooks, signal in ((getattr(consent, "CHANGE_HOOKS", None), signals.consent_changed),
-                          (getattr(withdraw, "ERASE_HOOKS", None), signals.item_erasing)):
-        if hooks is not None:
-            hooks[:] = [signal.send]
 
 
 def _template_helpers(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Response headers every page carries, and the one place a request's work is committed."""
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_login import current_user
 
 from archive.db import commit, rollback
@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
 def _finish_unit_of_work(response: Response) -> Response:
     """Commit what a successful request did; anything refused or failed leaves no trace —
     also when the view caught the refusal and answered with a redirect."""
-    if response.status_code < 400 and not g.get(REFUSED):
+    if response.status_code < 400 and not request.environ.get(REFUSED):
         commit()
     else:
         rollback()

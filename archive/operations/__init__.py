@@ -6,10 +6,11 @@ for the person, in their language.
 """
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import has_request_context, request
 
-#: ``g`` key: a refusal was made in this request, so its unit of work is rolled back
-REFUSED = "archive_refused"
+#: WSGI environ key: a refusal was made in this request, so its unit of work is rolled back
+#: (kept on the request itself, not on ``g``: an app context may outlive one request)
+REFUSED = "archive.refused"
 
 
 class Refused(Exception):
@@ -24,4 +25,4 @@ class Refused(Exception):
         self.field = field
         self.status = status
         if has_request_context():
-            setattr(g, REFUSED, True)
+            request.environ[REFUSED] = True

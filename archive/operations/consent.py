@@ -14,7 +14,7 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 
-from archive import access, passwords, search
+from archive import access, passwords, signals
 from archive.access import today
 from archive.db import db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
@@ -145,7 +145,6 @@ def agree(item: Item, by: Account, choice: Optional[ConsentChoice] = None) -> Re
     item.state = "active"
     record(item, "agreed", changed, by, "contributor")
     _changed(item)
-    search.queue(item)
     db.session.flush()
     return Receipt(receipt_id=consent.receipt_id, withdrawal_code=code)
 
@@ -173,8 +172,6 @@ def _ledger_value(consent: Consent, name: str):
 REACH = {"private": 0, "circle": 1, "public": 2}
 #: how much of a person each attribution shows
 EXPOSURE = {"anonymous": 0, "pseudonym": 1, "name": 2}
-#: called inside the transaction after a consent change (collections, search, packs)
-CHANGE_HOOKS: list = []
 
 
 def hold(item: Item, states: tuple[str, ...] = ("active",)) -> Optional[Consent]:
@@ -302,8 +299,9 @@ def _own_pseudonym(item: Item) -> Optional[str]:
 
 
 def _changed(item: Item) -> None:
-    for hook in CHANGE_HOOKS:
-        hook(item)
+    """Inside the transaction: collections, packs and the search index follow the change
+    (their receivers are connected in ``create_app``)."""
+    signals.consent_changed.send(item)
 
 
 def confirm(item: Item, by: Account, review_by: Optional[date]) -> None:

@@ -1,26 +1,24 @@
 """Withdrawal is erasure: one action, and the item is gone from every surface.
 
 1. One transaction: every revision, tag link, media row, consent and (through
-   ``ERASE_HOOKS``) collection entry of the item goes; the item row keeps only its id,
+   the ``signals.item_erasing`` receivers) collection entry of the item goes; the item row keeps only its id,
    public id, state and time; a content-free ledger event is appended; purges are queued.
 2. After commit the purges run: files and derivatives, index entries, cached packs, the
    SQLite write-ahead log. Unfinished purges are retried (see ``archive.purge``).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from archive import access, background, purge
+from archive import access, background, purge, signals
 from archive.db import db, utcnow, write_lock
 from archive.models import Account, Consent, Item, ItemTag, MediaAsset, Revision
 from archive.operations import Refused
 from archive.operations.consent import code_hash, normalise_code, record
 
-#: called inside the erasure transaction with the item (collections, search register here)
-ERASE_HOOKS: list[Callable[[Item], None]] = []
 REASONS = ("in-person", "phone-or-message", "in-writing")
 #: the states of an item that can still be erased (a proposal waits for its member)
 LIVE = ("active", "proposed")
@@ -52,8 +50,7 @@ def _erase(item: Item, actor: Optional[Account], role: str, reason: Optional[str
     if reason:
         change["reason"] = reason
     record(item, event, change, actor, role)
-    for hook in ERASE_HOOKS:
-        hook(item)
+    signals.item_erasing.send(item)
     _delete_rows(item)
     _keep_only_the_tombstone(item)
     if keys:
