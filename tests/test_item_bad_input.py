@@ -241,8 +241,9 @@ def test_storage_failing_half_way_leaves_nothing_web(app, circle_people, signed_
                                                      nothing_stored):
     client = signed_in(circle_people["asha"])
     response = contribute(client, "ghar", artwork_form(gps_photo()))
-    assert response.status_code == 500
-    assert "Nothing you entered was half-saved" in page_text(response)
+    assert response.status_code == 507
+    assert "There is no room to store your picture just now, so nothing was saved." \
+        in page_text(response)
     assert len(storage_fails_on_second_put) == 2  # the first file was written, then removed
 
 
@@ -254,7 +255,7 @@ def test_storage_failing_half_way_leaves_nothing_api(app, circle_people, client,
     before = row_counts()
     case = Bad("artwork", {}, "", image=gps_photo)
     response = client.post("/api/v1/items", headers=api_headers(token), **api_request(case))
-    assert response.status_code == 500 and response.is_json and response.json["error"]
+    assert response.status_code == 507 and response.is_json and response.json["error"]
     assert len(storage_fails_on_second_put) == 2
     assert row_counts() == before
 

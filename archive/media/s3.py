@@ -25,9 +25,9 @@ from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from archive.media.storage import MediaNotFound, check_key
+from archive.media.storage import MediaNotFound, StoreUnavailable, check_key
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -78,9 +78,13 @@ class S3Storage:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """One PutObject: the store keeps all of it or none, and checks the MD5 we send."""
         digest = hashlib.md5(data, usedforsecurity=False).digest()
-        client().put_object(Bucket=self.bucket, Key=self.name_for(key), Body=data,
-                            ContentType=content_type,
-                            ContentMD5=base64.b64encode(digest).decode())
+        try:
+            client().put_object(Bucket=self.bucket, Key=self.name_for(key), Body=data,
+                                ContentType=content_type,
+                                ContentMD5=base64.b64encode(digest).decode())
+        except BotoCoreError as error:   # no answer: not reached, cut off, timed out
+            raise StoreUnavailable(f"the S3 store did not answer: {type(error).__name__}") \
+                from error
 
     def get(self, key: str) -> bytes:
         with self.open(key) as body:
@@ -118,6 +122,17 @@ class S3Storage:
         for page in pages:
             for entry in page.get("Contents", []):
                 yield entry["Key"][len(self.prefix):]
+
+    def written_before(self, moment: float) -> Iterator[str]:
+        pages = client().get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for entry in page.get("Contents", []):
+                if entry["LastModified"].timestamp() < moment:
+                    yield entry["Key"][len(self.prefix):]
+
+    def drop_unfinished(self, moment: float) -> int:
+        return 0   # a PutObject is kept whole or not at all
 
     def check(self) -> None:
         client(PROBE).head_bucket(Bucket=self.bucket)

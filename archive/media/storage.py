@@ -36,6 +36,10 @@ class MediaNotFound(LookupError):
     """No file is stored under this key (it may have been erased)."""
 
 
+class StoreUnavailable(OSError):
+    """The store did not answer (a network store that is away or timed out)."""
+
+
 class Storage(Protocol):
     """What the archive needs from a place that keeps media files."""
 
@@ -56,6 +60,13 @@ class Storage(Protocol):
 
     def keys(self) -> Iterator[str]:
         """Every key stored (for backups), in no particular order."""
+
+    def written_before(self, moment: float) -> Iterator[str]:
+        """Every key whose file was stored before ``moment`` (seconds since the epoch)."""
+
+    def drop_unfinished(self, moment: float) -> int:
+        """Remove what writes begun before ``moment`` and never finished left (a worker
+        killed in the middle of `put`); returns how many."""
 
     def check(self) -> None:
         """Raise if the store cannot be reached or written to (``/healthz``)."""
@@ -135,6 +146,25 @@ class LocalStorage:
                 if path.is_file() and _KEY.fullmatch(key) and not any(
                         part.startswith(".") for part in key.split("/")):
                     yield key
+
+    def written_before(self, moment: float) -> Iterator[str]:
+        for key in self.keys():
+            try:
+                if self.path_for(key).stat().st_mtime < moment:
+                    yield key
+            except FileNotFoundError:
+                continue
+
+    def drop_unfinished(self, moment: float) -> int:
+        dropped = 0
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/**/.tmp-*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < moment:
+                    path.unlink()
+                    dropped += 1
+            except FileNotFoundError:
+                continue
+        return dropped
 
     def check(self) -> None:
         if not (self.root.is_dir() and os.access(self.root, os.R_OK | os.W_OK | os.X_OK)):

@@ -1,7 +1,9 @@
 """Contributing and revising items. Every save is a new, append-only revision."""
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from sqlalchemy import delete, func, select
 from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
+from archive.media import leftovers  # noqa: F401  (flask purge removes what uploads left)
 from archive.media.storage import storage_from_config, store_processed
 from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
                             MediaAsset, Revision)
@@ -29,6 +32,9 @@ MAX_BODY = 50_000
 MAX_TAGS = 12
 MAX_TAG = 40
 TAG = re.compile(r"^[\w\u0900-\u097F\u200c\u200d][\w\u0900-\u097F\u200c\u200d '’-]*$")
+#: what a store says when it has no room left (a full disk, a used-up quota)
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+log = logging.getLogger("archive.items")
 
 
 @dataclass
@@ -269,7 +275,10 @@ def _store_image(item: Item,
     if processed is None:
         return None
     storage = storage_from_config(current_app.config)
-    stored = store_processed(storage, processed)
+    try:
+        stored = store_processed(storage, processed)
+    except OSError as error:
+        raise _not_stored(error) from None
     keys = [entry["key"] for entry in stored.values()]
     on_rollback(lambda: [storage.delete(key) for key in keys])
     largest = max(stored.values(), key=lambda entry: entry["width"] * entry["height"])
@@ -279,3 +288,15 @@ def _store_image(item: Item,
     db.session.add(asset)
     db.session.flush()
     return asset
+
+
+def _not_stored(error: OSError) -> Refused:
+    """The store is full or away: the person is told so, and nothing is saved (a file
+    `store_processed` could not take back is removed later by `archive.media.leftovers`)."""
+    log.warning("an artwork could not be stored: %s", error)
+    if error.errno in NO_ROOM:
+        return Refused(_l("There is no room to store your picture just now, so nothing was "
+                          "saved. Please try again later, or tell a facilitator."),
+                       field="image", status=507)
+    return Refused(_l("Your picture could not be stored just now, so nothing was saved. "
+                      "Please try again in a little while."), field="image", status=503)
