@@ -38,9 +38,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     from archive import background, cli, errors, search, security
+    from archive.media import leftovers
     security.init_app(app)
     background.init_app(app)
     search.init_app(app)
+    leftovers.init_app(app)
     _consent_hooks()
     errors.init_app(app)
     cli.init_app(app)

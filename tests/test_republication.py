@@ -27,6 +27,8 @@ from tests.erasure_helpers import (DEVANAGARI_MARKER, change_consent, text,
 from tests.items_helpers import main_html
 from tests.public_helpers import ATOM, atom, curate, offer, open_graph, share_link
 
+pytestmark = pytest.mark.both_databases
+
 BASE = "http://localhost"
 #: words that occur only in the body (or alt text) of one piece each
 NOTED_WORDS = f"{DEVANAGARI_MARKER} आज मन में उदासी है"

@@ -47,4 +47,6 @@ def _remove() -> str:
     return f"removed {len(unnamed)} file(s) no media row names, {unfinished} unfinished"
 
 
-purge.COMPACTORS["media"] = remove
+def init_app(_app) -> None:
+    """``flask purge`` removes what uploads left behind, after the other clean-ups."""
+    purge.COMPACTORS["media"] = remove

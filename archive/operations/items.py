@@ -16,7 +16,6 @@ from sqlalchemy import delete, func, select
 from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
-from archive.media import leftovers  # noqa: F401  (flask purge removes what uploads left)
 from archive.media.storage import storage_from_config, store_processed
 from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
                             MediaAsset, Revision)
