@@ -188,35 +188,43 @@ def tokens_revoke(username: str, token_id: int) -> None:
     click.echo("revoked")
 
 
-@items_cli.command("withdraw")
-@click.argument("public_id")
-@click.option("--by", "username", required=True, help="The facilitator acting on the "
-              "contributor's request (or the contributor).")
-@click.option("--reason", type=click.Choice(["in-person", "phone-or-message", "in-writing"]),
-              help="How the contributor asked (needed when a facilitator acts).")
-@committing
-def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
-    """Erase the item PUBLIC_ID everywhere, on its contributor's request."""
+def on_request(command):
+    """The options of a command acting on a piece at its contributor's request."""
+    command = click.option("--reason", type=click.Choice(["in-person", "phone-or-message",
+                                                          "in-writing"]),
+                           help="How the contributor asked (needed when a facilitator "
+                                "acts).")(command)
+    command = click.option("--by", "username", required=True,
+                           help="The facilitator acting on the contributor's request (or "
+                                "the contributor).")(command)
+    return click.argument("public_id")(command)
+
+
+def _item_for(account: Account, public_id: str, proposals: bool = False):
+    """The piece as ``access.item_for`` finds it for ``account``, or a clean error."""
     from archive.access import Unavailable, item_for
-    from archive.operations.withdraw import erase
-    account = _account(username)
     try:
-        item = item_for(account, public_id, proposals=True)
+        return item_for(account, public_id, proposals=proposals)
     except Unavailable as unavailable:
         if unavailable.status == 410:
             raise click.ClickException(f"{public_id} was already withdrawn: nothing of it "
                                        "is left") from None
         raise click.ClickException("no such item that this account may act on") from None
-    erase(item, account, reason)
+
+
+@items_cli.command("withdraw")
+@on_request
+@committing
+def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
+    """Erase the item PUBLIC_ID everywhere, on its contributor's request."""
+    from archive.operations.withdraw import erase
+    account = _account(username)
+    erase(_item_for(account, public_id, proposals=True), account, reason)
     click.echo(f"withdrawn: {public_id}")
 
 
 @items_cli.command("narrow")
-@click.argument("public_id")
-@click.option("--by", "username", required=True, help="The facilitator acting on the "
-              "contributor's request (or the contributor).")
-@click.option("--reason", type=click.Choice(["in-person", "phone-or-message", "in-writing"]),
-              help="How the contributor asked (needed when a facilitator acts).")
+@on_request
 @click.option("--audience", type=click.Choice(["circle", "private"]),
               help="Fewer people may see it.")
 @click.option("--anonymous", is_flag=True, help="Show no name at all.")
@@ -232,13 +240,9 @@ def items_narrow(public_id: str, username: str, reason: str | None, audience: st
                  review_by, notes: tuple[str, ...]) -> None:
     """Narrow the consent of PUBLIC_ID on its contributor's request. The command line only
     ever narrows; opening a piece up is its contributor's alone, on the site."""
-    from archive.access import Unavailable, item_for
     from archive.operations import consent as consent_ops
     account = _account(username)
-    try:
-        item = item_for(account, public_id)
-    except Unavailable:
-        raise click.ClickException("no such item that this account may act on") from None
+    item = _item_for(account, public_id)
     choice = consent_ops.current_choice(item.consent)
     choice.audience = audience or choice.audience
     if anonymous:
