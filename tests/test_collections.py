@@ -119,9 +119,12 @@ def test_a_slug_clash_is_refused(app, people, curator):
     assert count(Collection) == 1 and collection("taken").title == "Know-hows"
 
 
-def test_a_bad_slug_is_refused(app, curator):
+@pytest.mark.parametrize("slug", ["!!", "ab", "x" * 201])
+def test_a_bad_slug_is_refused(app, curator, slug):
+    """What a curator types is written in Latin letters ("Not A Slug!" becomes not-a-slug,
+    tests/test_wording.py); an address with too few letters, or far too long, is refused."""
     response = curator.post_form("/circles/ghar/collections/new",
-                                 {"title": "Bad", "slug": "Not A Slug!"})
+                                 {"title": "Bad", "slug": slug})
     assert response.status_code == 422
     assert count(Collection) == 0
 

@@ -175,8 +175,8 @@ def test_the_feed_names_notes_in_the_readers_language(world, shelf):
         "/feeds/public.atom", headers={"Accept-Language": "hi"}))
     entry = found[shelf["noted"].title]
 
-    assert "ध्यान दें: इस रचना में दुख और बिछड़ना की बात है।" in entry
-    assert "जीवंत संग्रह पर पढ़ें" in entry
+    assert "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।" in entry
+    assert "जीवंत अभिलेख पर पढ़ें" in entry
     assert "उदासी" not in entry and DEVANAGARI_MARKER not in entry
 
 
@@ -272,7 +272,7 @@ def test_search_snippets_of_noted_pieces_wait_behind_the_note(world, shelf):
     kept_behind_note(search_page(anonymous, NOTED_ART_WORDS), NOTED_ART_WORDS, SELF_HARM)
     hindi = search_page(anonymous, DEVANAGARI_MARKER, headers={"Accept-Language": "hi"})
     kept_behind_note(hindi, DEVANAGARI_MARKER,
-                     "ध्यान दें: इस रचना में दुख और बिछड़ना की बात है।")
+                     "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।")
 
 
 def test_search_snippets_of_pieces_without_notes_show_as_before(world, shelf):

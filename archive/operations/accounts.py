@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -39,8 +39,9 @@ def check_username(username: str) -> str:
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise Refused(_l("Please use at least %(n)d characters for your password.",
-                         n=MIN_PASSWORD), field="password")
+        raise Refused(lazy_ngettext("Please use at least %(num)d character for your password.",
+                                    "Please use at least %(num)d characters for your password.",
+                                    MIN_PASSWORD), field="password")
     if len(password) > MAX_PASSWORD:
         raise Refused(_l("That password is too long."), field="password")
     return password

@@ -7,11 +7,11 @@ import re
 from datetime import timedelta
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from archive import access, background, passwords, purge
+from archive import access, background, passwords, purge, slugs
 from archive.db import db, first_time, savepoint, utcnow
 from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
                             ShareLink)
@@ -28,12 +28,13 @@ PIECE_NOT_FOUND = _l("That piece was not found.")
 ENTRY_NOT_FOUND = _l("That entry is not in this collection.")
 
 
-def create(by: Account, circle: Circle, slug: str, title: str, intro: str = "",
+def create(by: Account, circle: Circle, slug: Optional[str], title: str, intro: str = "",
            state: str = "draft") -> Collection:
+    """``slug`` None: the address is made from the title (`slugs.from_title`)."""
     if not access.may_manage_circle(by, circle):
         raise Refused(_l("Only a facilitator of the circle can make its collections."),
                       status=403)
-    slug = (slug or "").strip().lower()
+    slug = slugs.from_title(title) if slug is None else (slug or "").strip().lower()
     if not SLUG.match(slug):
         raise Refused(_l("A short name for links uses 3 to 64 small letters, digits and "
                          "hyphens."), field="slug")
@@ -83,8 +84,9 @@ def revise_intro(by: Account, collection: Collection, body: str) -> CollectionIn
     """A new version of the introduction; earlier ones stay."""
     body = nfc(body).strip()
     if len(body) > MAX_INTRO:
-        raise Refused(_l("Please keep the introduction under %(n)d characters.", n=MAX_INTRO),
-                      field="intro")
+        raise Refused(lazy_ngettext("Please keep the introduction under %(num)d character.",
+                                    "Please keep the introduction under %(num)d characters.",
+                                    MAX_INTRO), field="intro")
     number = (db.session.scalar(select(func.max(CollectionIntro.number))
                                 .where(CollectionIntro.collection_id == collection.id)) or 0) + 1
     intro = CollectionIntro(collection_id=collection.id, number=number, body=body,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from sqlalchemy import delete, func, select
 
 from archive import access, search
@@ -109,7 +109,8 @@ def clean_tags(raw: list[str] | str) -> list[str]:
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise Refused(_l("Please use at most %(n)d tags.", n=MAX_TAGS), field="tags")
+        raise Refused(lazy_ngettext("Please use at most %(num)d tag.",
+                                    "Please use at most %(num)d tags.", MAX_TAGS), field="tags")
     return tags
 
 
@@ -123,14 +124,18 @@ def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -
     if not title.strip(INVISIBLE):
         raise Refused(_l("Please give it a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise Refused(_l("Please keep the title under %(n)d characters.", n=MAX_TITLE + 1),
-                      field="title")
+        raise Refused(lazy_ngettext("Please keep the title under %(num)d character.",
+                                    "Please keep the title under %(num)d characters.",
+                                    MAX_TITLE + 1), field="title")
     body = nfc(draft.body).strip("\n")
     if draft.kind != "artwork" and not body.strip():
         raise Refused(_l("Please write something in the text box."), field="body")
     if len(body) > MAX_BODY:
-        raise Refused(_l("This is longer than we can keep in one piece (%(n)d characters). "
-                         "Please split it in two.", n=MAX_BODY), field="body")
+        raise Refused(lazy_ngettext("This is longer than we can keep in one piece (%(num)d "
+                                    "character). Please split it in two.",
+                                    "This is longer than we can keep in one piece (%(num)d "
+                                    "characters). Please split it in two.", MAX_BODY),
+                      field="body")
     if draft.kind == "artwork" and needs_image and draft.image is None:
         raise Refused(_l("Please choose a photo of the artwork."), field="image")
     alt_text = one_line(draft.alt_text)

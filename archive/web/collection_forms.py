@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Optional
 
 from archive.web.forms import Form, at_most, options, required
 
+#: what an introduction's Markdown lets people do, in words they use
+FORMATTING = _l("Formatting: *italic*, **bold**, and lists (after an empty line, each line "
+                "starting with “- ”). Every change is kept as a new version.")
 STATE_CHOICES = [("draft", _l("Draft: only the circle's facilitators see it")),
                  ("circle", _l("Circle: the circle's members see it")),
                  ("public", _l("Public: anyone may read it (only public pieces)"))]
@@ -13,20 +17,20 @@ STATE_CHOICES = [("draft", _l("Draft: only the circle's facilitators see it")),
 
 class CollectionForm(Form):
     title = StringField(_l("Title"), [required(), at_most(200)])
-    slug = StringField(_l("Short name for links"), [required(), at_most(64)],
-                       description=_l("Small letters, digits and hyphens, e.g. "
-                                      "screen-time-know-hows."),
+    # made from the title when left empty, and shown filled in whenever the form comes back
+    slug = StringField(_l("Short name for links"), [Optional(), at_most(200)],
+                       description=_l("Left empty, it is made from the title (माँ की रसोई "
+                                      "becomes ma-ki-rasoi). You may write your own."),
                        render_kw={"autocapitalize": "none"})
     intro = TextAreaField(_l("Introduction (optional)"), [at_most(20_000)],
-                          description=_l("Markdown. Every change is kept as a new version."),
-                          render_kw={"rows": 6, "dir": "auto"})
+                          description=FORMATTING, render_kw={"rows": 6, "dir": "auto"})
     submit = SubmitField(_l("Make the collection"))
 
 
 class EditForm(Form):
     title = StringField(_l("Title"), [required(), at_most(200)])
     intro = TextAreaField(_l("Introduction (optional)"), [at_most(20_000)],
-                          render_kw={"rows": 6, "dir": "auto"})
+                          description=FORMATTING, render_kw={"rows": 6, "dir": "auto"})
     submit = SubmitField(_l("Save"))
 
 

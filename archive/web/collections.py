@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from archive import access
+from archive import access, slugs
 from archive.db import db, utcnow
 from archive.models import Circle, Collection, Item, ShareLink
 from archive.operations import Refused
@@ -49,6 +49,10 @@ def create(slug: str):
     if circle is None or not access.may_manage_circle(current_user, circle):
         abort(404)
     form = CollectionForm()
+    if form.is_submitted() and (form.title.data or "").strip():
+        # the address it will have, made from the title if left empty: shown, and editable,
+        # whenever the form comes back
+        form.slug.data = slugs.asked_or_made(form.slug.data, form.title.data)
     if not form.validate_on_submit():
         return render_template("collections/new.html", form=form, circle=circle), \
             422 if form.errors else 200

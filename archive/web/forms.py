@@ -2,7 +2,7 @@
 translated; every form carries a CSRF token."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
@@ -49,7 +49,9 @@ def required():
 
 
 def at_most(n: int):
-    return Length(max=n, message=_l("Please keep this under %(n)d characters.", n=n + 1))
+    return Length(max=n, message=lazy_ngettext("Please keep this under %(num)d character.",
+                                               "Please keep this under %(num)d characters.",
+                                               n + 1))
 
 
 def options(*pairs) -> list:

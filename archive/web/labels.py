@@ -1,7 +1,7 @@
 """Words for the archive's enumerated values, in the reader's language, for templates."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
 from markupsafe import Markup
 
 from archive import access
@@ -30,9 +30,43 @@ def content_note_names(codes: list[str]) -> str:
     return ", ".join(str(names[code]) for code in codes if code in names)
 
 
+#: each note alone, as one whole sentence (Hindi and Marathi bend the note inside it)
+NOTE_SENTENCES = {
+    "grief": _l("Content note: this piece speaks of grief and loss."),
+    "self-harm": _l("Content note: this piece speaks of self-harm."),
+    "suicide": _l("Content note: this piece speaks of suicide."),
+    "abuse": _l("Content note: this piece speaks of abuse."),
+    "violence": _l("Content note: this piece speaks of violence."),
+    "illness": _l("Content note: this piece speaks of illness or hospital."),
+    "substance-use": _l("Content note: this piece speaks of alcohol or drugs."),
+}
+#: each note as a part of a longer sentence, its "of" with it: "दुख और बिछड़ने की",
+#: "दुःख आणि दुराव्याबद्दल" (the form a word takes before की, बद्दल)
+NOTES_SPOKEN_OF = {
+    "grief": lazy_pgettext("content note", "of grief and loss"),
+    "self-harm": lazy_pgettext("content note", "of self-harm"),
+    "suicide": lazy_pgettext("content note", "of suicide"),
+    "abuse": lazy_pgettext("content note", "of abuse"),
+    "violence": lazy_pgettext("content note", "of violence"),
+    "illness": lazy_pgettext("content note", "of illness or hospital"),
+    "substance-use": lazy_pgettext("content note", "of alcohol or drugs"),
+}
+
+
 def content_note(codes: list[str]) -> str:
-    """The one sentence that names a piece's content notes, wherever it is met."""
-    return _("Content note: this piece speaks of %(notes)s.", notes=content_note_names(codes))
+    """The one sentence that names a piece's content notes, wherever it is met: a whole
+    sentence for one note; for several, each note with its own "of" ("… की, … की और … की
+    बात है"), so every combination reads as a sentence in each language."""
+    known = [code for code in codes if code in NOTE_SENTENCES]
+    if not known:  # a note this version does not know (a newer one's, from a backup)
+        return _("Content note: take care before reading this piece.")
+    if len(known) == 1:
+        return str(NOTE_SENTENCES[known[0]])
+    parts = [str(NOTES_SPOKEN_OF[code]) for code in known]
+    listed = pgettext("content notes", "%(notes)s and %(last)s",
+                      notes=", ".join(parts[:-1]), last=parts[-1])
+    # Translators: %(notes)s is a list of notes, each with its "of" (की, बद्दल)
+    return _("Content note: this piece speaks %(notes)s.", notes=listed)
 
 
 def audience_name(audience: str) -> str:
