@@ -429,3 +429,36 @@ def may_view_circle_events(viewer, circle: Circle) -> bool:
     """The changes to who facilitates a circle (``CircleEvent``): everyone who may open the
     circle's page, its members and admins. They hold no content, only names and dates."""
     return may_view_circle(viewer, circle)
+
+
+# --- password help ---
+# Without email, a member who forgot their password asks a person: a facilitator of their
+# circle (for a participant) or an admin (for anyone). The link made for them is recorded in
+# their circles' events, shown to those circles' facilitators, admins and the member alone.
+
+def may_help_with_password(viewer, account: Optional[Account]) -> bool:
+    """May ``viewer`` make ``account`` a link to choose a new password? An admin for anyone
+    but himself; a facilitator for the participants of the circles they facilitate (never
+    for another facilitator or an admin)."""
+    helper = _signed_in(viewer)
+    if helper is None or account is None or not account.active or helper.id == account.id:
+        return False
+    if helper.is_admin:
+        return True
+    if account.role != "participant":
+        return False
+    facilitated = {circle for circle, role in roles(helper).items() if role == "facilitator"}
+    return not facilitated.isdisjoint(roles(account))
+
+
+def password_help_shown(viewer, circle: Circle):
+    """A filter for ``select(CircleEvent)`` of ``circle``: the help given to its members is
+    shown to those who may manage the circle and to the member it was for; the rest of the
+    events to everyone who may see them (``may_view_circle_events``)."""
+    from sqlalchemy import true
+    from archive.models import CircleEvent
+    if may_manage_circle(viewer, circle):
+        return true()
+    account = _signed_in(viewer)
+    others = CircleEvent.event != "password_help"
+    return others if account is None else or_(others, CircleEvent.subject_id == account.id)

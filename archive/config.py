@@ -24,6 +24,12 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PROXY_FIX": (False, "bool"),
     "BASE_URL": (None, "str"),
     "LOGIN_RATE_LIMIT": ("10 per minute;50 per hour", "str"),
+    #: sign-in limits (README, "Sign-in limits"): tries per typed username from any address
+    #: (a sign-in that works starts it afresh), and failed tries per address for any username
+    #: (with tries of unknown or spent password links)
+    "SIGN_IN_ACCOUNT_LIMIT": ("5 per 15 minutes", "str"),
+    "SIGN_IN_ADDRESS_LIMIT": ("60 per 15 minutes;300 per day", "str"),
+    "PASSWORD_RESET_HOURS": (24, "int"),
     "CODE_RATE_LIMIT": ("10 per 15 minutes;30 per day", "str"),
     "INVITE_DAYS": (7, "int"),
     "INDEX_COMPACT_DELAY": (20, "int"),

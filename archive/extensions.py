@@ -15,8 +15,13 @@ LOCALE_NAMES = {"en": "English", "hi": "हिन्दी", "mr": "मराठ
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+#: ``swallow_errors``: a failed sign-in is counted per address after its answer is made
+#: (``deduct_when``), and Flask-Limiter falls back to memory when a check fails, not when such
+#: a count does: should Redis stop answering just then, the count is made in memory or, at
+#: worst, lost, never the answer. The fallback (`create_app`) is always on, so a failing
+#: check still never lets a request through unlimited.
 limiter = Limiter(key_func=get_remote_address, default_limits=[],
-                  headers_enabled=True, strategy="moving-window")
+                  headers_enabled=True, strategy="moving-window", swallow_errors=True)
 
 
 def select_locale() -> str:

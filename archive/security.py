@@ -74,6 +74,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-#: pages that hold a secret (an invite token, a form with a CSRF token, a withdrawal code and
-#: the title it belongs to) even when signed out
-PRIVATE_ENDPOINTS = {"auth.sign_in", "auth.join", "consent.withdraw_by_code"}
+#: pages that hold a secret (an invite token or a password link's, a form with a CSRF token,
+#: a withdrawal code and the title it belongs to) even when signed out
+PRIVATE_ENDPOINTS = {"auth.sign_in", "auth.join", "auth.reset_password",
+                     "consent.withdraw_by_code"}

@@ -2,10 +2,10 @@
 ``--config python:archive.serving``.
 
 The access log (`AccessLog`) keeps the method, the route, the status and the time, and
-nothing a person gave: invite and share-link tokens, tags (words people wrote, which would
-outlive an erasure in the log), the item a withdrawal or receipt page is about, any part of a
-path that is not a plain name or id, and every query string (searches) are left out. So are
-addresses, user agents, referrers and headers.
+nothing a person gave: invite, password-link and share-link tokens, tags (words people
+wrote, which would outlive an erasure in the log), the item a withdrawal or receipt page is
+about, any part of a path that is not a plain name or id, and every query string (searches)
+are left out. So are addresses, user agents, referrers and headers.
 
 A new worker is warmed before it takes its first request (`post_worker_init`). Cold, a
 worker compiles each page's templates, reads each language's translations, opens the
@@ -31,12 +31,12 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
 
 HIDDEN = "…"
 #: a path part after one of these is a secret or someone's words
-HIDDEN_AFTER = {"join", "shared", "tags"}
+HIDDEN_AFTER = {"join", "reset", "shared", "tags"}
 #: pages about taking a piece back (or its receipt, which holds the code): the item is hidden
 WITHDRAWAL_PAGES = {"withdraw", "receipt", "receipt.json"}
 PLAIN_PART = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 #: for free text (gunicorn's own error messages): a secret after these, and query strings
-_SECRET_IN_TEXT = re.compile(r"/(join|shared|tags)/[^\s/?\"']+")
+_SECRET_IN_TEXT = re.compile(r"/(join|reset|shared|tags)/[^\s/?\"']+")
 _WITHDRAWAL_IN_TEXT = re.compile(r"/items/[^\s/?\"']+/(withdraw|receipt)")
 _QUERY_IN_TEXT = re.compile(r"\?[^\s\"']*")
 

@@ -37,6 +37,8 @@ def config_for_tests(tmp_path, **overrides) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "SIGN_IN_ACCOUNT_LIMIT": "1000 per minute",
+        "SIGN_IN_ADDRESS_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "INDEX_COMPACT_DELAY": -1,
         # a test searches right after it saves, looks for leftovers right after an erasure:

@@ -352,7 +352,7 @@ def test_sign_in_returns_to_a_page_on_this_site(client, make_account):
 # --- rate limit ---------------------------------------------------------------------------
 
 def test_sign_in_is_rate_limited(make_app):
-    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    app = make_app(SIGN_IN_ADDRESS_LIMIT="3 per minute")
     client = BrowserLikeClient(app.test_client())
     wrong = {"username": "nobody", "password": "not it at all"}
     for _ in range(3):

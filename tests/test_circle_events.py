@@ -322,7 +322,7 @@ def test_an_event_holds_no_free_text():
     assert {c.name for c in columns} == {"id", "circle_id", "event", "subject_id",
                                          "actor_id", "actor_role", "created_at"}
     assert set(CIRCLE_EVENTS) == {"facilitator_added", "facilitator_removed",
-                                  "admin_joined", "admin_left"}
+                                  "admin_joined", "admin_left", "password_help"}
     assert set(EVENT_ACTOR_ROLES) == {"admin", "facilitator", "participant", "site"}
 
 

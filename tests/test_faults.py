@@ -579,7 +579,7 @@ def test_redis_stopping_mid_request_leaves_each_worker_limiting(make_app, tmp_pa
     server, url = redis_server._start(binary, tmp_path)
     try:
         app = make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI=url,
-                       LOGIN_RATE_LIMIT="3 per minute", CODE_RATE_LIMIT="3 per 15 minutes")
+                       SIGN_IN_ACCOUNT_LIMIT="3 per minute", CODE_RATE_LIMIT="3 per 15 minutes")
         client = BrowserLikeClient(app.test_client())
 
         def wrong_sign_in() -> int:

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, csrf_token
 
 pytestmark = pytest.mark.both_databases
 
-LINK = re.compile(r'value="(https?://[^"]+/join/([A-Za-z0-9_\-]+))"')
+LINK = re.compile(r'>(https?://[^"<]+/join/([A-Za-z0-9_\-]+))</textarea>')
 ALREADY_USED = "This invite link has already been used."
 EXPIRED = "This invite link has expired."
 NOT_VALID = "This invite link is not valid."

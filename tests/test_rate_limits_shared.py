@@ -56,7 +56,7 @@ def counted(*workers: subprocess.Popen) -> dict:
 
 def limited_environment(app, storage: str | None) -> dict:
     env = environment(app)
-    env.update({"ARCHIVE_LOGIN_RATE_LIMIT": "3 per minute",
+    env.update({"ARCHIVE_SIGN_IN_ACCOUNT_LIMIT": "3 per minute",
                 "ARCHIVE_CODE_RATE_LIMIT": "3 per 15 minutes"})
     env.pop("ARCHIVE_REDIS_URL", None)
     if storage:

@@ -1,5 +1,5 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
-from archive.models.accounts import Account, ApiToken, ROLES
+from archive.models.accounts import Account, ApiToken, PasswordReset, ROLES
 from archive.models.circles import (CIRCLE_EVENTS, CIRCLE_ROLES, EVENT_ACTOR_ROLES, Circle,
                                     CircleEvent, Invite, Membership)
 from archive.models.site import SiteFlag
@@ -12,7 +12,7 @@ from archive.models.consent import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METH
                                     ConsentEvent)
 
 __all__ = [
-    "Account", "ApiToken", "ROLES",
+    "Account", "ApiToken", "PasswordReset", "ROLES",
     "Circle", "Invite", "Membership", "CIRCLE_ROLES", "CircleEvent", "CIRCLE_EVENTS",
     "EVENT_ACTOR_ROLES",
     "SiteFlag",

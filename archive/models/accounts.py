@@ -60,3 +60,20 @@ class ApiToken(db.Model):
     revoked_at: Mapped[Optional[datetime]]
 
     account: Mapped[Account] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A one-time, expiring link with which a member chooses a new password, made for them
+    by a facilitator of their circle or an admin (no email needed). Only a SHA-256 of the
+    link's token is kept. ``ended_at``: used, or replaced by a newer link for the account."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[Optional[datetime]]
+
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])

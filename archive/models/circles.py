@@ -11,8 +11,11 @@ from archive.db import db, utcnow
 from archive.models.accounts import ROLES, Account
 
 CIRCLE_ROLES = ("participant", "facilitator")
-#: what a circle's members are shown about who runs it, or who of the site's admins sits in it
-CIRCLE_EVENTS = ("facilitator_added", "facilitator_removed", "admin_joined", "admin_left")
+#: what a circle's members are shown about who runs it, or who of the site's admins sits in it;
+#: and, to its facilitators and the member concerned, a link made for a member to choose a new
+#: password ("password_help")
+CIRCLE_EVENTS = ("facilitator_added", "facilitator_removed", "admin_joined", "admin_left",
+                 "password_help")
 #: the acting account's role on the site; "site" when no account acted (command line, set-up)
 EVENT_ACTOR_ROLES = ROLES + ("site",)
 

@@ -1,4 +1,5 @@
-"""Accounts: creating them, signing in and out, passwords, languages, API tokens, invites."""
+"""Accounts: creating them, signing in and out, passwords (and the links with which a member
+chooses a new one), languages, API tokens, invites."""
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ from archive import passwords
 from archive.db import db, savepoint, utcnow
 from archive.extensions import LOCALES
 from archive.models import (ROLES, Account, ApiToken, Circle, Consent, Contributor, Invite,
-                            Item, Membership)
+                            Item, Membership, PasswordReset)
 from archive.numbers import db_int
 from archive.operations import Refused
 from archive.text import key, one_line
@@ -274,3 +275,61 @@ def join_with_invite(token: str, username: str, password: str, display_name: str
 def revoke_invite(invite: Invite) -> None:
     invite.revoked_at = invite.revoked_at or utcnow()
     db.session.flush()
+
+
+# --- password help ------------------------------------------------------------------------
+
+PASSWORD_LINK_GONE = _l("This link to choose a new password does not work any more. Please "
+                        "ask your facilitator for a new one.")
+
+
+def create_password_reset(by: Account, account: Account) -> str:
+    """A one-time link token with which ``account`` chooses a new password, made by ``by``
+    on their request (``access.may_help_with_password``: else refused as not found). It is
+    returned once and kept only as a hash; an older link of the account stops working. The
+    help is recorded, without content, in the account's circles."""
+    from archive import access
+    from archive.operations.circles import record_password_help
+    if not access.may_help_with_password(by, account):
+        raise Refused(_l("There is no such member here."), status=404)
+    now = utcnow()
+    db.session.execute(update(PasswordReset).where(PasswordReset.account_id == account.id,
+                                                   PasswordReset.ended_at.is_(None))
+                       .values(ended_at=now))
+    token = passwords.new_secret()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(PasswordReset(token_hash=passwords.digest(token), account_id=account.id,
+                                 created_by_id=by.id, created_at=now,
+                                 expires_at=now + timedelta(hours=hours)))
+    record_password_help(account, by)
+    db.session.flush()
+    return token
+
+
+def open_password_reset(token: str) -> PasswordReset:
+    """The link behind a token while it can be used; a used, replaced, expired or unknown
+    link is refused alike (404), so none of them says more than the others."""
+    found = db.session.scalar(select(PasswordReset).where(
+        PasswordReset.token_hash == passwords.digest(token or "")))
+    if (found is None or found.ended_at is not None or found.expires_at <= utcnow()
+            or not found.account.active):
+        raise Refused(PASSWORD_LINK_GONE, status=404)
+    return found
+
+
+def reset_password(token: str, new: str) -> Account:
+    """The member chooses a new password with the link: every other session and every API
+    token of the account end (`sign_out_everywhere`), and the link stops working — a second
+    use, even at the same moment, is refused like an unknown link."""
+    reset = open_password_reset(token)
+    check_password(new)
+    claimed = db.session.execute(
+        update(PasswordReset).where(PasswordReset.id == reset.id,
+                                    PasswordReset.ended_at.is_(None))
+        .values(ended_at=utcnow()))
+    if claimed.rowcount != 1:
+        raise Refused(PASSWORD_LINK_GONE, status=404)
+    account = reset.account
+    account.password_hash = passwords.hash_password(new)
+    sign_out_everywhere(account)
+    return account

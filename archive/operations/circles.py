@@ -1,5 +1,7 @@
 """Circles and their members. Every change to who facilitates a circle, and every admin
-joining or leaving one, is recorded as a content-free ``CircleEvent`` its members are shown."""
+joining or leaving one, is recorded as a content-free ``CircleEvent`` its members are shown;
+so is a link made for a member to choose a new password (shown to the circle's facilitators
+and that member)."""
 from __future__ import annotations
 
 import re
@@ -93,3 +95,14 @@ def _event_for(before: Optional[str], after: Optional[str], admin: bool) -> Opti
     if admin and before is not None and after is None:
         return "admin_left"
     return None
+
+
+def record_password_help(account: Account, by: Account) -> list[CircleEvent]:
+    """Note, in every circle of ``account``, that ``by`` made them a link to choose a new
+    password (shown to each circle's facilitators and to the member: ``access``)."""
+    circles = db.session.scalars(select(Membership.circle_id).where(
+        Membership.account_id == account.id))
+    noted = [CircleEvent(circle_id=circle_id, event="password_help", subject_id=account.id,
+                         actor_id=by.id, actor_role=by.role) for circle_id in circles]
+    db.session.add_all(noted)
+    return noted

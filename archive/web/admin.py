@@ -1,4 +1,5 @@
-"""Administration: circles, who facilitates them, and account roles."""
+"""Administration: circles, who facilitates them, account roles, and links for anyone to
+choose a new password."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -6,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from archive import access
 from archive.db import db
 from archive.models import Account, Circle, Membership
 from archive.operations import Refused
@@ -13,7 +15,8 @@ from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.text import key
 from archive.web import admin_required, form_refused, invalid
-from archive.web.forms import CircleForm, MemberForm, RoleForm
+from archive.numbers import db_int
+from archive.web.forms import CircleForm, MemberForm, PlainForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -64,9 +67,27 @@ def circle(slug: str):
 @bp.get("/accounts")
 @admin_required
 def accounts():
-    everyone = db.session.scalars(select(Account).order_by(Account.username_key))
-    return render_template("admin/accounts.html", accounts=list(everyone),
-                           form=RoleForm(formdata=None))
+    everyone = list(db.session.scalars(select(Account).order_by(Account.username_key)))
+    return render_template("admin/accounts.html", accounts=everyone,
+                           form=RoleForm(formdata=None),
+                           may_help={account.id for account in everyone
+                                     if access.may_help_with_password(current_user, account)})
+
+
+@bp.post("/accounts/<int:account_id>/password-link")
+@admin_required
+def make_password_link(account_id: int):
+    """A one-time link for anyone (but oneself) to choose a new password, shown once."""
+    from archive.web.circles import password_link_page
+    account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
+    if not PlainForm().validate_on_submit():
+        return redirect(url_for("admin.accounts"))
+    try:
+        token = account_ops.create_password_reset(current_user, account)
+    except Refused as refused:
+        abort(refused.status)
+    return password_link_page(token, account, url_for("admin.accounts"),
+                              _("Accounts and roles"))
 
 
 @bp.post("/accounts/<int:account_id>/role")

@@ -1,9 +1,11 @@
-"""Signing in and out, joining from an invite, and one's own account settings."""
+"""Signing in and out, joining from an invite, choosing a new password with a link a
+facilitator made, and one's own account settings."""
 from __future__ import annotations
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _, ngettext
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -13,9 +15,10 @@ from archive.models import Account, ApiToken
 from archive.numbers import db_int
 from archive.operations import Refused
 from archive.operations import accounts as ops
+from archive.text import key
 from archive.web import form_refused, invalid, safe_next
-from archive.web.forms import (AcceptInviteForm, JoinForm, PasswordForm, PlainForm,
-                               ProfileForm, SignInForm, TokenForm)
+from archive.web.forms import (AcceptInviteForm, JoinForm, NewPasswordForm, PasswordForm,
+                               PlainForm, ProfileForm, SignInForm, TokenForm)
 
 bp = Blueprint("auth", __name__)
 
@@ -45,8 +48,67 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+# Sign-in limits count failures, so thirty people on one Wi-Fi (or behind a carrier's shared
+# address) all sign in: per typed username from any address (guessing one account), and,
+# more generously, per address for any username (guessing many). A request over either limit
+# is refused before its password is checked, so the right password does not get through
+# either. Per username every try is counted as it comes in (so tries sent at the same moment
+# are counted one by one) and a sign-in that works starts the count afresh; per address a try
+# is counted once it has failed, as are tries of unknown, used or expired password links.
+
+def _account_failure_limit() -> str:
+    return current_app.config["SIGN_IN_ACCOUNT_LIMIT"]
+
+
+def _address_failure_limit() -> str:
+    return current_app.config["SIGN_IN_ADDRESS_LIMIT"]
+
+
+def _typed_account() -> str:
+    """The username as typed, in the form that makes two usernames the same."""
+    return "account:" + key(request.form.get("username", "")[:64])
+
+
+def _sign_in_failed(response) -> bool:
+    return response.status_code == 422
+
+
+def _link_failed(response) -> bool:
+    return response.status_code in (404, 422)
+
+
+_sign_in_failures_per_address = limiter.shared_limit(
+    _address_failure_limit, scope="sign-in-failures", methods=["POST"],
+    deduct_when=_sign_in_failed)
+_link_failures_per_address = limiter.shared_limit(
+    _address_failure_limit, scope="sign-in-failures", deduct_when=_link_failed)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_tries(error):
+    """Over a limit: on the sign-in page, the page again with what was typed (never the
+    password) and what to do; elsewhere the site's own page."""
+    db.session.rollback()
+    if request.endpoint != "auth.sign_in":
+        from archive.errors import render_error
+        return render_error(429)
+    return render_template("auth/sign_in.html", form=SignInForm(), limited=True), 429
+
+
+def _forget_account_failures() -> None:
+    """The typed username's count starts afresh. Should the count's store (Redis) stop
+    answering just now, the sign-in still works: its count then ends with its window."""
+    for counted in limiter.current_limits:
+        if any(str(part).startswith("account:") for part in counted.request_args):
+            try:
+                limiter.limiter.clear(counted.limit, *counted.request_args)
+            except Exception:  # noqa: BLE001  (any failure of the store, whichever it is)
+                current_app.logger.warning("a sign-in's count could not be cleared")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_failure_limit, key_func=_typed_account, methods=["POST"])
+@_sign_in_failures_per_address
 def sign_in():
     form = SignInForm()
     if current_user.is_authenticated and request.method == "GET":
@@ -58,6 +120,7 @@ def sign_in():
         form.password.errors = [_("That username and password do not match. Please try "
                                   "again.")]
         return render_template("auth/sign_in.html", form=form), 422
+    _forget_account_failures()
     _start_session(account)
     return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
 
@@ -131,6 +194,36 @@ def _join_signed_in(token: str, invite):
             refused.status
     flash(_("Welcome to %(circle)s.", circle=invite.circle.name), "info")
     return redirect(url_for("circles.show", slug=invite.circle.slug))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@_link_failures_per_address
+def reset_password(token: str):
+    """A member chooses a new password with the link a facilitator or an admin made them."""
+    try:
+        reset = ops.open_password_reset(token)
+    except Refused as refused:
+        return _password_link_gone(refused)
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset_password.html", form=form,
+                               account=reset.account), 422 if form.errors else 200
+    try:
+        account = ops.reset_password(token, form.new_password.data)
+    except Refused as refused:
+        if refused.field is None:  # used meanwhile, in another tab or by someone else
+            return _password_link_gone(refused)
+        form.new_password.errors = [refused.message]
+        return render_template("auth/reset_password.html", form=form,
+                               account=reset.account), refused.status
+    _start_session(account)
+    flash(_("Your new password is saved and you are signed in. Anywhere else you were "
+            "signed in, you are now signed out."), "info")
+    return redirect(url_for("pages.home"))
+
+
+def _password_link_gone(refused: Refused):
+    return render_template("auth/reset_gone.html", message=refused.message), refused.status
 
 
 @bp.route("/account", methods=["GET", "POST"])

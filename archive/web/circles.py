@@ -1,4 +1,5 @@
-"""Circle pages, their members, and the invites facilitators hand out."""
+"""Circle pages, their members, the invites facilitators hand out, and the links they make
+for a member to choose a new password."""
 from __future__ import annotations
 
 from flask import (Blueprint, abort, flash, redirect, render_template, request, url_for)
@@ -9,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from archive import access
 from archive.db import db, utcnow
-from archive.numbers import page_number
+from archive.numbers import db_int, page_number
 from archive.models import Account, Circle, CircleEvent, Invite, Membership
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
@@ -63,7 +64,8 @@ def _recent_events(circle: Circle) -> list[CircleEvent]:
     if not access.may_view_circle_events(current_user, circle):
         return []
     return list(db.session.scalars(
-        select(CircleEvent).where(CircleEvent.circle_id == circle.id)
+        select(CircleEvent).where(CircleEvent.circle_id == circle.id,
+                                  access.password_help_shown(current_user, circle))
         .order_by(CircleEvent.id.desc()).limit(SHOWN_EVENTS)
         .options(selectinload(CircleEvent.subject), selectinload(CircleEvent.actor))))
 
@@ -107,6 +109,39 @@ def revoke_invite(slug: str, invite_id: int):
     return redirect(url_for("circles.members", slug=slug))
 
 
+@bp.post("/<slug>/members/<int:account_id>/password-link")
+@login_required
+def make_password_link(slug: str, account_id: int):
+    """A one-time link for a member of this circle to choose a new password, shown once."""
+    circle = _managed_circle(slug)
+    account = _member(circle, account_id)
+    if not PlainForm().validate_on_submit():
+        return redirect(url_for("circles.members", slug=slug))
+    try:
+        token = account_ops.create_password_reset(current_user, account)
+    except Refused as refused:
+        abort(refused.status)
+    return password_link_page(token, account,
+                              url_for("circles.members", slug=slug),
+                              _("Members of %(circle)s", circle=circle.name))
+
+
+def password_link_page(token: str, account: Account, back: str, back_label: str):
+    """The page that shows a new password link once, to send or copy (admin pages too)."""
+    from flask import current_app
+    return render_template("circles/password_link.html", account=account, back=back,
+                           back_label=back_label,
+                           link=url_for("auth.reset_password", token=token, _external=True),
+                           hours=current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def _member(circle: Circle, account_id: int) -> Account:
+    """A member of this circle, or 404."""
+    found = db.session.scalar(select(Account).join(Membership).where(
+        Membership.circle_id == circle.id, Account.id == db_int(account_id)))
+    return found or abort(404)
+
+
 @bp.post("/<slug>/members/<int:account_id>/remove")
 @login_required
 def remove_member(slug: str, account_id: int):
@@ -138,6 +173,9 @@ def _members_context(circle: Circle, form: InviteForm | None = None) -> dict:
         select(Invite).where(Invite.circle_id == circle.id, Invite.used_at.is_(None),
                              Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
         .order_by(Invite.created_at.desc()))
-    return {"circle": circle, "memberships": list(memberships), "invites": list(invites),
+    memberships = list(memberships)
+    return {"circle": circle, "memberships": memberships, "invites": list(invites),
             "form": form or InviteForm(formdata=None), "plain": PlainForm(),
-            "is_admin": current_user.is_admin}
+            "is_admin": current_user.is_admin,
+            "may_help": {m.account_id for m in memberships
+                         if access.may_help_with_password(current_user, m.account)}}

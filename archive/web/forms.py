@@ -125,6 +125,20 @@ class PasswordForm(Form):
     submit = SubmitField(_l("Change password"))
 
 
+class NewPasswordForm(Form):
+    """Choosing a new password with a link a facilitator or an admin made."""
+    new_password = PasswordField(
+        _l("New password"), [required(), at_most(256)],
+        description=_l("At least 10 characters. A short sentence is easy to remember."),
+        render_kw={"autocomplete": "new-password"})
+    new_password_again = PasswordField(
+        _l("Type the new password again"),
+        [required(),
+         EqualTo("new_password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Save my new password"))
+
+
 class TokenForm(Form):
     label = StringField(_l("What is this token for? (optional)"), [at_most(80)])
     current_password = PasswordField(

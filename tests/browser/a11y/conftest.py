@@ -16,7 +16,7 @@ from archive import create_app
 from archive.db import commit, db
 from archive.operations import collections as collection_ops
 from archive.operations import items as item_ops
-from archive.operations.accounts import create_account
+from archive.operations.accounts import create_account, create_password_reset
 from archive.operations.circles import add_member, create_circle
 from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
@@ -41,6 +41,7 @@ class Site:
     other: str          # a piece in a language the archive does not name (Urdu)
     proposal: str       # a poem Meera recorded for Asha, waiting for her to agree
     poem_code: str     # the poem's withdrawal code (never used to erase it here)
+    reset: str         # a link Meera made for Asha to choose a new password (never used)
     signed_in: dict    # username -> Playwright storage state
     words: frozenset   # every Latin word of the content and names the site was filled with
 
@@ -121,6 +122,8 @@ def seed(app) -> dict:
                (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story),
                 ("other", other), ("proposal", proposal))}
         ids["poem_code"] = poem.receipt.withdrawal_code
+        ids["reset"] = create_password_reset(meera, asha)
+        commit()
         db.session.remove()
     return ids
 
@@ -161,7 +164,7 @@ def site(browser, tmp_path_factory):
                    artwork_plain=ids["artwork_plain"],
                    knowhow=ids["knowhow"], story=ids["story"], other=ids["other"],
                    proposal=ids["proposal"],
-                   poem_code=ids["poem_code"],
+                   poem_code=ids["poem_code"], reset=ids["reset"],
                    signed_in=states, words=seed_words())
 
 

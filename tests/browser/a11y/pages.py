@@ -74,5 +74,6 @@ MAIN_PAGES = [
     MainPage("withdraw-code-confirm", None, lambda s: "/withdraw", _code),
     MainPage("sign-in", None, lambda s: "/sign-in"),
     MainPage("sign-in-error", None, lambda s: "/sign-in", _wrong_password, 422),
+    MainPage("choose-new-password", None, lambda s: f"/reset/{s.reset}"),
 ]
 LANGUAGES = ("en", "hi", "mr")
