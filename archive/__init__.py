@@ -136,8 +136,8 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from archive import api
-    from archive.web import (admin, auth, circles, collections, consent, health, items, pages,
-                             public, search)
-    for module in (pages, auth, circles, items, consent, collections, search, admin, health,
-                   public, api):
+    from archive.web import (admin, auth, circles, collections, consent, health, items, mine,
+                             pages, public, search)
+    for module in (pages, auth, circles, items, consent, mine, collections, search, admin,
+                   health, public, api):
         app.register_blueprint(module.bp)

@@ -8,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import Optional
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
@@ -99,7 +99,7 @@ SURFACES = (
     "JSON API revisions",
     "JSON API diff", "receipt page", "receipt JSON", "participant export",
     "collection pages", "collective-document view", "share links", "Atom feeds", "sitemap",
-    "embeds and oEmbed", "Open Graph tags", "offline packs",
+    "embeds and oEmbed", "Open Graph tags", "offline packs", "my pieces page",
 )
 
 
@@ -304,6 +304,22 @@ def proposals_for(viewer) -> list[Item]:
         select(Item).join(Contributor, Contributor.id == Item.contributor_id)
         .where(Item.state == "proposed", Contributor.account_id == account.id)
         .order_by(Item.created_at.desc())))
+
+
+def select_own(viewer):
+    """``select(Item)``: the viewer's own pieces — active ones, and proposals waiting for
+    them (never one taken back) — newest first, each with its circle, consent, contributor
+    and current version loaded in the same statement."""
+    account = _signed_in(viewer)
+    mine = Contributor.account_id == account.id if account is not None else false()
+    return (select(Item).join(Contributor, Contributor.id == Item.contributor_id)
+            .join(Consent, Consent.item_id == Item.id)
+            .join(Revision, Revision.id == Item.current_revision_id)
+            .join(Circle, Circle.id == Item.circle_id)
+            .where(mine, Item.state.in_(("active", "proposed")))
+            .options(contains_eager(Item.consent), contains_eager(Item.contributor),
+                     contains_eager(Item.current), contains_eager(Item.circle))
+            .order_by(Item.created_at.desc(), Item.id.desc()))
 
 
 class Unavailable(Exception):

@@ -407,6 +407,8 @@ SURFACES = [
     Surface("embeds and oEmbed", embeds, public_now),
     Surface("Open Graph tags", open_graph, public_now),
     Surface("offline packs", offline_pack, public_now),
+    Surface("my pieces page", listing("/account/pieces"),
+            lambda viewer, piece: relation(viewer, piece) == "contributor"),
 ]
 
 

@@ -157,6 +157,7 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "embeds and oEmbed": _embeds,
     "Open Graph tags": _open_graph,
     "offline packs": _pack,
+    "my pieces page": lambda v, p: _listing(v, "/account/pieces", p),
 }
 
 
@@ -196,7 +197,7 @@ def expected(role: str, audience: str) -> set[str]:
     if role in ("contributor", "facilitator"):             # they may act on its consent
         surfaces |= {"receipt page", "receipt JSON"}
     if role == "contributor":
-        surfaces.add("participant export")
+        surfaces |= {"participant export", "my pieces page"}
     return surfaces
 
 

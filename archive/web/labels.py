@@ -1,6 +1,8 @@
 """Words for the archive's enumerated values, in the reader's language, for templates."""
 from __future__ import annotations
 
+from typing import Optional
+
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
 from markupsafe import Markup
 
@@ -73,6 +75,22 @@ def audience_name(audience: str) -> str:
     return str(dict(AUDIENCE_CHOICES).get(audience, audience))
 
 
+def audience_label(item, viewer, *, everyone: bool = False) -> Optional[str]:
+    """Who may see a piece now, in a few words, read from its consent: a passed review date
+    counts as private, and a proposal is its member's alone until they agree. None for a
+    public piece unless ``everyone`` (lists label only what not everyone may read)."""
+    if item.state == "proposed":
+        return _("Only you")
+    audience = access.effective_audience(item.consent)
+    if audience == "public":
+        return _("Everyone") if everyone else None
+    if audience == "circle":
+        return _("Only the circle")
+    if access.is_contributor(viewer, item):
+        return _("Only you")
+    return _("Only you and the facilitators")  # a piece they keep for someone with no account
+
+
 def method_name(method: str) -> str:
     if method == "self":
         return _("Given by the author, signed in")
@@ -124,7 +142,7 @@ def srcset(asset) -> Markup:
 
 HELPERS = {
     "kind_name": kind_name, "language_name": language_name, "state_name": state_name, "content_note_names": content_note_names,
-    "audience_name": audience_name, "method_name": method_name,
+    "audience_name": audience_name, "audience_label": audience_label, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
     "ledger_who": ledger.who, "render_markdown": render_markdown,

@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from archive import access
 from archive.db import db
@@ -143,6 +143,23 @@ def own_events(account) -> list[ConsentEvent]:
     return list(db.session.scalars(select(ConsentEvent)
                                    .where(ConsentEvent.contributor_id.in_(mine))
                                    .order_by(ConsentEvent.id.desc()).limit(LIMIT)))
+
+
+def changes_by_others(account, public_ids) -> dict[str, int]:
+    """For each of these pieces of ``account``'s, how many of its ledger entries someone else
+    made (those ``lines(..., own=True)`` marks ``by_someone_else``), in one query."""
+    from archive.models import Contributor
+    if not public_ids:
+        return {}
+    mine = select(Contributor.id).where(Contributor.account_id == account.id)
+    rows = db.session.execute(
+        select(ConsentEvent.item_public_id, func.count()).where(
+            ConsentEvent.contributor_id.in_(mine),
+            ConsentEvent.item_public_id.in_(sorted(public_ids)),
+            or_(ConsentEvent.actor_id.is_(None), ConsentEvent.actor_id != account.id),
+            ConsentEvent.actor_role != "contributor")
+        .group_by(ConsentEvent.item_public_id))
+    return dict(rows.all())
 
 
 def circle_events(circle) -> list[ConsentEvent]:

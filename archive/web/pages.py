@@ -21,7 +21,8 @@ def home():
     recent = db.session.scalars(access.select_visible(current_user, listed=True)
                                 .order_by(Item.updated_at.desc()).limit(RECENT))
     return render_template("pages/home.html", circles=access.circles_of(current_user),
-                           recent=list(recent), proposals=access.proposals_for(current_user))
+                           recent=list(recent), proposals=access.proposals_for(current_user),
+                           member=bool(access.roles(current_user)))
 
 
 @bp.post("/language")

@@ -69,6 +69,7 @@ MAIN_PAGES = [
     MainPage("change-consent", "asha", lambda s: f"/items/{s.poem}/consent"),
     MainPage("withdraw-item", "asha", lambda s: f"/items/{s.poem}/withdraw"),
     MainPage("ledger", "asha", lambda s: "/account/ledger"),
+    MainPage("my-pieces", "asha", lambda s: "/account/pieces"),
     MainPage("proposal", "asha", lambda s: f"/items/{s.proposal}"),
     MainPage("withdraw-code", None, lambda s: "/withdraw"),
     MainPage("withdraw-code-confirm", None, lambda s: "/withdraw", _code),
