@@ -151,3 +151,13 @@ def set_state(slug: str):
     collection = _curated(slug)
     ops.set_state(viewer(), collection, text(_body(), "state"))
     return jsonify(represent(collection))
+
+@bp.errorhandler(ops.NotPublic)
+def _not_public(refused: ops.NotPublic):
+    """Which pieces keep a collection from being public, as data: those the curator may see
+    by id, title and audience now; the others only counted."""
+    return jsonify({"error": str(refused.message), "status": refused.status, "field": "state",
+                    "not_public": [{"id": item.public_id, "title": item.current.title,
+                                    "audience": audience}
+                                   for item, audience in refused.pieces],
+                    "not_public_hidden": refused.hidden}), refused.status

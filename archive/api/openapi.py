@@ -25,7 +25,14 @@ ENTRY_ID = {"name": "entry_id", "in": "path", "required": True,
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error", "status"], "properties": {
         "error": {"type": "string"}, "status": {"type": "integer"},
-        "field": {"type": "string"}}},
+        "field": {"type": "string"},
+        "not_public": {"type": "array", "description": "A collection that cannot be made "
+                       "public: each piece keeping it back that you may see",
+                       "items": {"type": "object", "properties": {
+                           "id": {"type": "string"}, "title": {"type": "string"},
+                           "audience": {"type": "string", "enum": ["private", "circle"]}}}},
+        "not_public_hidden": {"type": "integer", "description": "how many more, which you "
+                              "may not see"}}},
     "Consent": {"type": "object", "properties": {
         "audience": {"type": "string", "enum": list(AUDIENCES)},
         "attribution": {"type": "string", "enum": list(ATTRIBUTIONS)},

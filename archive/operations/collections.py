@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l, lazy_ngettext
+from flask_babel import LazyString, gettext, ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -183,15 +184,46 @@ def set_state(by: Account, collection: Collection, state: str) -> None:
     if state not in STATES:
         raise Refused(_l("Please choose draft, circle or public."), field="state")
     if state == "public":
-        blocking = [e for e in collection.entries
+        blocking = [e.item for e in collection.entries
                     if access.effective_audience(e.item.consent) != "public"]
         if blocking:
-            raise Refused(_l("%(n)d of its pieces are not public. A public collection holds "
-                             "only public pieces: take those out first.", n=len(blocking)),
-                          field="state")
+            shown = [item for item in blocking if access.may_view_item(by, item)]
+            raise NotPublic([(item, access.effective_audience(item.consent)) for item in shown],
+                            hidden=len(blocking) - len(shown))
     collection.state = state
     collection.updated_at = utcnow()
     db.session.flush()
+
+
+#: a blocking piece's audience, in the refusal's words
+NOT_PUBLIC_AUDIENCE = {"circle": _l("only the circle"), "private": _l("private")}
+
+
+class NotPublic(Refused):
+    """A collection holding pieces that are not public cannot be made public. ``pieces``:
+    those the curator may see, in the collection's order, each with its audience now (a
+    passed review date counts as private); ``hidden``: how many more, never named."""
+
+    def __init__(self, pieces: list[tuple[Item, str]], hidden: int):
+        super().__init__(LazyString(_not_public, pieces, hidden), field="state")
+        self.pieces, self.hidden = pieces, hidden
+
+
+def _not_public(pieces: list[tuple[Item, str]], hidden: int) -> str:
+    said = []
+    if pieces:
+        named = ", ".join(gettext("“%(title)s” (%(audience)s)", title=item.current.title,
+                                  audience=NOT_PUBLIC_AUDIENCE[audience])
+                          for item, audience in pieces)
+        said.append(ngettext("This piece is not public: %(pieces)s.",
+                             "These pieces are not public: %(pieces)s.", len(pieces),
+                             pieces=named))
+    if hidden:
+        said.append(ngettext("%(num)d piece that you cannot see is not public.",
+                             "%(num)d pieces that you cannot see are not public.", hidden))
+    said.append(gettext("A public collection holds only public pieces: take those out "
+                        "first."))
+    return " ".join(said)
 
 
 def seen_removals(by: Account, collection: Collection) -> None:

@@ -156,10 +156,23 @@ def set_state(slug: str):
     if form.validate_on_submit():
         try:
             ops.set_state(current_user, collection, form.state.data)
+        except ops.NotPublic as refused:
+            return _not_public(collection, form, refused)
         except Refused as refused:
             return _refused(collection, refused)
         flash(_("Saved."), "info")
     return _back(collection)
+
+
+def _not_public(collection: Collection, form: StateForm, refused: ops.NotPublic):
+    """The page again (422), naming beside the choice each piece that keeps the collection
+    from being public, with who may see it, and counting those the curator cannot see."""
+    form.state.errors = [_("A public collection holds only public pieces. Take these out "
+                           "first, or keep the collection for the circle.")]
+    return render_template("collections/show.html", collection=collection,
+                           entries=access.shown_entries(current_user, collection),
+                           curating=True, not_public=refused,
+                           **_curator_context(collection, state=form)), refused.status
 
 
 @bp.post("/collections/<slug>/entries")
