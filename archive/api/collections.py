@@ -152,6 +152,7 @@ def set_state(slug: str):
     ops.set_state(viewer(), collection, text(_body(), "state"))
     return jsonify(represent(collection))
 
+
 @bp.errorhandler(ops.NotPublic)
 def _not_public(refused: ops.NotPublic):
     """Which pieces keep a collection from being public, as data: those the curator may see
