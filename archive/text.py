@@ -111,13 +111,50 @@ def without_links(html: str) -> Markup:
                             clean_content_tags=_DROPPED_TAGS, strip_comments=True))
 
 
-def plain_excerpt(source: str | None, limit: int = 160) -> str:
-    """The first words of a Markdown body as plain text, cut at a word, for previews."""
-    words = " ".join(render_markdown(source).striptags().split())
-    if len(words) <= limit:
-        return words
-    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
-    return cut.rstrip(" ,;:.।-") + "…"
+# where a rendered body breaks a line: a poem's <br>, the end of a paragraph, item or heading
+_LINE_ENDS = re.compile(r"<br\s*/?>|</(?:p|li|h[1-6]|blockquote|pre)>", re.IGNORECASE)
+_CUT_AT = " ,;:.।॥-"
+
+
+def excerpt_lines(source: str | None) -> list[str]:
+    """A Markdown body's lines as plain text: each line of a poem, each paragraph, with no
+    markup, entities read, inner spaces collapsed and empty lines (between stanzas) left out."""
+    html = str(render_markdown(source))
+    return [line for line in (Markup(part).striptags() for part in _LINE_ENDS.split(html))
+            if line]
+
+
+def plain_excerpt(source: str | None, limit: int = 160, lines: int | None = None,
+                  joiner: str = "\n") -> str:
+    """The first lines of a Markdown body as plain text for previews, a poem's lines kept as
+    lines (joined by ``joiner``): at most ``limit`` characters and ``lines`` lines, cut at a
+    word and ended with "…" when there is more."""
+    every = excerpt_lines(source)
+    wanted = every[:lines] if lines else every
+    kept: list[str] = []
+    room = limit
+    for line in wanted:
+        if len(line) <= room:
+            kept.append(line)
+            room -= len(line) + len(joiner)
+            continue
+        head = line[:max(room, 0) + 1]   # a space just after the room still ends a word
+        cut = head.rsplit(" ", 1)[0] if " " in head else ""
+        if cut or not kept:
+            kept.append(cut or line[:max(room, 1)])
+        return _ended(joiner.join(kept))
+    text = joiner.join(kept)
+    return _ended(text) if len(wanted) < len(every) else text
+
+
+def _ended(text: str) -> str:
+    return text.rstrip(_CUT_AT) + "…"
+
+
+def excerpt_line(source: str | None, limit: int = 160) -> str:
+    """`plain_excerpt` on one line, its lines joined by " / ", for a meta attribute or a feed's
+    subtitle, where a line break cannot show."""
+    return plain_excerpt(source, limit, joiner=" / ")
 
 
 # --- Word diff for history pages -------------------------------------------------------------

@@ -171,15 +171,15 @@ def test_oembed_describes_an_embeddable_piece(world, pieces):
     assert answer["author_name"] == PSEUDONYM
     assert (answer["width"], answer["height"]) == (480, 330)
     assert answer["html"] == (
-        f'<iframe src="{BASE}/embed/items/{artwork.public_id}" width="480" height="330" '
-        f'title="{artwork.title}" loading="lazy"></iframe>')
+        f'<iframe src="{BASE}/embed/items/{artwork.public_id}" width="100%" height="330" '
+        f'frameborder="0" title="{artwork.title}" loading="lazy"></iframe>')
 
 
 def test_oembed_keeps_within_the_size_asked_for(world, pieces):
     answer = oembed(world.viewers["anonymous"].client, pieces["poem"], maxwidth=320,
                     maxheight=200).get_json()
     assert (answer["width"], answer["height"]) == (320, 200)
-    assert 'width="320" height="200"' in answer["html"]
+    assert 'width="100%" height="200"' in answer["html"]
 
 
 def test_oembed_names_no_anonymous_author(world, pieces):

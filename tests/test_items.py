@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
+from PIL import Image
 from sqlalchemy import select
 
 from archive import access
@@ -25,6 +26,7 @@ from tests.items_helpers import (ALT_TEXT, KHUSHI, KHUSHI_TYPED, POEM_BODY,  # n
                                  item_url, main_html, media_files, newest_item, only_item, parse,
                                  poem_form, post_multipart, revision_rows, row_counts, sha256,
                                  templates_compiled_once, third_party_fetches)
+from tests.items_helpers import CAMERA, OWNER
 from tests.services import postgres
 
 pytestmark = pytest.mark.both_databases
@@ -144,18 +146,19 @@ def test_artwork_is_served_without_its_metadata(app, people, signed_in, make_cli
     asset = item.current.media
     page = client.get(item_url(item)).get_data(as_text=True)
     urls = image_urls(page)
-    assert sorted(urls) == sorted(f"/media/{asset.public_id}/{name}"
-                                  for name in asset.derivatives)
+    preview = f"/media/{asset.public_id}/preview"  # the JPEG for link previews
+    assert sorted(urls + [preview]) == sorted(f"/media/{asset.public_id}/{name}"
+                                              for name in asset.derivatives)
     assert f'alt="{ALT_TEXT}"' in page
     served = set()
     for reader in (client, make_client()):  # its contributor, and anyone (it is public)
-        for url in urls:
+        for url in urls + [preview]:
             image = reader.get(url)
             assert image.status_code == 200, url
-            assert image.mimetype == "image/webp"
+            assert image.mimetype == ("image/jpeg" if url == preview else "image/webp")
             assert image.headers["X-Content-Type-Options"] == "nosniff"
             assert "sandbox" in image.headers["Content-Security-Policy"]
-            assert_clean_webp(image.data)
+            assert_clean(image.data)
             served.add(sha256(image.data))
 
     files = media_files(app)
@@ -164,8 +167,19 @@ def test_artwork_is_served_without_its_metadata(app, people, signed_in, make_cli
     assert sha256(upload) not in on_disk
     assert on_disk == served
     for path in files:
-        assert_clean_webp(path.read_bytes())
+        assert_clean(path.read_bytes())
         assert upload not in path.read_bytes()
+
+
+def assert_clean(data: bytes) -> None:
+    """A WebP, or the JPEG preview, that carries no EXIF, GPS, camera or owner's name."""
+    if data.startswith(b"RIFF"):
+        assert_clean_webp(data)
+        return
+    picture = Image.open(io.BytesIO(data), formats=["JPEG"])
+    assert not dict(picture.getexif()) and not {"exif", "xmp", "icc_profile"} & set(picture.info)
+    for marker in (b"Exif", b"GPS", b"XMP", CAMERA.encode(), OWNER.encode()):
+        assert marker not in data, marker
 
 
 def test_artwork_needs_alt_text(app, people, signed_in):

@@ -247,16 +247,17 @@ def test_store_processed_puts_every_derivative(any_store):
 
     stored = store_processed(store, processed)
 
-    assert list(stored) == ["display", "medium", "thumb"]
-    assert len({entry["key"] for entry in stored.values()}) == 3
+    assert list(stored) == ["display", "medium", "thumb", "preview"]
+    assert len({entry["key"] for entry in stored.values()}) == 4
     for name, entry in stored.items():
         data = store.get(entry["key"])
         assert set(entry) == {"key", "width", "height", "bytes", "sha256", "content_type"}
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-        assert entry["bytes"] == len(data) and entry["content_type"] == "image/webp"
-        assert (entry["width"], entry["height"]) == (processed.derivatives[name].width,
-                                                     processed.derivatives[name].height)
-    assert stored["thumb"]["width"] == 400
+        assert entry["bytes"] == len(data)
+        assert entry["content_type"] == ("image/jpeg" if name == "preview" else "image/webp")
+        assert (entry["width"], entry["height"]) == (processed.files()[name].width,
+                                                     processed.files()[name].height)
+    assert stored["thumb"]["width"] == 400 and stored["preview"]["key"].endswith(".jpg")
 
 
 @pytest.mark.parametrize("failing_put", [1, 2, 3])

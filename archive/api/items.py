@@ -10,6 +10,7 @@ from sqlalchemy import select
 from archive import access
 from archive.api import ApiError, bp, token_required, viewer
 from archive.db import db
+from archive.media.images import WEBP
 from archive.models import Account, Circle, Contributor, Item
 from archive.numbers import db_int
 from archive.operations import items as ops
@@ -147,7 +148,8 @@ def represent(item: Item, rev=None) -> dict:
                              name: {"url": url_for("items.media", asset_id=rev.media.public_id,
                                                    name=name, _external=True),
                                     "width": e["width"], "height": e["height"]}
-                             for name, e in rev.media.derivatives.items()}}
+                             for name, e in rev.media.derivatives.items()
+                             if e["content_type"] == WEBP}}  # the link preview is for pages
     if item.state == "proposed":
         body["state"] = "proposed"
     if access.consent_role(viewer(), item) is not None:

@@ -14,9 +14,10 @@ Decisions (design.md, "Media"):
 - **Transparency** is flattened onto white; 16-bit greys are scaled, not clipped.
 - **Derivatives.** WebP, longest side 1600 (display), 800 (medium, for srcset) and 400 (thumb),
   never upscaled: a small picture gives three derivatives of its own size. There is no
-  "original": the display derivative stands in for it. Nothing from the upload's metadata
-  (EXIF, GPS, XMP, ICC, comments) reaches them: each is a fresh image with an empty ``info``,
-  saved without ``exif=``, ``xmp=`` or ``icc_profile=``.
+  "original": the display derivative stands in for it. Beside them one JPEG, longest side
+  1200 (``preview``), for link previews: some preview clients show nothing for WebP. Nothing
+  from the upload's metadata (EXIF, GPS, XMP, ICC, comments) reaches them: each is a fresh
+  image with an empty ``info``, saved without ``exif=``, ``xmp=`` or ``icc_profile=``.
 - **Speed.** JPEGs are decoded at a reduced scale with ``draft()``; a 12 MP photo takes well
   under a second (``scripts/bench_media.py``).
 
@@ -44,7 +45,10 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 #: (name, longest side, WebP quality), largest first; each is made from the one before.
 DERIVATIVES = (("display", 1600, 82), ("medium", 800, 80), ("thumb", 400, 76))
+#: (name, longest side, JPEG quality) of the link-preview JPEG, made from the display size
+PREVIEW = ("preview", 1200, 80)
 WEBP = "image/webp"
+JPEG = "image/jpeg"
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
                 b"mif1", b"msf1"}
@@ -101,14 +105,21 @@ class Derivative:
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    """What is left of an upload: its source format's name and its derivatives, largest first."""
+    """What is left of an upload: its source format's name, its WebP derivatives (largest
+    first: the sizes pages choose from) and the JPEG link preview."""
 
     source_format: str
     derivatives: dict[str, Derivative]
+    preview: Derivative | None = None
 
     @property
     def largest(self) -> Derivative:
         return next(iter(self.derivatives.values()))
+
+    def files(self) -> dict[str, Derivative]:
+        """Every derivative to store, by name: the WebP sizes, then the preview."""
+        extra = {self.preview.name: self.preview} if self.preview is not None else {}
+        return {**self.derivatives, **extra}
 
 
 def process_upload(data: bytes, *, max_bytes: int = MAX_BYTES,
@@ -124,8 +135,10 @@ def process_upload(data: bytes, *, max_bytes: int = MAX_BYTES,
         picture = _decode(data, pillow_format, max_pixels)
         profile = picture.info.get("icc_profile")
         picture = _upright(_reduce(_flatten(_plain_mode(picture)), DERIVATIVES[0][1]))
-        derivatives = _derivatives(_to_srgb(picture, profile))
-    return ProcessedImage(pillow_format.lower(), derivatives)
+        display = _shrink(_to_srgb(picture, profile), DERIVATIVES[0][1])
+        derivatives = _derivatives(display)
+        preview = _preview(display)
+    return ProcessedImage(pillow_format.lower(), derivatives, preview)
 
 
 def sniff(data: bytes) -> str:
@@ -285,6 +298,17 @@ def _derivatives(picture: Image.Image) -> dict[str, Derivative]:
         picture = smaller
         made[name] = _encode(name, picture, quality)
     return made
+
+
+def _preview(picture: Image.Image) -> Derivative:
+    """The link-preview JPEG, from the display size (never enlarged)."""
+    name, longest, quality = PREVIEW
+    smaller = _shrink(picture, longest)
+    buffer = io.BytesIO()
+    smaller.save(buffer, "JPEG", quality=quality, optimize=True)
+    data = buffer.getvalue()
+    return Derivative(name, smaller.width, smaller.height, data,
+                      hashlib.sha256(data).hexdigest(), JPEG)
 
 
 def _shrink(picture: Image.Image, longest: int) -> Image.Image:

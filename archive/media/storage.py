@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 _MAX_KEY_LENGTH = 200
+#: a stored derivative's file name ends as its type does
+SUFFIXES = {"image/webp": ".webp", "image/jpeg": ".jpg"}
 
 
 class InvalidKey(ValueError):
@@ -261,8 +263,8 @@ def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, di
     stored: dict[str, dict[str, Any]] = {}
     attempted: list[str] = []
     try:
-        for name, derivative in processed.derivatives.items():
-            key = new_key(".webp")
+        for name, derivative in processed.files().items():
+            key = new_key(SUFFIXES.get(derivative.content_type, ""))
             attempted.append(key)
             storage.put(key, derivative.data, derivative.content_type)
             stored[name] = {"key": key, "width": derivative.width, "height": derivative.height,

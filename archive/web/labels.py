@@ -7,6 +7,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettex
 from markupsafe import Markup
 
 from archive import access
+from archive.media.images import WEBP
 from archive.text import render_markdown
 from archive.web import ledger
 from archive.web.item_forms import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES,
@@ -125,7 +126,10 @@ def content_lang(language: str, always: bool = False) -> Markup:
 
 
 def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
-    return sorted(derivatives.items(), key=lambda pair: pair[1]["width"])
+    """The WebP sizes a page chooses from, smallest first (never the JPEG link preview)."""
+    return sorted(((name, entry) for name, entry in derivatives.items()
+                   if entry.get("content_type", WEBP) == WEBP),
+                  key=lambda pair: pair[1]["width"])
 
 
 def largest(derivatives: dict) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from archive import access, packs
 from archive.db import db, utcnow
 from archive.models import Collection, Item
-from archive.text import plain_excerpt
+from archive.text import excerpt_line, plain_excerpt
 from archive.web.labels import content_note
 
 bp = Blueprint("public", __name__)
@@ -30,7 +30,8 @@ FEED_SIZE = 20
 SITEMAP_SIZE = 45_000
 LANGUAGES = ("en", "hi", "mr")
 OG_LOCALES = {"en": "en_IN", "hi": "hi_IN", "mr": "mr_IN"}
-#: (width, height) of an embed card
+#: (widest, height) of an embed card: its frame follows the width of the page it is put in
+#: up to the widest (the card's own max-width in embed.css), at the height given
 EMBED_SIZES = {"artwork": (480, 330)}
 EMBED_SIZE = (480, 250)
 ITEM_PATH = re.compile(r"/(?:embed/)?items/([A-Za-z0-9_-]{1,24})/?")
@@ -44,16 +45,19 @@ def og_locale(language: str) -> str:
 
 
 bp.add_app_template_global(plain_excerpt, "plain_excerpt")
+bp.add_app_template_global(excerpt_line, "excerpt_line")
 
 
 @bp.app_template_global()
-def embed_code(item: Item, width: Optional[int] = None, height: Optional[int] = None) -> Markup:
-    """The iframe an advocate pastes into a page."""
-    default_width, default_height = EMBED_SIZES.get(item.kind, EMBED_SIZE)
-    return Markup('<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy">'
-                  '</iframe>').format(
+def embed_code(item: Item, height: Optional[int] = None) -> Markup:
+    """The iframe an advocate pastes into a page: as wide as the place it is put (no pixel
+    width, so a phone never scrolls sideways; the card inside keeps to its own max-width),
+    with no border (a border would add to that full width) and no inline style (the
+    advocate's page may not allow it)."""
+    return Markup('<iframe src="{}" width="100%" height="{}" frameborder="0" title="{}" '
+                  'loading="lazy"></iframe>').format(
         url_for("public.embed_item", public_id=item.public_id, _external=True),
-        width or default_width, height or default_height, item.current.title)
+        height or EMBED_SIZES.get(item.kind, EMBED_SIZE)[1], item.current.title)
 
 
 # --- Atom feeds -----------------------------------------------------------------------------
@@ -76,7 +80,7 @@ def collection_feed(slug: str):
     entries = [_entry(entry.item, entry.note)
                for entry in access.shown_entries(None, collection, public_only=True)]
     return _atom(entries, title=collection.title,
-                 subtitle=plain_excerpt(collection.intro.body if collection.intro else ""),
+                 subtitle=excerpt_line(collection.intro.body if collection.intro else ""),
                  self_url=url_for(".collection_feed", slug=slug, _external=True),
                  page_url=url_for("collections.show", slug=slug, _external=True),
                  updated=collection.updated_at)
@@ -163,7 +167,8 @@ def embed_item(public_id: str):
 def oembed():
     """oEmbed (https://oembed.com) for embeddable items: JSON only. It carries no words or
     picture of the piece (the card it embeds shows them, behind any content note), and
-    answers 404 alike for an unknown, hidden or not embeddable piece."""
+    answers 404 alike for an unknown, hidden or not embeddable piece. ``width`` is the
+    widest the card gets (or ``maxwidth``); its html, like the snippet, follows the page."""
     if request.args.get("format", "json") != "json":
         abort(501)
     item = _item_at(request.args.get("url", ""))
@@ -172,7 +177,7 @@ def oembed():
     width, height = EMBED_SIZES.get(item.kind, EMBED_SIZE)
     width = _at_most(width, request.args.get("maxwidth", type=int))
     height = _at_most(height, request.args.get("maxheight", type=int))
-    answer = {"version": "1.0", "type": "rich", "html": str(embed_code(item, width, height)),
+    answer = {"version": "1.0", "type": "rich", "html": str(embed_code(item, height)),
               "width": width, "height": height, "title": item.current.title,
               "provider_name": _("Living Archive"),
               "provider_url": url_for("pages.home", _external=True)}
