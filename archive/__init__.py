@@ -66,14 +66,16 @@ def _consent_hooks() -> None:
 
 
 def _template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_number, get_locale
+    from flask_babel import format_number, get_locale
+    from archive.dates import show_date, show_moment
     from archive.extensions import LOCALE_NAMES
     from archive.web.labels import HELPERS
 
     app.jinja_env.globals.update(HELPERS)
+    # one date style and one date-and-time style per language, in the site's zone, named
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,
-        format_date=format_date, format_datetime=format_datetime, format_number=format_number)
+        format_date=show_date, format_datetime=show_moment, format_number=format_number)
 
 
 def _configure(app: Flask) -> None:

@@ -3,33 +3,52 @@
 Every revision as Markdown with its facts on top, the artwork (the largest derivative: the
 uploaded file itself is never kept), and each consent receipt. Built through the access
 rule: only items the person is the contributor of, and only while they are active.
+
+Written for the person: the README and the receipts in their language (their account's,
+else the page's), times in the site's zone with its offset (2026-12-07T18:30:00+05:30), and
+one folder per piece named by its title in Latin letters (as search romanizes Devanagari;
+other scripts kept as they are) and the first letters of its id.
 """
 from __future__ import annotations
 
 import io
 import json
+import re
+import unicodedata
 import zipfile
-from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale, get_locale, gettext as _
 from sqlalchemy import select
 
-from archive.db import db
+from archive.dates import iso, show_moment, zone_name
+from archive.db import db, utcnow
 from archive.media.storage import storage_from_config
 from archive.models import Account, Contributor, Item
 from archive.operations.items import revisions
 from archive.receipts import kantara_receipt
+from archive.search.analyzer import romanize
+from archive.web.labels import largest
 
-README = """Living Archive: your own copy
-=============================
+SHORT_ID = 8
+LONGEST_TITLE = 60
+DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097f]+")
+DIGITS = {ord(digit): str(value) for value, digit in enumerate("०१२३४५६७८९")}
 
-One folder for each piece you shared. In each folder:
-- revision-N.md: every saved version, oldest first (the highest number is the current one)
-- artwork-N.webp: the artwork of that version, if any
-- receipt.json: your consent receipt (the withdrawal code is never stored, so it is not here)
 
-Made on {date}.
-"""
+def readme() -> str:
+    now = utcnow()
+    lines = [_("Living Archive: your own copy"), "",
+             _("One folder for each piece you shared, named by its title. In each folder:"),
+             "- " + _("revision-N.md: every saved version, oldest first (the highest number "
+                      "is the current one)"),
+             "- " + _("artwork-N.webp: the artwork of that version, if any"),
+             "- " + _("receipt.json: your consent receipt (the withdrawal code is never "
+                      "stored, so it is not here)"), "",
+             _("Times are given in the site's time zone (%(zone)s, UTC%(offset)s).",
+               zone=zone_name(now), offset=iso(now)[-6:]),
+             _("Made on %(moment)s.", moment=show_moment(now))]
+    return "\n".join(lines) + "\n"
 
 
 def my_items(account: Account) -> list[Item]:
@@ -41,20 +60,52 @@ def my_items(account: Account) -> list[Item]:
 
 def build_zip(account: Account) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README.format(date=datetime.now().date().isoformat()))
+    with force_locale(account.locale or str(get_locale() or "en")), \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", readme())
+        taken: set[str] = set()
         for item in my_items(account):
-            _add_item(archive, item)
+            _add_item(archive, item, folder_name(item.current.title, item.public_id, taken))
     return buffer.getvalue()
 
 
-def _add_item(archive: zipfile.ZipFile, item: Item) -> None:
-    folder = f"{item.created_at:%Y-%m-%d}-{item.public_id}"
+def folder_name(title: str, public_id: str, taken: set[str]) -> str:
+    """A piece's folder: its title in letters a file name keeps, and the start of its id;
+    the whole id where that would clash with a folder already named (also where two differ
+    only in upper and lower case, as on Windows and macOS)."""
+    words = _title_letters(title)
+    name = "-".join(filter(None, (words, public_id[:SHORT_ID])))
+    if name.casefold() in taken:
+        name = "-".join(filter(None, (words, public_id)))
+    taken.add(name.casefold())
+    return name
+
+
+def _title_letters(title: str) -> str:
+    text = unicodedata.normalize("NFC", title).translate(DIGITS)
+    text = DEVANAGARI_WORD.sub(lambda word: f" {romanize(word.group())} ", text)
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not _latin_mark(c)))
+    words = re.findall(r"[^\W_]+", text)
+    kept = ""
+    for word in words:
+        if len(kept) + len(word) + 1 > LONGEST_TITLE:
+            break
+        kept = f"{kept}-{word}" if kept else word
+    return kept or "".join(words)[:LONGEST_TITLE]
+
+
+def _latin_mark(char: str) -> bool:
+    """An accent of a Latin letter (dropped: é is e), not a sign of another script's letter."""
+    return "\u0300" <= char <= "\u036f"
+
+
+def _add_item(archive: zipfile.ZipFile, item: Item, folder: str) -> None:
     storage = storage_from_config(current_app.config)
     for rev in reversed(revisions(item)):
         archive.writestr(f"{folder}/revision-{rev.number}.md", _markdown(item, rev))
         if rev.media is not None:
-            name, entry = max(rev.media.derivatives.items(), key=lambda p: p[1]["width"])
+            entry = rev.media.derivatives[largest(rev.media.derivatives)]
             archive.writestr(f"{folder}/artwork-{rev.number}.webp", storage.get(entry["key"]))
     archive.writestr(f"{folder}/receipt.json",
                      json.dumps(kantara_receipt(item), ensure_ascii=False, indent=2))
@@ -62,7 +113,7 @@ def _add_item(archive: zipfile.ZipFile, item: Item) -> None:
 
 def _markdown(item: Item, rev) -> str:
     facts = {"title": rev.title, "kind": item.kind, "language": rev.language,
-             "tags": rev.tags, "version": rev.number, "saved": rev.created_at.isoformat(),
+             "tags": rev.tags, "version": rev.number, "saved": iso(rev.created_at),
              "alt_text": rev.alt_text or None, "note": rev.note or None}
     front = "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}"
                       for key, value in facts.items() if value is not None)

@@ -285,8 +285,9 @@ def participant_export(viewer: Viewer, ref: Ref) -> bool:
     if response.status_code == 302:
         return False
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
-    return any(ref.public_id in name for name in names)
+    export = zipfile.ZipFile(io.BytesIO(response.data))
+    folders = {name.split("/")[0] for name in export.namelist()}  # title, then a short id
+    return any(folder.endswith((ref.public_id[:8], ref.public_id)) for folder in folders)
 
 
 # --- what the whole world sees, and collections ----------------------------------------------

@@ -8,10 +8,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import format_date
 from sqlalchemy import func, select
 
 from archive import access
+from archive.dates import show_date  # the one date style of every page
 from archive.db import db
 from archive.models import CIRCLE_EVENTS, EVENT_ACTOR_ROLES, CircleEvent, Membership
 from archive.operations import Refused
@@ -101,7 +101,7 @@ def test_the_date_is_written_for_people(app, signed_in, admin, member, circle):
     admin_adds(signed_in(admin), circle, "ravi_admin", "facilitator")
     made = db.session.scalar(select(CircleEvent.created_at))
     with app.test_request_context():
-        day = format_date(made)
+        day = show_date(made)
     assert f"Ravi Admin {BECAME} {day}." in shown(signed_in(member), circle)[0]
 
 

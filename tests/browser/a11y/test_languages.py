@@ -15,6 +15,7 @@ ALLOWED = {
     "english", "whatsapp", "zip",           # names: the switcher's English, brands, formats
     "heic", "jpeg", "png", "webp", "mb",
     "am", "pm",                             # CLDR's hi and mr times of day (Babel)
+    "ist",                                  # the site's time zone, as times name it
     "udasi",                                # the help's example of typing Hindi in Latin
     "zzqqxx",                               # a search page's own query, in its title
     "asha", "meera", "ghar", "screen", "time",  # usernames, the circle's and a collection's slug
