@@ -52,7 +52,8 @@ def test_every_page_has_a_description_and_only_public_words_go_in_it(world):
 
     assert description(anonymous, "/") == SITE_DESCRIPTION
     assert description(anonymous, "/search") == SITE_DESCRIPTION
-    assert description(anonymous, public.url) == "The river knows my name. It carries it to the sea."
+    assert description(anonymous, public.url) == \
+        "The river knows my name. / It carries it to the sea."   # a poem's lines, kept apart
     assert description(member, circle_only.url) == SITE_DESCRIPTION
     noted_text = description(anonymous, noted.url)
     assert "illness" in noted_text and "Words behind" not in noted_text
