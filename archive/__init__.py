@@ -39,10 +39,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     from archive import background, cli, errors, search, security
     from archive.media import leftovers
+    from archive.web import once, photo_drafts
     security.init_app(app)
     background.init_app(app)
     search.init_app(app)
     leftovers.init_app(app)
+    once.init_app(app)
+    photo_drafts.init_app(app)
     _consent_hooks()
     errors.init_app(app)
     cli.init_app(app)

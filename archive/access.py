@@ -295,6 +295,14 @@ def is_proposal_for(viewer, item: Optional[Item]) -> bool:
     return item is not None and item.state == "proposed" and is_contributor(viewer, item)
 
 
+def is_proposed_by(viewer, item: Optional[Item]) -> bool:
+    """A piece this viewer recorded for a member, still waiting for them: the one who
+    recorded it is told it waits (its title, the member's name), never its receipt."""
+    account = _signed_in(viewer)
+    return (account is not None and item is not None and item.state == "proposed"
+            and item.consent is not None and item.consent.recorded_by_id == account.id)
+
+
 def proposals_for(viewer) -> list[Item]:
     """The pieces waiting for this member to agree to them, newest first."""
     account = _signed_in(viewer)
@@ -331,13 +339,19 @@ class Unavailable(Exception):
         self.status = status
 
 
-def item_for(viewer, public_id: str, *, proposals: bool = False) -> Item:
+def item_for(viewer, public_id: str, *, proposals: bool = False,
+             proposed_by: bool = False) -> Item:
     """The one lookup of an item by its public id, for the web, the API and the command
     line: the item if ``viewer`` may see it (or, with ``proposals``, a proposal waiting for
-    them), else :class:`Unavailable`."""
+    them; with ``proposed_by``, only a proposal they recorded, still waiting), else
+    :class:`Unavailable`."""
     item = db.session.scalar(select(Item).where(Item.public_id == public_id[:64]))
     if item is not None and item.state == "withdrawn":
         raise Unavailable(410)
+    if proposed_by:
+        if not is_proposed_by(viewer, item):
+            raise Unavailable(404)
+        return item
     if proposals and is_proposal_for(viewer, item):
         return item
     if not may_view_item(viewer, item):

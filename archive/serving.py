@@ -33,7 +33,7 @@ HIDDEN = "…"
 #: a path part after one of these is a secret or someone's words
 HIDDEN_AFTER = {"join", "reset", "shared", "tags"}
 #: pages about taking a piece back (or its receipt, which holds the code): the item is hidden
-WITHDRAWAL_PAGES = {"withdraw", "receipt", "receipt.json"}
+WITHDRAWAL_PAGES = {"withdraw", "receipt", "receipt.json", "receipt.txt"}
 PLAIN_PART = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 #: for free text (gunicorn's own error messages): a secret after these, and query strings
 _SECRET_IN_TEXT = re.compile(r"/(join|reset|shared|tags)/[^\s/?\"']+")

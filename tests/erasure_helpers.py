@@ -193,10 +193,11 @@ def change_consent(client, piece: Piece, **changes):
 
 
 def withdraw_signed_in(client, piece: Piece, reason: Optional[str] = None, sure: bool = True):
+    """Take a piece back from its withdraw page; the answer's redirect is followed."""
     data = {"sure": "y"} if sure else {}
     if reason:
         data["reason"] = reason
-    return client.post_form(f"{piece.url}/withdraw", data)
+    return client.post_form(f"{piece.url}/withdraw", data, follow_redirects=True)
 
 
 HIDDEN_CODE = re.compile(r'<input id="confirm-code" name="confirm-code" type="hidden" '
@@ -208,11 +209,11 @@ def enter_code(client, code: str):
     return client.post_form("/withdraw", {"code": code})
 
 
-def confirm_code(client, confirm_page: str):
+def confirm_code(client, confirm_page: str, follow_redirects: bool = False):
     """Step 2: send the confirm form the page carries, as a browser would."""
     match = HIDDEN_CODE.search(confirm_page)
     assert match, "the confirm page carries no code"
-    return client.raw.post("/withdraw", data={
+    return client.raw.post("/withdraw", follow_redirects=follow_redirects, data={
         "csrf_token": csrf_token(confirm_page), "confirm-code": match.group(1),
         "confirm-submit": "Erase it everywhere"})
 

@@ -110,6 +110,12 @@ def media_files(app) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
 
 
+def piece_files(app) -> list[Path]:
+    """The media files of pieces: all but the photos a form keeps while the rest of it is
+    fixed (one session's drafts, under ``drafts/``)."""
+    return [path for path in media_files(app) if path.parent.name != "drafts"]
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -176,14 +182,18 @@ def multipart(fields: dict) -> dict:
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
-def post_multipart(client, url: str, fields: dict, page: Optional[str] = None):
+def post_multipart(client, url: str, fields: dict, page: Optional[str] = None,
+                   follow_redirects: bool = False):
     """Like ``client.post_form``: open the page first and send its CSRF token along."""
     token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, **multipart({"csrf_token": token, **fields}))
+    return client.post(url, follow_redirects=follow_redirects,
+                       **multipart({"csrf_token": token, **fields}))
 
 
 def contribute(client, slug: str, form: dict):
-    return post_multipart(client, f"/circles/{slug}/contribute", form)
+    """Share a piece as a browser does: the form's answer is a redirect to the receipt
+    (which shows the code to this client), followed; a refused form answers 4xx itself."""
+    return post_multipart(client, f"/circles/{slug}/contribute", form, follow_redirects=True)
 
 
 def item_url(item_or_id) -> str:

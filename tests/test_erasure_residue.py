@@ -114,7 +114,7 @@ def share_artwork(circle, client) -> Piece:
     """The painter's artwork, contributed through the web with markers everywhere."""
     shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
                               content_type="multipart/form-data")
-    assert shared.status_code == 201, text(shared)[:2000]
+    assert shared.status_code == 303, text(shared)[:2000]
     db.session.expire_all()
     return piece_of(db.session.scalars(select(Item)).one())
 

@@ -172,7 +172,7 @@ def _contribute(app, client, order, stop_here) -> None:
 
 
 def _withdraw_then_compact(app, client, order, stop_here) -> None:
-    assert client.post_form(f"{order.piece_url}/withdraw", {"sure": "y"}).status_code == 200
+    assert client.post_form(f"{order.piece_url}/withdraw", {"sure": "y"}).status_code == 303
     stop_here()
     with app.app_context():
         index.compact()
@@ -434,7 +434,7 @@ def test_a_withdrawal_killed_before_its_commit_leaves_the_piece_whole(site, rest
 
     # taken back again, it is erased everywhere
     painter = restarted.signed_in(site.painter)
-    assert painter.post_form(f"{site.artwork.url}/withdraw", {"sure": "y"}).status_code == 200
+    assert painter.post_form(f"{site.artwork.url}/withdraw", {"sure": "y"}).status_code == 303
     assert background.wait(restarted.app)
     restarted.command("purge")
     restarted.command("search", "check")
@@ -754,7 +754,7 @@ def test_the_s3_store_stopping_during_a_withdrawal(site, app, door, monkeypatch)
 
     answer = client.post_form(f"{site.artwork.url}/withdraw", {"sure": "y"})
 
-    assert answer.status_code == 200
+    assert answer.status_code == 303
     assert rows_of(site.artwork.id) == {"Revision": 0, "ItemTag": 0, "MediaAsset": 0,
                                         "Consent": 0}
     anonymous = BrowserLikeClient(app.test_client())

@@ -3,8 +3,10 @@
 An upload stores its derivatives before the transaction that adds their media row commits
 (`archive.operations.items`). A worker killed in between, or a store that went away before
 the upload could take its files back, leaves files nothing names: the artwork of a piece that
-was never saved, which no page serves but a backup would copy. ``flask purge`` (which runs
-every compactor) removes those older than `LEFT_FOR`, and a folder's partial writes: an upload
+was never saved, which no page serves but a backup would copy. A photo kept while its form is
+fixed (`archive.web.photo_drafts`, keys under ``drafts/``) is named by no media row either:
+it is used within the hour or left. ``flask purge`` (which runs every compactor) removes files
+no row names once they are older than `LEFT_FOR`, and a folder's partial writes: an upload
 still under way is never that old.
 """
 from __future__ import annotations

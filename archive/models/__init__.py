@@ -2,6 +2,7 @@
 from archive.models.accounts import Account, ApiToken, PasswordReset, ROLES
 from archive.models.circles import (CIRCLE_EVENTS, CIRCLE_ROLES, EVENT_ACTOR_ROLES, Circle,
                                     CircleEvent, Invite, Membership)
+from archive.models.sent import SentForm
 from archive.models.site import SiteFlag
 from archive.models.items import (KINDS, LANGUAGES, Contributor, Item, ItemTag, MediaAsset,
                                   Revision)
@@ -15,7 +16,7 @@ __all__ = [
     "Account", "ApiToken", "PasswordReset", "ROLES",
     "Circle", "Invite", "Membership", "CIRCLE_ROLES", "CircleEvent", "CIRCLE_EVENTS",
     "EVENT_ACTOR_ROLES",
-    "SiteFlag",
+    "SentForm", "SiteFlag",
     "KINDS", "LANGUAGES", "Contributor", "Item", "ItemTag", "MediaAsset", "Revision",
     "IndexTask", "LedgerTask", "PurgeTask",
     "STATES", "Collection", "CollectionIntro", "Entry", "ShareLink",

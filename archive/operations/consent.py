@@ -19,7 +19,7 @@ from archive.access import today
 from archive.db import db, utcnow
 from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
                             ConsentEvent, Item)
-from archive.operations import Refused
+from archive.operations import Problems, Refused
 from archive.text import one_line
 
 #: Crockford's base32: no I, L, O or U, so a code read aloud is not misheard
@@ -66,29 +66,40 @@ def code_hash(code: str) -> str:
 
 def check_choice(choice: ConsentChoice, *, for_self: bool,
                  allow_past_review: bool = False) -> ConsentChoice:
+    """The choice as it is kept, or `Refused` naming every problem in it at once."""
+    problems = Problems()
     if choice.audience not in AUDIENCES:
-        raise Refused(_l("Please choose who may see it."), field="audience")
+        problems.add(_l("Please choose who may see it."), "audience")
     if choice.attribution not in ATTRIBUTIONS:
-        raise Refused(_l("Please choose how you are named."), field="attribution")
+        problems.add(_l("Please choose how you are named."), "attribution")
     pseudonym = one_line(choice.pseudonym)
     if choice.attribution == "pseudonym" and not pseudonym:
-        raise Refused(_l("Please write the pseudonym to show."), field="pseudonym")
-    if len(pseudonym) > 80:
-        raise Refused(_l("Please keep the pseudonym under 80 characters."), field="pseudonym")
+        problems.add(_l("Please write the pseudonym to show."), "pseudonym")
+    elif len(pseudonym) > 80:
+        problems.add(_l("Please keep the pseudonym under 80 characters."), "pseudonym")
     if choice.method not in METHODS or (for_self and choice.method != "self") or \
             (not for_self and choice.method == "self"):
-        raise Refused(_l("Please say how the person gave their consent."), field="method")
-    unknown = set(choice.content_notes) - set(CONTENT_NOTES)
-    if unknown:
-        raise Refused(_l("Please choose content notes from the list."), field="content_notes")
+        problems.add(_l("Please say how the person gave their consent."), "method")
+    if set(choice.content_notes) - set(CONTENT_NOTES):
+        problems.add(_l("Please choose content notes from the list."), "content_notes")
     if choice.review_by is not None and choice.review_by <= today() and not allow_past_review:
-        raise Refused(_l("A review date needs to be in the future."), field="review_by")
+        problems.add(_l("A review date needs to be in the future."), "review_by")
+    problems.raise_any()
     return ConsentChoice(audience=choice.audience, attribution=choice.attribution,
                          pseudonym=pseudonym if choice.attribution == "pseudonym" else "",
                          collections=bool(choice.collections), embeds=bool(choice.embeds),
                          packs=bool(choice.packs),
                          content_notes=[n for n in CONTENT_NOTES if n in choice.content_notes],
                          review_by=choice.review_by, method=choice.method)
+
+
+def check_grant(choice: ConsentChoice, *, for_self: bool, proposal: bool) -> ConsentChoice:
+    """The consent a new piece is shared with, checked: given by its author themselves (their
+    own piece, or a proposal they will agree to) or recorded for someone without an account,
+    saying how they gave it."""
+    if for_self or proposal:
+        choice.method = "self"
+    return check_choice(choice, for_self=for_self or proposal)
 
 
 def grant(item: Item, choice: ConsentChoice, by: Account,
@@ -100,9 +111,7 @@ def grant(item: Item, choice: ConsentChoice, by: Account,
     its receipt. No code is made for the one who proposed it."""
     for_self = item.contributor.account_id == by.id
     proposal = not for_self and item.contributor.has_account
-    if for_self or proposal:
-        choice.method = "self"
-    choice = check_choice(choice, for_self=for_self or proposal)
+    choice = check_grant(choice, for_self=for_self, proposal=proposal)
     code = new_withdrawal_code()
     consent = Consent(item=item, audience=choice.audience, attribution=choice.attribution,
                       pseudonym=choice.pseudonym or None,

@@ -19,8 +19,8 @@ from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
 from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
                             MediaAsset, Revision)
-from archive.operations import Refused
-from archive.operations.consent import ConsentChoice, Receipt, grant
+from archive.operations import Problems, Refused
+from archive.operations.consent import ConsentChoice, Receipt, check_grant, grant
 from archive.operations.withdraw import LIVE, hold_active
 from archive.text import nfc, one_line
 
@@ -45,7 +45,9 @@ class Draft:
     language: str = "en"
     tags: list[str] = field(default_factory=list)
     alt_text: str = ""
-    image: Optional[bytes] = None
+    #: the uploaded bytes, or a picture already processed (a photo kept from a form's
+    #: earlier send, ``archive.web.photo_drafts``)
+    image: Optional[bytes | images.ProcessedImage] = None
     note: str = ""
 
 
@@ -115,39 +117,58 @@ def clean_tags(raw: list[str] | str) -> list[str]:
 
 
 def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -> Draft:
-    """``has_picture``: the revision keeps an earlier picture, so it needs alt text too."""
+    """The draft as it is kept, or `Refused` naming every problem in it at once.
+    ``has_picture``: the revision keeps an earlier picture, so it needs alt text too."""
+    problems = Problems()
     if draft.kind not in KINDS:
-        raise Refused(_l("Please choose what kind of piece this is."), field="kind")
+        problems.add(_l("Please choose what kind of piece this is."), "kind")
     if draft.language not in LANGUAGES:
-        raise Refused(_l("Please choose the language it is written in."), field="language")
+        problems.add(_l("Please choose the language it is written in."), "language")
     title = one_line(draft.title)
     if not title.strip(INVISIBLE):
-        raise Refused(_l("Please give it a title."), field="title")
-    if len(title) > MAX_TITLE:
-        raise Refused(lazy_ngettext("Please keep the title under %(num)d character.",
-                                    "Please keep the title under %(num)d characters.",
-                                    MAX_TITLE + 1), field="title")
+        problems.add(_l("Please give it a title."), "title")
+    elif len(title) > MAX_TITLE:
+        problems.add(lazy_ngettext("Please keep the title under %(num)d character.",
+                                   "Please keep the title under %(num)d characters.",
+                                   MAX_TITLE + 1), "title")
     body = nfc(draft.body).strip("\n")
     if draft.kind != "artwork" and not body.strip():
-        raise Refused(_l("Please write something in the text box."), field="body")
-    if len(body) > MAX_BODY:
-        raise Refused(lazy_ngettext("This is longer than we can keep in one piece (%(num)d "
-                                    "character). Please split it in two.",
-                                    "This is longer than we can keep in one piece (%(num)d "
-                                    "characters). Please split it in two.", MAX_BODY),
-                      field="body")
+        problems.add(_l("Please write something in the text box."), "body")
+    elif len(body) > MAX_BODY:
+        problems.add(lazy_ngettext("This is longer than we can keep in one piece (%(num)d "
+                                   "character). Please split it in two.",
+                                   "This is longer than we can keep in one piece (%(num)d "
+                                   "characters). Please split it in two.", MAX_BODY), "body")
     if draft.kind == "artwork" and needs_image and draft.image is None:
-        raise Refused(_l("Please choose a photo of the artwork."), field="image")
+        problems.add(_l("Please choose a photo of the artwork."), "image")
     alt_text = one_line(draft.alt_text)
     if (draft.kind == "artwork" or draft.image is not None or has_picture) and not alt_text:
-        raise Refused(_l("Please describe the artwork in a sentence or two for people who "
-                         "cannot see it."), field="alt_text")
-    if len(alt_text) > 1000:
-        raise Refused(_l("Please keep the description under 1000 characters."),
-                      field="alt_text")
-    return Draft(kind=draft.kind, title=title, body=body, language=draft.language,
-                 tags=clean_tags(draft.tags), alt_text=alt_text, image=draft.image,
-                 note=one_line(draft.note)[:200])
+        problems.add(_l("Please describe the artwork in a sentence or two for people who "
+                        "cannot see it."), "alt_text")
+    elif len(alt_text) > 1000:
+        problems.add(_l("Please keep the description under 1000 characters."), "alt_text")
+    tags: list[str] = []
+    with problems.gathered():
+        tags = clean_tags(draft.tags)
+    problems.raise_any()
+    return Draft(kind=draft.kind, title=title, body=body, language=draft.language, tags=tags,
+                 alt_text=alt_text, image=draft.image, note=one_line(draft.note)[:200])
+
+
+def check_contribution(draft: Draft, choice: ConsentChoice, *, for_self: bool,
+                       proposal: bool) -> tuple[Draft, Optional[images.ProcessedImage]]:
+    """Every problem of a new piece at once — its words, its picture and its consent — or
+    the checked draft and its processed picture. Writes nothing (a form's first check)."""
+    problems = Problems()
+    checked, processed = draft, None
+    with problems.gathered():
+        checked = check_draft(draft, needs_image=True)
+    with problems.gathered():
+        processed = _process(draft.image)
+    with problems.gathered():
+        check_grant(choice, for_self=for_self, proposal=proposal)
+    problems.raise_any()
+    return checked, processed
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -159,8 +180,9 @@ def contribute(by: Account, circle: Circle, contributor: Contributor, draft: Dra
     if not access.may_contribute_for(by, contributor, circle):
         raise Refused(_l("Please choose whose piece this is."), field="contributor",
                       status=403)
-    draft = check_draft(draft, needs_image=True)
-    processed = _process(draft.image)
+    for_self = contributor.account_id == by.id
+    draft, processed = check_contribution(
+        draft, choice, for_self=for_self, proposal=not for_self and contributor.has_account)
     item = Item(public_id=public_id(), kind=draft.kind, circle=circle,
                 contributor=contributor)
     db.session.add(item)
@@ -186,15 +208,20 @@ def revise(by: Account, item: Item, draft: Draft, base: Optional[int] = None) ->
     revision number the edit started from; if another was saved since, ``EditConflict``."""
     processed = _process(draft.image)  # before holding the item: it takes a while
     _hold_for_edit(by, item, base)
-    draft.kind = item.kind
     current = item.current
-    draft = check_draft(draft, needs_image=False, has_picture=current.media is not None)
+    draft = check_revision(item, draft)
     media = _store_image(item, processed) if processed is not None else current.media
     if (current.title, current.body, current.language, current.tags, current.alt_text,
             current.media_asset_id) == (draft.title, draft.body, draft.language, draft.tags,
                                         draft.alt_text, media.id if media else None):
         raise Refused(_l("Nothing has changed yet. Edit something, then save."))
     return _new_revision(item, draft, by, media=media)
+
+
+def check_revision(item: Item, draft: Draft) -> Draft:
+    """An edit's draft as it is kept, or `Refused` naming every problem at once."""
+    draft.kind = item.kind
+    return check_draft(draft, needs_image=False, has_picture=item.current.media is not None)
 
 
 def restore(by: Account, item: Item, number: int, base: Optional[int] = None) -> Revision:
@@ -263,10 +290,15 @@ def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAs
     return rev
 
 
-def _process(data: Optional[bytes]) -> Optional[images.ProcessedImage]:
-    """Check and re-encode an uploaded artwork (no metadata, derivatives); nothing stored."""
-    if data is None:
-        return None
+def process_image(data: bytes) -> images.ProcessedImage:
+    """Check and re-encode an uploaded artwork (no metadata, derivatives); nothing stored.
+    A picture that cannot be kept is `Refused`, saying why, for the image field."""
+    return _process(data)
+
+
+def _process(data) -> Optional[images.ProcessedImage]:
+    if data is None or isinstance(data, images.ProcessedImage):
+        return data
     try:
         return images.process_upload(data)
     except images.ImageRefused as refused:

@@ -35,13 +35,20 @@ def admin_required(view):
 
 
 def form_refused(form, refused: Refused, template: str, **context):
-    """Show a refused form again with the message next to its field (or at the top)."""
-    field = getattr(form, refused.field, None) if refused.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [refused.message]
-    else:
-        flash(refused.message, "error")
+    """Show a refused form again with every message next to its field (or at the top)."""
+    mark_problems(form, refused.problems)
     return render_template(template, form=form, **context), refused.status
+
+
+def mark_problems(form, problems) -> None:
+    """Each (field, message) next to its field — unless the field is marked already, by the
+    form's own checks — or, for no field of this form, at the top of the page."""
+    for name, message in problems:
+        field = getattr(form, name, None) if name else None
+        if field is None:
+            flash(message, "error")
+        elif not field.errors:
+            field.errors = [message]
 
 
 def invalid(template: str, form, **context):

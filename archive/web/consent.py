@@ -16,9 +16,10 @@ from archive.operations import consent as ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase, item_for_code, withdraw_with_code
 from archive.receipts import kantara_receipt
-from archive.web import form_refused, ledger
+from archive.web import form_refused, ledger, once
 from archive.web.consent_forms import (AgreeForm, CodeConfirmForm, CodeForm, ConfirmForm,
                                        ConsentForm, DeclineForm, WithdrawForm, form_values)
+from archive.web.forms import PlainForm
 
 bp = Blueprint("consent", __name__)
 
@@ -37,8 +38,56 @@ def _code_limit() -> str:
 @bp.get("/items/<public_id>/receipt")
 @login_required
 def receipt(public_id: str):
+    """The receipt; for 30 minutes after sharing, to the session that shared, with its
+    withdrawal code (`once`): Back, reload and a look at the piece never lose it."""
     item = _item_for_consent(public_id)
-    return render_template("items/receipt.html", item=item, receipt=None)
+    return render_template("items/receipt.html", item=item, code=_code_shown(item))
+
+
+@bp.get("/items/<public_id>/receipt.txt")
+@login_required
+def receipt_text(public_id: str):
+    """The receipt with its code as a small text file in the person's language, to keep on
+    the phone; only while the receipt page shows the code."""
+    item = _item_for_consent(public_id)
+    code = _code_shown(item)
+    if code is None:
+        return redirect(url_for("consent.receipt", public_id=public_id), 303)
+    response = current_app.response_class(_receipt_file(item, code), mimetype="text/plain")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="receipt-{item.consent.receipt_id[:8]}.txt"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/items/<public_id>/receipt/kept")
+@login_required
+def code_kept(public_id: str):
+    """"I have kept my code": the session and the database let go of it at once."""
+    item = _item_for_consent(public_id)
+    if PlainForm().validate_on_submit():
+        once.forget(_receipt_path(item))
+        flash(_("Thank you. The code is no longer shown here."), "info")
+    return redirect(url_for("consent.receipt", public_id=public_id), 303)
+
+
+def _receipt_file(item: Item, code: str) -> str:
+    withdraw = url_for("consent.withdraw_by_code", _external=True)
+    return "\n".join([
+        f"{_('Living Archive')} — {_('Consent receipt')}", "",
+        f"{_('Piece')}: {item.current.title}",
+        f"{_('Receipt number')}: {item.consent.receipt_id}",
+        f"{_('Your withdrawal code')}: {code}", "",
+        _("With this code anyone can take this piece back at any time, without an account: "
+          "open %(url)s and type the code.", url=withdraw), ""])
+
+
+def _receipt_path(item: Item) -> str:
+    return url_for("consent.receipt", public_id=item.public_id)
+
+
+def _code_shown(item: Item):
+    return (once.shown(_receipt_path(item)) or {}).get("code")
 
 
 @bp.get("/items/<public_id>/receipt.json")
@@ -91,18 +140,27 @@ def confirm(public_id: str):
 @bp.post("/items/<public_id>/agree")
 @login_required
 def agree(public_id: str):
-    """A member agrees to a piece recorded for them: it is shared, and the receipt is theirs."""
-    item = access.item_for(current_user, public_id, proposals=True)
+    """A member agrees to a piece recorded for them: it is shared, and the receipt is theirs
+    (a redirect to it; the same form sent again leads there too)."""
     form = AgreeForm()
+    token = once.token_of(form)
+    sent_before = once.earlier(token) if token else None
+    if sent_before is not None:
+        return sent_before
+    item = access.item_for(current_user, public_id, proposals=True)
+    if token is None:
+        return once.too_old(form, "items/proposal.html", item=item, rev=item.current)
     if not form.validate_on_submit():
         return render_template("items/proposal.html", item=item, rev=item.current,
                                form=form), 422
+    sent_before = once.claim(token)
+    if sent_before is not None:
+        return sent_before
     try:
         receipt = ops.agree(item, current_user, _choice(form))
     except Refused as refused:
         return form_refused(form, refused, "items/proposal.html", item=item, rev=item.current)
-    return render_template("items/receipt.html", item=item, receipt=receipt,
-                           first_time=True)
+    return once.done(token, _receipt_path(item), shown={"code": receipt.withdrawal_code})
 
 
 @bp.post("/items/<public_id>/decline")
@@ -113,7 +171,7 @@ def decline(public_id: str):
     if not DeclineForm().validate_on_submit():
         abort(400)
     erase(item, current_user)
-    return render_template("consent/withdrawn.html")
+    return redirect(url_for("consent.withdrawn"), 303)
 
 
 @bp.route("/items/<public_id>/withdraw", methods=["GET", "POST"])
@@ -129,6 +187,12 @@ def withdraw(public_id: str):
         erase(item, current_user, form.reason.data)
     except Refused as refused:
         return form_refused(form, refused, "consent/withdraw.html", **context)
+    return redirect(url_for("consent.withdrawn"), 303)
+
+
+@bp.get("/withdrawn")
+def withdrawn():
+    """Where every taking back leads (a page of its own, so Back never erases twice)."""
     return render_template("consent/withdrawn.html")
 
 
@@ -145,7 +209,7 @@ def withdraw_by_code():
             flash(_("That code does not match anything we hold. Please check it against "
                     "your receipt and try again."), "error")
             return redirect(url_for("consent.withdraw_by_code"))
-        return render_template("consent/withdrawn.html")
+        return redirect(url_for("consent.withdrawn"), 303)
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("consent/code.html", form=form), 422 if form.errors else 200

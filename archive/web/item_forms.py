@@ -51,9 +51,13 @@ class _Content(Form):
         _l("Describe the artwork for someone who cannot see it"), [at_most(1000)],
         description=_l("One or two sentences, in the same language as the piece."),
         render_kw={"rows": 3})
+    #: the photo this session sent before, kept while the rest is fixed (`photo_drafts`)
+    photo_draft = HiddenField()
 
 
 class ContributeForm(_Content):
+    #: the form's one-time token: sent again, it leads to the first send's receipt (`once`)
+    form_token = HiddenField()
     kind = RadioField(_l("What are you sharing?"), choices=options(*KIND_CHOICES),
                       default="knowhow")
     # "me" when the field is not on the page at all (it is shown only to facilitators)

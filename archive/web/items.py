@@ -11,12 +11,12 @@ from archive import access
 from archive.db import db
 from archive.numbers import db_int, page_number
 from archive.models import Account, Circle, Contributor, Item, ItemTag, MediaAsset, Membership
-from archive.operations import Refused
+from archive.operations import Problems, Refused
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.text import one_line, render_diff, summarise, word_diff
 from archive.media.storage import MediaNotFound, Streamed, storage_from_config
-from archive.web import form_refused
+from archive.web import form_refused, mark_problems, once, photo_drafts
 from archive.web.forms import PlainForm, options
 from archive.web.consent_forms import AgreeForm, form_values
 from archive.web.item_forms import ContributeForm, EditForm
@@ -60,24 +60,82 @@ def choose_circle():
 @bp.route("/circles/<slug>/contribute", methods=["GET", "POST"])
 @login_required
 def contribute(slug: str):
+    """Share a piece. The answer is a redirect to its receipt (or, for a member's proposal,
+    to the page saying it waits); the same form sent again leads there too (`once`)."""
     circle = member_circle(slug)
     form = ContributeForm()
     form.contributor.choices = options(*_contributor_choices(circle))
     context = {"circle": circle, "suggested_tags": _circle_tags(circle)}
-    if not form.validate_on_submit():
-        status = 422 if form.errors else 200
-        return render_template("items/contribute.html", form=form, **context), status
+    if not form.is_submitted():
+        form.form_token.data = once.new_token()
+        return render_template("items/contribute.html", form=form, **context)
+    token = once.token_of(form)
+    if token is None:
+        return once.too_old(form, "items/contribute.html", **context)
+    sent_before = once.earlier(token)
+    if sent_before is not None:
+        return sent_before
+    valid = form.validate()
+    if form.csrf_token.errors:
+        return render_template("items/contribute.html", form=form, **context), 422
+    photo = photo_drafts.photo_for(form)
+    problems = Problems()
+    with problems.gathered():
+        for_self, proposal = _whose(form)
+        ops.check_contribution(_draft(form, form.kind.data, photo), _consent_choice(form),
+                               for_self=for_self, proposal=proposal)
+    if not valid or problems.found or form.image.errors:
+        mark_problems(form, problems.found)
+        return _once_more(form, photo, "items/contribute.html", **context)
+    return _share(form, circle, token, photo, context)
+
+
+def _share(form: ContributeForm, circle: Circle, token: str, photo, context: dict):
+    sent_before = once.claim(token)  # from here on, this send is the form's one send
+    if sent_before is not None:
+        return sent_before
     try:
         contributor = _chosen_contributor(form, circle)
-        result = ops.contribute(current_user, circle, contributor, _draft(form, form.kind.data),
-                                _consent_choice(form, contributor))
+        result = ops.contribute(current_user, circle, contributor,
+                                _draft(form, form.kind.data, photo),
+                                _consent_choice(form))
     except Refused as refused:
+        _keep_unless_stored(form, photo, refused)
         return form_refused(form, refused, "items/contribute.html", **context)
+    photo_drafts.let_go()
     if result.receipt is None:
-        return render_template("items/proposed.html", item=result.item,
-                               member=result.item.contributor.name), 201
-    return render_template("items/receipt.html", item=result.item, receipt=result.receipt,
-                           first_time=True), 201
+        return once.done(token, url_for("items.waiting", public_id=result.item.public_id))
+    return once.done(token, url_for("consent.receipt", public_id=result.item.public_id),
+                     shown={"code": result.receipt.withdrawal_code})
+
+
+def _once_more(form, photo, template: str, **context):
+    """The form again, with every problem marked and the photo it brought kept (422)."""
+    photo_drafts.keep(form, photo)
+    return render_template(template, form=form, **context), 422
+
+
+def _keep_unless_stored(form, photo, refused: Refused) -> None:
+    """A form refused for what it says keeps its photo; one refused because the store is full
+    or away (or the person may not do this) does not try to store it again."""
+    if refused.status == 422:
+        photo_drafts.keep(form, photo)
+
+
+def _whose(form: ContributeForm) -> tuple[bool, bool]:
+    """Whether the chosen contributor is the one sharing, and whether it is a member with an
+    account (a proposal): what the consent check needs, known before anything is written."""
+    choice = form.contributor.data or "me"
+    return choice == "me", choice.startswith("account:")
+
+
+@bp.get("/items/<public_id>/waiting")
+@login_required
+def waiting(public_id: str):
+    """To the one who recorded it: the piece waits for its member to agree."""
+    item = access.item_for(current_user, public_id, proposed_by=True)
+    return render_template("items/proposed.html", item=item,
+                           member=item.contributor.name)
 
 
 def _contributor_choices(circle: Circle) -> list[tuple[str, str]]:
@@ -114,16 +172,15 @@ def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
     return contributor
 
 
-def _draft(form, kind: str) -> ops.Draft:
-    upload = form.image.data
-    data = upload.read() if upload else None
+def _draft(form, kind: str, photo) -> ops.Draft:
+    """``photo``: the form's picture, already processed (`photo_drafts.photo_for`)."""
     return ops.Draft(kind=kind, title=form.title.data or "", body=form.body.data or "",
                      language=form.language.data, tags=form.tags.data or "",
-                     alt_text=form.alt_text.data or "", image=data if upload else None,
+                     alt_text=form.alt_text.data or "", image=photo,
                      note=getattr(form, "note", None) and form.note.data or "")
 
 
-def _consent_choice(form: ContributeForm, contributor: Contributor) -> ConsentChoice:
+def _consent_choice(form: ContributeForm) -> ConsentChoice:
     return ConsentChoice(
         audience=form.audience.data, attribution=form.attribution.data,
         pseudonym=form.pseudonym.data or "", collections=form.collections.data,
@@ -146,8 +203,9 @@ def _circle_tags(circle: Circle) -> list[str]:
 def show(public_id: str):
     item = access.item_for(current_user, public_id, proposals=True)
     if item.state == "proposed":
-        return render_template("items/proposal.html", item=item, rev=item.current,
-                               form=AgreeForm(obj=form_values(item.consent)))
+        form = AgreeForm(obj=form_values(item.consent))
+        form.form_token.data = once.new_token()
+        return render_template("items/proposal.html", item=item, rev=item.current, form=form)
     return render_template("items/show.html", item=item, rev=item.current,
                            may_edit=access.may_edit_item(current_user, item),
                            is_contributor=access.is_contributor(current_user, item),
@@ -211,18 +269,30 @@ def edit(public_id: str):
         form.tags.data = ", ".join(item.current.tags)
         form.note.data = ""  # the note says what this edit changes, not what the last one did
         form.base.data = item.current.number
-    if not form.validate_on_submit():
-        return render_template("items/edit.html", form=form, item=item), \
-            422 if form.errors else 200
+    if not form.is_submitted():
+        return render_template("items/edit.html", form=form, item=item)
+    valid = form.validate()
+    if form.csrf_token.errors:
+        return render_template("items/edit.html", form=form, item=item), 422
+    photo = photo_drafts.photo_for(form)
+    problems = Problems()
+    with problems.gathered():
+        ops.check_revision(item, _draft(form, item.kind, photo))
+    if not valid or problems.found or form.image.errors:
+        mark_problems(form, problems.found)
+        return _once_more(form, photo, "items/edit.html", item=item)
     base = _number(form.base.data)
     try:
-        ops.revise(current_user, item, _draft(form, item.kind), base=base)
+        ops.revise(current_user, item, _draft(form, item.kind, photo), base=base)
     except ops.EditConflict as conflict:
         form.base.data = conflict.current.number  # saving again goes on top of theirs
+        photo_drafts.keep(form, photo)
         return render_template("items/edit.html", form=form, item=item,
                                conflict=_conflict(item, base, conflict.current)), 409
     except Refused as refused:
+        _keep_unless_stored(form, photo, refused)
         return form_refused(form, refused, "items/edit.html", item=item)
+    photo_drafts.let_go()
     flash(_("Saved as a new version."), "info")
     return redirect(url_for("items.show", public_id=public_id))
 
