@@ -385,7 +385,7 @@ def test_create_and_revoke_a_token_on_the_web(client, make_account, tmp_path):
 
     response = client.post_form("/account/tokens", {"token-label": "my phone",
                                                   "token-current_password": PASSWORD},
-                                page="/account")
+                                page="/account", follow_redirects=True)
 
     assert response.status_code == 200
     secret = TOKEN.search(response.get_data(as_text=True)).group(0)

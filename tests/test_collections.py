@@ -377,7 +377,7 @@ LINK = re.compile(r'value="(http://localhost/shared/[^"]+)"')
 
 def make_link(client, slug: str) -> str:
     response = client.post_form(f"/collections/{slug}/share-links", {"days": "30"},
-                                page=f"/collections/{slug}")
+                                page=f"/collections/{slug}", follow_redirects=True)
     assert response.status_code == 200
     html = text(response)
     assert "1 piece will be left out of a share link." in html
@@ -440,7 +440,7 @@ def test_a_draft_cannot_be_shared(app, people, stock, curator, make_client):
 
 def make_link_without_left_out(client, slug: str) -> str:
     response = client.post_form(f"/collections/{slug}/share-links", {"days": "7"},
-                                page=f"/collections/{slug}")
+                                page=f"/collections/{slug}", follow_redirects=True)
     assert response.status_code == 200
     return LINK.search(text(response)).group(1).removeprefix("http://localhost")
 

@@ -320,7 +320,7 @@ def test_a_token_is_made_only_with_the_current_password(make_account, signed_in,
 
     made = here.post_form("/account/tokens", {"token-label": "mine",
                                               "token-current_password": PASSWORD},
-                          page="/account")
+                          page="/account", follow_redirects=True)
     assert made.status_code == 200 and "la_" in made.get_data(as_text=True)
     assert _token_count() == 1
 
@@ -564,9 +564,9 @@ def test_invite_and_share_links_and_the_command_line_use_the_base_url(based):
     sign_in(meera, "meera")
     invite = meera.post_form("/circles/river-circle/invites", {"days": "7",
                                                                "role": "participant"},
-                             page="/circles/river-circle/members")
+                             page="/circles/river-circle/members", follow_redirects=True)
     shared = meera.post_form("/collections/river-songs/share-links", {"days": "7"},
-                             page="/collections/river-songs")
+                             page="/collections/river-songs", follow_redirects=True)
     for answer in (invite, shared):
         links = [link for link in _links(answer.get_data(as_text=True))
                  if "/join/" in link or "/shared/" in link]

@@ -16,7 +16,8 @@ def test_an_invite_is_sent_on_whatsapp_or_sms_and_shown_whole(signed_in, make_ci
     meera = make_account("meera", role="facilitator", circle=circle)
 
     made = signed_in(meera).post_form(f"/circles/{circle.slug}/invites", {"days": "3"},
-                                      page=f"/circles/{circle.slug}/members")
+                                      page=f"/circles/{circle.slug}/members",
+                                      follow_redirects=True)
 
     html = made.get_data(as_text=True)
     link, _token = LINK.search(html).groups()

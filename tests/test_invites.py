@@ -63,7 +63,7 @@ def facilitator(make_account, circle):
 def test_facilitator_makes_an_invite_link(signed_in, facilitator, circle):
     client = signed_in(facilitator)
     response = client.post_form(f"/circles/{circle.slug}/invites", {"days": "3"},
-                                page=f"/circles/{circle.slug}/members")
+                                page=f"/circles/{circle.slug}/members", follow_redirects=True)
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -82,7 +82,8 @@ def test_facilitator_makes_an_invite_link(signed_in, facilitator, circle):
 def test_someone_new_joins_from_the_link(signed_in, make_client, facilitator, circle):
     token = LINK.search(signed_in(facilitator).post_form(
         f"/circles/{circle.slug}/invites", {"days": "7"},
-        page=f"/circles/{circle.slug}/members").get_data(as_text=True)).group(2)
+        page=f"/circles/{circle.slug}/members", follow_redirects=True
+    ).get_data(as_text=True)).group(2)
     newcomer = make_client()
     page = newcomer.get(f"/join/{token}")
     assert page.status_code == 200
@@ -223,7 +224,7 @@ def test_a_facilitator_of_another_circle_cannot_make_invites(signed_in, make_cir
 def test_a_facilitator_cannot_make_a_facilitator_invite(signed_in, facilitator, circle):
     response = signed_in(facilitator).post_form(
         f"/circles/{circle.slug}/invites", {"days": "7", "role": "facilitator"},
-        page=f"/circles/{circle.slug}/members")
+        page=f"/circles/{circle.slug}/members", follow_redirects=True)
     assert response.status_code == 200
     token = LINK.search(response.get_data(as_text=True)).group(2)
     assert _invite(token).role == "participant"
@@ -233,7 +234,7 @@ def test_an_admin_makes_a_facilitator_invite(signed_in, make_client, make_accoun
     admin = make_account("admin", role="admin")
     response = signed_in(admin).post_form(
         f"/circles/{circle.slug}/invites", {"days": "7", "role": "facilitator"},
-        page=f"/circles/{circle.slug}/members")
+        page=f"/circles/{circle.slug}/members", follow_redirects=True)
     token = LINK.search(response.get_data(as_text=True)).group(2)
     assert _invite(token).role == "facilitator"
 

@@ -46,7 +46,7 @@ def _members_page(circle) -> str:
 
 def _ask_for_link(client, circle, account):
     return client.post_form(f"/circles/{circle.slug}/members/{account.id}/password-link",
-                            page=_members_page(circle))
+                            page=_members_page(circle), follow_redirects=True)
 
 
 def _link_from(response) -> tuple[str, str]:
@@ -156,7 +156,8 @@ def test_an_admin_helps_anyone_but_himself(signed_in, make_client, people):
     assert f"/admin/accounts/{meera.id}/password-link" in accounts_page
     assert f"/admin/accounts/{admin.id}/password-link" not in accounts_page
 
-    made = client.post_form(f"/admin/accounts/{meera.id}/password-link", page="/admin/accounts")
+    made = client.post_form(f"/admin/accounts/{meera.id}/password-link", page="/admin/accounts",
+                            follow_redirects=True)
 
     _link, secret = _link_from(made)
     assert make_client().post_form(f"/reset/{secret}", {

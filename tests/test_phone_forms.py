@@ -26,7 +26,7 @@ from archive.models import Item, MediaAsset, SentForm
 from archive.operations.consent import code_hash
 from archive.operations import items as ops
 from archive.web import once
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 from tests.items_helpers import (ALT_TEXT, UDASI, artwork_form, circle_people,  # noqa: F401
                                  gps_photo, main_html, media_files, multipart, parse,
                                  poem_form, sha256, templates_compiled_once)
@@ -276,6 +276,29 @@ def test_a_facilitator_hands_over_a_receipt_and_taking_back_answers_with_a_redir
     assert "It has been taken back" in text_of(visitor.get("/withdrawn"))
     assert count(Item) == 3 and not db.session.scalars(
         select(Item).where(Item.state != "withdrawn")).all()
+
+
+def test_new_links_and_tokens_answer_with_a_redirect_to_a_page_for_that_session(
+        app, people, signed_in):
+    meera = signed_in(people["meera"])
+    asha = people["asha"]
+    made = {
+        "/circles/ghar/invites/new": meera.post_form("/circles/ghar/invites", {"days": "3"},
+                                                     page="/circles/ghar/members"),
+        f"/circles/ghar/members/{asha.id}/password-link": meera.post_form(
+            f"/circles/ghar/members/{asha.id}/password-link", page="/circles/ghar/members"),
+        "/account/tokens/new": meera.post_form("/account/tokens", {
+            "token-label": "phone", "token-current_password": PASSWORD}, page="/account"),
+    }
+    other = signed_in(people["meera"])  # her other browser
+    for place, answer in made.items():
+        assert answer.status_code == 303 and answer.headers["Location"] == place
+        shown = meera.get(place)
+        secret = re.search(r"/join/[\w-]+|/reset/[\w-]+|la_[\w-]+", text_of(shown))
+        assert shown.status_code == 200 and secret, place
+        assert secret.group(0) in text_of(meera.get(place)), "a reload keeps it"
+        elsewhere = other.get(place)
+        assert elsewhere.status_code == 302 and secret.group(0) not in text_of(elsewhere)
 
 
 # --- every problem at once --------------------------------------------------------------------

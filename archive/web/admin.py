@@ -2,7 +2,7 @@
 choose a new password."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.text import key
-from archive.web import admin_required, form_refused, invalid
+from archive.web import admin_required, form_refused, invalid, once
 from archive.numbers import db_int
 from archive.web.forms import CircleForm, MemberForm, PlainForm, RoleForm
 
@@ -78,7 +78,6 @@ def accounts():
 @admin_required
 def make_password_link(account_id: int):
     """A one-time link for anyone (but oneself) to choose a new password, shown once."""
-    from archive.web.circles import password_link_page
     account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
     if not PlainForm().validate_on_submit():
         return redirect(url_for("admin.accounts"))
@@ -86,8 +85,16 @@ def make_password_link(account_id: int):
         token = account_ops.create_password_reset(current_user, account)
     except Refused as refused:
         abort(refused.status)
-    return password_link_page(token, account, url_for("admin.accounts"),
-                              _("Accounts and roles"))
+    return once.show_once(request.path, {
+        "link": url_for("auth.reset_password", token=token, _external=True)})
+
+
+@bp.get("/accounts/<int:account_id>/password-link")
+@admin_required
+def password_link(account_id: int):
+    from archive.web.circles import password_link_page
+    account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
+    return password_link_page(account, url_for("admin.accounts"), _("Accounts and roles"))
 
 
 @bp.post("/accounts/<int:account_id>/role")

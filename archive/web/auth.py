@@ -16,7 +16,7 @@ from archive.numbers import db_int
 from archive.operations import Refused
 from archive.operations import accounts as ops
 from archive.text import key
-from archive.web import form_refused, invalid, safe_next
+from archive.web import form_refused, invalid, once, safe_next
 from archive.web.forms import (AcceptInviteForm, JoinForm, NewPasswordForm, PasswordForm,
                                PlainForm, ProfileForm, SignInForm, TokenForm)
 
@@ -277,7 +277,17 @@ def create_token():
                                             form.label.data)
     except Refused as refused:
         return form_refused(form, refused, "auth/account.html", **_account_forms(token=form))
-    return render_template("auth/token_created.html", secret=secret)
+    return once.show_once(url_for("auth.token_created"), {"secret": secret})
+
+
+@bp.get("/account/tokens/new")
+@login_required
+def token_created():
+    """The new token, to this session for 30 minutes (reload and Back keep it)."""
+    shown = once.shown(url_for("auth.token_created"))
+    if shown is None:
+        return redirect(url_for("auth.account"))
+    return render_template("auth/token_created.html", secret=shown["secret"])
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -15,6 +15,7 @@ from archive.models import Account, Circle, CircleEvent, Invite, Membership
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
+from archive.web import once
 from archive.web.forms import InviteForm, PlainForm
 from archive.web.items import circle_items
 
@@ -91,9 +92,20 @@ def create_invite(slug: str):
     except Refused as refused:
         flash(refused.message, "error")
         return redirect(url_for("circles.members", slug=slug))
-    link = url_for("auth.join", token=token, _external=True)
-    return render_template("circles/invite_created.html", circle=circle, link=link,
-                           days=form.days.data)
+    return once.show_once(url_for("circles.invite_created", slug=slug), {
+        "link": url_for("auth.join", token=token, _external=True), "days": form.days.data})
+
+
+@bp.get("/<slug>/invites/new")
+@login_required
+def invite_created(slug: str):
+    """The new invite link, to this session for 30 minutes."""
+    circle = _managed_circle(slug)
+    shown = once.shown(url_for("circles.invite_created", slug=slug))
+    if shown is None:
+        return redirect(url_for("circles.members", slug=slug))
+    return render_template("circles/invite_created.html", circle=circle, link=shown["link"],
+                           days=shown["days"])
 
 
 @bp.post("/<slug>/invites/<int:invite_id>/revoke")
@@ -121,17 +133,28 @@ def make_password_link(slug: str, account_id: int):
         token = account_ops.create_password_reset(current_user, account)
     except Refused as refused:
         abort(refused.status)
-    return password_link_page(token, account,
+    return once.show_once(request.path, {
+        "link": url_for("auth.reset_password", token=token, _external=True)})
+
+
+@bp.get("/<slug>/members/<int:account_id>/password-link")
+@login_required
+def password_link(slug: str, account_id: int):
+    circle = _managed_circle(slug)
+    return password_link_page(_member(circle, account_id),
                               url_for("circles.members", slug=slug),
                               _("Members of %(circle)s", circle=circle.name))
 
 
-def password_link_page(token: str, account: Account, back: str, back_label: str):
-    """The page that shows a new password link once, to send or copy (admin pages too)."""
+def password_link_page(account: Account, back: str, back_label: str):
+    """The page that shows a new password link, made by the POST to this same address, to
+    this session for 30 minutes, to send or copy (admin pages too)."""
     from flask import current_app
+    shown = once.shown(request.path)
+    if shown is None:
+        return redirect(back)
     return render_template("circles/password_link.html", account=account, back=back,
-                           back_label=back_label,
-                           link=url_for("auth.reset_password", token=token, _external=True),
+                           back_label=back_label, link=shown["link"],
                            hours=current_app.config["PASSWORD_RESET_HOURS"])
 
 

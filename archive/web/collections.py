@@ -11,7 +11,7 @@ from archive.db import db, utcnow
 from archive.models import Circle, Collection, Item, ShareLink
 from archive.operations import Refused
 from archive.operations import collections as ops
-from archive.web import form_refused
+from archive.web import form_refused, once
 from archive.web.collection_forms import (AddEntryForm, CollectionForm, EditForm, NoteForm,
                                           ShareLinkForm, StateForm)
 from archive.web.forms import PlainForm
@@ -232,9 +232,21 @@ def create_share_link(slug: str):
         token = ops.create_share_link(current_user, collection, form.days.data)
     except Refused as refused:
         return _refused(collection, refused)
+    return once.show_once(url_for("collections.share_link_created", slug=slug), {
+        "link": url_for("collections.shared", token=token, _external=True),
+        "days": form.days.data})
+
+
+@bp.get("/collections/<slug>/share-links/new")
+@login_required
+def share_link_created(slug: str):
+    """The new share link, to this session for 30 minutes."""
+    collection = curated_collection(slug)
+    shown = once.shown(url_for("collections.share_link_created", slug=slug))
+    if shown is None:
+        return _back(collection)
     return render_template("collections/share_link.html", collection=collection,
-                           link=url_for("collections.shared", token=token, _external=True),
-                           days=form.days.data,
+                           link=shown["link"], days=shown["days"],
                            left_out=ops.left_out_by_share_link(collection))
 
 

@@ -7,7 +7,8 @@ write: SQLite's one writer, PostgreSQL's unique key), and any later send of the 
 a reload of an old answer, Back and resend, a double tap whose first answer the browser
 dropped — leads to the first one's result (`earlier`) and never acts twice.
 
-What the result page shows once — a new piece's withdrawal code — is kept for `SHOWN_FOR`
+What the result page shows once — a new piece's withdrawal code, and likewise a new API
+token, invite, share or password link (`show_once`) — is kept for `SHOWN_FOR`
 for the session that sent the form, and no one else: the session holds the token, the
 database only the token's hash and the code sealed with a key made from the token and the
 site's secret. Neither the cookie nor the database alone gives the code, and the database
@@ -110,6 +111,15 @@ def done(token: str, result: str, shown: Optional[dict] = None):
     row.sealed = _seal(token, json.dumps(shown)) if shown else None
     db.session.flush()
     return _answer(row, token)
+
+
+def show_once(result: str, shown: dict):
+    """For a form without a token of its own whose answer shows something once (a new link,
+    an API token): a redirect to the page at ``result``, which shows ``shown`` to this session
+    for `SHOWN_FOR`, kept sealed like a withdrawal code."""
+    token = new_token()
+    claim(token)
+    return done(token, result, shown)
 
 
 def shown(result: str) -> Optional[dict]:
