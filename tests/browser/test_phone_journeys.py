@@ -145,8 +145,6 @@ def test_receipt_survives_back_and_reload_and_a_photo_is_sent_once(phone, tmp_pa
     shared = go(page, page.get_by_role("button", name=hi("Share it")).tap)
     assert shared.status == 200 and RECEIPT.fullmatch(urlsplit(page.url).path)
     assert sent[-1][1] < 20_000, "the photo was sent a second time"
-    go(page, page.get_by_role("link", name=hi("See the piece")).tap)
-    assert page.locator("figure.artwork img").evaluate("image => image.naturalWidth > 0")
     assert count(Item) == 2 and count(MediaAsset) == 1
 
     # the receipt with its code, and the form with a kept photo, pass axe
