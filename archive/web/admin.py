@@ -2,7 +2,7 @@
 choose a new password."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -14,9 +14,9 @@ from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.text import key
-from archive.web import admin_required, form_refused, invalid, once
+from archive.web import admin_required, form_refused, invalid
 from archive.numbers import db_int
-from archive.web.forms import CircleForm, MemberForm, PlainForm, RoleForm
+from archive.web.forms import CircleForm, MemberForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -78,15 +78,9 @@ def accounts():
 @admin_required
 def make_password_link(account_id: int):
     """A one-time link for anyone (but oneself) to choose a new password, shown once."""
+    from archive.web.circles import make_password_link_for
     account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
-    if not PlainForm().validate_on_submit():
-        return redirect(url_for("admin.accounts"))
-    try:
-        token = account_ops.create_password_reset(current_user, account)
-    except Refused as refused:
-        abort(refused.status)
-    return once.show_once(request.path, {
-        "link": url_for("auth.reset_password", token=token, _external=True)})
+    return make_password_link_for(account, url_for("admin.accounts"))
 
 
 @bp.get("/accounts/<int:account_id>/password-link")

@@ -127,14 +127,7 @@ def make_password_link(slug: str, account_id: int):
     """A one-time link for a member of this circle to choose a new password, shown once."""
     circle = _managed_circle(slug)
     account = _member(circle, account_id)
-    if not PlainForm().validate_on_submit():
-        return redirect(url_for("circles.members", slug=slug))
-    try:
-        token = account_ops.create_password_reset(current_user, account)
-    except Refused as refused:
-        abort(refused.status)
-    return once.show_once(request.path, {
-        "link": url_for("auth.reset_password", token=token, _external=True)})
+    return make_password_link_for(account, url_for("circles.members", slug=slug))
 
 
 @bp.get("/<slug>/members/<int:account_id>/password-link")
@@ -144,6 +137,19 @@ def password_link(slug: str, account_id: int):
     return password_link_page(_member(circle, account_id),
                               url_for("circles.members", slug=slug),
                               _("Members of %(circle)s", circle=circle.name))
+
+
+def make_password_link_for(account: Account, back: str):
+    """Make the link (the operation decides whether this person may) and show it once at
+    this same address (admin pages too); a form that is not this site's goes ``back``."""
+    if not PlainForm().validate_on_submit():
+        return redirect(back)
+    try:
+        token = account_ops.create_password_reset(current_user, account)
+    except Refused as refused:
+        abort(refused.status)
+    return once.show_once(request.path, {
+        "link": url_for("auth.reset_password", token=token, _external=True)})
 
 
 def password_link_page(account: Account, back: str, back_label: str):
