@@ -97,7 +97,8 @@ SURFACES = (
     "item page", "history page", "diff page", "revision page", "media (every derivative)",
     "tag pages", "circle pages", "home page", "search results", "JSON API item",
     "JSON API revisions",
-    "JSON API diff", "receipt page", "receipt JSON", "participant export",
+    "JSON API diff", "receipt page", "receipt JSON", "receipt text file", "waiting page",
+    "participant export",
     "collection pages", "collective-document view", "share links", "Atom feeds", "sitemap",
     "embeds and oEmbed", "Open Graph tags", "offline packs", "my pieces page",
 )

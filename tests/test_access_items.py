@@ -25,7 +25,8 @@ from datetime import timedelta
 from typing import Callable, Optional
 
 import pytest
-from flask_login import AnonymousUserMixin
+from flask import session as flask_session
+from flask_login import AnonymousUserMixin, login_user
 from sqlalchemy import select
 
 from archive import access, create_app
@@ -35,6 +36,7 @@ from archive.operations import items as ops
 from archive.operations.accounts import create_account, create_token
 from archive.operations.circles import add_member, create_circle
 from archive.operations.consent import ConsentChoice
+from archive.web import once
 from tests.conftest import PASSWORD, BrowserLikeClient, config_for_tests, sign_in
 from tests.items_helpers import (KHUSHI, OWNER, UDASI, api_headers, circle_people,  # noqa: F401
                                  contribute, gps_photo, item_url, main_html, newest_item, poem_form,
@@ -271,6 +273,32 @@ def receipt_page(viewer: Viewer, ref: Ref) -> bool:
     return response.status_code != 302 and _shown(response, "receipt", ref.marker)
 
 
+def receipt_text(viewer: Viewer, ref: Ref) -> bool:
+    """The receipt's code as a text file. Only a session holding the code (the one that shared
+    the piece, for 30 minutes) gets it; here every signed-in viewer is given a code in their
+    session, as sharing would, and the file must still follow the receipt's rule."""
+    receipt = f"/items/{ref.public_id}/receipt"
+    if viewer.account_id is not None:
+        with viewer.web.application.test_request_context():
+            login_user(db.session.get(Account, viewer.account_id))
+            once.show_once(receipt, {"code": "ZQX-CODE-1234"})
+            token = flask_session[once.SESSION_KEY][receipt]
+            db.session.commit()
+        with viewer.web.session_transaction() as held:
+            held[once.SESSION_KEY] = {receipt: token}
+    response = viewer.web.get(f"{receipt}.txt")
+    if response.status_code in (302, 404):
+        return False
+    assert response.status_code == 200 and "ZQX-CODE-1234" in response.get_data(as_text=True)
+    return True
+
+
+def waiting_page(viewer: Viewer, ref: Ref) -> bool:
+    """Only a piece still waiting for its member has one; none of these pieces waits."""
+    response = viewer.web.get(f"/items/{ref.public_id}/waiting")
+    return response.status_code != 302 and _shown(response, "waiting page", ref.marker)
+
+
 def receipt_json(viewer: Viewer, ref: Ref) -> bool:
     response = viewer.web.get(f"/items/{ref.public_id}/receipt.json")
     if response.status_code in (302, 404):
@@ -398,6 +426,8 @@ SURFACES = [
     Surface("JSON API diff", api("/api/v1/items/{id}/diff?from=1&to=2")),
     Surface("receipt page", receipt_page, holds_consent),
     Surface("receipt JSON", receipt_json, holds_consent),
+    Surface("receipt text file", receipt_text, holds_consent),
+    Surface("waiting page", waiting_page, lambda viewer, piece: False),
     Surface("participant export", participant_export,
             lambda viewer, piece: relation(viewer, piece) == "contributor"),
     Surface("collection pages", collection_pages(), in_a_collection_they_open),

@@ -222,6 +222,20 @@ def test_a_facilitator_cannot_record_with_method_self(app, api):
     assert row_counts() == before
 
 
+def test_every_problem_of_a_new_piece_is_answered_at_once(app, api):
+    """A phone app fixes them all in one go: no title, no words, a bad tag and an audience
+    that is not one, in one 422 naming each field; the first is also ``error``."""
+    before = row_counts()
+    response = api("POST", "/items", "asha", json=new_poem(
+        title="  ", body="", tags=["<b>"], consent={"audience": "everyone", "method": "self"}))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    problems = response.json["problems"]
+    assert [problem.get("field") for problem in problems][:3] == ["title", "body", "tags"]
+    assert len(problems) == 4 and all(problem["error"] for problem in problems)
+    assert (response.json["error"], response.json["field"]) == (problems[0]["error"], "title")
+    assert row_counts() == before
+
+
 # --- tokens and errors ----------------------------------------------------------------------
 
 def test_writes_need_a_token(app, api, client):

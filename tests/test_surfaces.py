@@ -18,8 +18,11 @@ from datetime import timedelta
 from typing import Callable
 
 import pytest
+from flask import current_app, session
+from flask_login import login_user
 
 from archive import access
+from archive.web import once
 from archive.db import commit, db
 from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, ROLES, Piece, Viewer,
                                    World, change_consent, json_text, revise, share, text,
@@ -51,6 +54,22 @@ def _listing(viewer: Viewer, url: str, piece: Piece) -> Sight:
     response = viewer.client.get(url)
     page = html.unescape(text(response))
     return Sight(response.status_code == 200 and _mentions(page, piece), page)
+
+
+def _receipt_text(viewer: Viewer, piece: Piece) -> Sight:
+    """The receipt's code as a text file. Only a session that holds the code (the one that
+    shared the piece, for 30 minutes) gets it, so every signed-in viewer is given the code in
+    their session here, as sharing would: the file must still follow the receipt's rule."""
+    if viewer.account is not None:
+        receipt = f"{piece.url}/receipt"
+        with current_app.test_request_context():
+            login_user(viewer.account)
+            once.show_once(receipt, {"code": piece.code})
+            token = session[once.SESSION_KEY][receipt]
+            commit()
+        with viewer.client.session_transaction() as held:
+            held[once.SESSION_KEY] = {receipt: token}
+    return _page(viewer, f"{piece.url}/receipt.txt", piece)
 
 
 def _api(viewer: Viewer, url: str, piece: Piece) -> Sight:
@@ -145,6 +164,10 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "JSON API diff": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/diff?from=1&to=2", p),
     "receipt page": lambda v, p: _page(v, f"{p.url}/receipt", p),
     "receipt JSON": lambda v, p: _page(v, f"{p.url}/receipt.json", p),
+    "receipt text file": lambda v, p: _receipt_text(v, p),
+    # only for a piece still waiting for its member, to the one who recorded it: never an
+    # active piece (proposals are walked in test_proposals and test_phone_forms)
+    "waiting page": lambda v, p: _page(v, f"{p.url}/waiting", p),
     "participant export": _export,
     "collection pages": lambda v, p: _either(
         *(_listing(v, f"/collections/{slug}", p) for slug in SHELVES)),
@@ -159,6 +182,11 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "offline packs": _pack,
     "my pieces page": lambda v, p: _listing(v, "/account/pieces", p),
 }
+
+
+#: the surfaces a piece its contributor agreed to can be on: all but the waiting page, which
+#: only a piece recorded for someone and not yet agreed to has
+ANY_PIECE = set(SURFACE_WALK) - {"waiting page"}
 
 
 def walk(viewer: Viewer, piece: Piece) -> dict[str, Sight]:
@@ -195,7 +223,7 @@ def expected(role: str, audience: str) -> set[str]:
     if role in MEMBERS:
         surfaces.add("circle pages")
     if role in ("contributor", "facilitator"):             # they may act on its consent
-        surfaces |= {"receipt page", "receipt JSON"}
+        surfaces |= {"receipt page", "receipt JSON", "receipt text file"}
     if role == "contributor":
         surfaces |= {"participant export", "my pieces page"}
     return surfaces
@@ -241,7 +269,7 @@ def test_every_surface_is_walked():
 
 def test_the_walk_sees_the_piece_where_the_rule_allows(world, piece):
     assert seen_by_everyone(world, piece) == {role: expected(role, "public") for role in ROLES}
-    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK)
+    assert shown_on(world.viewers["contributor"], piece) == ANY_PIECE
 
 
 # --- withdrawal -------------------------------------------------------------------------------
@@ -285,7 +313,7 @@ def test_narrowing_takes_effect_on_every_surface_at_once(world, piece):
 
     assert change_consent(contributor, piece, audience="private").status_code == 302
     assert seen_by_everyone(world, piece) == {role: expected(role, "private") for role in ROLES}
-    assert shown_on(world.viewers["contributor"], piece) == set(SURFACE_WALK) - PUBLIC
+    assert shown_on(world.viewers["contributor"], piece) == ANY_PIECE - PUBLIC
 
 
 def test_a_narrowed_piece_leaves_every_public_surface_for_everyone(world, piece):

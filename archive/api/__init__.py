@@ -17,22 +17,30 @@ csrf.exempt(bp)  # no cookies here: a bearer token is the only credential
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None):
+    def __init__(self, status: int, message: str, field: str | None = None,
+                 problems: list[dict] | None = None):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
+        self.problems = problems
 
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    body = {"error": error.message, "status": error.status}
+    body: dict = {"error": error.message, "status": error.status}
     if error.field:
         body["field"] = error.field
+    if error.problems:
+        body["problems"] = error.problems
     return jsonify(body), error.status
 
 
 @bp.errorhandler(Refused)
 def _refused(refused: Refused):
-    return _api_error(ApiError(refused.status, str(refused.message), refused.field))
+    """Every problem the operation found, so a client fixes them all in one go."""
+    problems = [{"error": str(message), **({"field": field} if field else {})}
+                for field, message in refused.problems]
+    return _api_error(ApiError(refused.status, str(refused.message), refused.field,
+                               problems))
 
 
 @bp.errorhandler(Unavailable)

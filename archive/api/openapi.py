@@ -26,6 +26,10 @@ SCHEMAS = {
     "Error": {"type": "object", "required": ["error", "status"], "properties": {
         "error": {"type": "string"}, "status": {"type": "integer"},
         "field": {"type": "string"},
+        "problems": {"type": "array", "description": "Every problem found in the request at "
+                     "once (``error`` and ``field`` are the first of them)",
+                     "items": {"type": "object", "required": ["error"], "properties": {
+                         "field": {"type": "string"}, "error": {"type": "string"}}}},
         "not_public": {"type": "array", "description": "A collection that cannot be made "
                        "public: each piece keeping it back that you may see",
                        "items": {"type": "object", "properties": {
