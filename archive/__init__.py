@@ -72,9 +72,10 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import format_number, get_locale
     from archive.dates import show_date, show_moment
     from archive.extensions import LOCALE_NAMES
-    from archive.web.labels import HELPERS
+    from archive.labels import HELPERS
+    from archive.web import ledger
 
-    app.jinja_env.globals.update(HELPERS)
+    app.jinja_env.globals.update(HELPERS, ledger_who=ledger.who)
     # one date style and one date-and-time style per language, in the site's zone, named
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,
