@@ -13,7 +13,6 @@ from archive import canonical, owner_only
 from archive.db import db
 from archive.media.storage import storage_from_config
 
-ROOT = settings.ROOT
 
 
 class DatabaseInt(IntegerConverter):
@@ -28,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides environment and defaults (tests use it).
     Files it makes are the owner's alone (the umask), and so are older ones (`owner_only`)."""
     owner_only.restrict_umask()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+    app = Flask(__name__, template_folder=str(settings.SHIPPED / "templates"),
                 static_folder="static")
     app.url_map.converters["int"] = DatabaseInt
     values = settings.from_environment()

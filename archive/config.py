@@ -7,15 +7,26 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+#: An installed copy (a wheel) carries the repository's top-level `templates/` and
+#: `collections/demo/` inside the package; a checkout (or an editable install) reads them
+#: where they are.
+INSTALLED = (PACKAGE / "templates").is_dir()
+SHIPPED = PACKAGE if INSTALLED else ROOT
+#: Where a site keeps what it makes unless told otherwise (instance/, media/, offline packs):
+#: the checkout, or for an installed copy `<prefix>/var/living-archive`, as Flask places an
+#: installed package's instance folder (never inside site-packages).
+HOME = Path(sys.prefix) / "var" / "living-archive" if INSTALLED else ROOT
 
 #: name -> (default, type). Types: str, int, bool, path, location (a path or a URL).
 SETTINGS: dict[str, tuple[object, str]] = {
-    "INSTANCE_DIR": (ROOT / "instance", "path"),
+    "INSTANCE_DIR": (HOME / "instance", "path"),
     "DATABASE_URL": (None, "str"),
-    "MEDIA_URL": (ROOT / "media", "location"),
+    "MEDIA_URL": (HOME / "media", "location"),
     "INDEX_DIR": (None, "path"),
     "SECRET_KEY": (None, "str"),
     "DEMO": (True, "bool"),
