@@ -13,7 +13,6 @@ from archive import canonical, owner_only
 from archive.db import db
 from archive.media.storage import storage_from_config
 
-ROOT = settings.ROOT
 
 
 class DatabaseInt(IntegerConverter):
@@ -28,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides environment and defaults (tests use it).
     Files it makes are the owner's alone (the umask), and so are older ones (`owner_only`)."""
     owner_only.restrict_umask()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+    app = Flask(__name__, template_folder=str(settings.SHIPPED / "templates"),
                 static_folder="static")
     app.url_map.converters["int"] = DatabaseInt
     values = settings.from_environment()
@@ -72,9 +71,10 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import format_number, get_locale
     from archive.dates import show_date, show_moment
     from archive.extensions import LOCALE_NAMES
-    from archive.web.labels import HELPERS
+    from archive.labels import HELPERS
+    from archive.web import ledger
 
-    app.jinja_env.globals.update(HELPERS)
+    app.jinja_env.globals.update(HELPERS, ledger_who=ledger.who)
     # one date style and one date-and-time style per language, in the site's zone, named
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,

@@ -264,21 +264,22 @@ def items_narrow(public_id: str, username: str, reason: str | None, audience: st
 @collections_cli.command("export")
 @click.argument("slug")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the zip (default: collections/packs in this checkout).")
+              help="Folder for the zip (default: collections/packs in this checkout, or "
+                   "under <prefix>/var/living-archive when installed).")
 @click.option("--lang", type=click.Choice(["en", "hi", "mr"]), default="en",
               show_default=True, help="Language of the pack's own words.")
 def collections_export(slug: str, out: Path | None, lang: str) -> None:
     """Write the offline pack of the public collection SLUG as OUT/SLUG.zip: only pieces whose
     authors agreed to packs, as of today."""
     from archive import packs
-    from archive.config import ROOT
+    from archive.config import HOME
     from archive.models import Collection
     collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
     if collection is None or collection.state != "public":
         raise click.ClickException(f"no public collection {slug!r}: only public collections "
                                    "have offline packs")
     with force_locale(lang):
-        target = packs.write_pack(collection, out or ROOT / "collections" / "packs")
+        target = packs.write_pack(collection, out or HOME / "collections" / "packs")
         count = len(packs.pack_entries(collection))
     click.echo(f"wrote {target}: {count} pieces")
 

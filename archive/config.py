@@ -7,15 +7,26 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+#: An installed copy (a wheel) carries the repository's top-level `templates/` and
+#: `collections/demo/` inside the package; a checkout (or an editable install) reads them
+#: where they are.
+INSTALLED = (PACKAGE / "templates").is_dir()
+SHIPPED = PACKAGE if INSTALLED else ROOT
+#: Where a site keeps what it makes unless told otherwise (instance/, media/, offline packs):
+#: the checkout, or for an installed copy `<prefix>/var/living-archive`, as Flask places an
+#: installed package's instance folder (never inside site-packages).
+HOME = Path(sys.prefix) / "var" / "living-archive" if INSTALLED else ROOT
 
 #: name -> (default, type). Types: str, int, bool, path, location (a path or a URL).
 SETTINGS: dict[str, tuple[object, str]] = {
-    "INSTANCE_DIR": (ROOT / "instance", "path"),
+    "INSTANCE_DIR": (HOME / "instance", "path"),
     "DATABASE_URL": (None, "str"),
-    "MEDIA_URL": (ROOT / "media", "location"),
+    "MEDIA_URL": (HOME / "media", "location"),
     "INDEX_DIR": (None, "path"),
     "SECRET_KEY": (None, "str"),
     "DEMO": (True, "bool"),
@@ -52,23 +63,9 @@ def _parse(raw: str, kind: str) -> object:
     return raw
 
 
-#: settings an older version read, and what says the same now
-RENAMED = {"MEDIA_DIR": "MEDIA_URL", "MEDIA_STORAGE": "MEDIA_URL"}
-
-
-def _refuse_renamed(names) -> None:
-    """Starting with a setting we no longer read would quietly put media somewhere else."""
-    for name in names:
-        if name in RENAMED:
-            raise ValueError(f"ARCHIVE_{name} is no longer read: set ARCHIVE_{RENAMED[name]} "
-                             "instead (a folder, or s3://bucket/prefix)")
-
-
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
     """Read every known setting from ``ARCHIVE_*`` variables, falling back to defaults."""
     environ = os.environ if environ is None else environ
-    _refuse_renamed(name.removeprefix("ARCHIVE_") for name in environ
-                    if name.startswith("ARCHIVE_") and environ[name])
     values: dict[str, object] = {}
     for name, (default, kind) in SETTINGS.items():
         raw = environ.get(f"ARCHIVE_{name}")
@@ -78,7 +75,6 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
 
 def finish(values: dict[str, object]) -> dict[str, object]:
     """Fill the settings that depend on others: database, index folder and secret key."""
-    _refuse_renamed(values)
     instance = Path(values["INSTANCE_DIR"])
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not values.get("DATABASE_URL"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from archive.config import ROOT
+from archive.config import SHIPPED
 from archive.db import db
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ from archive.operations.consent import ConsentChoice
 from archive.text import key
 
 FLAG = "demo-loaded"
-SOURCE = ROOT / "collections" / "demo"
+SOURCE = SHIPPED / "collections" / "demo"
 WORDS = ("river", "mango", "lamp", "kite", "tulsi", "monsoon", "chai", "banyan", "lotus",
          "sparrow", "garden", "window", "thread", "pebble", "candle", "harbour")
 

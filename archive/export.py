@@ -28,7 +28,7 @@ from archive.models import Account, Contributor, Item
 from archive.operations.items import revisions
 from archive.receipts import kantara_receipt
 from archive.search.analyzer import romanize
-from archive.web.labels import largest
+from archive.labels import largest
 
 SHORT_ID = 8
 LONGEST_TITLE = 60

@@ -30,7 +30,7 @@ from archive.db import db
 from archive.media.storage import MediaNotFound, storage_from_config
 from archive.models import Collection, Entry, Item
 from archive.text import render_markdown, without_links
-from archive.web.labels import largest
+from archive.labels import largest
 
 #: raise when the layout of a pack changes, so every cached pack is rebuilt
 PACK_FORMAT = 2

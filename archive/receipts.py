@@ -14,7 +14,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from archive import access
 from archive.dates import iso
 from archive.models import Item
-from archive.web.labels import audience_name
+from archive.labels import audience_name
 
 PURPOSES = {
     "collections": _l("Include the piece in collections made by the circle"),

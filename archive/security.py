@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from archive.db import commit, rollback
 from archive.operations import REFUSED
-from archive.web import assets
+from archive import assets
 
 CSP = "; ".join([
     "default-src 'self'",

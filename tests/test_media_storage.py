@@ -184,15 +184,6 @@ def test_a_wrong_s3_url_stops_the_start(url, tmp_path):
         storage_from_config({"MEDIA_URL": url})
 
 
-def test_the_old_media_settings_are_refused_not_ignored(monkeypatch, tmp_path):
-    from archive import config as settings
-    for name in ("ARCHIVE_MEDIA_DIR", "ARCHIVE_MEDIA_STORAGE"):
-        with pytest.raises(ValueError, match="set ARCHIVE_MEDIA_URL instead"):
-            settings.from_environment({name: str(tmp_path)})
-    with pytest.raises(ValueError, match="ARCHIVE_MEDIA_URL"):
-        settings.finish({"INSTANCE_DIR": tmp_path, "MEDIA_DIR": tmp_path})
-
-
 def test_a_new_backend_is_one_registry_entry(monkeypatch):
     monkeypatch.setitem(BACKENDS, "memory", lambda config: MemoryStorage())
     assert isinstance(storage_from_config({"MEDIA_URL": "memory://x"}), MemoryStorage)

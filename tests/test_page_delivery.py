@@ -166,7 +166,7 @@ def test_a_list_loads_each_item_whole_while_another_worker_erases(app, make_circ
 
 
 def test_a_changed_static_file_gets_its_new_fingerprint_soon(app, tmp_path, monkeypatch):
-    from archive.web import assets
+    from archive import assets
     folder = tmp_path / "static"
     folder.mkdir()
     (folder / "style.css").write_text("body { color: black }")

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, HiddenField, RadioField, StringFie
 from wtforms.validators import Optional
 
 from archive.web.forms import CheckboxList, Form, at_most, options, required
-from archive.web.item_forms import ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES
+from archive.labels import ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES
 
 REASON_CHOICES = [("in-person", _l("They asked me in person")),
                   ("phone-or-message", _l("They asked me by phone or message")),

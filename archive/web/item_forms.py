@@ -7,28 +7,13 @@ from wtforms import (BooleanField, DateField, HiddenField, RadioField, SelectFie
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Optional
 
+from archive.labels import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES,
+                            LANGUAGE_CHOICES, METHOD_CHOICES)
 from archive.web.forms import CheckboxList, Form, at_most, options, required
 
 KIND_CHOICES = [("knowhow", _l("A know-how: something that helped")),
                 ("poem", _l("A poem")), ("story", _l("A story")),
                 ("artwork", _l("Artwork: a photo of something made"))]
-KIND_NAMES = {"knowhow": _l("Know-how"), "poem": _l("Poem"), "story": _l("Story"),
-              "artwork": _l("Artwork")}
-LANGUAGE_CHOICES = [("hi", "हिन्दी"), ("mr", "मराठी"), ("en", "English"),
-                    ("other", _l("Another language"))]
-CONTENT_NOTE_CHOICES = [
-    ("grief", _l("grief and loss")), ("self-harm", _l("self-harm")),
-    ("suicide", _l("suicide")), ("abuse", _l("abuse")), ("violence", _l("violence")),
-    ("illness", _l("illness or hospital")), ("substance-use", _l("alcohol or drugs"))]
-AUDIENCE_CHOICES = [
-    ("private", _l("Only me (and, for someone without an account, the circle's facilitators)")),
-    ("circle", _l("My circle: the members of this circle")),
-    ("public", _l("Everyone: anyone on the internet may read it"))]
-ATTRIBUTION_CHOICES = [
-    ("name", _l("With my name")), ("pseudonym", _l("With a pseudonym I choose")),
-    ("anonymous", _l("Anonymously: no name at all"))]
-METHOD_CHOICES = [("written", _l("They gave written consent")),
-                  ("verbal", _l("They gave consent aloud, and I am recording it"))]
 
 
 class _Content(Form):

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from archive import access
 from archive.db import db
 from archive.models import Account, ConsentEvent, Item
-from archive.web.item_forms import CONTENT_NOTE_CHOICES
+from archive.labels import CONTENT_NOTE_CHOICES
 
 AUDIENCE = {"private": _l("only them"), "circle": _l("the circle"),
             "public": _l("everyone")}

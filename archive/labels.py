@@ -1,4 +1,5 @@
-"""Words for the archive's enumerated values, in the reader's language, for templates."""
+"""Words for the archive's enumerated values, in the reader's language: for pages, packs,
+receipts and exports alike (the forms offer the same choices)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -9,9 +10,24 @@ from markupsafe import Markup
 from archive import access
 from archive.media.images import WEBP
 from archive.text import render_markdown
-from archive.web import ledger
-from archive.web.item_forms import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES,
-                                    CONTENT_NOTE_CHOICES, KIND_NAMES, METHOD_CHOICES)
+
+KIND_NAMES = {"knowhow": _l("Know-how"), "poem": _l("Poem"), "story": _l("Story"),
+              "artwork": _l("Artwork")}
+LANGUAGE_CHOICES = [("hi", "हिन्दी"), ("mr", "मराठी"), ("en", "English"),
+                    ("other", _l("Another language"))]
+CONTENT_NOTE_CHOICES = [
+    ("grief", _l("grief and loss")), ("self-harm", _l("self-harm")),
+    ("suicide", _l("suicide")), ("abuse", _l("abuse")), ("violence", _l("violence")),
+    ("illness", _l("illness or hospital")), ("substance-use", _l("alcohol or drugs"))]
+AUDIENCE_CHOICES = [
+    ("private", _l("Only me (and, for someone without an account, the circle's facilitators)")),
+    ("circle", _l("My circle: the members of this circle")),
+    ("public", _l("Everyone: anyone on the internet may read it"))]
+ATTRIBUTION_CHOICES = [
+    ("name", _l("With my name")), ("pseudonym", _l("With a pseudonym I choose")),
+    ("anonymous", _l("Anonymously: no name at all"))]
+METHOD_CHOICES = [("written", _l("They gave written consent")),
+                  ("verbal", _l("They gave consent aloud, and I am recording it"))]
 
 
 def kind_name(kind: str) -> str:
@@ -19,7 +35,6 @@ def kind_name(kind: str) -> str:
 
 
 def language_name(code: str) -> str:
-    from archive.web.item_forms import LANGUAGE_CHOICES
     return str(dict(LANGUAGE_CHOICES).get(code, code))
 
 
@@ -149,6 +164,6 @@ HELPERS = {
     "audience_name": audience_name, "audience_label": audience_label, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
-    "ledger_who": ledger.who, "render_markdown": render_markdown,
+    "render_markdown": render_markdown,
     "content_note": content_note, "noted": access.noted,
 }
