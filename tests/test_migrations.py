@@ -245,3 +245,17 @@ def test_a_backup_made_before_0014_is_restored_into_todays_shape(before_0014, tm
     assert _counts() == {**before_0014, **done}
     from archive.models import Revision
     assert db.session.get(Revision, 2).tags == ["उम्मीद"]
+
+
+def test_0014_keeps_the_new_content_columns_out_of_statistics(empty_app):
+    """What people wrote stays out of PostgreSQL's planner statistics (see 0007): the tag
+    and derivative columns 0014 makes, as every column the models name as content."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL samples column values into its statistics")
+    from archive.db import CONTENT_COLUMNS
+    migrate.upgrade()
+    targets = {(table, column): db.session.scalar(sa.text(
+        "SELECT attstattarget FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) "
+        "AND attname = :column"), {"table": table, "column": column})
+        for table, columns in CONTENT_COLUMNS.items() for column in columns}
+    assert targets == {key: 0 for key in targets}
