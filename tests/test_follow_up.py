@@ -13,7 +13,6 @@ that never keep what a refusal or a page view did.
 """
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time

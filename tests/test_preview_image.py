@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import re
 
 from PIL import ExifTags, Image
