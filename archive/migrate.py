@@ -43,7 +43,9 @@ def migrating(engine=None) -> Iterator[Connection]:
     — with every ``ON DELETE CASCADE`` of the tables pointing at it (an account's
     memberships, a collection's entries). Foreign keys can only be turned off outside a
     transaction, so before it begins; at its end ``PRAGMA foreign_key_check`` must find
-    nothing, or the whole run is rolled back."""
+    nothing, or the whole run is rolled back. (SQLite's driver would begin its transaction
+    only at the first row written, leaving the tables made before it committed on their own:
+    the run begins it itself.)"""
     engine = engine or db.engine
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -51,6 +53,8 @@ def migrating(engine=None) -> Iterator[Connection]:
             _pragma(connection, "foreign_keys=OFF")
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN")
                 yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()

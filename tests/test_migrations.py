@@ -259,3 +259,16 @@ def test_0014_keeps_the_new_content_columns_out_of_statistics(empty_app):
         "AND attname = :column"), {"table": table, "column": column})
         for table, columns in CONTENT_COLUMNS.items() for column in columns}
     assert targets == {key: 0 for key in targets}
+
+
+def test_a_run_of_migrations_that_fails_leaves_nothing_behind(empty_app):
+    """One transaction for the run, tables made before the first row written included; and
+    SQLite's foreign keys are on again afterwards."""
+    with pytest.raises(RuntimeError, match="stopped"):
+        with migrate.migrating() as connection:
+            connection.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+            raise RuntimeError("stopped")
+
+    assert "half_done" not in sa.inspect(db.engine).get_table_names()
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1
