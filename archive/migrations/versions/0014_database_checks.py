@@ -38,7 +38,10 @@ down_revision = '0013_sent_forms'
 branch_labels = None
 depends_on = None
 
-#: table -> (column, allowed values): the same constants the operations and models use
+#: table -> (column, allowed values): the same constants the operations and models use, so
+#: the database can never take a value the code refuses, nor refuse one it writes. A change
+#: to one of them needs a migration of its own that drops and makes that check again (a
+#: database made by this one earlier keeps the values it was made with).
 ENUMERATIONS = {
     "account": (("role", ROLES), ("locale", LOCALES)),
     "membership": (("role", CIRCLE_ROLES),),
