@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import CheckConstraint, MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -30,15 +30,33 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+
+def one_of_sql(column: str, values: Iterable[str]) -> str:
+    """``column IN ('a', 'b')``: the SQL of an enumeration's CHECK (NULL passes, as in SQL;
+    a column that must have a value says so with NOT NULL)."""
+    quoted = []
+    for value in values:
+        if "'" in value:
+            raise ValueError(f"an enumerated value holds a quote: {value!r}")
+        quoted.append(f"'{value}'")
+    return f"{column} IN ({', '.join(quoted)})"
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """The database's own check that ``column`` holds one of ``values`` — the same constant
+    the operations check against — named ``ck_<table>_<column>``."""
+    return CheckConstraint(one_of_sql(column, values), name=column)
+
 #: columns that hold what people wrote. On PostgreSQL, ANALYZE copies sample values of a
 #: column into ``pg_statistic`` (most common values, histogram bounds), and it never
 #: rewrites them once a table is empty: an erased title could stay there. These columns
 #: get a statistics target of 0, so their values are never sampled (nothing queries them;
-#: search has its own index). Migration 0007 does the same for existing databases.
+#: search has its own index). Migrations 0007 and 0014 did the same for existing databases,
+#: each with its own copy of the list as it stood then: this is the only live definition.
 CONTENT_COLUMNS = {
-    "revision": ("title", "body", "tags_json", "alt_text", "note"),
-    "item_tag": ("tag",),
-    "media_asset": ("derivatives_json",),
+    "revision": ("title", "body", "alt_text", "note"),
+    "revision_tag": ("tag",),
+    "media_asset": ("derivatives",),
     "consent": ("pseudonym",),
     "contributor": ("pseudonym",),
     "entry": ("note",),
@@ -55,14 +73,17 @@ def _content_out_of_statistics(_metadata, connection, **_kw) -> None:
                 f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET STATISTICS 0'))
 
 
-#: the tables whose rows belong to one item: none may be added to a withdrawn item
-ITEM_PARTS = ("revision", "item_tag", "media_asset", "consent", "entry")
+#: the tables whose rows belong to one item: none may be added to a withdrawn item. (A
+#: revision's tags, ``revision_tag``, hang from a revision, which a withdrawn item has none of:
+#: its foreign key refuses them.)
+ITEM_PARTS = ("revision", "media_asset", "consent", "entry")
 
 
-def withdrawn_item_guards(dialect: str) -> list[str]:
-    """The database's own refusal of a new revision, tag, media row, consent or collection
-    entry for a withdrawn item: a second line behind the operations' item lock, so no code
-    path, present or future, can attach words to a tombstone. Shared with migration 0010."""
+def withdrawn_item_guards(dialect: str, tables: Iterable[str] = ITEM_PARTS) -> list[str]:
+    """The database's own refusal of a new revision, media row, consent or collection entry
+    for a withdrawn item: a second line behind the operations' item lock, so no code path,
+    present or future, can attach words to a tombstone. Migrations 0010 and 0014 pass the
+    tables as they stood then."""
     if dialect == "postgresql":
         return [
             "CREATE OR REPLACE FUNCTION withdrawn_item_keeps_nothing() RETURNS trigger "
@@ -70,7 +91,7 @@ def withdrawn_item_guards(dialect: str) -> list[str]:
             "IF EXISTS (SELECT 1 FROM item WHERE id = NEW.item_id AND state = 'withdrawn') "
             "THEN RAISE EXCEPTION 'item was withdrawn' "
             "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"] + [
-            statement for table in ITEM_PARTS for statement in (
+            statement for table in tables for statement in (
                 f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table} ON "{table}"',
                 f'CREATE TRIGGER withdrawn_item_keeps_no_{table} BEFORE INSERT ON "{table}" '
                 "FOR EACH ROW EXECUTE FUNCTION withdrawn_item_keeps_nothing()")]
@@ -78,12 +99,12 @@ def withdrawn_item_guards(dialect: str) -> list[str]:
             f'BEFORE INSERT ON "{table}" '
             "FOR EACH ROW WHEN (SELECT state FROM item WHERE id = NEW.item_id) = 'withdrawn' "
             "BEGIN SELECT RAISE(ABORT, 'item was withdrawn'); END"
-            for table in ITEM_PARTS]
+            for table in tables]
 
 
-def drop_withdrawn_item_guards(dialect: str) -> list[str]:
+def drop_withdrawn_item_guards(dialect: str, tables: Iterable[str] = ITEM_PARTS) -> list[str]:
     drops = [f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table}'
-             + (f' ON "{table}"' if dialect == "postgresql" else "") for table in ITEM_PARTS]
+             + (f' ON "{table}"' if dialect == "postgresql" else "") for table in tables]
     if dialect == "postgresql":
         drops.append("DROP FUNCTION IF EXISTS withdrawn_item_keeps_nothing()")
     return drops

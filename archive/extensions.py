@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 
-LOCALES = ("en", "hi", "mr")
+from archive.models.accounts import LOCALES
 #: each language named in itself, for the language switcher
 LOCALE_NAMES = {"en": "English", "hi": "हिन्दी", "mr": "मराठी"}
 

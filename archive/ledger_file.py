@@ -64,7 +64,7 @@ def read(source: Path | None = None) -> list[dict]:
 def queue(line: dict) -> None:
     """Within the unit of work that appends ``line``'s event: the line goes to the file
     once that commits (it commits or rolls back with the event)."""
-    db.session.add(LedgerTask(line_json=json.dumps(line, sort_keys=True)))
+    db.session.add(LedgerTask(line=line))
     background.after_commit(write_pending)
 
 
@@ -76,11 +76,11 @@ def write_pending() -> int:
     with _writing():
         while True:
             with db.engine.begin() as connection:
-                tasks = connection.execute(select(LedgerTask.id, LedgerTask.line_json)
+                tasks = connection.execute(select(LedgerTask.id, LedgerTask.line)
                                            .order_by(LedgerTask.id).limit(BATCH)).all()
             if not tasks:
                 return written
-            append([json.loads(line_json) for _id, line_json in tasks])
+            append([line for _id, line in tasks])
             with db.engine.begin() as connection:
                 connection.execute(delete(LedgerTask).where(
                     LedgerTask.id.in_([task_id for task_id, _line in tasks])))

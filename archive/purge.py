@@ -8,7 +8,6 @@ idempotent.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
@@ -19,8 +18,8 @@ from sqlalchemy import delete, func, select, text, update
 
 from archive import background
 from archive.db import db, utcnow
-from archive.models import (Consent, Entry, Item, ItemTag, MediaAsset, PurgeTask,
-                            Revision)
+from archive.models import (PURGE_KINDS, Consent, Entry, Item, MediaAsset, PurgeTask,
+                            Revision, RevisionTag)
 
 log = logging.getLogger("archive.purge")
 HANDLERS: dict[str, Callable[[dict], None]] = {}
@@ -30,6 +29,9 @@ COMPACTORS: dict[str, Callable[[], str]] = {}
 
 def handler(kind: str):
     """Register the function that carries out purges of ``kind``."""
+    if kind not in PURGE_KINDS:  # the database refuses any other kind of task
+        raise ValueError(f"not a kind of purge: {kind}")
+
     def register(function: Callable[[dict], None]):
         HANDLERS[kind] = function
         return function
@@ -38,7 +40,7 @@ def handler(kind: str):
 
 def queue(kind: str, **payload) -> None:
     """Add a purge to the current transaction (it commits or rolls back with the erasure)."""
-    db.session.add(PurgeTask(kind=kind, payload_json=json.dumps(payload)))
+    db.session.add(PurgeTask(kind=kind, payload=payload))
 
 
 def run_pending(limit: int = 500) -> tuple[int, int]:
@@ -49,10 +51,10 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
     finished meanwhile is skipped, and a row already gone is no error."""
     done = failed = 0
     pending = list(db.session.execute(select(PurgeTask.id, PurgeTask.kind,
-                                             PurgeTask.payload_json, PurgeTask.created_at)
+                                             PurgeTask.payload, PurgeTask.created_at)
                                       .order_by(PurgeTask.id).limit(limit)))
     rewrite_after = _rewrite_after()
-    for task_id, kind, payload_json, created_at in pending:
+    for task_id, kind, payload, created_at in pending:
         if kind == "database" and rewrite_after is not None and created_at > rewrite_after:
             _rewrite_later(created_at - rewrite_after)
             continue                      # one rewrite, a little later, for several erasures
@@ -60,7 +62,7 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
             db.session.rollback()
             continue                      # another worker finished it
         try:
-            HANDLERS[kind](json.loads(payload_json or "{}"))
+            HANDLERS[kind](payload or {})
         except Exception as error:  # noqa: BLE001 — kept for the next try; no content logged
             if isinstance(error, Busy):
                 log.info("purge task %s (%s): %s", task_id, kind, error)
@@ -112,7 +114,7 @@ def _rewrite_later(wait: timedelta) -> None:
 
 #: the tables whose rows an erasure deletes or rewrites (revisions, tags, media, consent,
 #: collection entries, the item row itself); their old row versions are what must go
-ERASED_MODELS = (Revision, ItemTag, MediaAsset, Consent, Entry, Item)
+ERASED_MODELS = (Revision, RevisionTag, MediaAsset, Consent, Entry, Item)
 #: how long a rewrite waits for readers to finish before it is left for the next try
 LOCK_TIMEOUT = "5s"
 #: how long a SQLite checkpoint waits for readers and writers before it is left for a retry

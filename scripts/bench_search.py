@@ -65,8 +65,8 @@ def build_corpus(app, size: int, seed: int = 7) -> dict:
     """Bulk-insert accounts, circles and items with revisions and consent (no index)."""
     from sqlalchemy import insert
     from archive.db import db
-    from archive.models import (Account, Circle, Consent, Contributor, Item, ItemTag,
-                                Membership, Revision)
+    from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
+                                Revision, RevisionTag)
     rng = random.Random(seed)
     now = datetime(2026, 1, 1)
     with app.app_context():
@@ -100,19 +100,19 @@ def build_corpus(app, size: int, seed: int = 7) -> dict:
             revs.append({"id": i, "item_id": i, "number": 1, "title": words(rng, rng.randint(3, 6)),
                          "body": words(rng, rng.randint(30, 120)),
                          "language": rng.choice(("hi", "mr", "en")),
-                         "tags_json": __import__("json").dumps(item_tags, ensure_ascii=False),
                          "alt_text": "", "author_id": None, "note": "", "created_at": when})
             audience = rng.choices(("public", "circle", "private"), (50, 35, 15))[0]
             consents.append({"item_id": i, "audience": audience, "attribution": "pseudonym",
                              "pseudonym": f"P{contributor}", "allow_collections": True,
                              "allow_embeds": False, "allow_packs": False,
-                             "content_notes_json": "[]", "method": "self",
+                             "content_notes": [], "method": "self",
                              "receipt_id": f"r{i}", "withdrawal_code_hash": f"h{i}",
                              "language": "hi", "created_at": when, "updated_at": when})
-            tags += [{"item_id": i, "tag": t} for t in item_tags]
+            tags += [{"revision_id": i, "tag": t, "position": p}
+                     for p, t in enumerate(item_tags)]
             if len(items) == 5000 or i == size:
                 for model, rows in ((Item, items), (Revision, revs), (Consent, consents),
-                                    (ItemTag, tags)):
+                                    (RevisionTag, tags)):
                     conn.execute(insert(model), rows)
                 items, revs, consents, tags = [], [], [], []
         db.session.commit()

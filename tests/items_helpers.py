@@ -23,8 +23,8 @@ from werkzeug.test import encode_multipart
 
 from archive.db import db
 from archive.media.storage import media_folder
-from archive.models import (Consent, ConsentEvent, Contributor, Item, ItemTag, MediaAsset,
-                            Revision)
+from archive.models import (Consent, ConsentEvent, Contributor, Item, MediaAsset,
+                            Revision, RevisionTag)
 from tests.conftest import csrf_token
 
 CORPUS = Path("/work/shared/corpora/pillow-malformed")
@@ -96,7 +96,7 @@ def assert_clean_webp(data: bytes) -> None:
 
 # --- what is stored ---------------------------------------------------------------------------
 
-COUNTED = (Item, Revision, Consent, MediaAsset, ConsentEvent, Contributor, ItemTag)
+COUNTED = (Item, Revision, Consent, MediaAsset, ConsentEvent, Contributor, RevisionTag)
 
 
 def row_counts() -> dict[str, int]:
@@ -133,11 +133,14 @@ def newest_item() -> Item:
 
 
 def revision_rows(item_id: int) -> list[dict]:
-    """Every stored column of an item's revisions, as plain values, oldest first."""
+    """Every stored column of an item's revisions, and their tags, as plain values, oldest
+    first."""
     db.session.expire_all()
     rows = db.session.execute(select(Revision.__table__).where(Revision.item_id == item_id)
                               .order_by(Revision.number)).mappings()
-    return [dict(row) for row in rows]
+    return [{**row, "tags": list(db.session.scalars(
+        select(RevisionTag.tag).where(RevisionTag.revision_id == row["id"])
+        .order_by(RevisionTag.position)))} for row in rows]
 
 
 # --- the contribute form ----------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_a_restore_never_brings_back_what_was_withdrawn_or_widens_what_was_narro
     db.session.remove()
     item = erased.item()
     assert item.state == "withdrawn" and item.kind is None and item.circle_id is None
-    assert rows_of(erased.id) == {"Revision": 0, "ItemTag": 0, "MediaAsset": 0, "Consent": 0}
+    assert rows_of(erased.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0, "Consent": 0}
     assert not media_files(app) & set(erased.media_keys), "the backup's files came back"
     assert narrowed.item().consent.audience == "circle"
     assert kept.item().state == "active" and kept.item().consent.audience == "public"

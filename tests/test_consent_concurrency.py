@@ -15,14 +15,15 @@ from sqlalchemy import func, select, text
 
 from archive import ledger_file
 from archive.db import commit, db, rollback
-from archive.models import (Account, Collection, Consent, ConsentEvent, Entry, Item, ItemTag,
-                            Revision)
+from archive.models import (Account, Collection, Consent, ConsentEvent, Entry, Item,
+                            Revision, RevisionTag)
 from archive.operations import Refused
 from archive.operations import collections as collection_ops
 from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase
 from tests.collections_helpers import share_piece
+from tests.erasure_helpers import item_rows
 
 pytestmark = pytest.mark.both_databases("postgresql")
 
@@ -145,8 +146,8 @@ def _ledger(piece) -> tuple[list, list]:
 def _rows_of(piece) -> dict:
     db.session.expire_all()
     return {model.__name__: db.session.scalar(select(func.count()).select_from(model)
-                                              .where(model.item_id == piece.id))
-            for model in (Consent, Revision, ItemTag, Entry)}
+                                              .where(item_rows(model, piece.id)))
+            for model in (Consent, Revision, RevisionTag, Entry)}
 
 
 @pytest.mark.parametrize("writes", ["change", "confirm", "add to a collection"])
@@ -160,7 +161,7 @@ def test_consent_written_while_an_erasure_commits_is_refused(app, piece, people,
 
     assert outcome == {"status": 410, "message": TAKEN_BACK}
     assert db.session.get(Item, piece.id).state == "withdrawn"
-    assert _rows_of(piece) == {"Consent": 0, "Revision": 0, "ItemTag": 0, "Entry": 0}
+    assert _rows_of(piece) == {"Consent": 0, "Revision": 0, "RevisionTag": 0, "Entry": 0}
     assert _ledger(piece) == (["granted", "withdrawn"], ["granted", "withdrawn"])
 
 
@@ -169,7 +170,7 @@ def test_an_erasure_after_a_change_it_waited_for_takes_everything(app, piece, pe
                                       _erase(piece, people))
 
     assert outcome == {"status": "saved"}
-    assert _rows_of(piece) == {"Consent": 0, "Revision": 0, "ItemTag": 0, "Entry": 0}
+    assert _rows_of(piece) == {"Consent": 0, "Revision": 0, "RevisionTag": 0, "Entry": 0}
     assert _ledger(piece) == (["granted", "changed", "withdrawn"],
                               ["granted", "changed", "withdrawn"])
 
@@ -182,9 +183,8 @@ def test_a_change_after_another_builds_on_what_that_one_saved(app, piece, people
 
     assert outcome == {"status": "saved"}
     db.session.expire_all()
-    changes = db.session.scalars(select(ConsentEvent.change_json).where(
+    changes = db.session.scalars(select(ConsentEvent.change).where(
         ConsentEvent.item_public_id == piece.public_id, ConsentEvent.event == "changed")
         .order_by(ConsentEvent.id)).all()
-    assert changes == ['{"audience": ["public", "circle"]}',
-                       '{"audience": ["circle", "private"]}']
+    assert changes == [{"audience": ["public", "circle"]}, {"audience": ["circle", "private"]}]
     assert db.session.get(Item, piece.id).consent.audience == "private"

@@ -108,7 +108,7 @@ def crashed(tmp_path, make_app, media_url):
     with app.app_context():
         item = db.session.scalar(select(Item).where(Item.public_id == facts["public_id"]))
         assert item.state == "withdrawn"
-        assert rows_of(item.id) == {"Revision": 0, "ItemTag": 0, "MediaAsset": 0, "Consent": 0}
+        assert rows_of(item.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0, "Consent": 0}
         assert set(facts["keys"]) <= media_files(app), "the files went before the crash"
         kinds = {task.kind for task in pending_purges()}
         assert {"media", "database"} <= kinds

@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from archive import backup, purge
 from archive.db import db
-from archive.models import Item, ItemTag, Revision
-from tests.erasure_helpers import share, text, withdraw_signed_in, world  # noqa: F401
+from archive.models import Item, Revision, RevisionTag
+from tests.erasure_helpers import (item_rows, share, text, withdraw_signed_in,  # noqa: F401
+                                   world)
 from tests.services import postgres
 from tests.test_erasure_residue import let_go_of_files, site_files
 
@@ -68,9 +69,9 @@ def test_a_withdrawal_racing_200_edits_leaves_no_word_of_any_edit(app, world, tm
     first_refused = outcomes.index(410)
     assert set(outcomes[first_refused:]) == {410}   # nothing saved after the erasure
     db.session.expire_all()
-    for model in (Revision, ItemTag):
+    for model in (Revision, RevisionTag):
         assert db.session.scalar(select(func.count()).select_from(model)
-                                 .where(model.item_id == piece.id)) == 0
+                                 .where(item_rows(model, piece.id))) == 0
     assert db.session.get(Item, piece.id).state == "withdrawn"
 
     purge.run_pending()
@@ -112,14 +113,14 @@ def test_two_saves_from_the_same_revision_never_overwrite_each_other(app, world)
 def test_the_database_refuses_new_parts_for_a_withdrawn_item(app, world):
     piece = share(world["contributor"], world.home, title="Gone for good", kind="poem",
                   audience="circle")
+    former_revision = piece.item().current_revision_id
     assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
     db.session.expire_all()
     statements = {
-        "revision": "INSERT INTO revision (item_id, number, title, body, language, tags_json, "
+        "revision": "INSERT INTO revision (item_id, number, title, body, language, "
                     "alt_text, note, created_at) VALUES (:item, 1, 'back', 'words', 'en', "
-                    "'[]', '', '', CURRENT_TIMESTAMP)",
-        "item_tag": "INSERT INTO item_tag (item_id, tag) VALUES (:item, 'back')",
-        "media_asset": "INSERT INTO media_asset (public_id, item_id, derivatives_json, width, "
+                    "'', '', CURRENT_TIMESTAMP)",
+        "media_asset": "INSERT INTO media_asset (public_id, item_id, derivatives, width, "
                        "height, created_at) VALUES ('zz', :item, '{}', 1, 1, "
                        "CURRENT_TIMESTAMP)",
     }
@@ -127,5 +128,10 @@ def test_the_database_refuses_new_parts_for_a_withdrawn_item(app, world):
         with pytest.raises(DBAPIError, match="withdrawn"):
             db.session.execute(sql(statement), {"item": piece.id})
         db.session.rollback()
+    # a tag hangs from a revision, and the erasure left the item none to hang it from
+    with pytest.raises(DBAPIError, match="(?i)foreign key"):
+        db.session.execute(sql("INSERT INTO revision_tag (revision_id, tag, position) "
+                               "VALUES (:revision, 'back', 0)"), {"revision": former_revision})
+    db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Revision)
                              .where(Revision.item_id == piece.id)) == 0

@@ -13,7 +13,6 @@ that never keep what a refusal or a page view did.
 """
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -172,7 +171,7 @@ def test_lines_and_purges_a_stopped_process_left_are_done_when_the_next_one_star
     line = {"item": "zqxleft", "event": "withdrawn", "change": {}, "actor_role": "code",
             "at": utcnow().isoformat()}
     with app.app_context():
-        db.session.add(LedgerTask(line_json=json.dumps(line)))
+        db.session.add(LedgerTask(line=line))
         purge.queue("media", keys=["zqx/left-behind.webp"])
         db.session.commit()
         db.session.remove()
@@ -190,7 +189,7 @@ def test_lines_and_purges_a_stopped_process_left_are_done_when_the_next_one_star
 def test_flask_purge_and_setup_write_waiting_lines(app):
     line = {"item": "zqxcron", "event": "withdrawn", "change": {}, "actor_role": "code",
             "at": utcnow().isoformat()}
-    db.session.add(LedgerTask(line_json=json.dumps(line)))
+    db.session.add(LedgerTask(line=line))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["purge"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -201,7 +200,7 @@ def test_flask_purge_and_setup_write_waiting_lines(app):
 def test_workers_writing_at_once_write_each_line_once(app):
     lines = [{"item": f"zqx{n}", "event": "changed", "change": {}, "actor_role": "code",
               "at": utcnow().isoformat()} for n in range(60)]
-    db.session.add_all(LedgerTask(line_json=json.dumps(line)) for line in lines)
+    db.session.add_all(LedgerTask(line=line) for line in lines)
     db.session.commit()
     errors = []
 

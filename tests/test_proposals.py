@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.db import db
-from archive.models import ConsentEvent, Item, ItemTag, Revision
+from archive.models import ConsentEvent, Item, Revision, RevisionTag
 from archive.operations.accounts import create_token
 from tests.items_helpers import (api_headers, circle_people, contribute,  # noqa: F401
                                  item_url, only_item, poem_form)
@@ -97,7 +97,7 @@ def test_declining_erases_the_proposal(app, people, signed_in):
     assert response.status_code == 303 and response.headers["Location"] == "/withdrawn"
     item = only_item()
     assert item.state == "withdrawn" and item.current_revision_id is None
-    for model in (Revision, ItemTag):
+    for model in (Revision, RevisionTag):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
     assert ravi.get(item_url(item)).status_code == 410
     assert [e.event for e in db.session.scalars(select(ConsentEvent).order_by(

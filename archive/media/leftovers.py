@@ -11,7 +11,6 @@ still under way is never that old.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -41,7 +40,7 @@ def _remove() -> str:
     moment = time.time() - LEFT_FOR
     old = set(storage.written_before(moment))
     named = {entry["key"] for derivatives in db.session.scalars(
-        select(MediaAsset.derivatives_json)) for entry in json.loads(derivatives).values()}
+        select(MediaAsset.derivatives)) for entry in derivatives.values()}
     unnamed = old - named
     for key in unnamed:
         storage.delete(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 
 from archive.db import db
+from archive.migrate import migrating
 
 
 def _run(connection) -> None:
@@ -18,6 +19,5 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    with db.engines[None].connect() as fresh:
+    with migrating(db.engines[None]) as fresh:
         _run(fresh)
-        fresh.commit()

@@ -8,15 +8,19 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import db, one_of, utcnow
 
 if TYPE_CHECKING:
     from archive.models.circles import Membership
 
 ROLES = ("participant", "facilitator", "admin")
+#: the languages the site speaks (Flask-Babel catalogs): an account's chosen one is one of them
+LOCALES = ("en", "hi", "mr")
 
 
 class Account(UserMixin, db.Model):
+    __table_args__ = (one_of("role", ROLES), one_of("locale", LOCALES))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40))
     #: casefolded NFC form of the username: what makes two usernames "the same"

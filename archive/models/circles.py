@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import db, one_of, utcnow
 from archive.models.accounts import ROLES, Account
 
 CIRCLE_ROLES = ("participant", "facilitator")
@@ -34,7 +34,7 @@ class Circle(db.Model):
 
 
 class Membership(db.Model):
-    __table_args__ = (UniqueConstraint("account_id", "circle_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "circle_id"), one_of("role", CIRCLE_ROLES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
@@ -48,6 +48,8 @@ class Membership(db.Model):
 
 class Invite(db.Model):
     """A single-use, expiring link to join a circle. Only a SHA-256 of the token is kept."""
+    __table_args__ = (one_of("role", CIRCLE_ROLES),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
@@ -70,6 +72,8 @@ class CircleEvent(db.Model):
     (one of ``CIRCLE_EVENTS``), to whom, who did it and in which role, and when. No free text.
     Shown to the circle's members, so that no one gains a facilitator's view of a circle
     unseen (``archive.operations.circles`` records them)."""
+    __table_args__ = (one_of("event", CIRCLE_EVENTS), one_of("actor_role", EVENT_ACTOR_ROLES))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"),
                                            index=True)

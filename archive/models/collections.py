@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import db, one_of, utcnow
 from archive.models.accounts import Account
 from archive.models.circles import Circle
 from archive.models.items import Item
@@ -16,6 +16,8 @@ STATES = ("draft", "circle", "public")
 
 
 class Collection(db.Model):
+    __table_args__ = (one_of("state", STATES),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))

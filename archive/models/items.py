@@ -1,14 +1,13 @@
 """Items and their append-only revisions, the people they belong to, tags and artwork files."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import db, one_of, utcnow
 from archive.models.accounts import Account
 from archive.models.circles import Circle
 
@@ -17,6 +16,15 @@ if TYPE_CHECKING:
 
 KINDS = ("knowhow", "poem", "story", "artwork")
 LANGUAGES = ("en", "hi", "mr", "other")
+#: active: shown by the access rule; proposed: recorded by a facilitator for a member, waiting
+#: for them; withdrawn: a tombstone (``archive.operations.withdraw``)
+ITEM_STATES = ("active", "proposed", "withdrawn")
+#: a live item belongs to someone, somewhere; only a tombstone has lost them
+LIVE_ITEM_IS_WHOLE = ("state = 'withdrawn' OR (kind IS NOT NULL AND circle_id IS NOT NULL "
+                      "AND contributor_id IS NOT NULL)")
+#: a tombstone keeps nothing that could say whose or what it was
+TOMBSTONE_KEEPS_NOTHING = ("state <> 'withdrawn' OR (kind IS NULL AND circle_id IS NULL "
+                           "AND contributor_id IS NULL AND current_revision_id IS NULL)")
 
 
 class Contributor(db.Model):
@@ -48,7 +56,12 @@ class Contributor(db.Model):
 
 class Item(db.Model):
     """A living document. After withdrawal only ``id``, ``public_id``, ``state`` and the time
-    remain."""
+    remain: the database itself refuses a tombstone with a kind, circle, contributor or
+    revision, and a live item without its kind, circle and contributor."""
+    __table_args__ = (one_of("kind", KINDS), one_of("state", ITEM_STATES),
+                      CheckConstraint(LIVE_ITEM_IS_WHOLE, name="live_item_is_whole"),
+                      CheckConstraint(TOMBSTONE_KEEPS_NOTHING, name="tombstone_keeps_nothing"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True)
     kind: Mapped[Optional[str]] = mapped_column(String(16))
@@ -80,20 +93,16 @@ class MediaAsset(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
-    #: JSON: {name: {key, width, height, bytes, sha256, content_type}}
-    derivatives_json: Mapped[str] = mapped_column(Text)
+    #: {name: {key, width, height, bytes, sha256, content_type}}
+    derivatives: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON)
     width: Mapped[int]
     height: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    @property
-    def derivatives(self) -> dict[str, dict]:
-        return json.loads(self.derivatives_json)
-
 
 class Revision(db.Model):
     """One saved state of an item. **Never updated in place**: restoring writes a new one."""
-    __table_args__ = (UniqueConstraint("item_id", "number"),)
+    __table_args__ = (UniqueConstraint("item_id", "number"), one_of("language", LANGUAGES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
@@ -101,8 +110,6 @@ class Revision(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8))
-    #: JSON list: the tags as they were at this revision
-    tags_json: Mapped[str] = mapped_column(Text, default="[]")
     #: indexed: deleting a media asset (an erasure) looks up the revisions showing it
     media_asset_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media_asset.id"),
                                                           index=True)
@@ -115,16 +122,23 @@ class Revision(db.Model):
 
     media: Mapped[Optional[MediaAsset]] = relationship()
     author: Mapped[Optional[Account]] = relationship()
+    tag_rows: Mapped[list["RevisionTag"]] = relationship(
+        order_by="RevisionTag.position", lazy="selectin", cascade="all, delete-orphan",
+        passive_deletes=True)
 
     @property
     def tags(self) -> list[str]:
-        return json.loads(self.tags_json or "[]")
+        """The tags as they were at this revision, in the order they were given."""
+        return [row.tag for row in self.tag_rows]
 
 
-class ItemTag(db.Model):
-    """The current revision's tags, kept beside it so tag pages and facets are one query."""
-    __table_args__ = (Index("ix_item_tag_tag", "tag"),)
+class RevisionTag(db.Model):
+    """One tag of one revision: the only place tags are kept. A revision's tags are part of
+    its history (a restore brings them back); an item's tags now are its current revision's,
+    found through ``Item.current_revision_id`` (tag pages, tag lists, the search index)."""
+    __table_args__ = (Index("ix_revision_tag_tag", "tag"),)
 
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id", ondelete="CASCADE"),
+                                             primary_key=True)
     tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int]

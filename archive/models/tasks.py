@@ -2,32 +2,31 @@
 updates, copies of ledger lines."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive.db import db, utcnow
+from archive.db import db, one_of, utcnow
+
+#: what a purge removes after an erasure: the files of its artwork, the database's old pages,
+#: the cached offline packs that held it
+PURGE_KINDS = ("media", "database", "packs")
 
 
 class PurgeTask(db.Model):
     """Queued in the same transaction as an erasure; done after commit, retried until done.
     The payload holds only random storage keys and public ids, never content."""
     #: ids never reused, so a worker finishing a task can never delete a newer one
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (one_of("kind", PURGE_KINDS), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    payload_json: Mapped[str] = mapped_column(Text, default="{}")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_tried_at: Mapped[Optional[datetime]]
-
-    @property
-    def payload(self) -> dict:
-        return json.loads(self.payload_json or "{}")
 
 
 class IndexTask(db.Model):
@@ -47,5 +46,5 @@ class LedgerTask(db.Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    line_json: Mapped[str] = mapped_column(Text)
+    line: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,6 @@ never a title, body, tag, pseudonym or any free text.
 """
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -117,7 +116,7 @@ def grant(item: Item, choice: ConsentChoice, by: Account,
                       pseudonym=choice.pseudonym or None,
                       allow_collections=choice.collections, allow_embeds=choice.embeds,
                       allow_packs=choice.packs,
-                      content_notes_json=json.dumps(choice.content_notes),
+                      content_notes=list(choice.content_notes),
                       review_by=choice.review_by, method=choice.method, recorded_by_id=by.id,
                       receipt_id=str(uuid.uuid4()), withdrawal_code_hash=code_hash(code),
                       language=language)
@@ -163,7 +162,7 @@ def record(item: Item, event: str, change: dict, actor: Optional[Account], role:
     from archive import ledger_file
     entry = ConsentEvent(item_public_id=item.public_id, circle_id=item.circle_id,
                          contributor_id=item.contributor_id, event=event,
-                         change_json=json.dumps(change), actor_id=actor.id if actor else None,
+                         change=change, actor_id=actor.id if actor else None,
                          actor_role=role, created_at=utcnow())
     db.session.add(entry)
     line = ledger_file.as_line(entry)
@@ -334,7 +333,7 @@ def _apply(consent: Consent, choice: ConsentChoice) -> dict:
     wanted = {"audience": choice.audience, "attribution": choice.attribution,
               "allow_collections": choice.collections, "allow_embeds": choice.embeds,
               "allow_packs": choice.packs, "review_by": choice.review_by,
-              "content_notes_json": json.dumps(choice.content_notes),
+              "content_notes": list(choice.content_notes),
               "pseudonym": choice.pseudonym or None}
     changed: dict = {}
     for name, value in wanted.items():
@@ -344,8 +343,8 @@ def _apply(consent: Consent, choice: ConsentChoice) -> dict:
         setattr(consent, name, value)
         if name == "pseudonym":
             changed["pseudonym"] = "changed"          # the ledger never holds free text
-        elif name == "content_notes_json":
-            changed["content_notes"] = [json.loads(before or "[]"), choice.content_notes]
+        elif name == "content_notes":
+            changed["content_notes"] = [before, list(choice.content_notes)]
         else:
             changed[name] = [_iso(before), _iso(value)]
     if changed:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import re
 import secrets
@@ -11,14 +10,14 @@ from typing import Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l, lazy_ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
-from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
-                            MediaAsset, Revision)
+from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, MediaAsset,
+                            Revision, RevisionTag)
 from archive.operations import Problems, Refused
 from archive.operations.consent import ConsentChoice, Receipt, check_grant, grant
 from archive.operations.withdraw import LIVE, hold_active
@@ -275,16 +274,15 @@ def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAs
     number = (db.session.scalar(select(func.max(Revision.number))
                                 .where(Revision.item_id == item.id)) or 0) + 1
     rev = Revision(item_id=item.id, number=number, title=draft.title, body=draft.body,
-                   language=draft.language, tags_json=json.dumps(draft.tags,
-                                                                 ensure_ascii=False),
+                   language=draft.language,
+                   tag_rows=[RevisionTag(tag=tag, position=position)
+                             for position, tag in enumerate(draft.tags)],
                    media=media, alt_text=draft.alt_text, author_id=by.id, note=draft.note,
                    restored_from=restored_from)
     db.session.add(rev)
     db.session.flush()
     item.current = rev
     item.updated_at = utcnow()
-    db.session.execute(delete(ItemTag).where(ItemTag.item_id == item.id))
-    db.session.add_all(ItemTag(item_id=item.id, tag=tag) for tag in draft.tags)
     search.queue(item)
     db.session.flush()
     return rev
@@ -319,7 +317,7 @@ def _store_image(item: Item,
     on_rollback(lambda: [storage.delete(key) for key in keys])
     largest = max(stored.values(), key=lambda entry: entry["width"] * entry["height"])
     asset = MediaAsset(public_id=public_id(), item_id=item.id,
-                       derivatives_json=json.dumps(stored), width=largest["width"],
+                       derivatives=stored, width=largest["width"],
                        height=largest["height"])
     db.session.add(asset)
     db.session.flush()

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from archive import access, background, purge, signals
 from archive.db import db, utcnow, write_lock
-from archive.models import Account, Consent, Item, ItemTag, MediaAsset, Revision
+from archive.models import Account, Consent, Item, MediaAsset, Revision, RevisionTag
 from archive.operations import Refused
 from archive.operations.consent import code_hash, normalise_code, record
 
@@ -109,7 +109,9 @@ def _media_keys(item: Item) -> list[str]:
 def _delete_rows(item: Item) -> None:
     item.current_revision_id = None
     db.session.flush()
-    for model in (ItemTag, Revision, MediaAsset, Consent):
+    revisions = select(Revision.id).where(Revision.item_id == item.id)
+    db.session.execute(delete(RevisionTag).where(RevisionTag.revision_id.in_(revisions)))
+    for model in (Revision, MediaAsset, Consent):
         db.session.execute(delete(model).where(model.item_id == item.id))
     db.session.expire(item)
 

@@ -749,7 +749,7 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
     from archive.access import shown_as
     from archive.models import Account, Consent, Revision
     query = (select(Item.id, Item.public_id, Item.kind, Item.circle_id, Item.contributor_id,
-                    Item.updated_at, Revision.title, Revision.body, Revision.tags_json,
+                    Item.updated_at, Revision.id, Revision.title, Revision.body,
                     Revision.alt_text, Revision.language, Consent.audience,
                     Consent.review_by, Consent.attribution, Consent.pseudonym,
                     Contributor.account_id, Contributor.pseudonym, Account.display_name,
@@ -759,10 +759,12 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
              .join(Contributor, Contributor.id == Item.contributor_id)
              .outerjoin(Account, Account.id == Contributor.account_id)
              .where(Item.state == "active", condition).order_by(Item.id).limit(limit))
+    rows = db.session.execute(query).all()
+    tags = _tags_of([row[6] for row in rows])
     found = []
-    for (item_id, public_id, kind, circle_id, contributor_id, updated_at, title, body,
-         tags_json, alt_text, language, audience, review_by, attribution, pseudonym,
-         account_id, contributor_pseudonym, display_name, username) in db.session.execute(query):
+    for (item_id, public_id, kind, circle_id, contributor_id, updated_at, revision_id, title,
+         body, alt_text, language, audience, review_by, attribution, pseudonym,
+         account_id, contributor_pseudonym, display_name, username) in rows:
         # as `Contributor.name`: the account's shown name, else the pseudonym its steward keeps
         name = (display_name or username) if username is not None \
             else contributor_pseudonym or ""
@@ -770,10 +772,24 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
             public_id=public_id, kind=kind, circle_id=circle_id,
             contributor_id=contributor_id, has_account=account_id is not None,
             updated_at=updated_at, title=title, body=body,
-            tags=json.loads(tags_json or "[]"), alt_text=alt_text, language=language,
+            tags=tags.get(revision_id, []), alt_text=alt_text, language=language,
             audience=audience, review_by=review_by,
             byline=shown_as(attribution, pseudonym, name))))
     return found
+
+
+def _tags_of(revision_ids: list[int]) -> dict[int, list[str]]:
+    """Each revision's tags in their order, read in one query per thousand revisions."""
+    from archive.models import RevisionTag
+    tags: dict[int, list[str]] = {}
+    for start in range(0, len(revision_ids), 1000):
+        chunk = revision_ids[start:start + 1000]
+        for revision_id, tag in db.session.execute(
+                select(RevisionTag.revision_id, RevisionTag.tag)
+                .where(RevisionTag.revision_id.in_(chunk))
+                .order_by(RevisionTag.revision_id, RevisionTag.position)):
+            tags.setdefault(revision_id, []).append(tag)
+    return tags
 
 
 def _swap(fresh: Path, target: Path) -> None:

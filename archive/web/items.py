@@ -10,7 +10,8 @@ from sqlalchemy import select
 from archive import access
 from archive.db import db
 from archive.numbers import db_int, page_number
-from archive.models import Account, Circle, Contributor, Item, ItemTag, MediaAsset, Membership
+from archive.models import (Account, Circle, Contributor, Item, MediaAsset, Membership,
+                            RevisionTag)
 from archive.operations import Problems, Refused
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
@@ -192,8 +193,9 @@ def _consent_choice(form: ContributeForm) -> ConsentChoice:
 def _circle_tags(circle: Circle) -> list[str]:
     """The circle's vocabulary, from what its members may already see."""
     query = (access.select_visible(current_user).where(Item.circle_id == circle.id)
-             .with_only_columns(ItemTag.tag).join(ItemTag, ItemTag.item_id == Item.id)
-             .distinct().order_by(ItemTag.tag).limit(40))
+             .with_only_columns(RevisionTag.tag)
+             .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
+             .distinct().order_by(RevisionTag.tag).limit(40))
     return list(db.session.scalars(query))
 
 
@@ -355,7 +357,8 @@ def tag(tag: str):
     wanted = one_line(tag).lower()
     page = page_number()
     query = (access.select_visible(current_user, listed=True)
-             .join(ItemTag, ItemTag.item_id == Item.id).where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
+             .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
+             .where(RevisionTag.tag == wanted).order_by(Item.updated_at.desc()))
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render_template("items/tag.html", tag=wanted, items=found[:PAGE_SIZE], page=page,
                            more=len(found) > PAGE_SIZE)

@@ -15,6 +15,9 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
+#: the content columns as they were at this revision, frozen on purpose: a migration must keep
+#: meaning what it meant when written, and the live list (``archive.db.CONTENT_COLUMNS``) names
+#: tables and columns that came later (migration 0014) and that this one never saw
 CONTENT_COLUMNS = {
     "revision": ("title", "body", "tags_json", "alt_text", "note"),
     "item_tag": ("tag",),
