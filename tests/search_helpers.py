@@ -64,6 +64,13 @@ def bitmap(s, docnums) -> "np.ndarray":
     return found
 
 
+def remove_from_index(public_id: str) -> None:
+    """Delete ``public_id``'s entry from the app's index behind the database's back (a
+    damaged or lagging index)."""
+    with index.writing() as w:
+        w.delete_by_term("id", public_id)
+
+
 def segments() -> list:
     """The segments of the app's index, as its newest table of contents lists them."""
     return table(index.get_index()).segments

@@ -15,7 +15,8 @@ from whoosh.qparser import QueryParser
 from whoosh.system import pack_uint
 
 from archive.search import rebuild
-from archive.search.engine.codec import ArchiveCodec, ArchiveLeafMatcher, WordPositions
+from archive.search.engine.codec import ArchiveCodec, ArchiveLeafMatcher
+from archive.search.engine.formats import WordPositions
 from tests.search_helpers import memory_index
 
 

@@ -72,10 +72,10 @@ def test_the_sites_searchers_read_their_segments_in_place(app):
     ix = index.get_index()
     with index.writing(ix) as w:
         w.add_document(id="a1", content="उदासी की शाम", title="शाम")
-    searcher = index.searcher()
-    reader = next(iter(searcher.leaf_searchers()))[0].reader()
-    assert isinstance(reader._terms._dbfile, ViewFile), type(reader._terms._dbfile)
-    assert [fields["id"] for fields in searcher.documents()] == ["a1"]
+    with index.searching() as searcher:
+        reader = next(iter(searcher.leaf_searchers()))[0].reader()
+        assert isinstance(reader._terms._dbfile, ViewFile), type(reader._terms._dbfile)
+        assert [fields["id"] for fields in searcher.documents()] == ["a1"]
 
 
 def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):

@@ -24,6 +24,7 @@ from archive.operations import withdraw
 from archive.operations.consent import ConsentChoice
 from archive.search import index, rebuild, sync
 from archive.search.query import search
+from tests.search_helpers import remove_from_index
 
 pytestmark = pytest.mark.both_databases
 
@@ -123,7 +124,7 @@ def test_a_task_that_commits_out_of_number_order_is_still_applied(machines):
     db.session.commit()
     with b.app_context():
         index.forget(Path(b.config["INDEX_DIR"]))
-        sync.remove_entry(second)             # B has not seen the second piece yet
+        remove_from_index(second)             # B has not seen the second piece yet
         db.session.remove()
     assert found_on(b, "zqxthird") == [third]
     assert found_on(b, "zqxsecond") == []
@@ -177,7 +178,7 @@ def test_a_machine_away_longer_than_tasks_are_kept_is_rebuilt_by_setup(machines)
         mark = sync.Mark.read()
         mark.checked = time.time() - 8 * 86400
         mark.write()
-        sync.remove_entry(public_id)          # what it missed while away
+        remove_from_index(public_id)          # what it missed while away
         assert "more than 7 days" in rebuild.needs_rebuild()
         assert b.test_client().get("/healthz").status_code == 503
         with db.engine.begin() as connection:  # the tables came from the models

@@ -1,7 +1,8 @@
 """Search: the analyzer (importable: Whoosh pickles it), schema, index upkeep and queries.
 
 Other modules call ``queue(item)`` within the transaction that changed an item (an erasure
-too); ``init_app`` connects it to the consent signals and registers the purge handlers."""
+too); ``init_app`` connects it to the consent signals and registers the index's compaction
+with ``flask purge``."""
 from __future__ import annotations
 
 from flask import Flask, current_app

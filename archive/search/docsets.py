@@ -100,11 +100,13 @@ _NOTHING = _Nothing()
 
 
 def cache_of(s):
-    top = s.get_parent() if s.get_parent() is not None else s
-    return getattr(top, "kept", None) or _NOTHING
+    """The per-segment sets searcher ``s`` (or a leaf of it) keeps them in."""
+    kept = getattr(s, "kept", None)
+    return kept if kept is not None else _NOTHING
 
 
 def memo_of(s) -> dict:
+    """What has been worked out for searcher ``s`` (nothing kept for a stock searcher)."""
     memo = getattr(s, "memo", None)
     return memo if memo is not None else {}
 

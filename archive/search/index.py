@@ -150,13 +150,6 @@ def forget(path: Path) -> None:
     handle(path).forget()
 
 
-def searcher():
-    """This thread's searcher, replaced when the index has changed since. (A search uses
-    `searching`, which keeps other threads from closing its readers meanwhile.)"""
-    with searching() as current:
-        return current
-
-
 def searching():
     """This thread's searcher of the app's index, for the length of a search."""
     return handle().searching()

@@ -217,11 +217,6 @@ def _update(w, public_ids: set[str]) -> int:
     return removed
 
 
-def remove_entry(public_id: str) -> None:
-    with index.writing() as w:
-        w.delete_by_term("id", public_id)
-
-
 _last_pruned: list[Optional[float]] = [None]
 
 

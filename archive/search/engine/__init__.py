@@ -7,6 +7,7 @@ of Whoosh itself: another Whoosh index in the same process behaves as stock Whoo
   read with — its postings layout and matcher (skipping by bisection), its segment (read in
   place from the memory map, `files`), word table reader (`files`) and field lengths
   (`lengths`).
+- `formats`: how a posting keeps its word positions or counts (pickled with the schema).
 - `writers`: ``ArchiveWriter`` and its multi-process form, Whoosh's writers gathering
   postings word by word (`pool`).
 - `searching`: the segment reader that is brought up to date instead of reopened, the

@@ -9,7 +9,7 @@ so for its whole block. At 100k entries a block of the content field (which keep
 positions) took 134 µs to read — 43 µs zlib, 81 µs unpickling, 10 µs undoing the id
 deltas — and a block of a field without positions 34 µs; a phrase with one common word
 spent up to 70 ms reading positions. Here ids and weights go straight into arrays, and
-positions (`WordPositions`: the gaps as an array, 3 bytes for one position where Whoosh
+positions (`formats.WordPositions`: the gaps as an array, 3 bytes for one position where Whoosh
 pickles 14) are cut out of the block one posting at a time, when a phrase asks for them.
 
 The codec is also where the archive reads segments its own way, through the hooks Whoosh
@@ -29,16 +29,13 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
-from collections import Counter
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import Optional
 
 from whoosh.codec import whoosh3
 from whoosh.codec.base import OutOfOrderError
 from whoosh.filedb.structfile import StructFile
-from whoosh.formats import Frequency, Positions
 from whoosh.matching import ReadTooFar
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from archive.search.engine.files import OneReadHashReader, ViewStorage
@@ -58,14 +55,14 @@ _VALUES_NONE, _VALUES_FIXED, _VALUES_EACH = 0, 1, 2
 _SWAP = sys.byteorder == "big"
 
 
-def _to_bytes(numbers: array) -> bytes:
+def to_bytes(numbers: array) -> bytes:
     if _SWAP:
         numbers = array(numbers.typecode, numbers)
         numbers.byteswap()
     return numbers.tobytes()
 
 
-def _from_bytes(typecode: str, data: bytes) -> array:
+def from_bytes(typecode: str, data: bytes) -> array:
     numbers = array(typecode)
     numbers.frombytes(data)
     if _SWAP:
@@ -235,7 +232,7 @@ class ArchivePostingsWriter(whoosh3.W3PostingsWriter):
         self._terminfo.add_block(self)
         ids, weights, values = self._ids, self._weights, self._values
         id_type = 0 if ids[-1] < 1 << 16 else 1
-        parts = [_to_bytes(array(_ID_TYPES[id_type], ids))]
+        parts = [to_bytes(array(_ID_TYPES[id_type], ids))]
         first = weights[0]
         if all(weight == 1.0 for weight in weights):
             weights_kind = _WEIGHTS_ONES
@@ -244,7 +241,7 @@ class ArchivePostingsWriter(whoosh3.W3PostingsWriter):
             parts.append(_FLOAT.pack(first))
         else:
             weights_kind = _WEIGHTS_EACH
-            parts.append(_to_bytes(array("f", weights)))
+            parts.append(to_bytes(array("f", weights)))
         fixed = self._format.fixed_value_size()
         if fixed == 0:
             values_kind = _VALUES_NONE
@@ -257,7 +254,7 @@ class ArchivePostingsWriter(whoosh3.W3PostingsWriter):
             ends = list(accumulate(map(len, values)))
             end_type = 0 if not ends or ends[-1] < 1 << 16 else 1
             parts += [bytes((end_type,)), _LENGTH.pack(len(ends)),
-                      _to_bytes(array(_ID_TYPES[end_type], ends)), data]
+                      to_bytes(array(_ID_TYPES[end_type], ends)), data]
         body = b"".join(parts)
         length = _HEAD.size - _LENGTH.size + len(body)
         self._postfile.write(_HEAD.pack(
@@ -327,7 +324,7 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
     def _read_ids(self):
         typecode = _ID_TYPES[self._id_type]
         size = self._blocklength * (2 if typecode == "H" else 4)
-        self._ids = _from_bytes(typecode, self._postfile.get(self._dataoffset, size))
+        self._ids = from_bytes(typecode, self._postfile.get(self._dataoffset, size))
 
     def _read_weights(self):
         kind, count = self._weights_kind, self._blocklength
@@ -337,7 +334,7 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
             weight = _FLOAT.unpack(self._postfile.get(self._weights_offset(), 4))[0]
             self._weights = array("f", (weight,)) * count
         else:
-            self._weights = _from_bytes("f", self._postfile.get(self._weights_offset(),
+            self._weights = from_bytes("f", self._postfile.get(self._weights_offset(),
                                                                 4 * count))
 
     def _read_values(self):
@@ -354,7 +351,7 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
             end_type = _ID_TYPES[data[0]]
             count = _LENGTH.unpack_from(data, 1)[0]
             start = 1 + _LENGTH.size + count * (2 if end_type == "H" else 4)
-            self._values = _Values(_from_bytes(end_type, data[1 + _LENGTH.size:start]),
+            self._values = _Values(from_bytes(end_type, data[1 + _LENGTH.size:start]),
                                    data[start:])
 
 
@@ -377,68 +374,3 @@ class _Values:
 
     def __iter__(self):
         return (self[i] for i in range(len(self._ends)))
-
-
-def _analyzed(value, analyzer, options: dict) -> Optional[list[str]]:
-    """An entry's words straight from the archive's analyzers, which hand them over as a
-    list (`analyzer._FromWords.words`), without a token object per word; None for any
-    other analyzer or call."""
-    words = getattr(analyzer, "words", None)
-    if words is None or not isinstance(value, str) or options.get("mode", "index") != "index" \
-            or options.keys() - {"mode"}:
-        return None
-    return words(value)
-
-
-class WordPositions(Positions):
-    """Word positions in a posting, as Whoosh's `Positions` keeps them but compactly: a
-    type letter, then the gaps between positions as an array (16-bit when they fit).
-    Whoosh's own encoding is a pickled list (14 bytes for one position, 3 here), and
-    unpickling it for every candidate of a phrase was most of a phrase's time."""
-
-    def word_values(self, value, analyzer, **options):
-        words = _analyzed(value, analyzer, options)
-        if words is None:
-            yield from super().word_values(value, analyzer, **options)
-            return
-        places: dict[str, list[int]] = {}
-        for position, word in enumerate(words):
-            found = places.get(word)
-            if found is None:
-                places[word] = [position]
-            else:
-                found.append(position)
-        boost, encode = self.field_boost, self.encode
-        for word, found in places.items():
-            yield word, len(found), len(found) * boost, encode(found)
-
-    def encode(self, poslist):
-        if len(poslist) == 1:
-            position = poslist[0]
-            return (b"H" + position.to_bytes(2, "little") if position < 1 << 16
-                    else b"I" + position.to_bytes(4, "little"))
-        gaps = [after - before for before, after in zip(chain((0,), poslist), poslist)]
-        try:
-            return b"H" + _to_bytes(array("H", gaps))
-        except OverflowError:
-            return b"I" + _to_bytes(array("I", gaps))
-
-    def decode_positions(self, valuestring):
-        return list(accumulate(_from_bytes(chr(valuestring[0]), valuestring[1:])))
-
-    def decode_frequency(self, valuestring):
-        return (len(valuestring) - 1) // (2 if valuestring[:1] == b"H" else 4)
-
-
-class WordCounts(Frequency):
-    """Whoosh's `Frequency`, counting the words the archive's analyzers hand over as a
-    list (see `_analyzed`)."""
-
-    def word_values(self, value, analyzer, **options):
-        words = _analyzed(value, analyzer, options)
-        if words is None:
-            yield from super().word_values(value, analyzer, **options)
-            return
-        boost = self.field_boost
-        for word, count in Counter(words).items():
-            yield word, count, count * boost, pack_uint(count)
