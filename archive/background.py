@@ -1,9 +1,9 @@
 """Follow-up work after a commit, done in one place: a thread of the process.
 
 A change commits first; what follows from it — bringing this machine's search index up to
-date (`search.index.upkeep`), purging what an erasure leaves in the media store, cached
+date (`search.sync.upkeep`), purging what an erasure leaves in the media store, cached
 packs and the database's files (`purge.run_pending`), compacting the index
-(`search.index.compact`), copying ledger lines to the file on disk
+(`search.compaction.compact`), copying ledger lines to the file on disk
 (`ledger_file.write_pending`) — is asked for with `after_commit` and done by one thread per
 process (`Worker`), so the request answers at once. Under load each of those waits for
 others (the index writer, readers of SQLite's write-ahead log): saves spent a fifth of
@@ -83,9 +83,9 @@ def init_app(app: Flask) -> None:
     purges, ledger lines, index tasks (asked for before the process's first request; the
     request itself does none of it)."""
     from archive import ledger_file, purge
-    from archive.search import index
+    from archive.search import sync
     app.extensions["archive_start_up"] = (ledger_file.write_pending, purge.run_pending,
-                                          index.upkeep)
+                                          sync.upkeep)
     app.before_request(_start_up)
 
 

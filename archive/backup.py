@@ -150,8 +150,8 @@ def restore(source: Path) -> dict:
     # what the restored database does not know of: media of pieces shared after the backup
     _delete(store, before - set(saved.keys()))
     purge.run_pending()
-    from archive.search import index
-    index.reindex()
+    from archive.search import rebuild
+    rebuild.reindex()
     return {"restored_from": str(source), "replayed": replayed}
 
 

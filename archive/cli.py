@@ -75,20 +75,20 @@ def search_reindex(procs: int) -> None:
     """Rebuild the whole index from the database, then swap it in."""
     from sqlalchemy import func
     from archive.models import Item
-    from archive.search import index
+    from archive.search import rebuild
     total = db.session.scalar(select(func.count()).select_from(Item)
                               .where(Item.state == "active"))
     with click.progressbar(length=total, label="indexing") as bar:
-        count = index.reindex(progress=bar.update, procs=procs)
+        count = rebuild.reindex(progress=bar.update, procs=procs)
     click.echo(f"indexed {count} items")
 
 
 @search_cli.command("check")
 def search_check() -> None:
     """Report where the database and the index disagree (exit 1 if they do)."""
-    from archive.search import index
-    index.catch_up()
-    report = index.check()
+    from archive.search import rebuild, sync
+    sync.catch_up()
+    report = rebuild.check()
     click.echo(f"missing from the index: {len(report['missing'])}; "
                f"in the index but not active in the database: {len(report['extra'])}")
     for name in ("missing", "extra"):
@@ -343,12 +343,12 @@ def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
     from archive import ledger_file, purge
-    from archive.search import index
+    from archive.search import rebuild
     migrate.upgrade()
-    reason = index.needs_rebuild()
+    reason = rebuild.needs_rebuild()
     if reason:
         click.echo(f"rebuilding the search index: {reason}")
-        click.echo(f"indexed {index.reindex()} items")
+        click.echo(f"indexed {rebuild.reindex()} items")
     if with_demo if with_demo is not None else current_app.config["DEMO"]:
         committing(demo.load)()
     ledger_file.write_pending()

@@ -25,7 +25,7 @@ the site closed at that very moment (idle past gunicorn's --keep-alive) is sent 
 as browsers do; these are counted and reported apart, and their time includes both tries.
 The CPU time gunicorn's processes used during the run is reported per request (from
 /proc). Afterwards the site is stopped and the search index is compared with the database
-(``archive.search.index.check``, the function behind ``flask --app archive search
+(``archive.search.rebuild.check``, the function behind ``flask --app archive search
 check``) before any pending index task is applied, and the index's mark must show every
 kept task applied.
 
@@ -402,21 +402,21 @@ def index_report(env: dict[str, str]) -> tuple[str, bool]:
     from archive import create_app
     from archive.db import db, utcnow
     from archive.models import IndexTask, Item, PurgeTask
-    from archive.search import index
+    from archive.search import rebuild, sync
     app = create_app()
     with app.app_context():
         count = lambda model, *where: db.session.scalar(  # noqa: E731
             select(func.count()).select_from(model).where(*where))
         active, withdrawn = count(Item, Item.state == "active"), count(Item, Item.state ==
                                                                         "withdrawn")
-        mark = index.Mark.read()
+        mark = sync.Mark.read()
         unapplied = mark is None or mark.behind()
         tasks, purges = count(IndexTask), count(PurgeTask)
         # an erasure's database clean-up waits DATABASE_PURGE_DELAY seconds by design: those
         # of the last seconds of the run are not overdue (the next start-up does them)
         waiting = count(PurgeTask, PurgeTask.kind == "database", PurgeTask.created_at >
                         utcnow() - timedelta(seconds=app.config["DATABASE_PURGE_DELAY"] + 5))
-        report = index.check()
+        report = rebuild.check()
     overdue = purges - waiting
     matches = not report["missing"] and not report["extra"] and not unapplied and not overdue
     return (f"database: {active} active items, {withdrawn} withdrawn; index tasks kept: "

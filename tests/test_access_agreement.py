@@ -16,7 +16,7 @@ from archive.models import Consent, Item
 from archive.operations import items as item_ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase
-from archive.search import docsets, index
+from archive.search import docsets, index, sync
 from archive.search import queue as queue_for_index
 
 pytestmark = pytest.mark.both_databases
@@ -68,7 +68,7 @@ def _world(seed: int, home, other, accounts, profile) -> list[Item]:
         if rng.random() < 0.15:
             erase(item, by, "in-person" if contributor is profile else None)
             commit()
-    index.catch_up()
+    sync.catch_up()
     return items
 
 

@@ -55,12 +55,13 @@ from archive.models import Consent, Item, MediaAsset, Revision, RevisionTag
 from archive.operations import items as item_ops
 from archive.operations import withdraw as withdraw_ops
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import compaction, index, rebuild
 from tests.conftest import BrowserLikeClient, config_for_tests, sign_in
 from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, Piece, json_text, media_files,
                                    item_rows, pending_purges, photo, piece_of, rows_of,
                                    text)
 from tests.test_erasure_residue import let_go_of_files, residue
+from tests.search_helpers import in_index, segments
 
 pytestmark = pytest.mark.both_databases
 
@@ -176,7 +177,7 @@ def _withdraw_then_compact(app, client, order, stop_here) -> None:
     assert client.post_form(f"{order.piece_url}/withdraw", {"sure": "y"}).status_code == 303
     stop_here()
     with app.app_context():
-        index.compact()
+        compaction.compact()
 
 
 ACTIONS = {"edit": _edit, "withdraw": _withdraw, "contribute": _contribute,
@@ -359,7 +360,7 @@ def half_written(app) -> list[str]:
     found += [f"a file no media row names: {name}" for name in sorted(stored - named)]
     found += [f"a media row whose file is missing: {key}" for key in sorted(named - stored)]
     found += [f"a pending {task.kind} purge" for task in pending_purges()]
-    found += [f"{name} in the index: {ids}" for name, ids in index.check().items() if ids]
+    found += [f"{name} in the index: {ids}" for name, ids in rebuild.check().items() if ids]
     db.session.remove()
     return found
 
@@ -448,7 +449,7 @@ def test_a_withdrawal_killed_after_its_commit_is_finished_by_the_restarted_site(
     kill_at(site, "withdraw", "erasure committed")
     assert rows_of(site.artwork.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0,
                                         "Consent": 0}
-    assert index.has_entry(site.artwork.public_id), "the index was updated before the kill"
+    assert in_index(site.artwork.public_id), "the index was updated before the kill"
     assert {task.kind for task in pending_purges()} >= {"database", "media"}
     db.session.remove()
 
@@ -479,15 +480,15 @@ def test_an_upload_killed_midway_leaves_nothing(site, restart, point):
 @pytest.mark.parametrize("point", ["segment copied aside", "copy swapping in"])
 def test_a_compaction_killed_midway_is_redone(site, restart, app, point):
     kill_at(site, "compact", point)
-    assert list(index.folder().glob(index.ASIDE_PREFIX + "*")), "killed before copying"
+    assert list(index.folder().glob(compaction.ASIDE_PREFIX + "*")), "killed before copying"
 
     restarted = restart()
     restarted.command("search", "check")
     restarted.command("purge")
 
     assert half_written(restarted.app) == []
-    assert not list(index.folder().glob(index.ASIDE_PREFIX + "*"))
-    in_use = {segment.segid for segment in index.get_index()._segments()}
+    assert not list(index.folder().glob(compaction.ASIDE_PREFIX + "*"))
+    in_use = {segment.segid for segment in segments()}
     left = {path.name for path in index.folder().glob("MAIN_*.*")
             if path.name.split(".")[0].removeprefix("MAIN_") not in in_use}
     assert not left, "segment files the index does not use"

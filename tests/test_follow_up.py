@@ -28,10 +28,11 @@ from archive.db import commit, db, utcnow
 from archive.models import Circle, IndexTask, LedgerTask, PurgeTask
 from archive.operations import Refused, withdraw
 from archive.operations.circles import create_circle
-from archive.search import index
+from archive.search import sync
 from tests.collections_helpers import entry_id, make_collection, share_piece
 from tests.erasure_helpers import (change_consent, ledger_file_lines, media_files, share,
                                    world)  # noqa: F401  (fixture)
+from tests.search_helpers import in_index, segments
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -90,7 +91,7 @@ def test_the_operations_send_signals_and_another_app_adds_no_receiver(app, make_
     assert not hasattr(consent, "CHANGE_HOOKS") and not hasattr(withdraw, "ERASE_HOOKS")
     changed = list(signals.consent_changed.receivers_for(None))
     erasing = list(signals.item_erasing.receivers_for(None))
-    assert index.queue in changed and len(changed) == len(set(changed)) == 3
+    assert sync.queue in changed and len(changed) == len(set(changed)) == 3
     assert len(erasing) == len(set(erasing)) == 3
     # cached packs look up the collection entries the collection receivers take out
     assert changed.index(packs.queue_drop) \
@@ -252,15 +253,15 @@ def test_every_follow_up_of_an_erasure_is_done_by_the_thread(make_app, make_circ
         author = make_account(circle=circle)
         piece = share(author, circle, title="zqxthreadwork painting")
         assert background.wait(app)
-        assert index.has_entry(piece.public_id) and media_files(app)
+        assert in_index(piece.public_id) and media_files(app)
 
         withdraw.withdraw_with_code(piece.code)
         commit()
 
         def all_done() -> bool:
             return (count(PurgeTask) == 0 and count(LedgerTask) == 0
-                    and not any(s.has_deletions() for s in index._segments(index.get_index()))
-                    and not index.has_entry(piece.public_id))
+                    and not any(s.has_deletions() for s in segments())
+                    and not in_index(piece.public_id))
         assert until(all_done)
         assert not outage
         assert not media_files(app) & set(piece.media_keys)
@@ -280,7 +281,7 @@ def test_pages_write_nothing(app, world, writes, monkeypatch):
     purge.queue("media", keys=["zqx/still-waiting.webp"])
     db.session.commit()
     tasks = count(IndexTask)
-    monkeypatch.setattr(index, "_last_pruned", [None])   # this process has not pruned yet
+    monkeypatch.setattr(sync, "_last_pruned", [None])   # this process has not pruned yet
     writes.seen.clear()
     anonymous = world.viewers["anonymous"].client
     for url in ("/", "/search?q=zqxquiet", piece.url, "/search?q=udasi"):

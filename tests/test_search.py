@@ -26,9 +26,10 @@ from archive.models import Account, Circle, Consent, IndexTask, Item
 from archive.operations import items as item_ops
 from archive.operations.accounts import create_token
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import compaction, index, rebuild, sync
 from tests.conftest import BrowserLikeClient, sign_in
 from tests.erasure_helpers import Viewer, World
+from tests.search_helpers import in_index, remove_from_index, segments
 
 NOTHING = "Nothing found that you can see."
 FACET_NAMES = {"Kind": "kind", "Language": "language", "Circle": "circle", "Tags": "tags"}
@@ -286,7 +287,7 @@ def test_a_review_date_set_in_the_past_in_the_database_hides_the_hit_at_once(wor
     db.session.execute(update(Consent).where(Consent.item_id == piece.id)
                        .values(review_by=access.today() - timedelta(days=1)))
     db.session.commit()
-    assert not index.Mark.read().behind(), "no task waits: the index was not told"
+    assert not sync.Mark.read().behind(), "no task waits: the index was not told"
 
     for who in ("anonymous", "stranger", "member", "facilitator", "admin"):
         found = look(world.viewers[who], "zqxreviewword")
@@ -397,7 +398,7 @@ def test_a_withdrawn_item_leaves_search_at_once_and_its_words_leave_the_files(ap
             assert piece.public_id not in found.ids and piece.public_id not in found.main
             assert LATIN_MARKER not in found.facets.get("tags", {})
     assert look(anonymous, "roses").ids == [keep.public_id]
-    assert not index.has_entry(piece.public_id)
+    assert not in_index(piece.public_id)
 
     # the deleted document's terms are still in a segment file until it is rewritten
     assert holding(app, LATIN_MARKER) and holding(app, DEVANAGARI_MARKER), \
@@ -407,7 +408,7 @@ def test_a_withdrawn_item_leaves_search_at_once_and_its_words_leave_the_files(ap
     assert holding(app, LATIN_MARKER) == []
     assert holding(app, DEVANAGARI_MARKER) == []
     assert look(anonymous, "roses").ids == [keep.public_id]
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
 
 
 def test_a_compaction_leaves_the_writer_free_and_keeps_what_changed_meanwhile(
@@ -419,11 +420,11 @@ def test_a_compaction_leaves_the_writer_free_and_keeps_what_changed_meanwhile(
     meanwhile = share(world["author"], world.home, title="Goes meanwhile",
                       body=f"{DEVANAGARI_MARKER} roses")
     stays = share(world["member"], world.home, title="Stays", body="roses stay")
-    index.reindex()  # the three in one segment
+    rebuild.reindex()  # the three in one segment
     author = world.viewers["author"].client
     assert author.post_form(f"/items/{gone.public_id}/withdraw",
                             {"sure": "y"}).status_code == 303
-    rewrite, saved = index._without_deletions, []
+    rewrite, saved = compaction._without_deletions, []
 
     def slowly(ix, segment, aside):
         fresh = rewrite(ix, segment, aside)
@@ -435,16 +436,16 @@ def test_a_compaction_leaves_the_writer_free_and_keeps_what_changed_meanwhile(
             saved.append(share(world["member"], world.home, title="New", body="roses anew"))
         return fresh
 
-    monkeypatch.setattr(index, "_without_deletions", slowly)
-    assert index.compact().startswith("rewrote 2 segment(s)")
+    monkeypatch.setattr(compaction, "_without_deletions", slowly)
+    assert compaction.compact().startswith("rewrote 2 segment(s)")
 
     assert holding(app, LATIN_MARKER) == [] and holding(app, DEVANAGARI_MARKER) == []
-    assert not list(Path(app.config["INDEX_DIR"]).glob(index.ASIDE_PREFIX + "*"))
-    assert not any(segment.has_deletions() for segment in index.get_index()._segments())
+    assert not list(Path(app.config["INDEX_DIR"]).glob(compaction.ASIDE_PREFIX + "*"))
+    assert not any(segment.has_deletions() for segment in segments())
     anonymous = world.viewers["anonymous"]
     assert sorted(look(anonymous, "roses").ids) == sorted([stays.public_id,
                                                            saved[0].public_id])
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
 
 
 def _one_withdrawn_from_a_rebuilt_segment(world):
@@ -452,7 +453,7 @@ def _one_withdrawn_from_a_rebuilt_segment(world):
     returns the one that stays."""
     gone = share(world["author"], world.home, title="Gone", body=f"{LATIN_MARKER} roses")
     stays = share(world["member"], world.home, title="Stays", body="roses stay")
-    index.reindex()
+    rebuild.reindex()
     assert world.viewers["author"].client.post_form(
         f"/items/{gone.public_id}/withdraw", {"sure": "y"}).status_code == 303
     return stays
@@ -461,37 +462,37 @@ def _one_withdrawn_from_a_rebuilt_segment(world):
 def test_a_compaction_outrun_by_a_rebuild_leaves_the_rebuilt_index_alone(app, world,
                                                                           monkeypatch):
     stays = _one_withdrawn_from_a_rebuilt_segment(world)
-    rewrite = index._without_deletions
+    rewrite = compaction._without_deletions
 
     def outrun(ix, segment, aside):
         fresh = rewrite(ix, segment, aside)
-        index.reindex()  # the segment being rewritten is gone with the old folder
+        rebuild.reindex()  # the segment being rewritten is gone with the old folder
         return fresh
 
-    monkeypatch.setattr(index, "_without_deletions", outrun)
-    assert index.compact() == "no segment holds deleted documents"
+    monkeypatch.setattr(compaction, "_without_deletions", outrun)
+    assert compaction.compact() == "no segment holds deleted documents"
 
     assert holding(app, LATIN_MARKER) == []
     assert look(world.viewers["anonymous"], "roses").ids == [stays.public_id]
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
 
 
 def test_a_compaction_of_a_segment_merged_away_before_it_was_read_leaves_it_alone(
         app, world, monkeypatch):
     stays = _one_withdrawn_from_a_rebuilt_segment(world)
-    rewrite = index._without_deletions
+    rewrite = compaction._without_deletions
 
     def merged_first(ix, segment, aside):
         with index.writing(ix, mergetype=OPTIMIZE):  # another worker's merge, just before
             pass
         return rewrite(ix, segment, aside)
 
-    monkeypatch.setattr(index, "_without_deletions", merged_first)
-    assert index.compact() == "no segment holds deleted documents"
+    monkeypatch.setattr(compaction, "_without_deletions", merged_first)
+    assert compaction.compact() == "no segment holds deleted documents"
 
     assert holding(app, LATIN_MARKER) == []
     assert look(world.viewers["anonymous"], "roses").ids == [stays.public_id]
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
 
 
 def test_a_narrowed_item_leaves_anonymous_search_at_once(world):
@@ -728,7 +729,10 @@ def test_newest_first_and_most_relevant_first(world):
     for piece, days_ago in ((relevant, 30), (middle, 20), (newest, 10)):
         _set_updated(piece, days_ago)
     commit()
-    index.update_entries([relevant.public_id, middle.public_id, newest.public_id])
+    for piece in (relevant, middle, newest):
+        sync.queue(db.session.get(Item, piece.id))
+    commit()
+    sync.catch_up()
 
     anonymous = world.viewers["anonymous"]
     by_relevance = look(anonymous, "zqxorder")
@@ -864,7 +868,7 @@ def test_search_check_and_reindex(app, world):
     assert "missing from the index: 0; in the index but not active in the database: 0" \
         in healthy.output
 
-    index.remove_entry(pieces[1].public_id)
+    remove_from_index(pieces[1].public_id)
     broken = runner.invoke(args=["search", "check"])
     assert broken.exit_code == 1
     assert "missing from the index: 1;" in broken.output
@@ -889,31 +893,31 @@ def test_an_index_task_left_behind_is_applied_by_the_next_search(app, world):
     db.session.commit()                       # committed, but the after-commit work is lost
     db.session.info.pop("after_commit", None)
     assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 1
-    assert not index.has_entry(public_id)
+    assert not in_index(public_id)
 
     assert look(world.viewers["anonymous"], "zqxleftword").ids == [public_id]
 
-    assert index.has_entry(public_id)
-    assert index.catch_up() == 0, "applied once only"
+    assert in_index(public_id)
+    assert sync.catch_up() == 0, "applied once only"
     # kept for the other machines' indexes, until INDEX_TASK_DAYS have passed
     assert db.session.scalar(select(func.count()).select_from(IndexTask)) == 1
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
 
 
 def test_a_bare_index_task_row_is_applied_too(app, world):
     """A task for an item whose entry is gone (removed behind the index's back), and one for
     an item that no longer exists: applying both is harmless and fixes the first."""
     piece = share(world["author"], world.home, title="Bare", body="zqxbareword")
-    index.remove_entry(piece.public_id)
+    remove_from_index(piece.public_id)
     db.session.add_all([IndexTask(item_public_id=piece.public_id),
                         IndexTask(item_public_id="no-such-item")])
     db.session.commit()
 
-    assert index.catch_up() == 2
+    assert sync.catch_up() == 2
 
-    assert index.check() == {"missing": [], "extra": []}
+    assert rebuild.check() == {"missing": [], "extra": []}
     assert look(world.viewers["anonymous"], "zqxbareword").ids == [piece.public_id]
-    assert index.catch_up() == 0
+    assert sync.catch_up() == 0
 
 
 @pytest.mark.parametrize("gaps_asked", [500, 0], ids=["by-number", "all-read"])
@@ -922,32 +926,35 @@ def test_the_items_of_unapplied_tasks_are_found_past_gaps_in_the_numbers(app, wo
                                                                          gaps_asked):
     """On PostgreSQL a later task can commit first: a mark may hold 1, 2 and 4 applied while
     3 waits. The search leaves out the items of 3 and of everything after 4."""
-    monkeypatch.setattr(index, "GAPS_ASKED", gaps_asked)
+    monkeypatch.setattr(sync, "GAPS_ASKED", gaps_asked)
     db.session.execute(delete(IndexTask))
     tasks = [IndexTask(item_public_id=f"item-{n}") for n in range(1, 8)]
     db.session.add_all(tasks)
     db.session.commit()
     number = {task.item_public_id: task.id for task in tasks}
     applied = {number["item-1"], number["item-2"], number["item-4"]}
-    mark = index.Mark(settled=number["item-1"] - 1, recent=applied)
-    assert index._unapplied(mark) == {"item-3", "item-5", "item-6", "item-7"}
-    mark = index.Mark(settled=number["item-2"], recent={number["item-4"]})
-    assert index._unapplied(mark) == {"item-3", "item-5", "item-6", "item-7"}
-    everything = index.Mark(settled=number["item-7"])
-    assert index._unapplied(everything) == frozenset()
+    mark = sync.Mark(settled=number["item-1"] - 1, recent=applied)
+    assert sync._unapplied(mark) == {"item-3", "item-5", "item-6", "item-7"}
+    mark = sync.Mark(settled=number["item-2"], recent={number["item-4"]})
+    assert sync._unapplied(mark) == {"item-3", "item-5", "item-6", "item-7"}
+    everything = sync.Mark(settled=number["item-7"])
+    assert sync._unapplied(everything) == frozenset()
 
 
 def test_a_failed_index_commit_never_leaves_the_lock_held(app, monkeypatch):
     """A commit that fails (a full disk) must not jam every later write for good."""
     from whoosh.writing import SegmentWriter
-    from archive.search import index as search_index
 
     def full_disk(self, *args, **kwargs):
         raise OSError("No space left on device")
+
+    def remove_nothing():
+        with index.writing() as w:
+            w.delete_by_term("id", "nothing-here")
     monkeypatch.setattr(SegmentWriter, "commit", full_disk)
     with pytest.raises(OSError):
-        search_index.remove_entry("nothing-here")
+        remove_nothing()
     monkeypatch.undo()
     started = time.monotonic()
-    search_index.remove_entry("nothing-here")
+    remove_nothing()
     assert time.monotonic() - started < 5, "the index lock was left held"

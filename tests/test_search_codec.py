@@ -1,5 +1,6 @@
-"""The archive's postings format (`archive.search.codec`) reads back exactly what Whoosh's
-own format does: ids, weights, values and block statistics, for every kind of field."""
+"""The archive's postings format (`archive.search.engine.codec`) reads back exactly what
+Whoosh's own format does: ids, weights, values and block statistics, for every kind of
+field."""
 from __future__ import annotations
 
 import random
@@ -13,8 +14,9 @@ from whoosh.formats import Existence, Frequency, Positions
 from whoosh.qparser import QueryParser
 from whoosh.system import pack_uint
 
-from archive.search import index
-from archive.search.codec import ArchiveCodec, ArchiveLeafMatcher, WordPositions
+from archive.search import rebuild
+from archive.search.engine.codec import ArchiveCodec, ArchiveLeafMatcher
+from archive.search.engine.formats import WordPositions
 from tests.search_helpers import memory_index
 
 
@@ -150,11 +152,11 @@ def test_an_index_holding_whoosh_format_segments_is_rebuilt(app):
         ix = memory_index(make_schema())
         with ix.writer(codec=W3Codec()) as w:
             w.add_document(id="a", content="उदासी")
-        assert index.outdated(ix)
+        assert rebuild.outdated(ix)
         fresh = memory_index(make_schema())
         with fresh.writer() as w:
             w.add_document(id="a", content="उदासी")
-        assert not index.outdated(fresh)
+        assert not rebuild.outdated(fresh)
 
 
 def test_words_counted_from_the_analyzers_list_as_whoosh_counts_them():

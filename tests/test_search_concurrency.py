@@ -25,7 +25,7 @@ from archive.db import commit, db
 from archive.models import Account, Circle, Contributor, IndexTask, Item
 from archive.operations import items as item_ops
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import index, rebuild, sync
 from archive.search.query import search
 
 pytestmark = pytest.mark.both_databases
@@ -144,8 +144,8 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Item)) == WORKERS * PER_WORKER
     assert db.session.scalar(select(func.count()).select_from(IndexTask)) == WORKERS * PER_WORKER
-    assert not index.Mark.read().behind(), "the workers applied every task themselves"
-    assert index.check() == {"missing": [], "extra": []}
+    assert not sync.Mark.read().behind(), "the workers applied every task themselves"
+    assert rebuild.check() == {"missing": [], "extra": []}
     for public_id, word in made:
         assert [hit.item.public_id for hit in search(ANONYMOUS, word).hits] == [public_id]
     everyone = search(ANONYMOUS, "saath", per_page=100)
@@ -185,7 +185,7 @@ def test_an_older_task_applied_late_does_not_undo_a_newer_revision(app, make_cir
         return real_writer(*args, **kwargs)
     monkeypatch.setattr(index, "writer", writer_after_b_saves)
 
-    assert index.catch_up() == 0               # worker A: B has applied both tasks
+    assert sync.catch_up() == 0               # worker A: B has applied both tasks
 
     assert interleaved == ["B"]
     assert [hit.item.public_id for hit in search(ANONYMOUS, "rest").hits] == [public_id]
@@ -225,7 +225,7 @@ def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(app, make_c
         if not others:
             others.append("C")
             with app.app_context():            # worker C catches up with task 1
-                assert index.catch_up() == 1
+                assert sync.catch_up() == 1
                 db.session.remove()
             with app.app_context():            # worker D saves Z
                 later.append(save_without_applying("zqxseconditem"))
@@ -233,12 +233,12 @@ def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(app, make_c
         return real_writer(*args, **kwargs)
     monkeypatch.setattr(index, "writer", writer_after_c_and_d)
 
-    assert index.catch_up() == 1               # worker A: Z's task only
+    assert sync.catch_up() == 1               # worker A: Z's task only
 
     second = later[0]
     monkeypatch.setattr(index, "writer", real_writer)
-    assert index.catch_up() == 0
-    assert index.check() == {"missing": [], "extra": []}
+    assert sync.catch_up() == 0
+    assert rebuild.check() == {"missing": [], "extra": []}
     for word, public_id in (("zqxfirstitem", first), ("zqxseconditem", second)):
         assert [hit.item.public_id for hit in search(ANONYMOUS, word).hits] == [public_id]
 
@@ -286,7 +286,7 @@ def test_a_rebuilt_index_reaches_searchers_other_threads_hold(app, make_circle, 
                                  ConsentChoice(audience="public"))
     public_id = result.item.public_id
     commit()
-    index.reindex()
+    rebuild.reindex()
     other = SearchThread(app)
     try:
         assert other.search("zqxbefore") == (1, [public_id])
@@ -296,7 +296,7 @@ def test_a_rebuilt_index_reaches_searchers_other_threads_hold(app, make_circle, 
                                                      body="zqxafter"))
         db.session.commit()                    # the index is not told: reindex mends it
         db.session.info.pop("after_commit", None)
-        index.reindex()
+        rebuild.reindex()
 
         assert other.search("zqxafter") == (1, [public_id])
         assert other.search("zqxbefore") == (0, [])

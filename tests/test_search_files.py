@@ -1,5 +1,6 @@
-"""Segment files read in place (`archive.search.files`): a `ViewFile` reads exactly as
-Whoosh's own `BufferFile` does, and the site's searchers read their segments through it."""
+"""Segment files read in place (`archive.search.engine.files`): a `ViewFile` reads exactly
+as Whoosh's own `BufferFile` does, and the site's searchers read their segments through it
+(while Whoosh's own compound storage stays as it is)."""
 from __future__ import annotations
 
 import os
@@ -9,8 +10,8 @@ from array import array
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 
-from archive.search import index  # noqa: F401  (installs ViewFile)
-from archive.search.files import ViewFile
+from archive.search import index
+from archive.search.engine.files import ViewFile
 
 
 def _content() -> bytes:
@@ -67,37 +68,34 @@ def test_a_view_file_reads_as_a_buffer_file():
 
 def test_the_sites_searchers_read_their_segments_in_place(app):
     from archive.search.schema import document  # noqa: F401
-    assert compound.BufferFile is ViewFile
+    assert compound.BufferFile is BufferFile
     ix = index.get_index()
     with index.writing(ix) as w:
         w.add_document(id="a1", content="उदासी की शाम", title="शाम")
-    searcher = index.searcher()
-    reader = next(iter(searcher.leaf_searchers()))[0].reader()
-    assert isinstance(reader._terms._dbfile, ViewFile), type(reader._terms._dbfile)
-    assert [fields["id"] for fields in searcher.documents()] == ["a1"]
+    with index.searching() as searcher:
+        reader = next(iter(searcher.leaf_searchers()))[0].reader()
+        assert isinstance(reader._terms._dbfile, ViewFile), type(reader._terms._dbfile)
+        assert [fields["id"] for fields in searcher.documents()] == ["a1"]
 
 
 def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):
-    """The directory of hash tables read in one go (`files._hash_reader_init`) holds what
-    Whoosh's 256 small reads find, for plain and ordered hash files, and keys are found."""
+    """The directory of hash tables read in one go (`files.OneReadHashReader`, the word
+    table's reader) holds what Whoosh's 256 small reads find, and keys are found."""
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import (HashReader, HashWriter, OrderedHashReader,
-                                          OrderedHashWriter)
-    from archive.search import files
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+    from archive.search.engine import files
 
     storage = FileStorage(str(tmp_path))
     rng = random.Random(5)
     keys = sorted({("उदासी" + str(rng.randrange(10 ** 6))).encode() for _ in range(3000)})
-    for name, writer_class in (("plain", HashWriter), ("ordered", OrderedHashWriter)):
-        writer = writer_class(storage.create_file(name))
-        for key in keys:
-            writer.add(key, key[::-1])
-        writer.close()
-    for name, reader_class in (("plain", HashReader), ("ordered", OrderedHashReader)):
-        ours = reader_class.open(storage, name)
-        theirs = object.__new__(reader_class)
-        files.whoosh_hash_reader_init(theirs, storage.open_file(name),
-                                      storage.file_length(name))
+    writer = OrderedHashWriter(storage.create_file("words"))
+    for key in keys:
+        writer.add(key, key[::-1])
+    writer.close()
+    for name in ("words",):
+        ours = files.OneReadHashReader(storage.open_file(name), storage.file_length(name))
+        theirs = OrderedHashReader.open(storage, name)
+        assert type(theirs) is OrderedHashReader
         for attribute in ("tables", "endofdata", "startofdata", "hashtype", "extras"):
             assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
         assert len(ours.tables) == 256 and all(type(t) is tuple for t in ours.tables)

@@ -22,8 +22,9 @@ from archive.models import Account, Circle, IndexTask, Item
 from archive.operations import items as item_ops
 from archive.operations import withdraw
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import index, rebuild, sync
 from archive.search.query import search
+from tests.search_helpers import remove_from_index
 
 pytestmark = pytest.mark.both_databases
 
@@ -106,7 +107,7 @@ def test_an_erasure_on_one_machine_leaves_the_others_index_and_its_files(machine
     assert files_holding(b, MARKER) == []
     assert files_holding(b, DEVANAGARI_MARKER) == []
     with b.app_context():
-        assert index.check() == {"missing": [], "extra": []}
+        assert rebuild.check() == {"missing": [], "extra": []}
         db.session.remove()
 
 
@@ -123,7 +124,7 @@ def test_a_task_that_commits_out_of_number_order_is_still_applied(machines):
     db.session.commit()
     with b.app_context():
         index.forget(Path(b.config["INDEX_DIR"]))
-        index.remove_entry(second)             # B has not seen the second piece yet
+        remove_from_index(second)             # B has not seen the second piece yet
         db.session.remove()
     assert found_on(b, "zqxthird") == [third]
     assert found_on(b, "zqxsecond") == []
@@ -134,7 +135,7 @@ def test_a_task_that_commits_out_of_number_order_is_still_applied(machines):
 
     assert found_on(b, "zqxsecond") == [second]
     with b.app_context():
-        mark = index.Mark.read()
+        mark = sync.Mark.read()
         assert mark.settled < 10 and mark.recent == {10, 11, 12}
         db.session.remove()
 
@@ -146,26 +147,26 @@ def test_settled_tasks_leave_the_mark_and_old_tasks_are_forgotten(machines, monk
     db.session.execute(update(IndexTask).where(IndexTask.id.in_(ids[:2]))
                        .values(created_at=utcnow() - timedelta(days=8)))
     db.session.execute(update(IndexTask).where(IndexTask.id == ids[2])
-                       .values(created_at=utcnow() - index.SETTLE - timedelta(minutes=1)))
+                       .values(created_at=utcnow() - sync.SETTLE - timedelta(minutes=1)))
     db.session.commit()
-    monkeypatch.setattr(index, "_last_pruned", [None])   # this process has not pruned yet
+    monkeypatch.setattr(sync, "_last_pruned", [None])   # this process has not pruned yet
 
     assert found_on(b, "zqxold1") == [public_ids[1]]
     db.session.expire_all()
     assert len(list(db.session.scalars(select(IndexTask.id)))) == 3  # a search writes none
     db.session.commit()
     with b.app_context():
-        index.upkeep()            # the background thread's catching up, after a change
+        sync.upkeep()            # the background thread's catching up, after a change
         db.session.remove()
 
     db.session.expire_all()
     # older than INDEX_TASK_DAYS (7): forgotten by the catching up (once an hour at most)
     assert list(db.session.scalars(select(IndexTask.id))) == [ids[2]]
     with b.app_context():
-        mark = index.Mark.read()
+        mark = sync.Mark.read()
         assert (mark.settled, mark.recent, mark.whole) == (ids[2], set(), True)
         assert not mark.behind()
-        assert index.prune_tasks() == 0
+        assert sync.prune_tasks() == 0
         db.session.remove()
 
 
@@ -174,11 +175,11 @@ def test_a_machine_away_longer_than_tasks_are_kept_is_rebuilt_by_setup(machines)
     public_id = share(author_id, circle_id, "zqxawayword")
     with b.app_context():
         assert found_on(b, "zqxawayword") == [public_id]
-        mark = index.Mark.read()
+        mark = sync.Mark.read()
         mark.checked = time.time() - 8 * 86400
         mark.write()
-        index.remove_entry(public_id)          # what it missed while away
-        assert "more than 7 days" in index.needs_rebuild()
+        remove_from_index(public_id)          # what it missed while away
+        assert "more than 7 days" in rebuild.needs_rebuild()
         assert b.test_client().get("/healthz").status_code == 503
         with db.engine.begin() as connection:  # the tables came from the models
             command.stamp(migrate.alembic_config(connection), "head")
@@ -188,7 +189,7 @@ def test_a_machine_away_longer_than_tasks_are_kept_is_rebuilt_by_setup(machines)
 
         assert "rebuilding the search index: the index was last brought up to date" \
             in result.output
-        assert index.needs_rebuild() is None
+        assert rebuild.needs_rebuild() is None
         assert b.test_client().get("/healthz").status_code == 200
         db.session.remove()
     assert found_on(b, "zqxawayword") == [public_id]
@@ -204,7 +205,7 @@ def test_a_new_machine_rebuilds_before_it_serves_search(machines, make_app, tmp_
     newcomer = make_app(INDEX_DIR=tmp_path / "index-new")
     with newcomer.app_context():
         assert newcomer.test_client().get("/healthz").status_code == 503
-        assert "no record of being complete" in index.needs_rebuild()
+        assert "no record of being complete" in rebuild.needs_rebuild()
         with db.engine.begin() as connection:
             command.stamp(migrate.alembic_config(connection), "head")
         newcomer.test_cli_runner().invoke(args=["setup", "--no-demo"],
@@ -219,7 +220,7 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
     the old words until B catches up, which the rebuild does right after its swap."""
     a, b, author_id, circle_id = machines
     public_id = share(author_id, circle_id, "zqxbeforerebuild")
-    real_items = index._active_entries
+    real_items = rebuild._active_entries
 
     def items_while_someone_edits(batch):
         for number, chunk in enumerate(real_items(batch)):
@@ -231,9 +232,9 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
                     commit()
                     db.session.remove()
             yield chunk
-    monkeypatch.setattr(index, "_active_entries", items_while_someone_edits)
+    monkeypatch.setattr(rebuild, "_active_entries", items_while_someone_edits)
     with b.app_context():
-        index.reindex()
+        rebuild.reindex()
         db.session.remove()
     monkeypatch.setattr(index, "writer", _refuse_writers)
     # caught up by the rebuild itself: no search had to
@@ -246,7 +247,7 @@ def _refuse_writers(*args, **kwargs):
 
 
 def test_a_rebuild_reads_the_very_entries_the_site_writes(app, make_circle, make_account):
-    """A rebuild reads rows (`index._entries`), a save reads objects (`schema.document`):
+    """A rebuild reads rows (`rebuild._entries`), a save reads objects (`schema.document`):
     the same entry for every way a contributor can be named, with and without an account."""
     from datetime import date
     from archive.models import Account as AccountRow
@@ -275,7 +276,7 @@ def test_a_rebuild_reads_the_very_entries_the_site_writes(app, make_circle, make
     commit()
     db.session.get(AccountRow, plain.id).display_name = None
     commit()
-    rows = dict(index._entries(Item.id > 0))
+    rows = dict(rebuild._entries(Item.id > 0))
     items = db.session.scalars(select(Item).where(Item.state == "active")).all()
     assert len(items) == len(cases) == len(rows)
     for found in items:

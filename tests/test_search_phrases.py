@@ -17,7 +17,7 @@ from archive import migrate
 from archive.db import commit, db
 from archive.operations import items as item_ops
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import index, rebuild
 from archive.search.query import CommonPhrase, parse, search
 from archive.search.schema import make_schema
 from tests.search_helpers import memory_index
@@ -134,11 +134,11 @@ def test_rebuilding_learns_the_common_words_and_phrases_still_find_the_same(app,
     assert before['"मुझे भी"'] == set(together)
     assert before['"नींद भी"'] == {apart}
 
-    monkeypatch.setattr(index, "COMMON_MIN_ENTRIES", 3)
-    common = index.common_words()
+    monkeypatch.setattr(rebuild, "COMMON_MIN_ENTRIES", 3)
+    common = rebuild.common_words()
     assert {"मुझे", "भी", "नींद", "नहीं", "आती", "को"} <= common
     assert not {"उदासी", "है", "0"} & common
-    index.reindex()
+    rebuild.reindex()
     schema = index.get_index().schema
     assert {"मुझे", "भी"} <= schema["pairs"].analyzer.common
     assert "उदासी" not in schema["pairs"].analyzer.common
@@ -163,22 +163,22 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
     with ix.writer() as w:
         w.add_document(id=item, content="मुझे")
     index.forget(folder)
-    assert index.outdated()
+    assert rebuild.outdated()
     with db.engine.begin() as connection:  # the tables came from the models, not migrations
         command.stamp(migrate.alembic_config(connection), "head")
 
     result = app.test_cli_runner().invoke(args=["setup", "--no-demo"],
                                           catch_exceptions=False)
     assert "rebuilding the search index" in result.output
-    assert not index.outdated()
+    assert not rebuild.outdated()
     assert ids('"मुझे भी"') == {item}
 
 
-# --- field lengths read per segment (archive/search/lengths.py) ---------------------------
+# --- field lengths read per segment (archive/search/engine/lengths.py) --------------------
 
 def test_field_lengths_read_per_segment_agree_with_whoosh():
     from whoosh.codec import whoosh3
-    from archive.search import lengths
+    from archive.search.engine.lengths import LengthsReader
     docs = {f"d{n}": " ".join(["मुझे भी नींद"] * (n % 7 + 1)) + f" word{n}" for n in range(300)}
     ix = ram_index(docs, split_after=120)
     with ix.writer() as w:
@@ -186,8 +186,9 @@ def test_field_lengths_read_per_segment_agree_with_whoosh():
     with ix.reader() as reader:
         for segment_reader, _offset in reader.leaf_readers():
             perdoc = segment_reader._perdoc
-            assert isinstance(perdoc, whoosh3.W3PerDocReader)
+            assert isinstance(perdoc, LengthsReader)
             for fieldname in ("content", "pairs", "roman", "title", "id", "tags"):
                 for docnum in range(segment_reader.doc_count_all()):
-                    assert (lengths.doc_field_length(perdoc, docnum, fieldname) ==
-                            lengths._original(perdoc, docnum, fieldname)), (fieldname, docnum)
+                    assert (perdoc.doc_field_length(docnum, fieldname) ==
+                            whoosh3.W3PerDocReader.doc_field_length(perdoc, docnum, fieldname)
+                            ), (fieldname, docnum)

@@ -1,4 +1,4 @@
-"""Postings gathered word by word (`archive.search.pool`) make the very segment Whoosh's own
+"""Postings gathered word by word (`archive.search.engine.pool`) make the very segment Whoosh's own
 sorting pool makes: every word's postings, blocks and statistics — also when the pool
 overflows its memory limit into run files, and when a merge adds other segments' postings."""
 from __future__ import annotations
@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from whoosh import writing
 from whoosh.externalsort import SortingPool
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
 
-from archive.search import pool
+from archive.search.engine import pool
+from archive.search.engine.codec import ArchiveCodec
 from archive.search.schema import make_schema
 from tests.search_helpers import memory_index
 
@@ -59,15 +60,14 @@ def test_a_segment_gathered_word_by_word_is_the_one_whoosh_sorts(monkeypatch, li
     entries = _entries(400)
     schema = make_schema(frozenset({"उदासी", "hope", "मन"}))
     ours, theirs = memory_index(schema), memory_index(schema)
-    monkeypatch.setattr(writing, "PostingPool", pool.WHOOSH_POOL)
-    assert issubclass(writing.PostingPool, SortingPool)
-    with theirs.writer(limitmb=limitmb) as w:
+    with _whoosh_writer(theirs, limitmb=limitmb) as w:
+        assert isinstance(w.pool, SortingPool)
         for entry in entries:
             w.add_document(**entry)
     spilled = []
-    monkeypatch.setattr(writing, "PostingPool", pool.TermPool)
     monkeypatch.setattr(pool.TermPool, "_spill", _counted(pool.TermPool._spill, spilled))
     with ours.writer(limitmb=limitmb) as w:
+        assert isinstance(w.pool, pool.TermPool)
         for entry in entries:
             w.add_document(**entry)
     assert bool(spilled) == (limitmb < 1)
@@ -77,20 +77,25 @@ def test_a_segment_gathered_word_by_word_is_the_one_whoosh_sorts(monkeypatch, li
     assert _everything(ours) == expected
 
 
-def test_merged_segments_are_the_ones_whoosh_merges(monkeypatch):
+def _whoosh_writer(ix, **options) -> SegmentWriter:
+    """Whoosh's own segment writer (its sorting pool), writing the archive's codec."""
+    return SegmentWriter(ix, codec=ArchiveCodec(), **options)
+
+
+def test_merged_segments_are_the_ones_whoosh_merges():
     """Merging adds each older segment's postings after the new entries' (`add_reader`),
     with deleted entries left out."""
     entries = _entries(300, seed=8)
     schema = make_schema()
     built = {}
-    for name, pool_class in (("whoosh", pool.WHOOSH_POOL), ("ours", pool.TermPool)):
-        monkeypatch.setattr(writing, "PostingPool", pool_class)
+    for name in ("whoosh", "ours"):
         ix = built[name] = memory_index(schema)
+        writer = _whoosh_writer if name == "whoosh" else lambda ix: ix.writer()
         for start in range(0, 300, 100):
-            with ix.writer() as w:
+            with writer(ix) as w:
                 for entry in entries[start:start + 100]:
                     w.add_document(**entry)
-        with ix.writer() as w:
+        with writer(ix) as w:
             for number in range(0, 300, 7):
                 w.delete_by_term("id", f"e{number}")
             w.add_document(**entries[3])

@@ -1,5 +1,5 @@
 """A thread's new searcher keeps the readers of the segments its last one had
-(`archive.search.index._open_searcher`): it must find and count exactly what a searcher
+(`archive.search.index.Index.open_searcher`): it must find and count exactly what a searcher
 opened from nothing finds, however the index changed in between."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from whoosh import index as whoosh_index
 from whoosh.query import Every, Term
 from whoosh.writing import CLEAR, MERGE_SMALL, NO_MERGE, OPTIMIZE
 
-from archive.search import docsets, index
+from archive.search import compaction, docsets, index, rebuild
+from archive.search.engine import searching
 from archive.search.schema import entry, make_schema
 
 WORDS = "उदासी नींद झोप पाऊस sleep river hope दोस्त शाळा evening".split()
@@ -45,7 +46,8 @@ def test_a_new_searcher_finds_what_the_index_holds_after_every_kind_of_change(tm
     ix = whoosh_index.create_in(tmp_path, make_schema())
     rng = random.Random(7)
     live: set[str] = set()
-    s = index._open_searcher(ix)
+    handle = index.Index(tmp_path, ix)
+    s = handle.open_searcher()
     reused = opened = 0
     for step in range(120):
         kind = rng.random()
@@ -68,10 +70,10 @@ def test_a_new_searcher_finds_what_the_index_holds_after_every_kind_of_change(tm
         w.commit(mergetype=merge)
         if step % 29 == 28:   # a compaction swaps segments for new ones without deletions
             for segment in [seg for seg in ix._segments() if seg.has_deletions()]:
-                index._rewrite(ix, tmp_path, segment)
+                compaction._rewrite(ix, tmp_path, segment)
 
         before = {id(reader) for reader, _ in s.reader().leaf_readers()}
-        s = index._open_searcher(ix, s)
+        s = handle.open_searcher(s)
         now = [reader for reader, _ in s.reader().leaf_readers()]
         reused += sum(id(reader) in before for reader in now)
         opened += sum(id(reader) not in before for reader in now)
@@ -112,12 +114,13 @@ def _one_entry_per_segment(tmp_path, count: int, seed: int):
 
 def test_readers_of_segments_gone_from_the_index_are_closed(tmp_path):
     ix, rng = _one_entry_per_segment(tmp_path, 4, seed=1)
-    s = index._open_searcher(ix)
+    handle = index.Index(tmp_path, ix)
+    s = handle.open_searcher()
     old = [reader for reader, _ in s.reader().leaf_readers()]
     assert len(old) == 4
     with index.writing(ix, mergetype=OPTIMIZE):
         pass
-    s = index._open_searcher(ix, s)
+    s = handle.open_searcher(s)
     (merged,) = [reader for reader, _ in s.reader().leaf_readers()]
     assert all(reader.is_closed for reader in old) and not merged.is_closed
     assert s.doc_count() == 4
@@ -127,7 +130,8 @@ def test_a_table_of_contents_replaced_while_it_is_read_is_read_again(tmp_path, m
     """Another worker's commit removes the table of contents being opened, or a segment
     it lists: the newer table is read (a search must not fail for it)."""
     ix, rng = _one_entry_per_segment(tmp_path, 3, seed=2)
-    s = index._open_searcher(ix)
+    handle = index.Index(tmp_path, ix)
+    s = handle.open_searcher()
     with index.writing(ix, mergetype=NO_MERGE) as w:
         w.add_document(**_entry("p3", rng))
     read, opened, failures = ix._read_toc, [], ["toc", "segment"]
@@ -138,7 +142,7 @@ def test_a_table_of_contents_replaced_while_it_is_read_is_read_again(tmp_path, m
             raise FileNotFoundError("_MAIN_4.toc")
         return read()
 
-    real_open = index._opened_reader
+    real_open = searching._opened
 
     def open_segment(ix_, toc, segment, opened_now):
         reader = real_open(ix_, toc, segment, opened_now)
@@ -149,8 +153,8 @@ def test_a_table_of_contents_replaced_while_it_is_read_is_read_again(tmp_path, m
         return reader
 
     monkeypatch.setattr(ix, "_read_toc", racing)
-    monkeypatch.setattr(index, "_opened_reader", open_segment)
-    s = index._open_searcher(ix, s)
+    monkeypatch.setattr(searching, "_opened", open_segment)
+    s = handle.open_searcher(s)
     assert not failures
     assert {fields["id"] for fields in s.all_stored_fields()} == {"p0", "p1", "p2", "p3"}
     assert opened[0].is_closed and not opened[-1].is_closed
@@ -175,8 +179,8 @@ def test_a_compaction_reads_a_table_of_contents_replaced_under_it_again(tmp_path
     monkeypatch.setattr(ix, "_read_toc", racing)
     monkeypatch.setattr(index, "get_index", lambda: ix)
     monkeypatch.setattr(index, "folder", lambda: tmp_path)
-    assert index.compact() == "rewrote 1 segment(s) holding 1 deleted document(s)"
+    assert compaction.compact() == "rewrote 1 segment(s) holding 1 deleted document(s)"
     assert not failures
-    assert not index.outdated(ix)
+    assert not rebuild.outdated(ix)
     with ix.searcher() as s:
         assert sorted(fields["id"] for fields in s.all_stored_fields()) == ["p0", "p2"]

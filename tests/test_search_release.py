@@ -1,7 +1,7 @@
 """A segment swapped out by a compaction, or merged away, leaves no searcher holding it.
 
 A thread's searcher reads its segments' files through a memory map, and keeps the opened
-readers between its searchers (`archive.search.index._open_searcher`). Once a compaction
+readers between its searchers (`archive.search.index.Index.open_searcher`). Once a compaction
 swapped out the segment that held an erased piece's words, a searcher still holding the old
 segment would keep that file mapped (deleted, but still on disk) until its thread searched
 again. Here no removed segment file is left in the process's memory maps or open files:
@@ -29,7 +29,7 @@ from archive.models import Account, Circle
 from archive.operations import items as item_ops
 from archive.operations import withdraw
 from archive.operations.consent import ConsentChoice
-from archive.search import index
+from archive.search import compaction, index
 from archive.search.query import search
 from tests.test_search_concurrency import environment
 
@@ -148,7 +148,7 @@ def test_a_compaction_leaves_no_removed_segment_mapped_in_its_process(app, piece
         withdraw.withdraw_with_code(code)
         commit()
         assert threads.search("धीरे") == [sorted(ids[1:])] * 3
-        index.compact()
+        compaction.compact()
 
         removed = before - segment_files(folder)
         assert removed, "the compaction swapped out the segment that held the erased words"
@@ -181,13 +181,13 @@ import sys
 from archive import create_app
 from archive.db import commit
 from archive.operations import withdraw
-from archive.search import index
+from archive.search import compaction
 
 app = create_app()
 with app.app_context():
     withdraw.withdraw_with_code(sys.argv[1])
     commit()
-    print(index.compact())
+    print(compaction.compact())
 """
 
 

@@ -1,5 +1,5 @@
 """Search sets kept per index segment, and ranking of the allowed entries
-(archive/search/docsets.py, ranking.py, postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
+(archive/search/docsets.py, ranking.py, engine/postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
 segments, after deletions, and in a new searcher opened after a change."""
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, AndNot, Not, NumericRange, Or, Phrase, Term
 
-from archive.search import docsets, postings, ranking
+from archive.search import docsets, ranking
+from archive.search.engine import postings
+from archive.search.engine.codec import ArchiveLeafMatcher
 from archive.search.query import parse
 from archive.search.schema import make_schema
 from tests.search_helpers import bitmap, memory_index, numbers
@@ -84,13 +86,6 @@ def expected_docs(s, query) -> frozenset:
     return whoosh_docs(s, query)
 
 
-@pytest.fixture(autouse=True)
-def nothing_kept():
-    docsets.forget_all()
-    yield
-    docsets.forget_all()
-
-
 def test_sets_agree_with_whoosh_across_segments_deletions_and_new_searchers():
     all_entries = entries(900)
     ix = build([all_entries[:600], all_entries[600:800], all_entries[800:]])
@@ -116,7 +111,7 @@ def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch)
     worked = []
     original = docsets.posting_arrays
     monkeypatch.setattr(docsets, "posting_arrays",
-                        lambda matcher: worked.append(matcher) or original(matcher))
+                        lambda *word: worked.append(word) or original(*word))
     word = Term("content", "नींद")
     with ix.searcher() as s:
         docsets.docs(s, word)
@@ -154,8 +149,9 @@ def test_what_is_kept_stays_within_its_bound(monkeypatch):
     with ix.searcher() as s:
         for query in QUERIES:
             docsets.docs(s, query)
-    assert docsets._kept_size[0] <= 2000 or len(docsets._kept) == 1
-    assert docsets._kept_size[0] == sum(map(docsets._size, docsets._kept.values()))
+    kept = ix.handle.cache
+    assert kept._size <= 2000 or len(kept._kept) == 1
+    assert kept._size == sum(map(docsets._size, kept._kept.values()))
 
 
 def test_newest_first_follows_the_updated_column():
@@ -208,7 +204,8 @@ def test_ranking_only_the_allowed_entries_agrees_with_whoosh(two_segments, text)
             expected = [hit.docnum for hit in everything if hit.docnum in allowed][:15]
             chosen = bitmap(s, allowed)
             assert ranking.best(s, query, chosen, 15) == expected, (text, share)
-            ours = ranking.scores(s, query, chosen)
+            docnums, scores = ranking._scored(s, query, chosen)
+            ours = dict(zip(docnums.tolist(), scores.tolist()))
             assert ours.keys() == allowed
             assert all(ours[d] == pytest.approx(whoosh_scores[d], rel=1e-12) for d in allowed)
 
@@ -221,12 +218,12 @@ def test_skipping_by_bisection_lands_where_whoosh_does():
                 rng = random.Random(seed)
                 ours = s.postings("content", word)
                 theirs = s.postings("content", word)
-                assert isinstance(ours, W3LeafMatcher)
+                assert isinstance(ours, ArchiveLeafMatcher)
                 target = 0
                 while ours.is_active():
                     target += rng.randint(1, 60)
                     ours.skip_to(target)
-                    postings._original_skip_to(theirs, target)
+                    W3LeafMatcher.skip_to(theirs, target)   # Whoosh's own, a posting at a time
                     assert ours.is_active() == theirs.is_active()
                     if ours.is_active():
                         assert ours.id() == theirs.id() and ours.id() >= target
@@ -243,8 +240,7 @@ def test_posting_arrays_read_every_block_and_inline_postings_too():
                 except Exception:  # the word is not in this segment
                     continue
                 expected = list(theirs.items_as("weight"))
-                raw = segment_reader._terms.matcher(
-                    "content", segment_reader._text_to_bytes("content", word),
-                    segment_reader.schema["content"].format)
-                ids, weights = postings.posting_arrays(raw)
+                ids, weights = postings.posting_arrays(
+                    segment_reader, "content", postings.word_bytes(segment_reader, "content",
+                                                                   word))
                 assert list(zip(ids.tolist(), weights.tolist())) == expected

@@ -1,25 +1,25 @@
 """Search: the analyzer (importable: Whoosh pickles it), schema, index upkeep and queries.
 
 Other modules call ``queue(item)`` within the transaction that changed an item (an erasure
-too); ``init_app`` connects it to the consent signals and registers the purge handlers."""
+too); ``init_app`` connects it to the consent signals and registers the index's compaction
+with ``flask purge``."""
 from __future__ import annotations
 
 from flask import Flask, current_app
 
 from archive import background
-from archive.search.index import queue
+from archive.search.sync import queue
 
 __all__ = ["queue", "init_app"]
 
 
 def init_app(app: Flask) -> None:
     from archive import purge, signals
-    from archive.search import index
+    from archive.search import compaction
 
     signals.consent_changed.connect(queue, weak=False)
     signals.item_erasing.connect(_queue_removal, weak=False)
-    purge.HANDLERS["index"] = _purge_entry
-    purge.COMPACTORS["index"] = index.compact
+    purge.COMPACTORS["index"] = compaction.compact
     app.before_request(_let_go_of_removed_segments)
     app.teardown_request(_keep_checking)
 
@@ -41,7 +41,7 @@ def _keep_checking(_error=None) -> None:
     from archive.search import held, index
     app = current_app._get_current_object()
     if app.config["BACKGROUND_WORK"] and not app.extensions.get(_CHECKING) \
-            and held.holding(str(index.folder())):
+            and index.holding():
         app.extensions[_CHECKING] = True
         background.later(_check_segments, held.CHECK_EVERY)
 
@@ -55,18 +55,10 @@ def _check_segments() -> None:
     try:
         _let_go_of_removed_segments()
     finally:
-        if held.holding(str(index.folder())):
+        if index.holding():
             background.later(_check_segments, held.CHECK_EVERY)
         else:
             app.extensions[_CHECKING] = False
-
-
-def _purge_entry(payload: dict) -> None:
-    """Index purges queued by an older version: delete the entry, compact soon after.
-    (An erasure now queues an index task, which every machine applies.)"""
-    from archive.search import index
-    index.remove_entry(payload["item"])
-    index.schedule_compaction()
 
 
 def _queue_removal(item) -> None:

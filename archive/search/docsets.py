@@ -1,5 +1,5 @@
 """Which index entries a query matches, as arrays over the searcher's document numbers,
-worked out per segment and kept per process.
+worked out per segment and kept by the index handle.
 
 A segment's files never change once written; only its list of deleted entries grows. So
 what a query matches in a segment stays true while the segment lives, less the entries
@@ -14,6 +14,10 @@ facet tallies are single passes in NumPy. Whoosh's matchers would step through d
 one at a time, and Python sets of a million numbers made each garbage collection walk them
 (a tenth of a search's time at 100k entries). Sets are read-only: combine them into new
 ones (``a & b``), never in place.
+
+What is kept per segment lives in the index handle's `SegmentCache` (``s.kept``); what is
+worked out for a whole searcher, in the searcher's ``memo`` (`engine.searching`). A stock
+Whoosh searcher (a test's, a check's) keeps nothing between calls.
 """
 from __future__ import annotations
 
@@ -24,35 +28,103 @@ from typing import Optional
 
 import numpy as np
 from whoosh.query import And, AndNot, Not, Or, Query, Term
-from whoosh.reading import TermNotFound
 
-from archive.search.lengths import length_table
-from archive.search.postings import posting_arrays
+from archive.search.engine.lengths import length_table
+from archive.search.engine.postings import posting_arrays, word_bytes
 
-#: bytes kept in all per process, over every segment's sets, postings and tables
+#: bytes kept per index handle, over every segment's sets, postings and tables
 MAX_KEPT_BYTES = 96 * 1024 * 1024
 #: bytes of whole-searcher bitmaps kept per searcher (100 KB each at 100k entries)
 PER_SEARCHER_BYTES = 12 * 1024 * 1024
 
-_kept: OrderedDict = OrderedDict()
-_kept_size = [0]
-_lock = threading.Lock()
 _EMPTY = np.zeros(0, dtype=np.int32)
+
+
+class SegmentCache:
+    """What has been worked out per segment (keys: (segment id, what)), least recently used
+    dropped first past `MAX_KEPT_BYTES`; shared by the threads of a process."""
+
+    def __init__(self, max_bytes: Optional[int] = None) -> None:
+        self.max_bytes = MAX_KEPT_BYTES if max_bytes is None else max_bytes
+        self._kept: OrderedDict = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def recall(self, key):
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def keep(self, key, found) -> None:
+        for part in found if isinstance(found, tuple) else (found,):
+            if isinstance(part, np.ndarray):
+                part.flags.writeable = False
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = found
+            self._size += _size(found)
+            while self._size > self.max_bytes and len(self._kept) > 1:
+                _old, dropped = self._kept.popitem(last=False)
+                self._size -= _size(dropped)
+
+    def forget_segments(self, segments) -> None:
+        """Drop what is kept of segments that have left the index (their word lists hold
+        the words of the entries erased from them)."""
+        segments = set(segments)
+        if not segments:
+            return
+        with self._lock:
+            for key in [key for key in self._kept if key[0] in segments]:
+                self._size -= _size(self._kept.pop(key))
+
+    def segments(self) -> set[str]:
+        """The segments something is kept of."""
+        with self._lock:
+            return {key[0] for key in self._kept}
+
+
+class _Nothing:
+    """Keeps nothing: the per-segment sets of a searcher without an index handle."""
+
+    def recall(self, key):
+        return None
+
+    def keep(self, key, found) -> None:
+        pass
+
+
+_NOTHING = _Nothing()
+
+
+def cache_of(s):
+    """The per-segment sets searcher ``s`` (or a leaf of it) keeps them in."""
+    kept = getattr(s, "kept", None)
+    return kept if kept is not None else _NOTHING
+
+
+def memo_of(s) -> dict:
+    """What has been worked out for searcher ``s`` (nothing kept for a stock searcher)."""
+    memo = getattr(s, "memo", None)
+    return memo if memo is not None else {}
 
 
 def docs(s, query: Query) -> np.ndarray:
     """A bitmap over the entries of searcher ``s``: True where ``query`` matches an entry
     that is not deleted."""
-    memo = s.__dict__.setdefault("_archive_docsets", OrderedDict())
+    whole = memo_of(s)
+    memo = whole.setdefault("docsets", OrderedDict())
     found = memo.get(query)
     if found is None:
         found = _combine(s, query)
         found.flags.writeable = False
-        size = s.__dict__.get("_archive_docsets_size", 0) + found.nbytes
+        size = whole.get("docsets_size", 0) + found.nbytes
         while memo and size > PER_SEARCHER_BYTES:
             size -= memo.popitem(last=False)[1].nbytes
         memo[query] = found
-        s.__dict__["_archive_docsets_size"] = size
+        whole["docsets_size"] = size
     else:
         memo.move_to_end(query)
     return found
@@ -84,13 +156,14 @@ def _none(s) -> np.ndarray:
 
 def _from_segments(s, query: Query) -> np.ndarray:
     found = _none(s)
+    cache = cache_of(s)
     for leaf, offset in s.leaf_searchers():
         reader = leaf.reader()
         segment = _segment_id(reader)
         if segment is None:  # an empty index
             local = np.fromiter(query.docs(leaf), dtype=np.int64)
         else:
-            local = _segment_docs(leaf, reader, segment, query)
+            local = _segment_docs(leaf, reader, segment, query, cache)
         found[local + offset if offset else local] = True
     found &= ~deleted(s)
     return found
@@ -98,16 +171,16 @@ def _from_segments(s, query: Query) -> np.ndarray:
 
 def deleted(s) -> np.ndarray:
     """A bitmap of the searcher's deleted entries."""
-    memo = s.__dict__
-    if "_archive_deleted" not in memo:
+    memo = memo_of(s)
+    if "deleted" not in memo:
         found = _none(s)
         for leaf, offset in s.leaf_searchers():
             reader = leaf.reader()
             if reader.has_deletions():
                 found[np.fromiter(reader.deleted_docs_set, dtype=np.int64) + offset] = True
         found.flags.writeable = False
-        memo["_archive_deleted"] = found
-    return memo["_archive_deleted"]
+        memo["deleted"] = found
+    return memo["deleted"]
 
 
 def _segment_id(reader):
@@ -115,67 +188,60 @@ def _segment_id(reader):
     return None if segment is None else segment.segment_id()
 
 
-def _segment_docs(leaf, reader, segment: str, query: Query) -> np.ndarray:
+def _segment_docs(leaf, reader, segment: str, query: Query, cache) -> np.ndarray:
     if type(query) is Term:
-        return term_postings(reader, query.fieldname, query.text)[0]
+        return term_postings(cache, reader, query.fieldname, query.text)[0]
     key = (segment, query)
-    found = _recall(key)
+    found = cache.recall(key)
     if found is None:
         found = np.fromiter(query.docs(leaf), dtype=np.int32)
-        _keep(key, found)
+        cache.keep(key, found)
     return found
 
 
-def term_postings(reader, fieldname: str, text, btext: Optional[bytes] = None
+def term_postings(cache, reader, fieldname: str, text, btext: Optional[bytes] = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """A word's entries in one segment (deleted ones included), in order, and its weight
-    in each; kept per segment."""
-    if fieldname not in reader.schema:
-        return _EMPTY, np.zeros(0)
-    try:
-        btext = btext if btext is not None else reader._text_to_bytes(fieldname, text)
-    except ValueError:
+    in each; kept per segment in ``cache``."""
+    btext = btext if btext is not None else word_bytes(reader, fieldname, text)
+    if btext is None or fieldname not in reader.schema:
         return _EMPTY, np.zeros(0)
     segment = _segment_id(reader)
     key = (segment, ("postings", fieldname, btext))
-    found = _recall(key) if segment is not None else None
+    found = cache.recall(key) if segment is not None else None
     if found is None:
-        try:
-            matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
-        except (TermNotFound, KeyError):
-            found = _EMPTY, np.zeros(0)
-        else:
-            found = posting_arrays(matcher)
+        found = posting_arrays(reader, fieldname, btext)
         if segment is not None:
-            _keep(key, found)
+            cache.keep(key, found)
     return found
 
 
-def lengths(reader, fieldname: str) -> Optional[np.ndarray]:
+def lengths(cache, reader, fieldname: str) -> Optional[np.ndarray]:
     """Each entry's length in ``fieldname`` (as Whoosh keeps it, one byte), kept per
-    segment; None if the field keeps no lengths."""
+    segment in ``cache``; None if the field keeps no lengths."""
     segment = _segment_id(reader)
     key = (segment, ("lengths", fieldname))
-    found = _recall(key) if segment is not None else None
+    found = cache.recall(key) if segment is not None else None
     if found is None:
         found = length_table(reader, fieldname)
         if found is None:
             return None
         if segment is not None:
-            _keep(key, found)
+            cache.keep(key, found)
     return found
 
 
 def column(s, fieldname: str) -> np.ndarray:
     """A numeric column's value for every entry of ``s``, kept per segment."""
-    memo = s.__dict__.setdefault("_archive_columns", {})
+    memo = memo_of(s).setdefault("columns", {})
+    cache = cache_of(s)
     if fieldname not in memo:
         parts = []
         for leaf, _offset in s.leaf_searchers():
             reader = leaf.reader()
             segment = _segment_id(reader)
             key = (segment, ("column", fieldname))
-            local = _recall(key) if segment is not None else None
+            local = cache.recall(key) if segment is not None else None
             if local is None:
                 count = reader.doc_count_all()
                 values = reader.column_reader(fieldname) if reader.has_column(fieldname) \
@@ -183,7 +249,7 @@ def column(s, fieldname: str) -> np.ndarray:
                 local = np.fromiter((values[n] for n in range(count)), dtype=np.int64,
                                     count=count)
                 if segment is not None:
-                    _keep(key, local)
+                    cache.keep(key, local)
             parts.append(local)
         memo[fieldname] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     return memo[fieldname]
@@ -194,6 +260,7 @@ def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]
     entry may have several: tags), most first. Counted per segment from a table kept with
     it, for the allowed entries only."""
     chosen = np.flatnonzero(allowed)
+    cache = cache_of(s)
     tallies: dict[str, dict[str, int]] = {name: {} for name in fieldnames}
     for leaf, offset in s.leaf_searchers():
         reader = leaf.reader()
@@ -202,7 +269,7 @@ def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]
         if not len(mine):
             continue
         for fieldname, tally in tallies.items():
-            names, starts, codes = _values(reader, fieldname)
+            names, starts, codes = _values(cache, reader, fieldname)
             first, last = starts[mine], starts[mine + 1]
             sizes = last - first
             # every value of every chosen entry: runs codes[first:last], laid end to end
@@ -214,17 +281,17 @@ def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]
             for name, tally in tallies.items()}
 
 
-def _values(reader, fieldname: str):
+def _values(cache, reader, fieldname: str):
     """The values of ``fieldname`` in one segment, kept with it: (names, starts, codes) —
     entry ``n`` has the values ``names[c]`` for ``c`` in ``codes[starts[n]:starts[n+1]]``."""
     segment = _segment_id(reader)
     key = (segment, ("values", fieldname))
-    found = _recall(key) if segment is not None else None
+    found = cache.recall(key) if segment is not None else None
     if found is None:
         names, entries, codes = [], [], []
         if fieldname in reader.schema:
             for value in reader.lexicon(fieldname):
-                holders = term_postings(reader, fieldname, None, value)[0]
+                holders = term_postings(cache, reader, fieldname, None, value)[0]
                 entries.append(holders)
                 codes.append(np.full(len(holders), len(names), dtype=np.int32))
                 names.append(value.decode() if isinstance(value, bytes) else value)
@@ -235,7 +302,7 @@ def _values(reader, fieldname: str):
         np.cumsum(np.bincount(entries, minlength=reader.doc_count_all()), out=starts[1:])
         found = (names, starts, codes[order])
         if segment is not None:
-            _keep(key, found)
+            cache.keep(key, found)
     return found
 
 
@@ -248,42 +315,3 @@ def _size(found) -> int:
     if isinstance(found, list):
         return sum(len(str(part)) + 50 for part in found)
     return 64
-
-
-def _recall(key):
-    with _lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
-        return found
-
-
-def _keep(key, found) -> None:
-    for part in found if isinstance(found, tuple) else (found,):
-        if isinstance(part, np.ndarray):
-            part.flags.writeable = False
-    with _lock:
-        if key in _kept:
-            return
-        _kept[key] = found
-        _kept_size[0] += _size(found)
-        while _kept_size[0] > MAX_KEPT_BYTES and len(_kept) > 1:
-            _old, dropped = _kept.popitem(last=False)
-            _kept_size[0] -= _size(dropped)
-
-
-def forget_all() -> None:
-    with _lock:
-        _kept.clear()
-        _kept_size[0] = 0
-
-
-def forget_segments(segments) -> None:
-    """Drop what is kept of segments that have left the index (their word lists hold the
-    words of the entries erased from them)."""
-    segments = set(segments)
-    if not segments:
-        return
-    with _lock:
-        for key in [key for key in _kept if key[0] in segments]:
-            _kept_size[0] -= _size(_kept.pop(key))

@@ -26,7 +26,8 @@ from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
 from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
                                      word_roman_forms)
-from archive.search.index import catch_up_or_stale, searching
+from archive.search.index import searching
+from archive.search.sync import catch_up_or_stale
 
 FIELDS = ["title", "content", "roman"]
 FACETS = ("kind", "language", "circle", "tags")

@@ -3,9 +3,9 @@
 The search already knows the exact set of entries to rank (`docsets`: matches, the access
 filter, the narrowing, as a bitmap). Whoosh's ``Searcher.search(filter=…)`` would step
 through every match, the viewer's or not — and its top-k shortcuts (whoosh-reloaded 2.7.5)
-lose the best entry of a query of two or more words: in `tests/test_search_sets.py` it
-ranks an entry scoring 10.7 first and leaves out one scoring 11.3. Here every allowed entry
-is scored, and nothing else.
+lose the best entry of a query of two or more words (`tests/test_search_topk.py` shows it
+on stock Whoosh; docs/whoosh-topk-report.md is the report for Whoosh's maintainers). Here
+every allowed entry is scored, and nothing else.
 
 A query of words (``Or``/``And`` of terms, with ``Not`` parts that score nothing) scores an
 entry as the sum, over its words found in the entry, of the word's score times its boost —
@@ -24,6 +24,7 @@ from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from archive.search import docsets
+from archive.search.engine.postings import bm25_parameters, matcher as word_matcher
 
 
 def best(s, query: Query, allowed: np.ndarray, upto: int) -> list[int]:
@@ -36,12 +37,6 @@ def best(s, query: Query, allowed: np.ndarray, upto: int) -> list[int]:
         docnums, found = docnums[keep], found[keep]
     order = np.lexsort((docnums, -found))[:upto]
     return docnums[order].tolist()
-
-
-def scores(s, query: Query, allowed: np.ndarray) -> dict[int, float]:
-    """Each allowed entry's score for ``query``; entries it does not match are left out."""
-    docnums, found = _scored(s, query, allowed)
-    return dict(zip(docnums.tolist(), found.tolist()))
 
 
 def _scored(s, query: Query, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +98,7 @@ def _words(query: Query, top: bool = True
 def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset: int,
               total: np.ndarray, touched: np.ndarray) -> None:
     reader = leaf.reader()
+    cache = docsets.cache_of(leaf)
     if fieldname not in leaf.schema:
         return
     field = leaf.schema[fieldname]
@@ -113,15 +109,16 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
     if (fieldname, btext) not in reader:
         return
     weighting = leaf.weighting
-    lengths = docsets.lengths(reader, fieldname) \
+    lengths = docsets.lengths(cache, reader, fieldname) \
         if type(weighting) is BM25F and field.scorable else None
     if lengths is None:
         scorer = weighting.scorer(leaf, fieldname, btext)
-        matcher = reader._terms.matcher(fieldname, btext, field.format, scorer=scorer)
-        _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total, touched,
-                         boost)
+        matcher = word_matcher(reader, fieldname, btext, scorer=scorer)
+        if matcher is not None:
+            _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total,
+                             touched, boost)
         return
-    ids, weights = docsets.term_postings(reader, fieldname, text, btext)
+    ids, weights = docsets.term_postings(cache, reader, fieldname, text, btext)
     keep = mine[ids]
     ids, tf = ids[keep], weights[keep]
     if not len(ids):
@@ -131,7 +128,7 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
     # order: the same float64 results
     top = leaf.get_parent()
     idf, avgfl = top.idf(fieldname, btext), _average_length(top, fieldname)
-    B, K1 = weighting._field_B.get(fieldname, weighting.B), weighting.K1
+    B, K1 = bm25_parameters(weighting, fieldname)
     fl = lengths[ids]
     score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
     at = ids + offset
@@ -142,7 +139,7 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
 def _average_length(top, fieldname: str) -> float:
     """The searcher's average length of ``fieldname`` (as BM25FScorer takes it), kept with
     the searcher: a sum over every segment otherwise."""
-    kept = top.__dict__.setdefault("_archive_average_lengths", {})
+    kept = docsets.memo_of(top).setdefault("average_lengths", {})
     if fieldname not in kept:
         kept[fieldname] = top.avg_field_length(fieldname) or 1
     return kept[fieldname]

@@ -13,7 +13,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.formats import Positions
 
 from archive.search.analyzer import CommonPairs, IndexWords, RomanWords
-from archive.search.codec import WordCounts, WordPositions
+from archive.search.engine.formats import WordCounts, WordPositions
 
 NO_REVIEW = 99991231
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from archive.db import db
 from archive.extensions import limiter
 from archive.media.storage import storage_from_config
-from archive.search import index
+from archive.search import rebuild, sync
 
 bp = Blueprint("health", __name__)
 
@@ -57,8 +57,8 @@ def _index_ok(database: bool) -> bool:
     if not database:
         return True
     try:
-        index.catch_up(wait=index.SEARCH_WAIT)
-        reason = index.needs_rebuild()
+        sync.catch_up(wait=sync.SEARCH_WAIT)
+        reason = rebuild.needs_rebuild()
     except Exception:  # noqa: BLE001 — an index that cannot be read or written is unhealthy
         current_app.logger.warning("health check: search index not usable", exc_info=True)
         db.session.rollback()

@@ -4,7 +4,7 @@ Whoosh's writer puts every posting — (field, word, entry, weight, value) — i
 sorts the whole list when the segment is finished (`PostingPool`): a rebuild of the index
 spent a fifth of its time in that sort. Entries are added in order, so the postings of each
 word already come in order; only the words need sorting, and there are far fewer words than
-postings. `TermPool` keeps each word's postings in lists of their own, sorts the words once
+postings. `TermPool` (the pool `writers.ArchiveWriter` writes with) keeps each word's postings in lists of their own, sorts the words once
 at the end, and hands them to `ArchiveFieldWriter` a word at a time (which writes a block of
 postings from list slices instead of one posting per call).
 
@@ -19,14 +19,11 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterator
 
-from whoosh import writing
 from whoosh.util import random_name
 
 #: rough memory of one posting (list slots, the weight, the value object) and of one word
 #: (its key, three lists, the dictionary slot), to keep to the writer's ``limitmb``
 POSTING_BYTES, WORD_BYTES = 100, 400
-#: Whoosh's own pool (the tests compare the segments both make)
-WHOOSH_POOL = writing.PostingPool
 Word = tuple  # (fieldname, text, ids, weights, values)
 
 
@@ -111,8 +108,8 @@ class TermPool:
 
     def save(self) -> None:
         raise NotImplementedError(
-            "a TermPool is not handed from process to process: write with "
-            "multisegment=True when writing with several processes")
+            "a TermPool is not handed from process to process: each process of a "
+            "multi-process writer finishes a segment of its own (multisegment=True)")
 
     def cleanup(self) -> None:
         for path in self.runs:
@@ -154,7 +151,3 @@ class Postings:
             for posting in zip(ids, weights, values):
                 yield (fieldname, text, *posting)
 
-
-def install() -> None:
-    """Every Whoosh segment writer gathers its postings in a `TermPool`."""
-    writing.PostingPool = TermPool

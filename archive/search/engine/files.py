@@ -7,15 +7,17 @@ searcher; at 100k, tens of megabytes. Every change to the index makes each worke
 searcher at its next search, so on a busy site nearly every search paid for the copy.
 
 `ViewFile` reads the mapped part through its memory view instead: only the bytes asked
-for are copied. `install` has Whoosh's compound storage hand out `ViewFile`s.
+for are copied. `ViewStorage` (the compound storage `codec.ArchiveSegment` opens) hands them
+out, and `OneReadHashReader` reads a word table's directory in one read.
 """
 from __future__ import annotations
 
 import os
 
-from whoosh.filedb import compound, filetables
+from whoosh.filedb import filetables
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filetables import FileFormatError
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.structfile import BufferFile, StructFile
 
 
 class _ViewReader:
@@ -87,44 +89,47 @@ class ViewFile(BufferFile):
             self._buf.release()
 
 
-#: Whoosh's own, kept for the tests that compare the two
-whoosh_hash_reader_init = filetables.HashReader.__init__
+class ViewStorage(CompoundStorage):
+    """Whoosh's compound storage (a segment's one file, memory-mapped), handing out its
+    parts as `ViewFile`s."""
+
+    def open_file(self, name, *args, **kwargs) -> StructFile:
+        if self._source is None or self.is_closed:
+            # not mapped (no memory for the map): Whoosh's own sub-files, or its error
+            return super().open_file(name, *args, **kwargs)
+        offset, length = self.range(name)
+        return ViewFile(memoryview(self._source)[offset:offset + length], name=name)
 
 
-def _hash_reader_init(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
-    """Whoosh's `HashReader.__init__`, reading the directory of 256 hash tables in one
-    read instead of 256 (a segment's word table is opened by every new searcher, and each
-    small read went through three layers of Python)."""
-    self.dbfile = dbfile
-    self.startoffset = startoffset
-    self.is_closed = False
-    if length is None:
-        dbfile.seek(0, os.SEEK_END)
-        length = dbfile.tell() - startoffset
-    dbfile.seek(startoffset)
-    filemagic = dbfile.read(4)
-    if filemagic != magic:
-        raise FileFormatError("Unknown file header %r" % filemagic)
-    self.hashtype = dbfile.read_byte()
-    self.hashfn = filetables._hash_functions[self.hashtype]
-    dbfile.read_int()  # unused expansion bits
-    dbfile.read_int()
-    self.startofdata = dbfile.tell()
-    exptr = startoffset + length - filetables._INT_SIZE
-    exlen = dbfile.get_int(exptr)
-    expos = exptr - exlen
-    dbfile.seek(expos)
-    self._read_extras()
-    dbfile.seek(expos - filetables._directory_size)
-    directory = dbfile.read(filetables._directory_size)
-    if len(directory) != filetables._directory_size:
-        raise FileFormatError("Hash file directory cut short")
-    self.tables = list(filetables._dir_entry.iter_unpack(directory))
-    self.endofdata = self.tables[0][0]
+class OneReadHashReader(filetables.OrderedHashReader):
+    """Whoosh's ordered hash file reader (a segment's word table), reading the directory
+    of 256 hash tables in one read instead of 256: the table is opened by every new
+    searcher, and each small read went through three layers of Python."""
 
-
-def install() -> None:
-    """Whoosh's compound storage (every segment the archive writes) hands out `ViewFile`s,
-    and its hash files read their directory in one go."""
-    compound.BufferFile = ViewFile
-    filetables.HashReader.__init__ = _hash_reader_init
+    def __init__(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
+        self.dbfile = dbfile
+        self.startoffset = startoffset
+        self.is_closed = False
+        if length is None:
+            dbfile.seek(0, os.SEEK_END)
+            length = dbfile.tell() - startoffset
+        dbfile.seek(startoffset)
+        filemagic = dbfile.read(4)
+        if filemagic != magic:
+            raise FileFormatError("Unknown file header %r" % filemagic)
+        self.hashtype = dbfile.read_byte()
+        self.hashfn = filetables._hash_functions[self.hashtype]
+        dbfile.read_int()  # unused expansion bits
+        dbfile.read_int()
+        self.startofdata = dbfile.tell()
+        exptr = startoffset + length - filetables._INT_SIZE
+        exlen = dbfile.get_int(exptr)
+        expos = exptr - exlen
+        dbfile.seek(expos)
+        self._read_extras()
+        dbfile.seek(expos - filetables._directory_size)
+        directory = dbfile.read(filetables._directory_size)
+        if len(directory) != filetables._directory_size:
+            raise FileFormatError("Hash file directory cut short")
+        self.tables = list(filetables._dir_entry.iter_unpack(directory))
+        self.endofdata = self.tables[0][0]
