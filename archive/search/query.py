@@ -253,7 +253,7 @@ def _widened(s, query: Query, allowed: np.ndarray, viewable: np.ndarray
     viewable entries only the widened query finds."""
     if np.count_nonzero(allowed) >= WIDEN_BELOW:
         return None, None
-    wider = suggest.widen(s.reader(), query)
+    wider = suggest.widen(s, query, viewable)
     if wider is None:
         return None, None
     return wider, docsets.docs(s, wider) & viewable & ~allowed

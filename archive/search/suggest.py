@@ -1,9 +1,9 @@
 """Forgiving search and "did you mean": words of the index close to the words typed.
 
-When a search finds few pieces, each word of it is widened (`widen`) to the index's words
-one letter away (a word of `TYPO_FROM` letters or more: "schoool", "उम्मीदे") and to the
-words it begins (one of `PREFIX_FROM` letters or more typed without its end: "scho",
-"khid"). The pieces found only so are ranked after every piece the words themselves, their
+When a search finds few pieces, each word of it is widened (`widen`) to the words it
+begins (one of `PREFIX_FROM` letters or more typed without its end: "scho", "khid") and,
+when the word finds nothing itself, to the index's words one letter away (a word of
+`TYPO_FROM` letters or more: "schoool", "अकेलपन"). The pieces found only so are ranked after every piece the words themselves, their
 stems or their romanized forms found.
 
 When a search finds nothing at all, `suggestions` offers the words of the index two
@@ -81,30 +81,33 @@ def begun(reader, fieldname: str, word: str) -> list[str]:
             if term != word][:MAX_WIDER]
 
 
-def _wider_words(reader, fieldname: str, word: str) -> list[str]:
+def _wider_words(reader, fieldname: str, word: str, typos: bool) -> list[str]:
     found: list[str] = []
-    if len(word) >= TYPO_FROM:
+    if typos and len(word) >= TYPO_FROM and not any(char.isdigit() for char in word):
         found += near(reader, fieldname, word, 1)[:MAX_WIDER]
-    if len(word) >= PREFIX_FROM:
+    if len(word) >= PREFIX_FROM and fieldname != "stem":  # a stem key is begun already
         found += [term for term in begun(reader, fieldname, word) if term not in found]
     return found
 
 
-def widen(reader, query: Query) -> Optional[Query]:
-    """``query`` with each of its words also matching the index's words one letter away
-    and the words it begins (in the words themselves, their romanized forms and their
-    stem keys: "sleepign" is one letter from the key of "sleeping"); None when no word
-    widens."""
+def widen(s, query: Query, viewable: np.ndarray) -> Optional[Query]:
+    """``query`` with each of its words also matching the index's words it begins and,
+    unless the word itself is found in a piece the viewer may see (then it is taken as
+    meant) or holds a digit (zqx1 and zqx2 are not slips of each other), those one letter
+    away — in the words themselves, their romanized forms and their stem keys ("sleepign"
+    is one letter from the key of "sleeping"); None when no word widens."""
+    reader = s.reader()
     widened = [False]
 
     def wider(q: Query) -> Query:
         if type(q) is not Or or not _word_group(q):
             return q
+        typos = not (docsets.docs(s, q) & viewable).any()
         extra = []
         for sub in q.subqueries:
             if type(sub) is Term and sub.fieldname in WIDENED:
                 extra += [Term(sub.fieldname, term, boost=sub.boost * WIDER_BOOST)
-                          for term in _wider_words(reader, sub.fieldname, sub.text)]
+                          for term in _wider_words(reader, sub.fieldname, sub.text, typos)]
         if not extra:
             return q
         widened[0] = True
