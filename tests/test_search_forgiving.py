@@ -91,3 +91,12 @@ def test_snippets_mark_stemmed_and_romanized_matches(world):
     found = look(world.viewers["anonymous"], "उदासी")
     assert found.ids == [roman.public_id]
     assert "<mark>udaas</mark>" in found.snippets[roman.public_id]
+
+
+def test_one_apart_agrees_with_the_edit_distance():
+    import random
+    from archive.search.suggest import distance, one_apart
+    rng = random.Random(5)
+    for _ in range(5000):
+        a, b = ("".join(rng.choice("abउ") for _ in range(rng.randint(0, 5))) for _ in "ab")
+        assert one_apart(a, b) == (a != b and distance(a, b, 1) == 1), (a, b)

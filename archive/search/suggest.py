@@ -28,7 +28,7 @@ TYPO_FROM = 6
 PREFIX_FROM = 4
 #: at most this many words are added for one word typed (the commonest are not preferred:
 #: the index's order, alphabetical, is kept)
-MAX_WIDER = 40
+MAX_WIDER = 20
 #: a suggestion is at most this many letters away from the word typed
 SUGGEST_DISTANCE = 2
 MAX_SUGGESTIONS = 3
@@ -75,6 +75,31 @@ def near(reader, fieldname: str, word: str, limit: int) -> list[str]:
             if term != word and distance(word, term, limit) <= limit]
 
 
+def slips(reader, fieldname: str, word: str) -> list[str]:
+    """The index's words of ``fieldname`` one letter away from ``word`` (a letter more,
+    less, another or two swapped) that start with its first two letters, or with them
+    swapped: the words read are those few, not every word of the index."""
+    found = []
+    for start in dict.fromkeys((word[:2], word[1::-1])):
+        for term in _terms(reader, fieldname, start):
+            if term != word and one_apart(word, term):
+                found.append(term)
+    return found
+
+
+def one_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one edit apart (swapped neighbours count as one)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        return a[at + 1:] == b[at + 1:] or (
+            at + 1 < len(a) and a[at] == b[at + 1] and a[at + 1] == b[at]
+            and a[at + 2:] == b[at + 2:])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[at + 1:] == shorter[at:]
+
+
 def begun(reader, fieldname: str, word: str) -> list[str]:
     """The index's words of ``fieldname`` that ``word`` begins, ``word`` left out."""
     return [term for term in islice(_terms(reader, fieldname, word), MAX_WIDER + 1)
@@ -84,7 +109,7 @@ def begun(reader, fieldname: str, word: str) -> list[str]:
 def _wider_words(reader, fieldname: str, word: str, typos: bool) -> list[str]:
     found: list[str] = []
     if typos and len(word) >= TYPO_FROM and not any(char.isdigit() for char in word):
-        found += near(reader, fieldname, word, 1)[:MAX_WIDER]
+        found += slips(reader, fieldname, word)[:MAX_WIDER]
     if len(word) >= PREFIX_FROM and fieldname != "stem":  # a stem key is begun already
         found += [term for term in begun(reader, fieldname, word) if term not in found]
     return found
