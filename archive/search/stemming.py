@@ -171,6 +171,8 @@ def _lower(word: str) -> str:
 
 
 class StemKeyFilter(Filter):
+    """A query word's stem keys, as `StemWords` indexes a text's."""
+
     def __call__(self, tokens):
         for token in tokens:
             for key in stem_keys(_lower(token.text)):
