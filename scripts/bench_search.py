@@ -7,7 +7,8 @@ re-check of every hit shown, snippets, facets).
     .venv/bin/python scripts/bench_search.py --size 10000 --queries 200
 
 Budget (design.md, issue 5): p95 ≤ 40 ms overall and median ≤ 10 ms at 100k; reindex ≤ 100 s.
-Exits 1 when over budget at the default size.
+Exits 1 when over budget at the default size. First it prints recall@10 and MRR of the
+judged set (tests/search_judgements) on a small site of its own.
 """
 from __future__ import annotations
 
@@ -138,6 +139,43 @@ def queries(rng: random.Random, n: int) -> list[tuple[str, str, dict]]:
     return out
 
 
+def judged() -> str:
+    """Recall among the first ten and MRR of the judged set (`tests/search_judgements`), on
+    a fresh site of its own, searched as a visitor as the site does."""
+    from flask_login import AnonymousUserMixin
+    from archive import create_app
+    from archive.db import db
+    from archive.operations.accounts import create_account
+    from archive.operations.circles import add_member, create_circle
+    from archive.search.query import search
+    from tests import search_judgements
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-judged-"))
+    app = create_app({"INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp / 'j.sqlite3'}",
+                      "MEDIA_URL": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
+                      "SECRET_KEY": "bench", "BACKGROUND_WORK": False})
+    try:
+        with app.app_context():
+            db.create_all()
+            circle = create_circle("vartul", "Vartul", languages="en hi mr")
+            people = [create_account(name, "a long bench password", "participant", "", None)
+                      for name in ("lekhika", "gupt")]
+            for person in people:
+                add_member(circle, person, "participant")
+            db.session.commit()
+            ids = search_judgements.share_all(people[0], circle, people[1])
+            visitor = AnonymousUserMixin()
+
+            def found_ids(query: str) -> list[str]:
+                with app.test_request_context():
+                    return [hit.item.public_id
+                            for hit in search(visitor, query, per_page=100).hits]
+
+            return search_judgements.judge(found_ids, ids).line()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -154,6 +192,7 @@ def main() -> int:
     parser.add_argument("--no-reindex", action="store_true",
                         help="with --site: time queries over the index as it is")
     args = parser.parse_args()
+    print(judged())
 
     from flask_login import AnonymousUserMixin
     from archive import create_app

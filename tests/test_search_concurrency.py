@@ -53,7 +53,8 @@ with app.app_context():
     while not go.exists():
         time.sleep(0.01)
     for number in range(count):
-        word = f"zqxw{'abcd'[worker]}n{'abcdefghijklmnopqrstuvwxyz'[number]}"
+        # the varying letter is not last: stems drop a final vowel (udasi, udas)
+        word = f"zqxw{'abcd'[worker]}n{'abcdefghijklmnopqrstuvwxyz'[number]}r"
         draft = item_ops.Draft(kind="poem", title=f"Together {worker}-{number}",
                                body=f"{word} साथ मिलकर", language="hi")
         result = item_ops.contribute(account, circle, contributor, draft,

@@ -23,15 +23,22 @@ from whoosh.reading import TermNotFound
 from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item
-from archive.search import docsets, ranking
+from archive.search import docsets, ranking, suggest
 from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
                                      word_roman_forms)
 from archive.search.index import searching
 from archive.search.sync import catch_up_or_stale
+from archive.search.loanwords import devanagari_for, english_for
+from archive.search.stemming import stem_keys
 
-FIELDS = ["title", "content", "roman"]
+FIELDS = ["title", "content", "roman", "stem"]
 FACETS = ("kind", "language", "circle", "tags")
 PER_PAGE = 10
+#: a search finding fewer pieces than this is widened to words one letter away and to the
+#: words its words begin (`suggest.widen`); those found so are ranked after the others
+WIDEN_BELOW = PER_PAGE
+#: a loanword's other spelling weighs this much of the word typed
+LOANWORD_BOOST = 0.8
 MAX_QUERY = 200
 SNIPPET_SOURCE = 4000
 
@@ -51,6 +58,8 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     understood: bool = True
+    #: other queries that find something the viewer may see, when this one finds nothing
+    suggestions: list[str] = field(default_factory=list)
 
 
 #: query syntax people are not offered: field names would reach fields the access rule
@@ -88,11 +97,39 @@ def parse(text: str, schema) -> Optional[Query]:
         query = MultifieldParser(FIELDS, schema, group=OrGroup).parse(" ".join(words))
     if query is NullQuery:
         return None
+    query = query.accept(_with_loanwords)
     if any(isinstance(leaf, Phrase) for leaf in query.leaves()):
         common = _common_words(schema)
         query = query.accept(lambda q: _phrase(q, common) if isinstance(q, Phrase) else q)
         query = query.normalize()
     return None if query is NullQuery else query
+
+
+def _with_loanwords(q: Query) -> Query:
+    """A word's group (its forms in each field) with the other spellings of a loanword:
+    the Devanagari spellings of an English word (and their inflected forms, by their stem
+    keys); the English word and the other Devanagari spellings of a Devanagari one (see
+    `loanwords`)."""
+    if type(q) is not Or:
+        return q
+    word = next((sub.text for sub in q.subqueries
+                 if type(sub) is Term and sub.fieldname == "content"), None)
+    if word is None:
+        return q
+    extra: list[Query] = []
+    if word.isascii():
+        for spelling in devanagari_for(word):
+            extra.append(Term("content", spelling, boost=LOANWORD_BOOST))
+            extra += [Term("stem", key, boost=LOANWORD_BOOST) for key in stem_keys(spelling)]
+    else:
+        for english in english_for(word):
+            extra.append(Term("content", english, boost=LOANWORD_BOOST))
+            extra += [Term("stem", key, boost=LOANWORD_BOOST)
+                      for spelling in devanagari_for(english) for key in stem_keys(spelling)]
+    known = {(sub.fieldname, sub.text) for sub in q.subqueries if type(sub) is Term}
+    extra = [term for term in dict.fromkeys(extra)
+             if (term.fieldname, term.text) not in known]
+    return Or(list(q.subqueries) + extra) if extra else q
 
 
 def _common_words(schema) -> frozenset:
@@ -168,25 +205,64 @@ def _search(s, stale: frozenset[str], viewer, text: str, page: int, order: str,
     if query is None:
         results.understood = not text.strip()
         return results
-    allowed = docsets.docs(s, query) & docsets.docs(s, access.index_filter(viewer))
-    for term in narrowing(**narrow):
-        allowed &= docsets.docs(s, term)
-    if stale:
-        allowed &= ~docsets.docs(s, Or([Term("id", public_id) for public_id in sorted(stale)]))
-    results.total = int(np.count_nonzero(allowed))
+    viewable = _viewable(s, stale, viewer, narrow)
+    allowed = docsets.docs(s, query) & viewable
+    wider, widened = _widened(s, query, allowed, viewable)
+    found = allowed | widened if wider is not None else allowed
+    results.total = int(np.count_nonzero(found))
     results.pages = math.ceil(results.total / per_page)
-    results.facets = {name: found[:20]
-                      for name, found in docsets.counts(s, FACETS, allowed).items()}
+    if not results.total:
+        results.suggestions = suggest.suggestions(
+            s, text, query, viewable, lambda other: _finds(s, other, viewable))
+        return results
+    results.facets = {name: counted[:20]
+                      for name, counted in docsets.counts(s, FACETS, found).items()}
     first = (results.page - 1) * per_page
-    docnums = _ranked(s, query, allowed, order, first + per_page)[first:first + per_page]
+    upto = first + per_page
+    if order == "newest" or wider is None:
+        docnums = _ranked(s, query, found, order, upto)
+    else:  # what the words found, then what only the widened words found
+        docnums = _ranked(s, query, allowed, order, upto)
+        if len(docnums) < upto:
+            docnums += _ranked(s, wider, widened, order, upto - len(docnums))
+    docnums = docnums[first:upto]
     public_ids = [s.stored_fields(docnum)["id"] for docnum in docnums]
     items = _items(public_ids)
     known: dict[str, bool] = {}
+    shown = query if wider is None else wider
     for public_id in public_ids:
         item = items.get(public_id)
         if item is not None and access.may_view_item(viewer, item):
-            results.hits.append(Hit(item=item, snippet=snippet(item, query, known)))
+            results.hits.append(Hit(item=item, snippet=snippet(item, shown, known)))
     return results
+
+
+def _viewable(s, stale: frozenset[str], viewer, narrow: dict) -> np.ndarray:
+    """The entries the viewer may see, narrowed, less those waiting for the index."""
+    viewable = docsets.docs(s, access.index_filter(viewer))
+    for term in narrowing(**narrow):
+        viewable = viewable & docsets.docs(s, term)
+    if stale:
+        viewable = viewable & ~docsets.docs(
+            s, Or([Term("id", public_id) for public_id in sorted(stale)]))
+    return viewable
+
+
+def _widened(s, query: Query, allowed: np.ndarray, viewable: np.ndarray
+             ) -> tuple[Optional[Query], Optional[np.ndarray]]:
+    """When the words found few pieces: the query widened (`suggest.widen`) and the
+    viewable entries only the widened query finds."""
+    if np.count_nonzero(allowed) >= WIDEN_BELOW:
+        return None, None
+    wider = suggest.widen(s, query, viewable)
+    if wider is None:
+        return None, None
+    return wider, docsets.docs(s, wider) & viewable & ~allowed
+
+
+def _finds(s, text: str, viewable: np.ndarray) -> bool:
+    query = parse(text, s.schema)
+    return query is not None and bool((docsets.docs(s, query) & viewable).any())
 
 
 def _ranked(s, query: Query, allowed: np.ndarray, order: str, upto: int) -> list[int]:
@@ -239,7 +315,8 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     """Up to two passages of the current text around the first words the query matched,
     those words marked. Words are compared the way the index compares them (stemmed,
     NFC); only a text where none is found is searched again by romanized forms (a word
-    typed in Latin letters found in Devanagari). The text is read only as far as needed.
+    typed in Latin letters found in Devanagari) and stem keys (an inflected form, a chat
+    spelling, a Devanagari word found in romanized text). The text is read only as far as needed.
     ``known``: the query's words, and what was found of each word of a text for this query
     so far (the texts of a page of results share many words: each is compared once)."""
     rev = item.current
@@ -250,12 +327,12 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     known = {} if known is None else known
     if "query" not in known:
         known["query"] = _snippet_words(query)
-    words, roman = known["query"]
+    words, roman, stems = known["query"]
     passages = _passages(text, words, known.setdefault("words", {}), _found,
                          _candidates(words)) if words else []
-    if not passages and roman:
-        passages = _passages(text, roman, known.setdefault("roman", {}), _found_romanized,
-                             _roman_candidates(roman))
+    if not passages and (roman or stems):
+        passages = _passages(text, (roman, stems), known.setdefault("loose", {}),
+                             _found_loosely, _loose_candidates(roman, stems))
     if not passages:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
@@ -297,12 +374,13 @@ def _passages(text: str, wanted: frozenset, known: dict[str, bool], found,
     return passages
 
 
-def _snippet_words(query: Query) -> tuple[frozenset, frozenset]:
+def _snippet_words(query: Query) -> tuple[frozenset, frozenset, frozenset]:
     found = [(name, word.decode() if isinstance(word, bytes) else word)
              for name, word in query.iter_all_terms()]
     words = {word for name, word in found if name in ("content", "title")}
     words |= {word for name, pair in found if name == "pairs" for word in pair.split("+")}
-    return frozenset(words), frozenset(word for name, word in found if name == "roman")
+    return (frozenset(words), frozenset(word for name, word in found if name == "roman"),
+            frozenset(word for name, word in found if name == "stem"))
 
 
 _WORD_CHAR = WORD[:WORD.index("]") + 1]
@@ -366,6 +444,27 @@ def _beginnings(words: frozenset) -> frozenset:
 
 def _found_romanized(token: str, roman: frozenset) -> bool:
     return not roman.isdisjoint(word_roman_forms(token))
+
+
+def _found_loosely(token: str, wanted: tuple[frozenset, frozenset]) -> bool:
+    """Whether a word of a text is one of the query's romanized forms or stem keys."""
+    roman, stems = wanted
+    return (bool(roman) and _found_romanized(token, roman)) or (
+        bool(stems) and not stems.isdisjoint(stem_keys(_lower(token))))
+
+
+def _lower(token: str) -> str:
+    token = token.lower()
+    return token if token.isascii() else unicodedata.normalize("NFC", token)
+
+
+@lru_cache(maxsize=64)
+def _loose_candidates(roman: frozenset, stems: frozenset) -> re.Pattern:
+    """The words of a text `_found_loosely` may accept: by first letter when every word
+    sought is in Latin letters (`_roman_candidates`), else all."""
+    if all(key.isascii() for key in stems):
+        return _roman_candidates(roman | stems)
+    return _WORDS
 
 
 def _word_start(text: str, at: int) -> int:

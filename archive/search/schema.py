@@ -14,6 +14,7 @@ from whoosh.formats import Positions
 
 from archive.search.analyzer import CommonPairs, IndexWords, RomanWords
 from archive.search.engine.formats import WordCounts, WordPositions
+from archive.search.stemming import StemWords
 
 NO_REVIEW = 99991231
 
@@ -29,6 +30,10 @@ def make_schema(common: frozenset = frozenset()) -> Schema:
         content=_words(TEXT(analyzer=IndexWords())),
         pairs=_words(TEXT(analyzer=CommonPairs(common), phrase=False)),
         roman=_words(TEXT(analyzer=RomanWords(), phrase=False, field_boost=0.5)),
+        #: every word's stem keys (`stemming`): inflected forms, chat spellings, romanized
+        #: text found by Devanagari; weighed below the words themselves
+        stem=_words(TEXT(analyzer=StemWords(), phrase=False, field_boost=0.3,
+                         multitoken_query="or")),
         tags=KEYWORD(commas=True, lowercase=True),
         kind=ID,
         language=ID,
@@ -75,7 +80,7 @@ def entry(*, public_id: str, kind: str, circle_id, contributor_id, has_account: 
     content = "\n".join((title, body, tags.replace(",", " "), alt_text, byline or ""))
     return {
         "id": public_id, "title": title, "content": content, "tags": tags,
-        "roman": content, "pairs": content,
+        "roman": content, "pairs": content, "stem": content,
         "kind": kind, "language": language, "circle": str(circle_id),
         "audience": audience, "contributor": str(contributor_id),
         "steward": "0" if has_account else "1",
