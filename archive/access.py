@@ -12,8 +12,7 @@ from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
-from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
-                            Revision)
+from archive.models import Account, Circle, Consent, Contributor, Item, Membership, Revision
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -214,6 +213,7 @@ def index_filter(viewer):
     counts come from the permitted set; every hit shown is re-checked with
     ``may_view_item``."""
     from whoosh.query import And, NumericRange, Or, Term
+
     from archive.search.schema import day_number
     live = NumericRange("review", day_number(today()), None)
     allowed = [And([Term("audience", "public"), live])]
@@ -486,6 +486,7 @@ def password_help_shown(viewer, circle: Circle):
     shown to those who may manage the circle and to the member it was for; the rest of the
     events to everyone who may see them (``may_view_circle_events``)."""
     from sqlalchemy import true
+
     from archive.models import CircleEvent
     if may_manage_circle(viewer, circle):
         return true()

@@ -27,7 +27,8 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from flask import Flask, current_app
 
@@ -115,7 +116,7 @@ class Worker:
         atexit.register(self.wait, self.EXIT_WAIT)
 
     @classmethod
-    def of(cls, app: Flask) -> "Worker":
+    def of(cls, app: Flask) -> Worker:
         with cls._made:
             worker = app.extensions.get("archive_background")
             if worker is None:
@@ -222,7 +223,7 @@ def _do_here(job: Job) -> None:
     """Do ``job`` here and now; if it fails, the thread tries it again later."""
     try:
         job()
-    except Exception:  # noqa: BLE001 — kept in the database for a retry
+    except Exception:  # kept in the database for a retry
         log.exception("%s failed; it is retried later", _name(job))
         again(job)
 

@@ -175,7 +175,7 @@ def _delete(store: Storage, keys: set[str]) -> None:
     for key in keys:
         try:
             store.delete(key)
-        except Exception:  # noqa: BLE001 — the restore's own outcome is what to report
+        except Exception:  # the restore's own outcome is what to report
             log.warning("could not remove media %s after a restore", key, exc_info=True)
 
 

@@ -14,7 +14,8 @@ agree. It sits inside ``ProxyFix``, so behind a proxy it checks the forwarded ho
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Optional
 from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask, abort, request

@@ -74,6 +74,7 @@ collections_cli = AppGroup("collections", help="Collections: offline packs to sh
 def search_reindex(procs: int) -> None:
     """Rebuild the whole index from the database, then swap it in."""
     from sqlalchemy import func
+
     from archive.models import Item
     from archive.search import index
     total = db.session.scalar(select(func.count()).select_from(Item)
@@ -341,6 +342,7 @@ def demo_load() -> None:
 def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
+
     from archive import ledger_file, purge
     from archive.search import index
     migrate.upgrade()

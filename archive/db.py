@@ -6,9 +6,9 @@ error handlers roll back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
@@ -97,7 +97,7 @@ def _guard_withdrawn_items(_metadata, connection, **_kw) -> None:
 
 def utcnow() -> datetime:
     """Naive UTC, the form SQLite and PostgreSQL ``timestamp`` columns round-trip alike."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @event.listens_for(Engine, "connect")

@@ -13,11 +13,10 @@ import tomllib
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from archive.config import ROOT
 from archive.db import db
-from sqlalchemy import select
-
 from archive.models import Account, Circle, Contributor, Item, SiteFlag
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops

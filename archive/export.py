@@ -18,7 +18,8 @@ import unicodedata
 import zipfile
 
 from flask import current_app
-from flask_babel import force_locale, get_locale, gettext as _
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from archive.dates import iso, show_moment, zone_name

@@ -21,10 +21,10 @@ class _InOrder(dict):
     def discard(self, value) -> None:
         self.pop(value, None)
 
-    def copy(self) -> "_InOrder":
+    def copy(self) -> _InOrder:
         return _InOrder(self)
 
-    def __or__(self, other) -> "_InOrder":
+    def __or__(self, other) -> _InOrder:
         joined = _InOrder(self)
         joined.update(other)
         return joined

@@ -399,6 +399,7 @@ def index_report(env: dict[str, str]) -> tuple[str, bool]:
     """The index against the database, before anything pending is applied."""
     os.environ.update(env)
     from sqlalchemy import func, select
+
     from archive import create_app
     from archive.db import db, utcnow
     from archive.models import IndexTask, Item, PurgeTask

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import machine  # noqa: E402 — scripts/machine.py, beside this one
+import machine  # scripts/machine.py, beside this one
 
 CONSONANTS = "क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़".split()
 MATRAS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं", "ाँ"]
@@ -64,9 +64,18 @@ def words(rng: random.Random, n: int) -> str:
 def build_corpus(app, size: int, seed: int = 7) -> dict:
     """Bulk-insert accounts, circles and items with revisions and consent (no index)."""
     from sqlalchemy import insert
+
     from archive.db import db
-    from archive.models import (Account, Circle, Consent, Contributor, Item, ItemTag,
-                                Membership, Revision)
+    from archive.models import (
+        Account,
+        Circle,
+        Consent,
+        Contributor,
+        Item,
+        ItemTag,
+        Membership,
+        Revision,
+    )
     rng = random.Random(seed)
     now = datetime(2026, 1, 1)
     with app.app_context():
@@ -156,6 +165,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from flask_login import AnonymousUserMixin
+
     from archive import create_app
     from archive.db import db
     from archive.models import Account, Item

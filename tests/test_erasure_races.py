@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text as sql
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from archive import backup, purge

@@ -27,10 +27,17 @@ from archive import purge
 from archive.db import db
 from archive.media.storage import media_folder, media_scheme
 from archive.models import Item
+from tests.erasure_helpers import (
+    DEVANAGARI_MARKER,
+    MARKER,
+    Piece,
+    media_files,
+    photo,
+    piece_of,
+    text,
+    withdraw_signed_in,
+)
 from tests.services import postgres
-from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, Piece, media_files, photo,
-                                   piece_of, text, withdraw_signed_in)
-
 
 pytestmark = pytest.mark.both_databases
 

@@ -15,8 +15,16 @@ from PIL import Image
 from archive.media import storage as storage_module
 from archive.media.images import Derivative, ProcessedImage, process_upload
 from archive.media.s3 import S3Storage
-from archive.media.storage import (BACKENDS, InvalidKey, LocalStorage, MediaNotFound,
-                                   check_key, new_key, storage_from_config, store_processed)
+from archive.media.storage import (
+    BACKENDS,
+    InvalidKey,
+    LocalStorage,
+    MediaNotFound,
+    check_key,
+    new_key,
+    storage_from_config,
+    store_processed,
+)
 
 BAD_KEYS = ["", ".", "..", "../secret", "a/../../b", "/etc/passwd", "a//b", "a/", "a\\b",
             "a b", "ü.webp", ".hidden", "a/.tmp-x", "x\0y", "k" * 201, "%2e%2e"]

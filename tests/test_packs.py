@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from archive import packs
-from tests.erasure_helpers import (CAMERA, CONTRIBUTOR_NAME, MARKER, change_consent, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CAMERA,
+    CONTRIBUTOR_NAME,
+    MARKER,
+    change_consent,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import collection, curate, offer
 
 LINK = re.compile(r'(?:href|src)="([^"]*)"')

@@ -13,10 +13,27 @@ from xml.etree.ElementTree import fromstring, tostring
 
 import pytest
 
-from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, Piece, change_consent,
-                                   revise, text, withdraw_signed_in, world)  # noqa: F401
-from tests.public_helpers import (ATOM, SITEMAP, atom, curate, entry_titles, offer,
-                                  open_graph, share_link)
+from tests.erasure_helpers import (
+    CONTRIBUTOR_NAME,
+    MARKER,
+    PSEUDONYM,
+    Piece,
+    change_consent,
+    revise,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
+from tests.public_helpers import (
+    ATOM,
+    SITEMAP,
+    atom,
+    curate,
+    entry_titles,
+    offer,
+    open_graph,
+    share_link,
+)
 
 BASE = "http://localhost"
 

@@ -607,8 +607,7 @@ def test_romanized_forms_start_with_the_letters_their_first_letter_allows():
 
 def test_a_romanized_snippet_marks_the_words_a_word_by_word_reading_would():
     from archive.search.analyzer import word_roman_forms
-    from archive.search.query import (_WORDS, _found_romanized, _passages,
-                                      _roman_candidates)
+    from archive.search.query import _WORDS, _found_romanized, _passages, _roman_candidates
 
     rng = random.Random(9)
     for _ in range(300):
@@ -940,6 +939,7 @@ def test_the_items_of_unapplied_tasks_are_found_past_gaps_in_the_numbers(app, wo
 def test_a_failed_index_commit_never_leaves_the_lock_held(app, monkeypatch):
     """A commit that fails (a full disk) must not jam every later write for good."""
     from whoosh.writing import SegmentWriter
+
     from archive.search import index as search_index
 
     def full_disk(self, *args, **kwargs):

@@ -309,6 +309,7 @@ def test_opening_the_index_while_another_worker_replaces_its_generation(app, mon
     worker's commit removes it before it is read (seen once in four processes saving at
     once): the newer generation is opened instead of the save failing."""
     from whoosh import index as whoosh_index
+
     from archive.search import index as search_index
 
     with search_index.writing() as w:

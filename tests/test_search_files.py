@@ -9,12 +9,13 @@ from array import array
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 
-from archive.search import index  # noqa: F401  (installs ViewFile)
+from archive.search import index  # importing it installs ViewFile
 from archive.search.files import ViewFile
 
 
 def _content() -> bytes:
     from io import BytesIO
+
     from whoosh.filedb.structfile import StructFile
     out = StructFile(BytesIO())
     out.write_varint(300)
@@ -81,8 +82,13 @@ def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):
     """The directory of hash tables read in one go (`files._hash_reader_init`) holds what
     Whoosh's 256 small reads find, for plain and ordered hash files, and keys are found."""
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import (HashReader, HashWriter, OrderedHashReader,
-                                          OrderedHashWriter)
+    from whoosh.filedb.filetables import (
+        HashReader,
+        HashWriter,
+        OrderedHashReader,
+        OrderedHashWriter,
+    )
+
     from archive.search import files
 
     storage = FileStorage(str(tmp_path))

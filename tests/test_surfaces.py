@@ -13,17 +13,30 @@ from __future__ import annotations
 import html
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 import pytest
 
 from archive import access
 from archive.db import commit, db
-from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, ROLES, Piece, Viewer,
-                                   World, change_consent, json_text, revise, share, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CONTRIBUTOR_NAME,
+    MARKER,
+    PSEUDONYM,
+    ROLES,
+    Piece,
+    Viewer,
+    World,
+    change_consent,
+    json_text,
+    revise,
+    share,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import curate, open_graph, share_link
 
 

@@ -12,10 +12,10 @@ from flask import render_template_string
 from flask_babel import ngettext
 
 from archive import slugs
+from archive.models import Collection
 from archive.operations.collections import SLUG
 from archive.web.item_forms import CONTENT_NOTE_CHOICES
 from archive.web.labels import content_note
-from archive.models import Collection
 from tests.collections_helpers import count
 from tests.items_helpers import circle_people  # noqa: F401
 from tests.test_translations import LOCALES, TRANSLATIONS, extract

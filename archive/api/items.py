@@ -13,8 +13,8 @@ from archive.db import db
 from archive.media.images import WEBP
 from archive.models import Account, Circle, Contributor, Item
 from archive.numbers import db_int
-from archive.operations import items as ops
 from archive.operations import consent as consent_ops
+from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase
 from archive.text import key, render_markdown, summarise, word_diff

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import jsonify, url_for
 
 from archive.api import bp
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS,
-                            STATES)
+from archive.models import ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS, STATES
 
 
 def _ref(name: str) -> dict:

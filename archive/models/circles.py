@@ -29,7 +29,7 @@ class Circle(db.Model):
     languages: Mapped[str] = mapped_column(String(64), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="circle", cascade="all, delete-orphan")
 
 

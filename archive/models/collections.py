@@ -32,9 +32,9 @@ class Collection(db.Model):
 
     circle: Mapped[Circle] = relationship()
     curator: Mapped[Optional[Account]] = relationship()
-    intro: Mapped[Optional["CollectionIntro"]] = relationship(
+    intro: Mapped[Optional[CollectionIntro]] = relationship(
         foreign_keys=[current_intro_id], post_update=True)
-    entries: Mapped[list["Entry"]] = relationship(
+    entries: Mapped[list[Entry]] = relationship(
         back_populates="collection", order_by="Entry.position", cascade="all, delete-orphan")
 
 

@@ -65,9 +65,9 @@ class Item(db.Model):
 
     circle: Mapped[Optional[Circle]] = relationship()
     contributor: Mapped[Optional[Contributor]] = relationship()
-    current: Mapped[Optional["Revision"]] = relationship(foreign_keys=[current_revision_id],
+    current: Mapped[Optional[Revision]] = relationship(foreign_keys=[current_revision_id],
                                                          post_update=True)
-    consent: Mapped[Optional["Consent"]] = relationship(back_populates="item",
+    consent: Mapped[Optional[Consent]] = relationship(back_populates="item",
                                                         uselist=False)
 
     @property

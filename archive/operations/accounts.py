@@ -7,15 +7,26 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from archive import passwords
 from archive.db import db, savepoint, utcnow
 from archive.extensions import LOCALES
-from archive.models import (ROLES, Account, ApiToken, Circle, Consent, Contributor, Invite,
-                            Item, Membership, PasswordReset)
+from archive.models import (
+    ROLES,
+    Account,
+    ApiToken,
+    Circle,
+    Consent,
+    Contributor,
+    Invite,
+    Item,
+    Membership,
+    PasswordReset,
+)
 from archive.numbers import db_int
 from archive.operations import Refused
 from archive.text import key, one_line

@@ -7,15 +7,23 @@ import re
 from datetime import timedelta
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l, lazy_ngettext
-from flask_babel import LazyString, gettext, ngettext
+from flask_babel import LazyString, gettext, lazy_ngettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import access, background, passwords, purge, slugs
 from archive.db import db, first_time, savepoint, utcnow
-from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
-                            ShareLink)
+from archive.models import (
+    STATES,
+    Account,
+    Circle,
+    Collection,
+    CollectionIntro,
+    Entry,
+    Item,
+    ShareLink,
+)
 from archive.operations import Refused
 from archive.operations.consent import hold
 from archive.text import nfc, one_line

@@ -17,8 +17,16 @@ from flask_babel import lazy_gettext as _l
 from archive import access, passwords, signals
 from archive.access import today
 from archive.db import db, utcnow
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
-                            ConsentEvent, Item)
+from archive.models import (
+    ATTRIBUTIONS,
+    AUDIENCES,
+    CONTENT_NOTES,
+    METHODS,
+    Account,
+    Consent,
+    ConsentEvent,
+    Item,
+)
 from archive.operations import Problems, Refused
 from archive.text import one_line
 

@@ -10,15 +10,25 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import delete, func, select
 
 from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
-from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, ItemTag,
-                            MediaAsset, Revision)
+from archive.models import (
+    KINDS,
+    LANGUAGES,
+    Account,
+    Circle,
+    Contributor,
+    Item,
+    ItemTag,
+    MediaAsset,
+    Revision,
+)
 from archive.operations import Problems, Refused
 from archive.operations.consent import ConsentChoice, Receipt, check_grant, grant
 from archive.operations.withdraw import LIVE, hold_active

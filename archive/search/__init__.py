@@ -30,7 +30,7 @@ def _let_go_of_removed_segments() -> None:
     from archive.search import index
     try:
         index.let_go_if_changed()
-    except Exception:  # noqa: BLE001 — the page is still answered; the check runs again
+    except Exception:  # the page is still answered; the check runs again
         current_app.logger.exception("could not check the index for removed segments")
 
 

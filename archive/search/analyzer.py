@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Optional
 
 from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StemFilter, Token
@@ -317,7 +317,7 @@ def _folded_firsts(letters: str) -> set[str]:
     return {_FOLDED_FIRST.get(first, first), *_DOUBLED_FIRST.get(first, "")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def roman_first_letters(char: str) -> Optional[frozenset]:
     """The letters a romanized form (`roman_forms`) of a word starting with ``char`` may
     start with; None when any (a mark, a joiner, another script: skipped or kept as they

@@ -25,12 +25,13 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
@@ -312,7 +313,7 @@ class Mark:
     whole: bool = False
 
     @classmethod
-    def read(cls, path: Optional[Path] = None) -> Optional["Mark"]:
+    def read(cls, path: Optional[Path] = None) -> Optional[Mark]:
         try:
             data = json.loads((Path(path or folder()) / MARK_FILE).read_text())
             return cls(int(data["settled"]), set(map(int, data["recent"])),
@@ -330,7 +331,7 @@ class Mark:
         os.replace(temporary, target)
 
     @classmethod
-    def first(cls) -> "Mark":
+    def first(cls) -> Mark:
         """The mark of a folder that has none yet (new, or from an older version)."""
         return cls(whole=_every_piece_has_a_task())
 
@@ -691,6 +692,7 @@ def common_words(min_entries: Optional[int] = None, sample: int = COMMON_SAMPLE)
     """The words found in at least ``min_entries`` (`COMMON_MIN_ENTRIES`) active entries,
     estimated from an even sample of them (the index is being rebuilt: it cannot be asked)."""
     from collections import Counter
+
     from archive.search.analyzer import index_words
     min_entries = min_entries or COMMON_MIN_ENTRIES
     total = _active_count()

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import heapq
 import pickle
+from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
-from typing import Iterator
 
 from whoosh import writing
 from whoosh.util import random_name
@@ -106,7 +106,7 @@ class TermPool:
         self._fields = {}
         self.runs = []
 
-    def iter_postings(self) -> "Postings":
+    def iter_postings(self) -> Postings:
         return Postings(self)
 
     def save(self) -> None:

@@ -14,9 +14,17 @@ import numpy as np
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
-from whoosh.qparser import (EveryPlugin, FieldsPlugin, MultifieldParser, OrGroup,
-                            PlusMinusPlugin, RangePlugin, SingleQuotePlugin, WildcardPlugin)
 from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.qparser import (
+    EveryPlugin,
+    FieldsPlugin,
+    MultifieldParser,
+    OrGroup,
+    PlusMinusPlugin,
+    RangePlugin,
+    SingleQuotePlugin,
+    WildcardPlugin,
+)
 from whoosh.query import And, NullQuery, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
@@ -24,8 +32,13 @@ from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking
-from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
-                                     word_roman_forms)
+from archive.search.analyzer import (
+    WORD,
+    normal_word,
+    pair_token,
+    roman_first_letters,
+    word_roman_forms,
+)
 from archive.search.index import catch_up_or_stale, searching
 
 FIELDS = ["title", "content", "roman"]

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from archive import access
 from archive.db import db
 from archive.models import Account, Circle, Membership
+from archive.numbers import db_int
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.text import key
 from archive.web import admin_required, form_refused, invalid
-from archive.numbers import db_int
 from archive.web.forms import CircleForm, MemberForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

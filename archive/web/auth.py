@@ -2,9 +2,18 @@
 facilitator made, and one's own account settings."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
-                   session, url_for)
-from flask_babel import gettext as _, ngettext
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -17,8 +26,16 @@ from archive.operations import Refused
 from archive.operations import accounts as ops
 from archive.text import key
 from archive.web import form_refused, invalid, once, safe_next
-from archive.web.forms import (AcceptInviteForm, JoinForm, NewPasswordForm, PasswordForm,
-                               PlainForm, ProfileForm, SignInForm, TokenForm)
+from archive.web.forms import (
+    AcceptInviteForm,
+    JoinForm,
+    NewPasswordForm,
+    PasswordForm,
+    PlainForm,
+    ProfileForm,
+    SignInForm,
+    TokenForm,
+)
 
 bp = Blueprint("auth", __name__)
 

@@ -2,7 +2,7 @@
 for a member to choose a new password."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from archive import access
 from archive.db import db, utcnow
-from archive.numbers import db_int, page_number
 from archive.models import Account, Circle, CircleEvent, Invite, Membership
+from archive.numbers import db_int, page_number
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops

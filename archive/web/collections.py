@@ -12,8 +12,14 @@ from archive.models import Circle, Collection, Item, ShareLink
 from archive.operations import Refused
 from archive.operations import collections as ops
 from archive.web import form_refused, once
-from archive.web.collection_forms import (AddEntryForm, CollectionForm, EditForm, NoteForm,
-                                          ShareLinkForm, StateForm)
+from archive.web.collection_forms import (
+    AddEntryForm,
+    CollectionForm,
+    EditForm,
+    NoteForm,
+    ShareLinkForm,
+    StateForm,
+)
 from archive.web.forms import PlainForm
 
 bp = Blueprint("collections", __name__)

@@ -1,8 +1,17 @@
 """Consent that the contributor holds: receipts, changes, review prompts and withdrawal."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,8 +26,16 @@ from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase, item_for_code, withdraw_with_code
 from archive.receipts import kantara_receipt
 from archive.web import form_refused, ledger, once
-from archive.web.consent_forms import (AgreeForm, CodeConfirmForm, CodeForm, ConfirmForm,
-                                       ConsentForm, DeclineForm, WithdrawForm, form_values)
+from archive.web.consent_forms import (
+    AgreeForm,
+    CodeConfirmForm,
+    CodeForm,
+    ConfirmForm,
+    ConsentForm,
+    DeclineForm,
+    WithdrawForm,
+    form_values,
+)
 from archive.web.forms import PlainForm
 
 bp = Blueprint("consent", __name__)

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, HiddenField, RadioField, StringField,
-                     SubmitField)
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Optional
 
 from archive.web.forms import CheckboxList, Form, at_most, options, required

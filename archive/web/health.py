@@ -59,7 +59,7 @@ def _index_ok(database: bool) -> bool:
     try:
         index.catch_up(wait=index.SEARCH_WAIT)
         reason = index.needs_rebuild()
-    except Exception:  # noqa: BLE001 — an index that cannot be read or written is unhealthy
+    except Exception:  # an index that cannot be read or written is unhealthy
         current_app.logger.warning("health check: search index not usable", exc_info=True)
         db.session.rollback()
         return False

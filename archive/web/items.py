@@ -1,24 +1,33 @@
 """Contributing, reading and revising items: item pages, history, diffs, restore, media."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from archive import access
 from archive.db import db
-from archive.numbers import db_int, page_number
+from archive.media.storage import MediaNotFound, Streamed, storage_from_config
 from archive.models import Account, Circle, Contributor, Item, ItemTag, MediaAsset, Membership
+from archive.numbers import db_int, page_number
 from archive.operations import Problems, Refused
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.text import one_line, render_diff, summarise, word_diff
-from archive.media.storage import MediaNotFound, Streamed, storage_from_config
 from archive.web import form_refused, mark_problems, once, photo_drafts
-from archive.web.forms import PlainForm, options
 from archive.web.consent_forms import AgreeForm, form_values
+from archive.web.forms import PlainForm, options
 from archive.web.item_forms import ContributeForm, EditForm
 
 bp = Blueprint("items", __name__)

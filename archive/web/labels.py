@@ -3,15 +3,22 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, pgettext
 from markupsafe import Markup
 
 from archive import access
 from archive.media.images import WEBP
 from archive.text import render_markdown
 from archive.web import ledger
-from archive.web.item_forms import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES,
-                                    CONTENT_NOTE_CHOICES, KIND_NAMES, METHOD_CHOICES)
+from archive.web.item_forms import (
+    ATTRIBUTION_CHOICES,
+    AUDIENCE_CHOICES,
+    CONTENT_NOTE_CHOICES,
+    KIND_NAMES,
+    METHOD_CHOICES,
+)
 
 
 def kind_name(kind: str) -> str:
@@ -117,6 +124,7 @@ def content_lang(language: str, always: bool = False) -> Markup:
     page's; a language the archive does not name is marked unknown, its direction taken from
     the text itself."""
     from flask_babel import get_locale
+
     from archive.extensions import LOCALES
     if language not in LOCALES:
         return Markup(' lang="" dir="auto"')

@@ -26,8 +26,7 @@ import time
 from datetime import timedelta
 from typing import Optional
 
-from flask import (abort, current_app, flash, redirect, render_template, request,
-                   session)
+from flask import abort, current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, update

@@ -7,9 +7,8 @@ Revision ID: 0009_circle_events
 Revises: 0008
 Create Date: 2026-12-07 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009_circle_events'
 down_revision = '0008'

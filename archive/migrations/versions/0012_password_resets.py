@@ -7,9 +7,8 @@ Revision ID: 0012_password_resets
 Revises: 0011_ledger_tasks
 Create Date: 2026-12-09 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_password_resets'
 down_revision = '0011_ledger_tasks'

@@ -15,10 +15,10 @@ from PIL import Image
 from archive import create_app
 from archive.db import commit, db
 from archive.operations import collections as collection_ops
+from archive.operations import consent as consent_ops
 from archive.operations import items as item_ops
 from archive.operations.accounts import create_account, create_password_reset
 from archive.operations.circles import add_member, create_circle
-from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, config_for_tests
