@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
@@ -29,6 +30,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # A type checker cannot take a base class from an attribute: to it the models derive
+    # from the declarative base that ``db.Model`` is built from.
+    Model = Base
+else:
+    Model = db.Model
 
 #: columns that hold what people wrote. On PostgreSQL, ANALYZE copies sample values of a
 #: column into ``pg_statistic`` (most common values, histogram bounds), and it never

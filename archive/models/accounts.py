@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import Model, utcnow
 
 if TYPE_CHECKING:
     from archive.models.circles import Membership
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 ROLES = ("participant", "facilitator", "admin")
 
 
-class Account(UserMixin, db.Model):
+class Account(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40))
     #: casefolded NFC form of the username: what makes two usernames "the same"
@@ -49,7 +49,7 @@ class Account(UserMixin, db.Model):
         return self.display_name or self.username
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only a SHA-256 of the secret is kept."""
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
@@ -62,7 +62,7 @@ class ApiToken(db.Model):
     account: Mapped[Account] = relationship()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time, expiring link with which a member chooses a new password, made for them
     by a facilitator of their circle or an admin (no email needed). Only a SHA-256 of the
     link's token is kept. ``ended_at``: used, or replaced by a newer link for the account."""

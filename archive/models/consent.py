@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import Model, utcnow
 from archive.models.accounts import Account
 from archive.models.items import Item
 
@@ -19,7 +19,7 @@ CONTENT_NOTES = ("grief", "self-harm", "suicide", "abuse", "violence", "illness"
                  "substance-use")
 
 
-class Consent(db.Model):
+class Consent(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), unique=True)
     audience: Mapped[str] = mapped_column(String(16), default="private")
@@ -51,7 +51,7 @@ class Consent(db.Model):
         return self.review_by is not None and self.review_by < today
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """Append-only ledger. **Never** a title, body, tag, filename or free text: only which
     item (by public id), what happened, which consent fields went from what to what, who
     acted and when. It survives erasure."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, utcnow
+from archive.db import Model, utcnow
 from archive.models.accounts import Account
 from archive.models.circles import Circle
 
@@ -19,7 +19,7 @@ KINDS = ("knowhow", "poem", "story", "artwork")
 LANGUAGES = ("en", "hi", "mr", "other")
 
 
-class Contributor(db.Model):
+class Contributor(Model):
     """The person an item belongs to: an account holder, or someone without an account whose
     profile (a pseudonym only) a facilitator of ``circle`` keeps for them."""
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class Contributor(db.Model):
         return self.pseudonym or ""
 
 
-class Item(db.Model):
+class Item(Model):
     """A living document. After withdrawal only ``id``, ``public_id``, ``state`` and the time
     remain."""
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class Item(db.Model):
         return self.state == "active"
 
 
-class MediaAsset(db.Model):
+class MediaAsset(Model):
     """The stored derivatives of one uploaded artwork. The uploaded bytes are never kept."""
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True)
@@ -91,7 +91,7 @@ class MediaAsset(db.Model):
         return json.loads(self.derivatives_json)
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One saved state of an item. **Never updated in place**: restoring writes a new one."""
     __table_args__ = (UniqueConstraint("item_id", "number"),)
 
@@ -121,7 +121,7 @@ class Revision(db.Model):
         return json.loads(self.tags_json or "[]")
 
 
-class ItemTag(db.Model):
+class ItemTag(Model):
     """The current revision's tags, kept beside it so tag pages and facets are one query."""
     __table_args__ = (Index("ix_item_tag_tag", "tag"),)
 
