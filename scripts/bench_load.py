@@ -361,7 +361,7 @@ STEPS = [("home", 10), ("item", 22), ("circle_page", 8), ("collection", 5), ("fe
 
 
 def live(person: Person, until: float, think: float) -> None:
-    names, weights = zip(*STEPS)
+    names, weights = zip(*STEPS, strict=True)
     # people arrive over the first moments, as they do on a site: a start in step sent
     # every person's first request in the same instant
     time.sleep(person.rng.uniform(0, 2 * think))

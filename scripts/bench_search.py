@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import machine  # scripts/machine.py, beside this one
 
-CONSONANTS = "क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़".split()
+CONSONANTS = ("क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह "
+              "क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़").split()
 MATRAS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं", "ाँ"]
 LATIN = "ka ri ma to sa ne lo pe du vi ha mo ta li ra be go fu ni se".split()
 REAL = ("उदासी खुशी ख़ुशी नींद उम्मीद ज़िंदगी ज्ञान क्षमा माझ्या झोप टॅबलेट स्क्रीन "
@@ -192,7 +193,7 @@ def main() -> int:
         member = db.session.get(Account, 1)
         viewers = {"anonymous": AnonymousUserMixin(), "member": member}
         rng = random.Random(11)
-        for name, viewer in viewers.items():
+        for viewer in viewers.values():
             search(viewer, "warm up")
         before = machine.describe()
         timings: dict[str, list[float]] = {}

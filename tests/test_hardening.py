@@ -388,7 +388,8 @@ def numbers_world(make_account, make_circle):
 
 
 @pytest.mark.parametrize("path", [
-    f"/tags/nadi?page={HUGE}", f"/search?q=river&page={HUGE}", f"/api/v1/search?q=river&page={HUGE}",
+    f"/tags/nadi?page={HUGE}", f"/search?q=river&page={HUGE}",
+    f"/api/v1/search?q=river&page={HUGE}",
     f"/circles/river-circle?page={HUGE}", f"/tags/nadi?page=-{HUGE}",
 ])
 def test_a_page_past_any_that_could_exist_is_not_found(numbers_world, signed_in, path):
@@ -505,7 +506,8 @@ def based(make_app):
 def _public_answers(client, piece, **kwargs) -> dict[str, object]:
     paths = ["/feeds/public.atom", "/sitemap.xml", "/robots.txt",
              "/collections/river-songs/feed.atom", f"/items/{piece.public_id}",
-             f"/oembed?url={BASE}/items/{piece.public_id}", f"/embed/items/{piece.public_id}", "/api/v1/collections/river-songs",
+             f"/oembed?url={BASE}/items/{piece.public_id}", f"/embed/items/{piece.public_id}",
+             "/api/v1/collections/river-songs",
              f"/api/v1/items/{piece.public_id}"]
     return {path: client.get(path, **kwargs) for path in paths}
 

@@ -165,7 +165,8 @@ def test_a_pack_speaks_the_readers_language(world, shelf):
     assert '<html lang="hi">' in index
 
 
-@pytest.mark.parametrize("slug, who", [("inner-monsoon", "member"), ("inner-monsoon", "facilitator"),
+@pytest.mark.parametrize("slug, who", [("inner-monsoon", "member"),
+                                       ("inner-monsoon", "facilitator"),
                                        ("no-such", "anonymous")])
 def test_only_public_collections_have_packs(world, shelf, slug, who):
     assert world.viewers[who].client.get(f"/collections/{slug}/pack.zip").status_code == 404

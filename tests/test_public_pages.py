@@ -258,7 +258,8 @@ def test_feeds_are_discoverable_from_the_home_page_and_public_collections(world,
     assert ('<link rel="alternate" type="application/atom+xml" href="/feeds/public.atom"'
             in page(anonymous, "/"))
     assert ('<link rel="alternate" type="application/atom+xml" '
-            'href="/collections/open-river/feed.atom"' in page(anonymous, "/collections/open-river"))
+            'href="/collections/open-river/feed.atom"'
+            in page(anonymous, "/collections/open-river"))
     assert "application/atom+xml" not in page(world.viewers["facilitator"],
                                               "/collections/inner-river")
 

@@ -133,7 +133,7 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
                 process.communicate()
     read_out, read_err = reader.communicate(timeout=180)
 
-    for process, (out, err) in zip(writers, outcomes):
+    for process, (_out, err) in zip(writers, outcomes, strict=True):
         assert process.returncode == 0, err[-3000:]
         assert not err.strip(), err[-3000:]
     assert reader.returncode == 0 and not read_err.strip(), read_err[-3000:]

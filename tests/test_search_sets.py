@@ -1,6 +1,7 @@
 """Search sets kept per index segment, and ranking of the allowed entries
-(archive/search/docsets.py, ranking.py, postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
-segments, after deletions, and in a new searcher opened after a change."""
+(archive/search/docsets.py, ranking.py, postings.py). They stand in for Whoosh's own answers,
+so they must agree with them: across segments, after deletions, and in a new searcher opened
+after a change."""
 from __future__ import annotations
 
 import random
@@ -8,6 +9,7 @@ import random
 import pytest
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, AndNot, Not, NumericRange, Or, Phrase, Term
+from whoosh.reading import TermNotFound
 
 from archive.search import docsets, postings, ranking
 from archive.search.query import parse
@@ -166,7 +168,8 @@ def test_newest_first_follows_the_updated_column():
         allowed = docsets.docs(s, Term("content", "नींद"))
         chosen = sorted(numbers(allowed))
         updated = [s.stored_fields(n) and (n % 7 if n < 60 else 3) for n in chosen]
-        expected = [n for _u, n in sorted(zip(updated, chosen), key=lambda p: (-p[0], p[1]))]
+        expected = [n for _u, n in sorted(zip(updated, chosen, strict=True),
+                                          key=lambda p: (-p[0], p[1]))]
         assert _ranked(s, None, allowed, "newest", 10) == expected[:10]
 
 
@@ -240,11 +243,11 @@ def test_posting_arrays_read_every_block_and_inline_postings_too():
             for word in ("उदासी", "नींद", "hope", "अकेला"):
                 try:
                     theirs = segment_reader.postings("content", word)
-                except Exception:  # the word is not in this segment
+                except TermNotFound:  # the word is not in this segment
                     continue
                 expected = list(theirs.items_as("weight"))
                 raw = segment_reader._terms.matcher(
                     "content", segment_reader._text_to_bytes("content", word),
                     segment_reader.schema["content"].format)
                 ids, weights = postings.posting_arrays(raw)
-                assert list(zip(ids.tolist(), weights.tolist())) == expected
+                assert list(zip(ids.tolist(), weights.tolist(), strict=True)) == expected

@@ -91,7 +91,7 @@ def test_every_note_of_the_form_has_its_sentences():
 
 @pytest.mark.parametrize("code", NOTES)
 def test_each_note_alone_is_a_whole_sentence(site, code):
-    for locale, expected in zip(("en", "hi", "mr"), NOTES[code]):
+    for locale, expected in zip(("en", "hi", "mr"), NOTES[code], strict=True):
         assert said(site, locale, content_note, [code]) == expected, locale
 
 

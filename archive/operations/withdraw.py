@@ -1,8 +1,9 @@
 """Withdrawal is erasure: one action, and the item is gone from every surface.
 
 1. One transaction: every revision, tag link, media row, consent and (through
-   the ``signals.item_erasing`` receivers) collection entry of the item goes; the item row keeps only its id,
-   public id, state and time; a content-free ledger event is appended; purges are queued.
+   the ``signals.item_erasing`` receivers) collection entry of the item goes; the item row
+   keeps only its id, public id, state and time; a content-free ledger event is appended;
+   purges are queued.
 2. After commit the purges run: files and derivatives, index entries, cached packs, the
    SQLite write-ahead log. Unfinished purges are retried (see ``archive.purge``).
 """

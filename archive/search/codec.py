@@ -23,7 +23,7 @@ import struct
 import sys
 from array import array
 from collections import Counter
-from itertools import accumulate, chain
+from itertools import accumulate, chain, pairwise
 from typing import Optional
 
 from whoosh.codec import whoosh3
@@ -357,7 +357,7 @@ class WordPositions(Positions):
             position = poslist[0]
             return (b"H" + position.to_bytes(2, "little") if position < 1 << 16
                     else b"I" + position.to_bytes(4, "little"))
-        gaps = [after - before for before, after in zip(chain((0,), poslist), poslist)]
+        gaps = [after - before for before, after in pairwise(chain((0,), poslist))]
         try:
             return b"H" + _to_bytes(array("H", gaps))
         except OverflowError:

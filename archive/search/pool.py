@@ -151,7 +151,7 @@ class Postings:
 
     def __iter__(self):
         for fieldname, text, ids, weights, values in self.words():
-            for posting in zip(ids, weights, values):
+            for posting in zip(ids, weights, values, strict=True):
                 yield (fieldname, text, *posting)
 
 

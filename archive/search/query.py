@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Optional
 
 import numpy as np
@@ -131,7 +132,7 @@ class CommonPhrase(Phrase):
 
     def matcher(self, searcher, context=None):
         words = self.words
-        pairs = And([Term("pairs", pair_token(a, b)) for a, b in zip(words, words[1:])])
+        pairs = And([Term("pairs", pair_token(a, b)) for a, b in pairwise(words)])
         candidates = list(pairs.matcher(searcher, context).all_ids())
         reader = searcher.reader()
         try:

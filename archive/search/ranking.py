@@ -41,7 +41,7 @@ def best(s, query: Query, allowed: np.ndarray, upto: int) -> list[int]:
 def scores(s, query: Query, allowed: np.ndarray) -> dict[int, float]:
     """Each allowed entry's score for ``query``; entries it does not match are left out."""
     docnums, found = _scored(s, query, allowed)
-    return dict(zip(docnums.tolist(), found.tolist()))
+    return dict(zip(docnums.tolist(), found.tolist(), strict=True))
 
 
 def _scored(s, query: Query, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -364,7 +364,8 @@ def tag(tag: str):
     wanted = one_line(tag).lower()
     page = page_number()
     query = (access.select_visible(current_user, listed=True)
-             .join(ItemTag, ItemTag.item_id == Item.id).where(ItemTag.tag == wanted).order_by(Item.updated_at.desc()))
+             .join(ItemTag, ItemTag.item_id == Item.id).where(ItemTag.tag == wanted)
+             .order_by(Item.updated_at.desc()))
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render_template("items/tag.html", tag=wanted, items=found[:PAGE_SIZE], page=page,
                            more=len(found) > PAGE_SIZE)

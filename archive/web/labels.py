@@ -153,7 +153,8 @@ def srcset(asset) -> Markup:
 
 
 HELPERS = {
-    "kind_name": kind_name, "language_name": language_name, "state_name": state_name, "content_note_names": content_note_names,
+    "kind_name": kind_name, "language_name": language_name, "state_name": state_name,
+    "content_note_names": content_note_names,
     "audience_name": audience_name, "audience_label": audience_label, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,

@@ -190,12 +190,12 @@ def _keystream(token: str, length: int) -> bytes:
 
 def _seal(token: str, text: str) -> str:
     data = text.encode()
-    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)))).hex()
+    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)), strict=True)).hex()
 
 
 def _unseal(token: str, sealed: str) -> str:
     data = bytes.fromhex(sealed)
-    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)))).decode()
+    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)), strict=True)).decode()
 
 
 def clear_old() -> str:

@@ -22,7 +22,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_index_task'))
     )
     with op.batch_alter_table('index_task', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_index_task_item_public_id'), ['item_public_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_index_task_item_public_id'), ['item_public_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 

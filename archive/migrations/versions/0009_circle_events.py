@@ -25,9 +25,12 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_role', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['account.id'], name=op.f('fk_circle_event_actor_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_circle_event_circle_id_circle'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['subject_id'], ['account.id'], name=op.f('fk_circle_event_subject_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['actor_id'], ['account.id'],
+                            name=op.f('fk_circle_event_actor_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'],
+                            name=op.f('fk_circle_event_circle_id_circle'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subject_id'], ['account.id'],
+                            name=op.f('fk_circle_event_subject_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_circle_event'))
     )
     with op.batch_alter_table('circle_event', schema=None) as batch_op:

@@ -119,8 +119,8 @@ def seed(app) -> dict:
         collection_ops.set_state(meera, collection, "public")
         commit()
         ids = {name: result.item.public_id for name, result in
-               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story),
-                ("other", other), ("proposal", proposal))}
+               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow),
+                ("story", story), ("other", other), ("proposal", proposal))}
         ids["poem_code"] = poem.receipt.withdrawal_code
         ids["reset"] = create_password_reset(meera, asha)
         commit()
