@@ -108,7 +108,8 @@ def _configure(app: Flask) -> None:
     canonical.init_app(app)  # inside ProxyFix: it checks the host the proxy was asked for
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap it
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
 
 def _rate_limit_storage(config) -> None:

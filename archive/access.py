@@ -144,7 +144,8 @@ def may_view_item(viewer, item: Optional[Item]) -> bool:
     if audience == "circle":
         circle_id = _circle_id(item)
         return circle_id is not None and circle_id in roles(viewer)
-    return _facilitates(viewer, item) and not item.contributor.has_account
+    return (_facilitates(viewer, item) and item.contributor is not None
+            and not item.contributor.has_account)
 
 
 def may_edit_item(viewer, item: Item) -> bool:
@@ -154,7 +155,8 @@ def may_edit_item(viewer, item: Item) -> bool:
         return False
     if is_contributor(viewer, item):
         return True
-    return _facilitates(viewer, item) and not item.contributor.has_account
+    return (_facilitates(viewer, item) and item.contributor is not None
+            and not item.contributor.has_account)
 
 
 def may_contribute_for(viewer, contributor: Contributor, circle: Circle) -> bool:
@@ -243,9 +245,10 @@ def byline(item: Item) -> Optional[str]:
     consent = item.consent
     if consent is None:
         return None
-    named = consent.attribution == "name" and item.contributor is not None
+    contributor = item.contributor
+    named = consent.attribution == "name" and contributor is not None
     return shown_as(consent.attribution, consent.pseudonym,
-                    item.contributor.name if named else None)
+                    contributor.name if named and contributor is not None else None)
 
 
 def shown_as(attribution: str, pseudonym: Optional[str],
@@ -346,7 +349,9 @@ def item_for(viewer, public_id: str, *, proposals: bool = False,
     them; with ``proposed_by``, only a proposal they recorded, still waiting), else
     :class:`Unavailable`."""
     item = db.session.scalar(select(Item).where(Item.public_id == public_id[:64]))
-    if item is not None and item.state == "withdrawn":
+    if item is None:
+        raise Unavailable(404)
+    if item.state == "withdrawn":
         raise Unavailable(410)
     if proposed_by:
         if not is_proposed_by(viewer, item):

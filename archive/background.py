@@ -52,7 +52,7 @@ def after_commit(job: Job) -> None:
 
 def soon(job: Job) -> None:
     """Do ``job`` now, by the thread (or here, with ``BACKGROUND_WORK`` off)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["BACKGROUND_WORK"]:
         Worker.of(app).ask(job)
     else:
@@ -63,13 +63,13 @@ def later(job: Job, delay: float) -> None:
     """Do ``job`` in ``delay`` seconds, by this process's thread (with ``BACKGROUND_WORK``
     off too: nothing else would). Asked again before then, it is done once, at the earlier
     of the two times."""
-    Worker.of(current_app._get_current_object()).ask(job, delay)
+    Worker.of(current_app._get_current_object()).ask(job, delay)  # type: ignore[attr-defined]  # a LocalProxy
 
 
 def again(job: Job) -> None:
     """``job`` left work undone (it is kept in the database): try it again after the next
     of `RETRY_DELAYS`."""
-    Worker.of(current_app._get_current_object()).retry(job)
+    Worker.of(current_app._get_current_object()).retry(job)  # type: ignore[attr-defined]  # a LocalProxy
 
 
 def wait(app: Flask, timeout: float = 30.0) -> bool:
@@ -91,7 +91,7 @@ def init_app(app: Flask) -> None:
 
 
 def _start_up() -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["BACKGROUND_WORK"]:
         Worker.of(app).start_up(app.extensions.get("archive_start_up", ()))
 

@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     base = parse(str(app.config["BASE_URL"]))
     app.config.update(SERVER_NAME=base.netloc, PREFERRED_URL_SCHEME=base.scheme,
                       APPLICATION_ROOT=base.path or "/")
-    app.wsgi_app = CanonicalAddress(app.wsgi_app, base)
+    app.wsgi_app = CanonicalAddress(app.wsgi_app, base)  # type: ignore[method-assign]  # Flask's way
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_foreign_host)
 
 

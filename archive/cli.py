@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
@@ -18,6 +19,9 @@ from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops
 from archive.text import key
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def committing(command):
@@ -78,7 +82,8 @@ def search_reindex(procs: int) -> None:
     from archive.models import Item
     from archive.search import index
     total = db.session.scalar(select(func.count()).select_from(Item)
-                              .where(Item.state == "active"))
+                              .where(Item.state == "active")) or 0
+    bar: ProgressBar[int]
     with click.progressbar(length=total, label="indexing") as bar:
         count = index.reindex(progress=bar.update, procs=procs)
     click.echo(f"indexed {count} items")

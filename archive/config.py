@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def _refuse_renamed(names) -> None:
                              "instead (a folder, or s3://bucket/prefix)")
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Read every known setting from ``ARCHIVE_*`` variables, falling back to defaults."""
     environ = os.environ if environ is None else environ
     _refuse_renamed(name.removeprefix("ARCHIVE_") for name in environ
@@ -79,7 +80,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
 def finish(values: dict[str, object]) -> dict[str, object]:
     """Fill the settings that depend on others: database, index folder and secret key."""
     _refuse_renamed(values)
-    instance = Path(values["INSTANCE_DIR"])
+    instance = Path(str(values["INSTANCE_DIR"]))
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not values.get("DATABASE_URL"):
         values["DATABASE_URL"] = f"sqlite:///{instance / 'archive.sqlite3'}"

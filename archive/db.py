@@ -6,14 +6,15 @@ error handlers roll back.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Delete, MetaData, Update, event, text
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
@@ -171,8 +172,13 @@ def write_lock() -> None:
     on (``SELECT … FOR UPDATE``)."""
     connection = db.session.connection()
     if connection.dialect.name == "sqlite" and \
-            not connection.connection.dbapi_connection.in_transaction:
+            not cast(sqlite3.Connection, connection.connection.dbapi_connection).in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def rows_changed(statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def commit() -> None:

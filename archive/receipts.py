@@ -29,6 +29,7 @@ METHODS = {"self": _l("online form, by the contributor"),
 
 def kantara_receipt(item: Item) -> dict:
     consent = item.consent
+    assert consent is not None  # a receipt is made only for a piece that has its consent
     allowed = {"collections": consent.allow_collections, "embeds": consent.allow_embeds,
                "packs": consent.allow_packs}
     audience = _("Show the piece to the chosen audience (%(audience)s)",

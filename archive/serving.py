@@ -70,7 +70,7 @@ class AccessLog(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         every = super().atoms(resp, req, environ, request_time)
-        atoms = {name: every[name] for name in self.SAFE_ATOMS if name in every}
+        atoms = {name: value for name, value in every.items() if name in self.SAFE_ATOMS}
         atoms["U"] = safe_route(environ.get("PATH_INFO") or "")
         atoms["r"] = f"{atoms.get('m')} {atoms['U']} {atoms.get('H')}"
         return atoms

@@ -31,7 +31,8 @@ class _InOrder(dict):
 
 
 class _Signal(NamedSignal):
-    set_class = _InOrder
+    # blinker only adds, discards, copies and joins: an ordered dict does all four
+    set_class = _InOrder  # type: ignore[assignment]
 
 
 #: sent inside the transaction of a consent change (a narrowing, a confirmation, …)

@@ -245,7 +245,7 @@ def _merge(segments: list[Segment]) -> tuple[Segment, ...]:
 
 def _word_segments(matcher: SequenceMatcher[str]) -> tuple[Segment, ...]:
     """The segments of a changed line, from a matcher over its old and new tokens."""
-    old, new = matcher.a, matcher.b
+    old, new = matcher.a, matcher.b  # type: ignore[attr-defined]  # typeshed leaves them out
     segments: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

@@ -205,7 +205,7 @@ def _multipart(description: str, schema: str) -> dict:
 
 
 def document() -> dict:
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Living Archive API", "version": "1",

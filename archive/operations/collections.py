@@ -125,7 +125,7 @@ def add_entry(by: Account, collection: Collection, item: Optional[Item],
     a narrowing or an erasure commits waits for it, then is refused rather than left
     behind."""
     _curate(by, collection)
-    if not access.may_view_item(by, item):
+    if item is None or not access.may_view_item(by, item):
         raise Refused(PIECE_NOT_FOUND, field="item")
     hold(item)
     if not access.may_view_item(by, item):
@@ -220,7 +220,8 @@ class NotPublic(Refused):
 def _not_public(pieces: list[tuple[Item, str]], hidden: int) -> str:
     said = []
     if pieces:
-        named = ", ".join(gettext("“%(title)s” (%(audience)s)", title=item.current.title,
+        named = ", ".join(gettext("“%(title)s” (%(audience)s)",
+                                  title=item.current.title if item.current else "",
                                   audience=NOT_PUBLIC_AUDIENCE[audience])
                           for item, audience in pieces)
         said.append(ngettext("This piece is not public: %(pieces)s.",

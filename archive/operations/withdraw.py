@@ -47,7 +47,8 @@ def replay_erase(item: Item) -> None:
 def _erase(item: Item, actor: Optional[Account], role: str, reason: Optional[str],
            event: str) -> None:
     keys = _media_keys(item)
-    change = {"audience": [item.consent.audience if item.consent else None, None]}
+    change: dict[str, object] = {
+        "audience": [item.consent.audience if item.consent else None, None]}
     if reason:
         change["reason"] = reason
     record(item, event, change, actor, role)

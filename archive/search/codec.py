@@ -91,7 +91,7 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
-        self._postfile = PositionedFile(self._postfile)
+        self._postfile = PositionedFile(self._postfile)  # type: ignore[has-type]  # Whoosh's
 
     def add_postings(self, schema, lengths, items):
         words = items.words() if hasattr(items, "words") else _grouped(items)
@@ -157,7 +157,7 @@ def _grouped(items):
             ids.append(docnum)
             weights.append(weight)
             values.append(value)
-    if ids:
+    if ids and last is not None:
         yield (*last, ids, weights, values)
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Optional
@@ -41,7 +41,7 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import MERGE_SMALL, NO_MERGE
 
-from archive.db import db, utcnow
+from archive.db import db, rows_changed, utcnow
 from archive.models import Contributor, IndexTask, Item
 from archive.search import files, held, lengths, pool, postings
 from archive.search.codec import ArchiveCodec
@@ -180,7 +180,7 @@ def _open_searcher(ix: whoosh_index.Index, previous=None, tries: int = 10) -> Se
         kept = held.segment_readers(previous) if previous is not None else {}
     failed = 0
     while True:
-        opened = []
+        opened: list = []
         try:
             toc = ix._read_toc()
             readers = [_reused(kept[segment.segment_id()], segment, toc.generation)
@@ -345,7 +345,7 @@ class Mark:
         waiting = db.session.scalar(_waiting(), {"settled": self.settled})
         return waiting != len(self.recent)
 
-    def advance(self, tasks: list[tuple[int, object]]) -> None:
+    def advance(self, tasks: list[tuple[int, datetime]]) -> None:
         """Note ``tasks`` (every task after ``settled``: (id, created_at)) as applied."""
         self.recent |= {task_id for task_id, _at in tasks}
         old_enough = utcnow() - SETTLE
@@ -495,9 +495,9 @@ def prune_tasks() -> int:
     """Forget tasks older than ``INDEX_TASK_DAYS``: every machine has applied them by then,
     or rebuilds its index when it comes back (`needs_rebuild`)."""
     cutoff = utcnow() - timedelta(days=current_app.config["INDEX_TASK_DAYS"])
-    pruned = db.session.execute(delete(IndexTask).where(IndexTask.created_at < cutoff))
+    pruned = rows_changed(delete(IndexTask).where(IndexTask.created_at < cutoff))
     db.session.commit()
-    return pruned.rowcount or 0
+    return pruned or 0
 
 
 def needs_rebuild() -> Optional[str]:
@@ -769,7 +769,7 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
         name = (display_name or username) if username is not None \
             else contributor_pseudonym or ""
         found.append((item_id, entry(
-            public_id=public_id, kind=kind, circle_id=circle_id,
+            public_id=public_id, kind=kind or "", circle_id=circle_id,
             contributor_id=contributor_id, has_account=account_id is not None,
             updated_at=updated_at, title=title, body=body,
             tags=json.loads(tags_json or "[]"), alt_text=alt_text, language=language,

@@ -256,6 +256,7 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     ``known``: the query's words, and what was found of each word of a text for this query
     so far (the texts of a page of results share many words: each is compared once)."""
     rev = item.current
+    assert rev is not None  # only pieces that may be seen are found, and those have words
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
     # composed as the index composes words: a word is found by its first letters
@@ -273,7 +274,8 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
     for begin, end, marks in passages:
-        pieces, at = [], begin
+        pieces: list[str] = []
+        at = begin
         for start, stop in marks:  # every piece of the text escaped
             pieces += (escape(text[at:start]), "<mark>", escape(text[start:stop]), "</mark>")
             at = stop
@@ -341,7 +343,7 @@ def _roman_candidates(roman: frozenset) -> re.Pattern:
     left to the regex engine instead of romanized one by one."""
     letters = {word[0] for word in roman if word}
     unlike = sorted(char for char in _ROMAN_STARTS
-                    if not roman_first_letters(char) & letters)
+                    if not (roman_first_letters(char) or frozenset()) & letters)
     if not unlike:
         return _WORDS
     return re.compile(rf"(?<!{_WORD_CHAR})(?![{re.escape(''.join(unlike))}]){WORD}")

@@ -71,10 +71,10 @@ def entry(*, public_id: str, kind: str, circle_id, contributor_id, has_account: 
           updated_at, title: str, body: str, tags: list[str], alt_text: str, language: str,
           audience: str, review_by, byline) -> dict:
     """The index entry from plain values (a rebuild reads them as rows, not objects)."""
-    tags = ",".join(tags)
-    content = "\n".join((title, body, tags.replace(",", " "), alt_text, byline or ""))
+    joined = ",".join(tags)
+    content = "\n".join((title, body, joined.replace(",", " "), alt_text, byline or ""))
     return {
-        "id": public_id, "title": title, "content": content, "tags": tags,
+        "id": public_id, "title": title, "content": content, "tags": joined,
         "roman": content, "pairs": content,
         "kind": kind, "language": language, "circle": str(circle_id),
         "audience": audience, "contributor": str(contributor_id),

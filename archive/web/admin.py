@@ -35,7 +35,8 @@ def create_circle():
     if not form.validate_on_submit():
         return invalid("admin/index.html", form, **_index_context())
     try:
-        circle = ops.create_circle(form.slug.data, form.name.data, form.description.data,
+        circle = ops.create_circle(form.slug.data or "", form.name.data or "",
+                                   form.description.data or "",
                                    " ".join(form.languages.data or []))
     except Refused as refused:
         return form_refused(form, refused, "admin/index.html", **_index_context())

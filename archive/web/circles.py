@@ -195,14 +195,13 @@ def remove_member(slug: str, account_id: int):
 
 
 def _members_context(circle: Circle, form: InviteForm | None = None) -> dict:
-    memberships = db.session.scalars(
+    memberships = list(db.session.scalars(
         select(Membership).join(Account).where(Membership.circle_id == circle.id)
-        .order_by(Membership.role.desc(), Account.username_key))
+        .order_by(Membership.role.desc(), Account.username_key)))
     invites = db.session.scalars(
         select(Invite).where(Invite.circle_id == circle.id, Invite.used_at.is_(None),
                              Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
         .order_by(Invite.created_at.desc()))
-    memberships = list(memberships)
     return {"circle": circle, "memberships": memberships, "invites": list(invites),
             "form": form or InviteForm(formdata=None), "plain": PlainForm(),
             "is_admin": current_user.is_admin,

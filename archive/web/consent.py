@@ -70,6 +70,7 @@ def receipt_text(public_id: str):
     code = _code_shown(item)
     if code is None:
         return redirect(url_for("consent.receipt", public_id=public_id), 303)
+    assert item.consent is not None  # a piece whose consent may change has one
     response = current_app.response_class(_receipt_file(item, code), mimetype="text/plain")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="receipt-{item.consent.receipt_id[:8]}.txt"'
@@ -90,6 +91,7 @@ def code_kept(public_id: str):
 
 def _receipt_file(item: Item, code: str) -> str:
     withdraw = url_for("consent.withdraw_by_code", _external=True)
+    assert item.current is not None and item.consent is not None  # not taken back
     return "\n".join([
         f"{_('Living Archive')} — {_('Consent receipt')}", "",
         f"{_('Piece')}: {item.current.title}",
@@ -221,7 +223,7 @@ def withdraw_by_code():
     confirm_form = CodeConfirmForm(prefix="confirm")
     if confirm_form.submit.data and confirm_form.validate_on_submit():
         try:
-            withdraw_with_code(confirm_form.code.data)
+            withdraw_with_code(confirm_form.code.data or "")
         except Refused:
             flash(_("That code does not match anything we hold. Please check it against "
                     "your receipt and try again."), "error")
@@ -230,7 +232,7 @@ def withdraw_by_code():
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("consent/code.html", form=form), 422 if form.errors else 200
-    item = item_for_code(form.code.data)
+    item = item_for_code(form.code.data or "")
     if item is None:
         form.code.errors = [_("That code does not match anything we hold. Please check it "
                               "against your receipt and try again.")]

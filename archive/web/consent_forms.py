@@ -71,7 +71,7 @@ def form_values(consent):
 
 class AgreeForm(ConsentForm):
     """A member agreeing to a piece a facilitator recorded for them, as proposed or changed."""
-    reason = None
+    reason = None  # type: ignore[assignment]  # WTForms drops an inherited field set to None
     form_token = HiddenField()
     submit = SubmitField(_l("Yes, share it like this"))
 

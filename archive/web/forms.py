@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 try:
-    from wtforms import SelectChoice
+    from wtforms import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; stubs: 3.2
 except ImportError:  # WTForms before 3.3 takes tuples
     SelectChoice = None
 

@@ -33,7 +33,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import purge
-from archive.db import db, utcnow, write_lock
+from archive.db import db, rows_changed, utcnow, write_lock
 from archive.models import SentForm
 
 FIELD = "form_token"
@@ -55,7 +55,7 @@ def new_token() -> str:
 def usable(token: Optional[str]) -> bool:
     """A token this site made, young enough to be remembered once it is sent."""
     found = TOKEN.match(token or "")
-    return bool(found) and time.time() - int(found.group(1), 16) < KEPT_FOR.total_seconds()
+    return found is not None and time.time() - int(found.group(1), 16) < KEPT_FOR.total_seconds()
 
 
 def token_of(form) -> Optional[str]:
@@ -106,6 +106,8 @@ def done(token: str, result: str, shown: Optional[dict] = None):
     and answer with a redirect there; ``shown`` is what that page shows this session for
     `SHOWN_FOR` (sealed, never stored in clear)."""
     row = db.session.get(SentForm, _hash(token))
+    if row is None:  # forgotten since it was claimed: as in `earlier`
+        abort(409)
     row.result = _in_site(result)
     row.sealed = _seal(token, json.dumps(shown)) if shown else None
     db.session.flush()
@@ -150,7 +152,7 @@ def forget(result: str) -> None:
 def _answer(row: SentForm, token: str):
     if row.account_id != _account_id():
         abort(400)  # a token from someone else's page: not theirs to send
-    if row.sealed is not None:
+    if row.sealed is not None and row.result is not None:
         _remember(row.result, token)
     return redirect(request.script_root + (row.result or "/"), 303)
 
@@ -201,11 +203,10 @@ def _unseal(token: str, sealed: str) -> str:
 def clear_old() -> str:
     """``flask purge``: sealed codes past their time are cleared, old sent forms forgotten."""
     now = utcnow()
-    cleared = db.session.execute(update(SentForm).where(
+    cleared = rows_changed(update(SentForm).where(
         SentForm.sealed.is_not(None), SentForm.created_at < now - SHOWN_FOR)
-        .values(sealed=None)).rowcount
-    forgotten = db.session.execute(delete(SentForm).where(
-        SentForm.created_at < now - KEPT_FOR)).rowcount
+        .values(sealed=None))
+    forgotten = rows_changed(delete(SentForm).where(SentForm.created_at < now - KEPT_FOR))
     db.session.commit()
     return f"cleared {cleared} code(s) past their time, forgot {forgotten} sent form(s)"
 
