@@ -1,15 +1,16 @@
 """Living Archive: consented know-hows, poems, stories and artwork kept as living documents."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
-from archive import config as settings
 from archive import canonical, owner_only
+from archive import config as settings
 from archive.db import db
 from archive.media.storage import storage_from_config
 
@@ -69,6 +70,7 @@ def _consent_hooks() -> None:
 
 def _template_helpers(app: Flask) -> None:
     from flask_babel import format_number, get_locale
+
     from archive.dates import show_date, show_moment
     from archive.extensions import LOCALE_NAMES
     from archive.labels import HELPERS
@@ -106,7 +108,8 @@ def _configure(app: Flask) -> None:
     canonical.init_app(app)  # inside ProxyFix: it checks the host the proxy was asked for
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap it
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
 
 def _rate_limit_storage(config) -> None:
@@ -141,8 +144,19 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from archive import api
-    from archive.web import (admin, auth, circles, collections, consent, health, items, mine,
-                             pages, public, search)
+    from archive.web import (
+        admin,
+        auth,
+        circles,
+        collections,
+        consent,
+        health,
+        items,
+        mine,
+        pages,
+        public,
+        search,
+    )
     for module in (pages, auth, circles, items, consent, mine, collections, search, admin,
                    health, public, api):
         app.register_blueprint(module.bp)

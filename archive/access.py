@@ -12,8 +12,7 @@ from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
-from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
-                            Revision)
+from archive.models import Account, Circle, Consent, Contributor, Item, Membership, Revision
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -146,7 +145,8 @@ def may_view_item(viewer, item: Optional[Item]) -> bool:
     if audience == "circle":
         circle_id = _circle_id(item)
         return circle_id is not None and circle_id in roles(viewer)
-    return _facilitates(viewer, item) and not item.contributor.has_account
+    return (_facilitates(viewer, item) and item.contributor is not None
+            and not item.contributor.has_account)
 
 
 def may_edit_item(viewer, item: Item) -> bool:
@@ -156,7 +156,8 @@ def may_edit_item(viewer, item: Item) -> bool:
         return False
     if is_contributor(viewer, item):
         return True
-    return _facilitates(viewer, item) and not item.contributor.has_account
+    return (_facilitates(viewer, item) and item.contributor is not None
+            and not item.contributor.has_account)
 
 
 def may_contribute_for(viewer, contributor: Contributor, circle: Circle) -> bool:
@@ -215,6 +216,7 @@ def index_filter(viewer):
     counts come from the permitted set; every hit shown is re-checked with
     ``may_view_item``."""
     from whoosh.query import And, NumericRange, Or, Term
+
     from archive.search.schema import day_number
     live = NumericRange("review", day_number(today()), None)
     allowed = [And([Term("audience", "public"), live])]
@@ -244,9 +246,10 @@ def byline(item: Item) -> Optional[str]:
     consent = item.consent
     if consent is None:
         return None
-    named = consent.attribution == "name" and item.contributor is not None
+    contributor = item.contributor
+    named = consent.attribution == "name" and contributor is not None
     return shown_as(consent.attribution, consent.pseudonym,
-                    item.contributor.name if named else None)
+                    contributor.name if named and contributor is not None else None)
 
 
 def shown_as(attribution: str, pseudonym: Optional[str],
@@ -347,7 +350,9 @@ def item_for(viewer, public_id: str, *, proposals: bool = False,
     them; with ``proposed_by``, only a proposal they recorded, still waiting), else
     :class:`Unavailable`."""
     item = db.session.scalar(select(Item).where(Item.public_id == public_id[:64]))
-    if item is not None and item.state == "withdrawn":
+    if item is None:
+        raise Unavailable(404)
+    if item.state == "withdrawn":
         raise Unavailable(410)
     if proposed_by:
         if not is_proposed_by(viewer, item):
@@ -487,6 +492,7 @@ def password_help_shown(viewer, circle: Circle):
     shown to those who may manage the circle and to the member it was for; the rest of the
     events to everyone who may see them (``may_view_circle_events``)."""
     from sqlalchemy import true
+
     from archive.models import CircleEvent
     if may_manage_circle(viewer, circle):
         return true()

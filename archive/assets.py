@@ -37,7 +37,7 @@ _known: dict[tuple[str, str], tuple[float, Optional[str]]] = {}
 def fingerprint(filename: str) -> Optional[str]:
     """The first 12 hex digits of the file's SHA-256, or None if there is no such file. A
     changed file gets its new fingerprint within `RECHECK_SECONDS`."""
-    key = (current_app.static_folder, filename)
+    key = (str(current_app.static_folder), filename)
     now = time.monotonic()
     known = _known.get(key)
     if known is not None and now - known[0] < RECHECK_SECONDS:
@@ -49,7 +49,7 @@ def fingerprint(filename: str) -> Optional[str]:
 
 
 def _look_at(filename: str) -> Optional[str]:
-    folder = Path(current_app.static_folder).resolve()
+    folder = Path(str(current_app.static_folder)).resolve()
     path = (folder / filename).resolve()
     if not path.is_relative_to(folder) or not path.is_file():
         return None

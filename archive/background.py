@@ -27,7 +27,8 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from flask import Flask, current_app
 
@@ -51,7 +52,7 @@ def after_commit(job: Job) -> None:
 
 def soon(job: Job) -> None:
     """Do ``job`` now, by the thread (or here, with ``BACKGROUND_WORK`` off)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["BACKGROUND_WORK"]:
         Worker.of(app).ask(job)
     else:
@@ -62,13 +63,13 @@ def later(job: Job, delay: float) -> None:
     """Do ``job`` in ``delay`` seconds, by this process's thread (with ``BACKGROUND_WORK``
     off too: nothing else would). Asked again before then, it is done once, at the earlier
     of the two times."""
-    Worker.of(current_app._get_current_object()).ask(job, delay)
+    Worker.of(current_app._get_current_object()).ask(job, delay)  # type: ignore[attr-defined]  # a LocalProxy
 
 
 def again(job: Job) -> None:
     """``job`` left work undone (it is kept in the database): try it again after the next
     of `RETRY_DELAYS`."""
-    Worker.of(current_app._get_current_object()).retry(job)
+    Worker.of(current_app._get_current_object()).retry(job)  # type: ignore[attr-defined]  # a LocalProxy
 
 
 def wait(app: Flask, timeout: float = 30.0) -> bool:
@@ -90,7 +91,7 @@ def init_app(app: Flask) -> None:
 
 
 def _start_up() -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["BACKGROUND_WORK"]:
         Worker.of(app).start_up(app.extensions.get("archive_start_up", ()))
 
@@ -115,7 +116,7 @@ class Worker:
         atexit.register(self.wait, self.EXIT_WAIT)
 
     @classmethod
-    def of(cls, app: Flask) -> "Worker":
+    def of(cls, app: Flask) -> Worker:
         with cls._made:
             worker = app.extensions.get("archive_background")
             if worker is None:
@@ -222,7 +223,7 @@ def _do_here(job: Job) -> None:
     """Do ``job`` here and now; if it fails, the thread tries it again later."""
     try:
         job()
-    except Exception:  # noqa: BLE001 — kept in the database for a retry
+    except Exception:  # kept in the database for a retry
         log.exception("%s failed; it is retried later", _name(job))
         again(job)
 

@@ -14,7 +14,8 @@ agree. It sits inside ``ProxyFix``, so behind a proxy it checks the forwarded ho
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Optional
 from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask, abort, request
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
     base = parse(str(app.config["BASE_URL"]))
     app.config.update(SERVER_NAME=base.netloc, PREFERRED_URL_SCHEME=base.scheme,
                       APPLICATION_ROOT=base.path or "/")
-    app.wsgi_app = CanonicalAddress(app.wsgi_app, base)
+    app.wsgi_app = CanonicalAddress(app.wsgi_app, base)  # type: ignore[method-assign]  # Flask's way
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_foreign_host)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
@@ -18,6 +19,9 @@ from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops
 from archive.text import key
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def committing(command):
@@ -74,10 +78,12 @@ collections_cli = AppGroup("collections", help="Collections: offline packs to sh
 def search_reindex(procs: int) -> None:
     """Rebuild the whole index from the database, then swap it in."""
     from sqlalchemy import func
+
     from archive.models import Item
     from archive.search import rebuild
     total = db.session.scalar(select(func.count()).select_from(Item)
-                              .where(Item.state == "active"))
+                              .where(Item.state == "active")) or 0
+    bar: ProgressBar[int]
     with click.progressbar(length=total, label="indexing") as bar:
         count = rebuild.reindex(progress=bar.update, procs=procs)
     click.echo(f"indexed {count} items")
@@ -342,6 +348,7 @@ def demo_load() -> None:
 def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
+
     from archive import ledger_file, purge
     from archive.search import rebuild
     migrate.upgrade()

@@ -8,7 +8,7 @@ is written as in India (``en_IN``). Times are stored as naive UTC.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from typing import Optional
 
@@ -29,7 +29,7 @@ def site_zone() -> tzinfo:
 def local(moment: datetime) -> datetime:
     """A stored moment (naive UTC) in the site's time zone."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(site_zone())
 
 

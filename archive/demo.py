@@ -13,11 +13,10 @@ import tomllib
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from archive.config import SHIPPED
 from archive.db import db
-from sqlalchemy import select
-
 from archive.models import Account, Circle, Contributor, Item, SiteFlag
 from archive.operations import accounts as account_ops
 from archive.operations import circles as circle_ops
@@ -54,7 +53,8 @@ def load(source: Path = SOURCE) -> bool:
              for path in sorted((source / "items").glob("*.md"))}
     for path in sorted((source / "collections").glob("*.toml")):
         _load_collection(path, {stem: result.item for stem, result in items.items()})
-    receipts = [f"{result.receipt.withdrawal_code}  {stem}" for stem, result in items.items()]
+    receipts = [f"{result.receipt.withdrawal_code}  {stem}" for stem, result in items.items()
+                if result.receipt is not None]
     db.session.add(SiteFlag(name=FLAG))
     db.session.flush()
     _write_sign_ins(sign_ins)
@@ -91,7 +91,7 @@ def read_item(path: Path) -> tuple[dict, str]:
 
 def _load_item(path: Path, source: Path) -> item_ops.Contribution:
     meta, body = read_item(path)
-    circle = db.session.scalar(select(Circle).where(Circle.slug == meta["circle"]))
+    circle = db.session.scalars(select(Circle).where(Circle.slug == meta["circle"])).one()
     by = _account(meta.get("recorded_by") or meta["contributor"])
     if "profile" in meta:
         contributor = _profile(circle, meta["profile"]) or \
@@ -116,7 +116,7 @@ def _load_collection(path: Path, items: dict[str, Item]) -> None:
     """Made as a draft, filled, then given its state: the operations check every step."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     curator = _account(data["curator"])
-    circle = db.session.scalar(select(Circle).where(Circle.slug == data["circle"]))
+    circle = db.session.scalars(select(Circle).where(Circle.slug == data["circle"])).one()
     collection = collection_ops.create(curator, circle, data["slug"], data["title"],
                                        data.get("intro", ""))
     for entry in data.get("entries", []):
@@ -132,7 +132,7 @@ def _profile(circle: Circle, pseudonym: str) -> Contributor | None:
 
 
 def _account(username: str) -> Account:
-    return db.session.scalar(select(Account).where(Account.username_key == key(username)))
+    return db.session.scalars(select(Account).where(Account.username_key == key(username))).one()
 
 
 def sign_ins_notice() -> str | None:

@@ -18,7 +18,8 @@ import unicodedata
 import zipfile
 
 from flask import current_app
-from flask_babel import force_locale, get_locale, gettext as _
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from archive.dates import iso, show_moment, zone_name
@@ -65,7 +66,8 @@ def build_zip(account: Account) -> bytes:
         archive.writestr("README.txt", readme())
         taken: set[str] = set()
         for item in my_items(account):
-            _add_item(archive, item, folder_name(item.current.title, item.public_id, taken))
+            title = item.current.title if item.current else ""
+            _add_item(archive, item, folder_name(title, item.public_id, taken))
     return buffer.getvalue()
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 #: the permission bits a site's files never carry: read, write or enter by group or others
 OTHERS = 0o077

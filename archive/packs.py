@@ -74,7 +74,8 @@ def fingerprint(collection: Collection, entries: list[Entry], day: date) -> str:
         "collection": [collection.id, collection.state, collection.title,
                        collection.current_intro_id, collection.circle.name],
         "entries": [[entry.item_id, entry.item.current_revision_id,
-                     entry.item.consent.updated_at.isoformat(), entry.position, entry.note,
+                     entry.item.consent and entry.item.consent.updated_at.isoformat(),
+                     entry.position, entry.note,
                      access.byline(entry.item)] for entry in entries],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:40]
@@ -169,7 +170,7 @@ def _remove(path: Path) -> None:
 
 
 def _style_path() -> Path:
-    return Path(current_app.static_folder) / "style.css"
+    return Path(str(current_app.static_folder)) / "style.css"
 
 
 def _style_digest() -> str:
@@ -206,6 +207,7 @@ def build(collection: Collection, entries: list[Entry], day: date) -> bytes:
 
 def _piece(number: int, entry: Entry) -> Piece:
     rev = entry.item.current
+    assert rev is not None  # an entry's piece is not taken back: its entries go with it
     piece = Piece(number=number, entry=entry, body=_offline(rev.body))
     if rev.media is not None:
         derivatives = rev.media.derivatives

@@ -6,10 +6,11 @@ given, how to withdraw) are in the reader's language, and ``consentTime`` gives 
 in the site's zone with its offset beside the standard's ``consentTimestamp`` (Unix time)."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from flask import url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from archive import access
 from archive.dates import iso
@@ -28,6 +29,7 @@ METHODS = {"self": _l("online form, by the contributor"),
 
 def kantara_receipt(item: Item) -> dict:
     consent = item.consent
+    assert consent is not None  # a receipt is made only for a piece that has its consent
     allowed = {"collections": consent.allow_collections, "embeds": consent.allow_embeds,
                "packs": consent.allow_packs}
     audience = _("Show the piece to the chosen audience (%(audience)s)",
@@ -37,7 +39,7 @@ def kantara_receipt(item: Item) -> dict:
     return {
         "version": "KI-CR-v1.1.0",
         "jurisdiction": "IN",
-        "consentTimestamp": int(consent.created_at.replace(tzinfo=timezone.utc).timestamp()),
+        "consentTimestamp": int(consent.created_at.replace(tzinfo=UTC).timestamp()),
         "consentTime": iso(consent.created_at),
         "collectionMethod": str(METHODS[consent.method]),
         "consentReceiptID": consent.receipt_id,

@@ -21,17 +21,18 @@ class _InOrder(dict):
     def discard(self, value) -> None:
         self.pop(value, None)
 
-    def copy(self) -> "_InOrder":
+    def copy(self) -> _InOrder:
         return _InOrder(self)
 
-    def __or__(self, other) -> "_InOrder":
+    def __or__(self, other) -> _InOrder:
         joined = _InOrder(self)
         joined.update(other)
         return joined
 
 
 class _Signal(NamedSignal):
-    set_class = _InOrder
+    # blinker only adds, discards, copies and joins: an ordered dict does all four
+    set_class = _InOrder  # type: ignore[assignment]
 
 
 #: sent inside the transaction of a consent change (a narrowing, a confirmation, …)

@@ -245,7 +245,7 @@ def _merge(segments: list[Segment]) -> tuple[Segment, ...]:
 
 def _word_segments(matcher: SequenceMatcher[str]) -> tuple[Segment, ...]:
     """The segments of a changed line, from a matcher over its old and new tokens."""
-    old, new = matcher.a, matcher.b
+    old, new = matcher.a, matcher.b  # type: ignore[attr-defined]  # typeshed leaves them out
     segments: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -269,7 +269,7 @@ def _changed_pair(old: str, new: str, old_number: int, new_number: int) -> list[
 def _replaced(old: list[str], new: list[str], i1: int, j1: int) -> list[DiffLine]:
     """A block of replaced lines, paired in order; any lines left over are removed or added."""
     result: list[DiffLine] = []
-    for offset, (before, after) in enumerate(zip(old, new)):
+    for offset, (before, after) in enumerate(zip(old, new, strict=False)):
         result += _changed_pair(before, after, i1 + offset + 1, j1 + offset + 1)
     paired = min(len(old), len(new))
     result += _run(old[paired:], "removed", i1 + paired, j1 + paired)

@@ -361,7 +361,7 @@ STEPS = [("home", 10), ("item", 22), ("circle_page", 8), ("collection", 5), ("fe
 
 
 def live(person: Person, until: float, think: float) -> None:
-    names, weights = zip(*STEPS)
+    names, weights = zip(*STEPS, strict=True)
     # people arrive over the first moments, as they do on a site: a start in step sent
     # every person's first request in the same instant
     time.sleep(person.rng.uniform(0, 2 * think))
@@ -399,6 +399,7 @@ def index_report(env: dict[str, str]) -> tuple[str, bool]:
     """The index against the database, before anything pending is applied."""
     os.environ.update(env)
     from sqlalchemy import func, select
+
     from archive import create_app
     from archive.db import db, utcnow
     from archive.models import IndexTask, Item, PurgeTask

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import ExifTags, Image  # noqa: E402
+from PIL import ExifTags, Image
 
-from archive.media.images import process_upload  # noqa: E402
+from archive.media.images import process_upload
 
 BUDGET_SECONDS = 1.0
 SIZE = (4000, 3000)

@@ -89,7 +89,7 @@ def start_site(folder: Path, port: int) -> subprocess.Popen:
             return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit("gunicorn stopped before it served a page")
+                raise SystemExit("gunicorn stopped before it served a page") from None
             time.sleep(0.3)
     stop_site(server)
     raise SystemExit("the site did not answer within 30 seconds")

@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from PIL import Image
+from sqlalchemy import func, select
 
-from archive import create_app, purge  # noqa: E402
-from archive.db import commit, db  # noqa: E402
-from archive.models import Account, Circle, Item, PurgeTask  # noqa: E402
-from archive.operations import items as ops  # noqa: E402
-from archive.operations.accounts import create_account  # noqa: E402
-from archive.operations.circles import add_member, create_circle  # noqa: E402
-from archive.operations.consent import ConsentChoice  # noqa: E402
+from archive import create_app, purge
+from archive.db import commit, db
+from archive.models import Account, Circle, Item, PurgeTask
+from archive.operations import items as ops
+from archive.operations.accounts import create_account
+from archive.operations.circles import add_member, create_circle
+from archive.operations.consent import ConsentChoice
 
 BUDGET_MS = 300.0
 PICTURE_EVERY = 10

@@ -51,7 +51,7 @@ def curate(by: Account, circle: Circle, slug: str, pieces: list[Piece], *,
     items = [piece.item() for piece in pieces]     # (Piece.item expires the session)
     collection = collection_ops.create(by, circle, slug, title, intro)
     db.session.flush()
-    for piece, item in zip(pieces, items):
+    for piece, item in zip(pieces, items, strict=True):
         collection_ops.add_entry(by, collection, item, (notes or {}).get(piece.public_id, ""))
     if state != "draft":
         collection_ops.set_state(by, collection, state)

@@ -57,7 +57,7 @@ def numbers(found) -> frozenset:
     return frozenset(np.flatnonzero(found).tolist())
 
 
-def bitmap(s, docnums) -> "np.ndarray":
+def bitmap(s, docnums) -> np.ndarray:
     """A bitmap over the entries of searcher ``s`` holding ``docnums``."""
     found = np.zeros(s.doc_count_all(), dtype=bool)
     found[np.fromiter(docnums, dtype=np.int64)] = True

@@ -20,9 +20,10 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from flask import session as flask_session
@@ -38,9 +39,20 @@ from archive.operations.circles import add_member, create_circle
 from archive.operations.consent import ConsentChoice
 from archive.web import once
 from tests.conftest import PASSWORD, BrowserLikeClient, config_for_tests, sign_in
-from tests.items_helpers import (KHUSHI, OWNER, UDASI, api_headers, circle_people,  # noqa: F401
-                                 contribute, gps_photo, item_url, main_html, newest_item, poem_form,
-                                 templates_compiled_once)
+from tests.items_helpers import (  # noqa: F401
+    KHUSHI,
+    OWNER,
+    UDASI,
+    api_headers,
+    circle_people,
+    contribute,
+    gps_photo,
+    item_url,
+    main_html,
+    newest_item,
+    poem_form,
+    templates_compiled_once,
+)
 
 pytestmark = pytest.mark.both_databases
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from archive.db import db
 from archive.models import Collection, CollectionIntro, Entry
 from archive.operations.accounts import create_token
+from tests.collections_helpers import collection, count, make_collection, share_piece, snapshot
 from tests.erasure_helpers import change_consent, withdraw_signed_in
 from tests.items_helpers import api_headers, circle_people, templates_compiled_once  # noqa: F401
-from tests.collections_helpers import collection, count, make_collection, share_piece, snapshot
 
 
 @pytest.fixture

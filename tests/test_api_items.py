@@ -15,10 +15,23 @@ from archive.db import db
 from archive.models import ApiToken, Item
 from archive.operations.accounts import create_token, revoke_token
 from archive.operations.consent import code_hash
-from tests.items_helpers import (ALT_TEXT, KHUSHI, KHUSHI_TYPED, POEM_BODY, UDASI,  # noqa: F401
-                                 api_headers, assert_clean_webp, circle_people, gps_photo,
-                                 media_files, multipart, only_item, row_counts, sha256,
-                                 templates_compiled_once)
+from tests.items_helpers import (  # noqa: F401
+    ALT_TEXT,
+    KHUSHI,
+    KHUSHI_TYPED,
+    POEM_BODY,
+    UDASI,
+    api_headers,
+    assert_clean_webp,
+    circle_people,
+    gps_photo,
+    media_files,
+    multipart,
+    only_item,
+    row_counts,
+    sha256,
+    templates_compiled_once,
+)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from archive import create_app
 from archive.db import db
 from tests.conftest import config_for_tests, sign_in
 
-
 # --- settings -----------------------------------------------------------------------------
 
 def test_factory_takes_the_test_config(app, tmp_path):

@@ -10,8 +10,16 @@ import pytest
 
 from archive.backup import DATABASE_FILES
 from archive.db import db
-from tests.erasure_helpers import (MARKER, change_consent, media_files, rows_of, share, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    MARKER,
+    change_consent,
+    media_files,
+    rows_of,
+    share,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.services import postgres
 
 pytestmark = pytest.mark.both_databases

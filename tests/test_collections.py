@@ -11,11 +11,17 @@ from sqlalchemy import select
 from archive.db import commit, db, utcnow
 from archive.models import Collection, CollectionIntro, Consent, Entry, ShareLink
 from archive.operations import collections as ops
-from tests.collections_helpers import (collection, count, entry_id, entry_titles,
-                                       make_collection, share_piece, snapshot)
+from tests.collections_helpers import (
+    collection,
+    count,
+    entry_id,
+    entry_titles,
+    make_collection,
+    share_piece,
+    snapshot,
+)
 from tests.erasure_helpers import Piece, change_consent, text, withdraw_signed_in
-from tests.items_helpers import (OWNER, circle_people, main_html, parse,  # noqa: F401
-                                 templates_compiled_once)
+from tests.items_helpers import OWNER, circle_people, main_html, parse, templates_compiled_once  # noqa: F401
 
 pytestmark = pytest.mark.both_databases
 

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from archive.db import db
 from archive.models import Item, Revision
 from archive.operations.accounts import create_token
-from tests.items_helpers import (api_headers, circle_people, contribute,  # noqa: F401
-                                 poem_form)
+from tests.items_helpers import api_headers, circle_people, contribute, poem_form  # noqa: F401
 
 pytestmark = pytest.mark.both_databases
 

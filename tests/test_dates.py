@@ -7,7 +7,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel
@@ -25,7 +25,7 @@ SHORT_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2}\b")
 
 
 def in_kolkata(moment):
-    return moment.replace(tzinfo=timezone.utc).astimezone(KOLKATA)
+    return moment.replace(tzinfo=UTC).astimezone(KOLKATA)
 
 
 def day(moment, locale: str) -> str:

@@ -9,8 +9,15 @@ import re
 import pytest
 
 from archive import security
-from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, change_consent, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CONTRIBUTOR_NAME,
+    MARKER,
+    PSEUDONYM,
+    change_consent,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import curate, offer
 
 BASE = "http://localhost"

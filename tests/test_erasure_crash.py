@@ -21,14 +21,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive import config as settings
 from archive import background, purge
+from archive import config as settings
 from archive.db import db
 from archive.media.storage import storage_from_config
 from archive.models import Item, PurgeTask
 from tests.conftest import BrowserLikeClient, config_for_tests
-from tests.erasure_helpers import (media_files, pending_purges, rows_of, share,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    media_files,
+    pending_purges,
+    rows_of,
+    share,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 
 pytestmark = pytest.mark.both_databases
 

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text as sql
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from archive import backup, purge
@@ -124,7 +125,7 @@ def test_the_database_refuses_new_parts_for_a_withdrawn_item(app, world):
                        "height, created_at) VALUES ('zz', :item, '{}', 1, 1, "
                        "CURRENT_TIMESTAMP)",
     }
-    for table, statement in statements.items():
+    for statement in statements.values():
         with pytest.raises(DBAPIError, match="withdrawn"):
             db.session.execute(sql(statement), {"item": piece.id})
         db.session.rollback()

@@ -27,10 +27,17 @@ from archive import purge
 from archive.db import db
 from archive.media.storage import media_folder, media_scheme
 from archive.models import Item
+from tests.erasure_helpers import (
+    DEVANAGARI_MARKER,
+    MARKER,
+    Piece,
+    media_files,
+    photo,
+    piece_of,
+    text,
+    withdraw_signed_in,
+)
 from tests.services import postgres
-from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, Piece, media_files, photo,
-                                   piece_of, text, withdraw_signed_in)
-
 
 pytestmark = pytest.mark.both_databases
 
@@ -154,7 +161,7 @@ def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_pa
 
     assert withdraw_signed_in(client, piece).status_code == 200
     purge.run_pending()
-    for name, compact in list(purge.COMPACTORS.items()):
+    for compact in list(purge.COMPACTORS.values()):
         compact()
     let_go_of_files(app)
 

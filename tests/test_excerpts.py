@@ -12,7 +12,7 @@ import re
 
 from archive.text import excerpt_line, plain_excerpt
 from tests.erasure_helpers import MARKER, text, world  # noqa: F401  (fixture)
-from tests.public_helpers import open_graph, offer
+from tests.public_helpers import offer, open_graph
 
 POEM = ("आज मन में **उदासी** है\n"
         "कल फिर सुबह होगी\n"

@@ -9,8 +9,15 @@ import zipfile
 import pytest
 from PIL import ExifTags, Image
 
-from tests.erasure_helpers import (CAMERA, MARKER, photo, revise, share, withdraw_signed_in,
-                                   world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CAMERA,
+    MARKER,
+    photo,
+    revise,
+    share,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 
 
 def export_of(client) -> zipfile.ZipFile:

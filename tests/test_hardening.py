@@ -21,7 +21,6 @@ from archive.operations.circles import add_member, create_circle
 from tests.conftest import PASSWORD, config_for_tests
 from tests.public_helpers import offer
 
-
 # --- 1. private by default on disk -----------------------------------------------------------
 
 @pytest.fixture
@@ -108,6 +107,7 @@ SECRET_REQUESTS = [
 def access_log():
     """gunicorn's logger as scripts/serve configures it, writing into a list of lines."""
     from gunicorn.config import Config
+
     from archive import serving
 
     config = Config()
@@ -292,6 +292,7 @@ def test_set_password_on_the_command_line_ends_sessions_and_tokens(app, make_acc
 
 def _account(username):
     from sqlalchemy import select
+
     from archive.models import Account
     db.session.expire_all()
     return db.session.scalar(select(Account).where(Account.username_key == username))
@@ -299,6 +300,7 @@ def _account(username):
 
 def _token_count() -> int:
     from sqlalchemy import func, select
+
     from archive.models import ApiToken
     return db.session.scalar(select(func.count()).select_from(ApiToken))
 
@@ -386,7 +388,8 @@ def numbers_world(make_account, make_circle):
 
 
 @pytest.mark.parametrize("path", [
-    f"/tags/nadi?page={HUGE}", f"/search?q=river&page={HUGE}", f"/api/v1/search?q=river&page={HUGE}",
+    f"/tags/nadi?page={HUGE}", f"/search?q=river&page={HUGE}",
+    f"/api/v1/search?q=river&page={HUGE}",
     f"/circles/river-circle?page={HUGE}", f"/tags/nadi?page=-{HUGE}",
 ])
 def test_a_page_past_any_that_could_exist_is_not_found(numbers_world, signed_in, path):
@@ -503,7 +506,8 @@ def based(make_app):
 def _public_answers(client, piece, **kwargs) -> dict[str, object]:
     paths = ["/feeds/public.atom", "/sitemap.xml", "/robots.txt",
              "/collections/river-songs/feed.atom", f"/items/{piece.public_id}",
-             f"/oembed?url={BASE}/items/{piece.public_id}", f"/embed/items/{piece.public_id}", "/api/v1/collections/river-songs",
+             f"/oembed?url={BASE}/items/{piece.public_id}", f"/embed/items/{piece.public_id}",
+             "/api/v1/collections/river-songs",
              f"/api/v1/items/{piece.public_id}"]
     return {path: client.get(path, **kwargs) for path in paths}
 
@@ -556,6 +560,7 @@ def test_a_health_check_may_name_the_machine(based):
 
 def test_invite_and_share_links_and_the_command_line_use_the_base_url(based):
     from flask import url_for
+
     from tests.conftest import BrowserLikeClient, sign_in
     app, _piece = based()
     meera = BrowserLikeClient(app.test_client())
@@ -613,6 +618,7 @@ def test_a_base_url_that_is_not_one_stops_the_start(make_app, wrong):
 
 def _found(text: str) -> set[str]:
     from flask_login import AnonymousUserMixin
+
     from archive.search.query import search
     db.session.expire_all()
     return {hit.item.public_id for hit in search(AnonymousUserMixin(), text).hits}

@@ -5,20 +5,35 @@ from __future__ import annotations
 import html as htmllib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 
 from archive import access
+from archive.db import db
 from archive.media.storage import LocalStorage
 from archive.operations.accounts import create_token
-from archive.db import db
-from tests.items_helpers import (POEM_BODY, UDASI, api_headers, artwork_form,  # noqa: F401
-                                 circle_people, contribute, gps_photo, media_files, multipart,
-                                 only_item, piece_files, png_header, poem_form,
-                                 post_multipart, row_counts, templates_compiled_once)
+from tests.items_helpers import (  # noqa: F401
+    POEM_BODY,
+    UDASI,
+    api_headers,
+    artwork_form,
+    circle_people,
+    contribute,
+    gps_photo,
+    media_files,
+    multipart,
+    only_item,
+    piece_files,
+    png_header,
+    poem_form,
+    post_multipart,
+    row_counts,
+    templates_compiled_once,
+)
 
 
 def truncated_jpeg() -> bytes:

@@ -21,14 +21,38 @@ from archive.db import db
 from archive.models import ConsentEvent, Contributor, Item, MediaAsset
 from archive.operations.accounts import create_token
 from archive.operations.consent import code_hash
-from tests.items_helpers import (ALT_TEXT, KHUSHI, KHUSHI_TYPED, POEM_BODY,  # noqa: F401
-                                 POEM_LINES, UDASI, api_headers, artwork_form, assert_clean_webp,
-                                 circle_people, contribute, corpus_gps_photo, gps_photo, image_urls,
-                                 item_url, main_html, media_files, newest_item, only_item, parse,
-                                 poem_form, post_multipart, revision_rows, row_counts, sha256,
-                                 templates_compiled_once, third_party_fetches)
-from tests.items_helpers import piece_files
-from tests.items_helpers import CAMERA, OWNER
+from tests.items_helpers import (  # noqa: F401
+    ALT_TEXT,
+    CAMERA,
+    KHUSHI,
+    KHUSHI_TYPED,
+    OWNER,
+    POEM_BODY,
+    POEM_LINES,
+    UDASI,
+    api_headers,
+    artwork_form,
+    assert_clean_webp,
+    circle_people,
+    contribute,
+    corpus_gps_photo,
+    gps_photo,
+    image_urls,
+    item_url,
+    main_html,
+    media_files,
+    newest_item,
+    only_item,
+    parse,
+    piece_files,
+    poem_form,
+    post_multipart,
+    revision_rows,
+    row_counts,
+    sha256,
+    templates_compiled_once,
+    third_party_fetches,
+)
 from tests.services import postgres
 
 pytestmark = pytest.mark.both_databases

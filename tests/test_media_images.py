@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageStat
 
-from archive.media.images import (DERIVATIVES, ImageRefused, ProcessedImage, process_upload,
-                                  sniff)
+from archive.media.images import DERIVATIVES, ImageRefused, ProcessedImage, process_upload, sniff
 
 CORPUS = Path("/work/shared/corpora/pillow-malformed")
 ACCEPTED_SUFFIXES = {".jpg", ".png", ".webp"}

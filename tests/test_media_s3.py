@@ -15,8 +15,13 @@ import pytest
 from archive import backup
 from archive.media import s3
 from archive.media.storage import MediaNotFound, new_key, storage_from_config
-from tests.erasure_helpers import (assert_erased, media_files, share, withdraw_signed_in,
-                                   world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    assert_erased,
+    media_files,
+    share,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 
 pytestmark = pytest.mark.usefixtures("seaweed")
 

@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from archive import packs
-from tests.erasure_helpers import (CAMERA, CONTRIBUTOR_NAME, MARKER, change_consent, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CAMERA,
+    CONTRIBUTOR_NAME,
+    MARKER,
+    change_consent,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import collection, curate, offer
 
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
@@ -158,7 +165,8 @@ def test_a_pack_speaks_the_readers_language(world, shelf):
     assert '<html lang="hi">' in index
 
 
-@pytest.mark.parametrize("slug, who", [("inner-monsoon", "member"), ("inner-monsoon", "facilitator"),
+@pytest.mark.parametrize("slug, who", [("inner-monsoon", "member"),
+                                       ("inner-monsoon", "facilitator"),
                                        ("no-such", "anonymous")])
 def test_only_public_collections_have_packs(world, shelf, slug, who):
     assert world.viewers[who].client.get(f"/collections/{slug}/pack.zip").status_code == 404

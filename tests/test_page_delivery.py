@@ -84,7 +84,7 @@ def test_lists_of_items_cost_the_same_queries_for_two_items_or_ten(app, make_cir
 
     circle = make_circle(slug="shaam")
     author = make_account(circle=circle)
-    named = item_ops.contributor_for(author)
+    item_ops.contributor_for(author)
     client = signed_in(author)
 
     def share(count: int) -> None:

@@ -23,13 +23,24 @@ from archive import access
 from archive.db import db, utcnow
 from archive.media import images, leftovers
 from archive.models import Item, MediaAsset, SentForm
-from archive.operations.consent import code_hash
 from archive.operations import items as ops
+from archive.operations.consent import code_hash
 from archive.web import once
 from tests.conftest import PASSWORD, csrf_token
-from tests.items_helpers import (ALT_TEXT, UDASI, artwork_form, circle_people,  # noqa: F401
-                                 gps_photo, main_html, media_files, multipart, parse,
-                                 poem_form, sha256, templates_compiled_once)
+from tests.items_helpers import (  # noqa: F401
+    ALT_TEXT,
+    UDASI,
+    artwork_form,
+    circle_people,
+    gps_photo,
+    main_html,
+    media_files,
+    multipart,
+    parse,
+    poem_form,
+    sha256,
+    templates_compiled_once,
+)
 
 CODE = re.compile(r'<p class="code"><code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){4})</code></p>')
 RECEIPT = re.compile(r"^/items/([A-Za-z0-9_-]{16})/receipt$")

@@ -14,8 +14,16 @@ from sqlalchemy import select
 from archive.db import commit, db
 from archive.media.images import PREVIEW, process_upload
 from archive.models import MediaAsset
-from tests.erasure_helpers import (CAMERA, MARKER, media_files, photo, share, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CAMERA,
+    MARKER,
+    media_files,
+    photo,
+    share,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import offer
 
 BASE = "http://localhost"

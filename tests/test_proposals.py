@@ -12,8 +12,14 @@ from sqlalchemy import func, select
 from archive.db import db
 from archive.models import ConsentEvent, Item, Revision, RevisionTag
 from archive.operations.accounts import create_token
-from tests.items_helpers import (api_headers, circle_people, contribute,  # noqa: F401
-                                 item_url, only_item, poem_form)
+from tests.items_helpers import (  # noqa: F401
+    api_headers,
+    circle_people,
+    contribute,
+    item_url,
+    only_item,
+    poem_form,
+)
 
 pytestmark = pytest.mark.both_databases
 

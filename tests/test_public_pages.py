@@ -13,10 +13,27 @@ from xml.etree.ElementTree import fromstring, tostring
 
 import pytest
 
-from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, Piece, change_consent,
-                                   revise, text, withdraw_signed_in, world)  # noqa: F401
-from tests.public_helpers import (ATOM, SITEMAP, atom, curate, entry_titles, offer,
-                                  open_graph, share_link)
+from tests.erasure_helpers import (
+    CONTRIBUTOR_NAME,
+    MARKER,
+    PSEUDONYM,
+    Piece,
+    change_consent,
+    revise,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
+from tests.public_helpers import (
+    ATOM,
+    SITEMAP,
+    atom,
+    curate,
+    entry_titles,
+    offer,
+    open_graph,
+    share_link,
+)
 
 BASE = "http://localhost"
 
@@ -241,7 +258,8 @@ def test_feeds_are_discoverable_from_the_home_page_and_public_collections(world,
     assert ('<link rel="alternate" type="application/atom+xml" href="/feeds/public.atom"'
             in page(anonymous, "/"))
     assert ('<link rel="alternate" type="application/atom+xml" '
-            'href="/collections/open-river/feed.atom"' in page(anonymous, "/collections/open-river"))
+            'href="/collections/open-river/feed.atom"'
+            in page(anonymous, "/collections/open-river"))
     assert "application/atom+xml" not in page(world.viewers["facilitator"],
                                               "/collections/inner-river")
 

@@ -64,6 +64,7 @@ def test_a_checkpoint_blocked_by_a_reader_does_not_hold_up_the_erasure(app, monk
     import sqlite3
     import time
     from pathlib import Path
+
     from sqlalchemy import text
 
     monkeypatch.setattr(background, "RETRY_DELAYS", (0.2, 0.5, 1, 2, 5))

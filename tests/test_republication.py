@@ -22,8 +22,13 @@ import pytest
 
 from archive import access
 from archive.db import commit
-from tests.erasure_helpers import (DEVANAGARI_MARKER, change_consent, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    DEVANAGARI_MARKER,
+    change_consent,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.items_helpers import main_html
 from tests.public_helpers import ATOM, atom, curate, offer, open_graph, share_link
 

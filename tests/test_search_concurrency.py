@@ -134,7 +134,7 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
                 process.communicate()
     read_out, read_err = reader.communicate(timeout=180)
 
-    for process, (out, err) in zip(writers, outcomes):
+    for process, (_out, err) in zip(writers, outcomes, strict=True):
         assert process.returncode == 0, err[-3000:]
         assert not err.strip(), err[-3000:]
     assert reader.returncode == 0 and not read_err.strip(), read_err[-3000:]
@@ -310,6 +310,7 @@ def test_opening_the_index_while_another_worker_replaces_its_generation(app, mon
     worker's commit removes it before it is read (seen once in four processes saving at
     once): the newer generation is opened instead of the save failing."""
     from whoosh import index as whoosh_index
+
     from archive.search import index as search_index
 
     with search_index.writing() as w:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from flask_login import AnonymousUserMixin
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from archive import background, migrate
 from archive.db import commit, db, utcnow
@@ -250,6 +250,7 @@ def test_a_rebuild_reads_the_very_entries_the_site_writes(app, make_circle, make
     """A rebuild reads rows (`rebuild._entries`), a save reads objects (`schema.document`):
     the same entry for every way a contributor can be named, with and without an account."""
     from datetime import date
+
     from archive.models import Account as AccountRow
     from archive.search.schema import document
     circle = make_circle()

@@ -125,7 +125,7 @@ def test_run_files_are_removed(tmp_path):
     words = list(terms.words())
     assert [word[1] for word in words] == sorted(f"w{n}".encode() for n in range(17))
     assert all(word[2] == list(range(n, 200, 17)) for n, word in
-               zip(sorted(range(17), key=lambda n: f"w{n}"), words))
+               zip(sorted(range(17), key=lambda n: f"w{n}"), words, strict=True))
     assert list(storage.list()) == []
     terms.add(("content", b"x", 1, 1.0, None))
     terms._spill()

@@ -4,7 +4,7 @@ opened from nothing finds, however the index changed in between."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -21,7 +21,7 @@ WORDS = "उदासी नींद झोप पाऊस sleep river hope �
 def _entry(public_id: str, rng: random.Random) -> dict:
     return entry(public_id=public_id, kind="poem", circle_id=rng.randint(1, 3),
                  contributor_id=1, has_account=True,
-                 updated_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                 updated_at=datetime(2026, 11, 1, tzinfo=UTC),
                  title=" ".join(rng.sample(WORDS, 2)), body=" ".join(rng.sample(WORDS, 4)),
                  tags=rng.sample(WORDS, 1), alt_text="", language="hi", audience="public",
                  review_by=None, byline=None)

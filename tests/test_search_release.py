@@ -195,8 +195,8 @@ def compact_in_another_worker(app, code: str) -> str:
     """Another worker takes the piece back by its code and compacts the index."""
     env = environment(app)
     env["ARCHIVE_BACKGROUND_WORK"] = "0"      # the removal is applied before it compacts
-    done = subprocess.run([sys.executable, "-W", "error", "-c", COMPACTING_WORKER, code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-W", "error", "-c", COMPACTING_WORKER, code],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 

@@ -57,8 +57,8 @@ def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}/archive"
-    env = {"ARCHIVE_BASE_URL": base,"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HOST": "127.0.0.1",
-           "PORT": str(port), "ARCHIVE_WORKERS": "2", "ARCHIVE_DEMO": "0",
+    env = {"ARCHIVE_BASE_URL": base, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "HOST": "127.0.0.1", "PORT": str(port), "ARCHIVE_WORKERS": "2", "ARCHIVE_DEMO": "0",
            "ARCHIVE_INSTANCE_DIR": str(tmp_path / "instance"),
            "ARCHIVE_MEDIA_URL": str(tmp_path / "media")}
     log = tmp_path / "serve.log"

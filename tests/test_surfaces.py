@@ -13,9 +13,9 @@ from __future__ import annotations
 import html
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 import pytest
 from flask import current_app, session
@@ -24,9 +24,22 @@ from flask_login import login_user
 from archive import access
 from archive.web import once
 from archive.db import commit, db
-from tests.erasure_helpers import (CONTRIBUTOR_NAME, MARKER, PSEUDONYM, ROLES, Piece, Viewer,
-                                   World, change_consent, json_text, revise, share, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    CONTRIBUTOR_NAME,
+    MARKER,
+    PSEUDONYM,
+    ROLES,
+    Piece,
+    Viewer,
+    World,
+    change_consent,
+    json_text,
+    revise,
+    share,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 from tests.public_helpers import curate, open_graph, share_link
 
 

@@ -20,7 +20,8 @@ from archive.text import (
     word_diff,
 )
 
-KHA_NUKTA = "\u0916\u093c"  # ख़ in NFC: U+0959 is a composition exclusion, so NFC keeps it decomposed
+# ख़ in NFC: U+0959 is a composition exclusion, so NFC keeps it decomposed
+KHA_NUKTA = "\u0916\u093c"
 HAPPINESS = KHA_NUKTA + "\u0941\u0936\u0940"  # ख़ुशी
 
 
@@ -216,7 +217,8 @@ def test_first_revision_is_all_added_and_identical_texts_have_no_changes() -> No
 
 
 def test_diff_inputs_are_nfc() -> None:
-    assert word_diff("\u0928\u093c", "\u0929") == [DiffLine("same", (Segment("\u0929", "same"),), 1, 1)]
+    assert word_diff("\u0928\u093c", "\u0929") == [
+        DiffLine("same", (Segment("\u0929", "same"),), 1, 1)]
 
 
 def test_rendered_diff_uses_ins_and_del() -> None:

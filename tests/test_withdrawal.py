@@ -16,10 +16,25 @@ from archive.db import db
 from archive.models import Consent
 from archive.operations import consent as consent_ops
 from tests.conftest import BrowserLikeClient
-from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, PSEUDONYM, Piece, World,
-                                   assert_erased, change_consent, confirm_code, enter_code,
-                                   events_of, ledger_file_lines, revise, share, snapshot, text,
-                                   withdraw_signed_in, world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    DEVANAGARI_MARKER,
+    MARKER,
+    PSEUDONYM,
+    Piece,
+    World,
+    assert_erased,
+    change_consent,
+    confirm_code,
+    enter_code,
+    events_of,
+    ledger_file_lines,
+    revise,
+    share,
+    snapshot,
+    text,
+    withdraw_signed_in,
+    world,  # noqa: F401  (fixture)
+)
 
 pytestmark = pytest.mark.both_databases
 
@@ -114,8 +129,8 @@ def test_a_facilitator_withdraws_with_a_reason(app, world, piece):
 
 
 def test_a_facilitator_withdraws_for_someone_without_an_account(app, world):
-    from archive.operations.items import create_profile
     from archive.db import commit
+    from archive.operations.items import create_profile
     facilitator = world["facilitator"]
     profile = create_profile(facilitator, world.home, PSEUDONYM)
     commit()

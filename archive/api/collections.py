@@ -20,7 +20,7 @@ STEPS = {"up": -1, "down": 1}
 
 def _collection(slug: str) -> Collection:
     collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if not access.may_view_collection(viewer(), collection):
+    if collection is None or not access.may_view_collection(viewer(), collection):
         raise ApiError(404, "No such collection.")
     return collection
 
@@ -52,6 +52,7 @@ def summary(collection: Collection) -> dict:
 
 def _entry(entry: Entry) -> dict:
     item, rev = entry.item, entry.item.current
+    assert rev is not None  # an entry's piece is not taken back: its entries go with it
     return {"id": entry.id, "note": entry.note, "item": {
         "id": item.public_id, "title": rev.title, "byline": access.byline(item),
         "kind": item.kind, "language": rev.language,
@@ -158,7 +159,8 @@ def _not_public(refused: ops.NotPublic):
     """Which pieces keep a collection from being public, as data: those the curator may see
     by id, title and audience now; the others only counted."""
     return jsonify({"error": str(refused.message), "status": refused.status, "field": "state",
-                    "not_public": [{"id": item.public_id, "title": item.current.title,
+                    "not_public": [{"id": item.public_id,
+                                    "title": item.current.title if item.current else "",
                                     "audience": audience}
                                    for item, audience in refused.pieces],
                     "not_public_hidden": refused.hidden}), refused.status

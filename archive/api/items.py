@@ -13,8 +13,8 @@ from archive.db import db
 from archive.media.images import WEBP
 from archive.models import Account, Circle, Contributor, Item
 from archive.numbers import db_int
-from archive.operations import items as ops
 from archive.operations import consent as consent_ops
+from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase
 from archive.text import key, render_markdown, summarise, word_diff
@@ -133,12 +133,16 @@ def _url(item: Item) -> str:
 def represent(item: Item, rev=None) -> dict:
     """What a viewer may see of an item, attribution exactly as consented."""
     rev = rev or item.current
+    current, circle, consent = item.current, item.circle, item.consent
+    # a piece that may be seen is not taken back: it has all of these
+    assert rev is not None and current is not None and circle is not None
+    assert consent is not None
     body = {
         "id": item.public_id, "url": _url(item), "kind": item.kind,
-        "circle": item.circle.slug, "revision": rev.number,
-        "current_revision": item.current.number, "title": rev.title, "body": rev.body,
+        "circle": circle.slug, "revision": rev.number,
+        "current_revision": current.number, "title": rev.title, "body": rev.body,
         "html": str(render_markdown(rev.body)), "language": rev.language, "tags": rev.tags,
-        "content_notes": item.consent.content_notes, "byline": access.byline(item),
+        "content_notes": consent.content_notes, "byline": access.byline(item),
         "created_at": item.created_at.isoformat() + "Z",
         "updated_at": item.updated_at.isoformat() + "Z", "media": None,
     }
@@ -159,6 +163,7 @@ def represent(item: Item, rev=None) -> dict:
 
 def _consent_view(item: Item) -> dict:
     c = item.consent
+    assert c is not None  # shown only for a piece whose consent may change
     return {"audience": c.audience, "effective_audience": access.effective_audience(c),
             "attribution": c.attribution, "pseudonym": c.pseudonym,
             "collections": c.allow_collections, "embeds": c.allow_embeds,
@@ -204,10 +209,11 @@ def create_revision(public_id: str):
         raise ApiError(422, "'base_revision' must be the revision number the edit started "
                             "from.", "base_revision")
     current = item.current
+    assert current is not None  # an item edited is active
     merged = {"title": current.title, "body": current.body, "language": current.language,
               "tags": current.tags, "alt_text": current.alt_text, **data}
     try:
-        rev = ops.revise(viewer(), item, _draft(merged, item.kind, image), base=base)
+        rev = ops.revise(viewer(), item, _draft(merged, item.kind or "", image), base=base)
     except ops.EditConflict as conflict:
         return jsonify({"error": "Someone saved a newer revision since the one this edit "
                                  "started from. Nothing was saved.", "status": 409,
@@ -228,10 +234,10 @@ def list_revisions(public_id: str):
 @bp.get("/items/<public_id>/diff")
 def diff(public_id: str):
     item = _item(public_id)
-    numbers = (request.args.get("from", type=int), request.args.get("to", type=int))
-    if None in numbers:
+    first, last = request.args.get("from", type=int), request.args.get("to", type=int)
+    if first is None or last is None:
         raise ApiError(400, "Give both 'from' and 'to' revision numbers.")
-    older, newer = (ops.revision(item, n) for n in numbers)
+    older, newer = ops.revision(item, first), ops.revision(item, last)
     if older is None or newer is None:
         raise ApiError(404, "No such revision.")
     lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
@@ -279,6 +285,7 @@ def change_consent(public_id: str):
 
 
 def _consent_change(item: Item, data: dict) -> ConsentChoice:
+    assert item.consent is not None  # held by `_item_for_consent`
     choice = consent_ops.current_choice(item.consent)
     for name in ("audience", "attribution", "pseudonym"):
         if name in data:

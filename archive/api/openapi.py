@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import jsonify, url_for
 
 from archive.api import bp
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS,
-                            STATES)
+from archive.models import ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS, STATES
 
 
 def _ref(name: str) -> dict:
@@ -210,7 +209,7 @@ def _multipart(description: str, schema: str) -> dict:
 
 
 def document() -> dict:
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Living Archive API", "version": "1",

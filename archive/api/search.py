@@ -19,11 +19,15 @@ def api_search():
                    circle=args.get("circle"), tag=args.get("tag"))
     return jsonify({
         "query": found.query, "total": found.total, "page": found.page, "pages": found.pages,
-        "results": [{"id": hit.item.public_id, "title": hit.item.current.title,
-                     "kind": hit.item.kind, "language": hit.item.current.language,
-                     "snippet": str(hit.snippet),
-                     "content_notes": access.noted(hit.item),
-                     "url": url_for("items.show", public_id=hit.item.public_id,
-                                    _external=True)} for hit in found.hits],
+        "results": [_result(hit) for hit in found.hits],
         "facets": {name: [{"value": v, "count": n} for v, n in values]
                    for name, values in found.facets.items()}})
+
+
+def _result(hit) -> dict:
+    rev = hit.item.current
+    assert rev is not None  # only pieces that may be seen are found
+    return {"id": hit.item.public_id, "title": rev.title, "kind": hit.item.kind,
+            "language": rev.language, "snippet": str(hit.snippet),
+            "content_notes": access.noted(hit.item),
+            "url": url_for("items.show", public_id=hit.item.public_id, _external=True)}

@@ -182,7 +182,8 @@ def _looks_like_other_image(data: bytes) -> bool:
         return True
     if data[:1] == b"\x0a" and data[1:2] in (b"\0", b"\2", b"\3", b"\4", b"\5"):  # PCX
         return True
-    # TGA has no signature; a plausible header (colour map 0/1, a known image type and depth) will do
+    # TGA has no signature; a plausible header (colour map 0/1, a known image type and depth)
+    # will do
     return (len(data) > 18 and data[1] in (0, 1) and data[2] in (1, 2, 3, 9, 10, 11)
             and data[16] in (8, 15, 16, 24, 32))
 
@@ -249,7 +250,7 @@ def _upright(picture: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; orientation metadata we cannot read leaves pixels as stored."""
     try:
         ImageOps.exif_transpose(picture, in_place=True)
-    except Exception:  # malformed EXIF is common in the wild and never worth a refusal
+    except Exception:  # noqa: BLE001 — malformed EXIF is common in the wild and never worth a refusal
         pass
     return picture
 

@@ -30,7 +30,7 @@ log = logging.getLogger("archive.media")
 def remove() -> str:
     try:
         return _remove()
-    except Exception:  # noqa: BLE001 — the store is away: the next run removes them
+    except Exception:  # the store is away: the next run removes them
         log.exception("files no media row names were left for the next run")
         return "the store did not answer; left for the next run"
 

@@ -7,10 +7,10 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive.db import db, utcnow
+from archive.db import Model, utcnow
 
 
-class SentForm(db.Model):
+class SentForm(Model):
     """A form that changed something (sharing a piece, agreeing to a proposal), sent once.
 
     A second send of it — a reload, Back and resend, a double tap — leads to the first one's

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive.db import db, utcnow
+from archive.db import Model, utcnow
 
 
-class SiteFlag(db.Model):
+class SiteFlag(Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     set_at: Mapped[datetime] = mapped_column(default=utcnow)

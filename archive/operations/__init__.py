@@ -6,8 +6,9 @@ for the person, in their language.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Optional
 
 from flask import has_request_context, request
 

@@ -7,15 +7,26 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from archive import passwords
-from archive.db import db, savepoint, utcnow
+from archive.db import db, rows_changed, savepoint, utcnow
 from archive.extensions import LOCALES
-from archive.models import (ROLES, Account, ApiToken, Circle, Consent, Contributor, Invite,
-                            Item, Membership, PasswordReset)
+from archive.models import (
+    ROLES,
+    Account,
+    ApiToken,
+    Circle,
+    Consent,
+    Contributor,
+    Invite,
+    Item,
+    Membership,
+    PasswordReset,
+)
 from archive.numbers import db_int
 from archive.operations import Refused
 from archive.text import key, one_line
@@ -108,11 +119,10 @@ def sign_out_everywhere(account: Account) -> int:
     A password change and a reset end the same things: a token would otherwise outlive the
     password that let someone make it."""
     end_sessions(account)
-    stopped = db.session.execute(
+    return rows_changed(
         update(ApiToken).where(ApiToken.account_id == account.id,
                                ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow()))
-    return stopped.rowcount
 
 
 def _check_current_password(account: Account, current: str) -> None:
@@ -162,8 +172,8 @@ def set_role(account: Account, role: str, by: Optional[Account] = None) -> None:
     from archive.operations.circles import record_change
     if role not in ROLES:
         raise Refused(_l("Unknown role."), field="role")
-    if account.role == "admin" and role != "admin" and db.session.scalar(
-            select(func.count()).select_from(Account).where(Account.role == "admin")) <= 1:
+    if account.role == "admin" and role != "admin" and (db.session.scalar(
+            select(func.count()).select_from(Account).where(Account.role == "admin")) or 0) <= 1:
         raise Refused(_l("The site needs at least one admin."), field="role")
     account.role = role
     if role == "participant":
@@ -245,10 +255,10 @@ def open_invite(token: str) -> Invite:
 def redeem_invite(token: str, account: Account) -> Membership:
     """Use the invite for ``account``; a second use, even at the same moment, is refused."""
     invite = open_invite(token)
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
         .values(used_at=utcnow(), used_by_id=account.id))
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise Refused(_l("This invite link has already been used. Please ask your "
                          "facilitator for a new one."), status=410)
     from archive.operations.circles import add_member
@@ -323,11 +333,11 @@ def reset_password(token: str, new: str) -> Account:
     use, even at the same moment, is refused like an unknown link."""
     reset = open_password_reset(token)
     check_password(new)
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(PasswordReset).where(PasswordReset.id == reset.id,
                                     PasswordReset.ended_at.is_(None))
         .values(ended_at=utcnow()))
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise Refused(PASSWORD_LINK_GONE, status=404)
     account = reset.account
     account.password_hash = passwords.hash_password(new)

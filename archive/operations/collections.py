@@ -7,15 +7,23 @@ import re
 from datetime import timedelta
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l, lazy_ngettext
-from flask_babel import LazyString, gettext, ngettext
+from flask_babel import LazyString, gettext, lazy_ngettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from archive import access, background, passwords, purge, slugs
 from archive.db import db, first_time, savepoint, utcnow
-from archive.models import (STATES, Account, Circle, Collection, CollectionIntro, Entry, Item,
-                            ShareLink)
+from archive.models import (
+    STATES,
+    Account,
+    Circle,
+    Collection,
+    CollectionIntro,
+    Entry,
+    Item,
+    ShareLink,
+)
 from archive.operations import Refused
 from archive.operations.consent import hold
 from archive.text import nfc, one_line
@@ -117,7 +125,7 @@ def add_entry(by: Account, collection: Collection, item: Optional[Item],
     a narrowing or an erasure commits waits for it, then is refused rather than left
     behind."""
     _curate(by, collection)
-    if not access.may_view_item(by, item):
+    if item is None or not access.may_view_item(by, item):
         raise Refused(PIECE_NOT_FOUND, field="item")
     hold(item)
     if not access.may_view_item(by, item):
@@ -212,7 +220,8 @@ class NotPublic(Refused):
 def _not_public(pieces: list[tuple[Item, str]], hidden: int) -> str:
     said = []
     if pieces:
-        named = ", ".join(gettext("“%(title)s” (%(audience)s)", title=item.current.title,
+        named = ", ".join(gettext("“%(title)s” (%(audience)s)",
+                                  title=item.current.title if item.current else "",
                                   audience=NOT_PUBLIC_AUDIENCE[audience])
                           for item, audience in pieces)
         said.append(ngettext("This piece is not public: %(pieces)s.",

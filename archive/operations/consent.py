@@ -16,8 +16,16 @@ from flask_babel import lazy_gettext as _l
 from archive import access, passwords, signals
 from archive.access import today
 from archive.db import db, utcnow
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, METHODS, Account, Consent,
-                            ConsentEvent, Item)
+from archive.models import (
+    ATTRIBUTIONS,
+    AUDIENCES,
+    CONTENT_NOTES,
+    METHODS,
+    Account,
+    Consent,
+    ConsentEvent,
+    Item,
+)
 from archive.operations import Problems, Refused
 from archive.text import one_line
 
@@ -108,8 +116,10 @@ def grant(item: Item, choice: ConsentChoice, by: Account,
     Recorded by someone else for a member who has an account, the piece is a proposal: it
     waits, seen by that member alone, until they agree (``agree``), and only they receive
     its receipt. No code is made for the one who proposed it."""
-    for_self = item.contributor.account_id == by.id
-    proposal = not for_self and item.contributor.has_account
+    contributor = item.contributor
+    assert contributor is not None  # set when the item is made
+    for_self = contributor.account_id == by.id
+    proposal = not for_self and contributor.has_account
     choice = check_grant(choice, for_self=for_self, proposal=proposal)
     code = new_withdrawal_code()
     consent = Consent(item=item, audience=choice.audience, attribution=choice.attribution,
@@ -135,10 +145,9 @@ def grant(item: Item, choice: ConsentChoice, by: Account,
 def agree(item: Item, by: Account, choice: Optional[ConsentChoice] = None) -> Receipt:
     """The member agrees to a piece proposed for them, as it was proposed or with the
     consent they chose instead; only now is it shared, and the receipt is theirs."""
-    hold(item, states=("proposed",))
+    consent = hold(item, states=("proposed",))
     if not access.is_proposal_for(by, item):
         raise Refused(_l("That piece was not found."), status=404)
-    consent = item.consent
     changed = {}
     if choice is not None:
         choice.method = "self"
@@ -182,12 +191,13 @@ REACH = {"private": 0, "circle": 1, "public": 2}
 EXPOSURE = {"anonymous": 0, "pseudonym": 1, "name": 2}
 
 
-def hold(item: Item, states: tuple[str, ...] = ("active",)) -> Optional[Consent]:
+def hold(item: Item, states: tuple[str, ...] = ("active",)) -> Consent:
     """Make this unit of work the one writer of the item (refused with 410 once it has been
     taken back, see ``withdraw.hold_active``) and read it and its consent as last committed,
     so a change decides on, and records as "before", the values that hold now."""
     from archive.operations.withdraw import hold_active  # withdraw builds on this module
     hold_active(item, states=states)
+    assert item.consent is not None  # every piece not taken back has one
     return item.consent
 
 

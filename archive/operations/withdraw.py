@@ -1,8 +1,9 @@
 """Withdrawal is erasure: one action, and the item is gone from every surface.
 
 1. One transaction: every revision, tag link, media row, consent and (through
-   the ``signals.item_erasing`` receivers) collection entry of the item goes; the item row keeps only its id,
-   public id, state and time; a content-free ledger event is appended; purges are queued.
+   the ``signals.item_erasing`` receivers) collection entry of the item goes; the item row
+   keeps only its id, public id, state and time; a content-free ledger event is appended;
+   purges are queued.
 2. After commit the purges run: files and derivatives, index entries, cached packs, the
    SQLite write-ahead log. Unfinished purges are retried (see ``archive.purge``).
 """
@@ -46,7 +47,8 @@ def replay_erase(item: Item) -> None:
 def _erase(item: Item, actor: Optional[Account], role: str, reason: Optional[str],
            event: str) -> None:
     keys = _media_keys(item)
-    change = {"audience": [item.consent.audience if item.consent else None, None]}
+    change: dict[str, object] = {
+        "audience": [item.consent.audience if item.consent else None, None]}
     if reason:
         change["reason"] = reason
     record(item, event, change, actor, role)

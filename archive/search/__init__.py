@@ -30,7 +30,7 @@ def _let_go_of_removed_segments() -> None:
     from archive.search import index
     try:
         index.let_go_if_changed()
-    except Exception:  # noqa: BLE001 — the page is still answered; the check runs again
+    except Exception:  # the page is still answered; the check runs again
         current_app.logger.exception("could not check the index for removed segments")
 
 
@@ -39,7 +39,7 @@ def _keep_checking(_error=None) -> None:
     `held.CHECK_EVERY` seconds for segments other processes removed, so that one that
     receives no request lets go of them too."""
     from archive.search import held, index
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["BACKGROUND_WORK"] and not app.extensions.get(_CHECKING) \
             and index.holding():
         app.extensions[_CHECKING] = True
@@ -51,7 +51,7 @@ _CHECKING = "archive_segment_check"
 
 def _check_segments() -> None:
     from archive.search import held, index
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     try:
         _let_go_of_removed_segments()
     finally:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Optional
 
 from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StemFilter, Token
@@ -182,12 +183,12 @@ class CommonPairs(_FromWords):
 
     def words(self, text):
         common, words = self.common, index_words(text)
-        return [pair_token(a, b) for a, b in zip(words, words[1:])
+        return [pair_token(a, b) for a, b in pairwise(words)
                 if a in common and b in common]
 
     def query_tokens(self, value, positions=False, mode="", **kwargs):
         words = [token.text for token in self.full(value, mode=mode, **kwargs)]
-        return self._tokens([pair_token(a, b) for a, b in zip(words, words[1:])],
+        return self._tokens([pair_token(a, b) for a, b in pairwise(words)],
                             positions, True, 0, mode, {})
 
 
@@ -317,7 +318,7 @@ def _folded_firsts(letters: str) -> set[str]:
     return {_FOLDED_FIRST.get(first, first), *_DOUBLED_FIRST.get(first, "")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def roman_first_letters(char: str) -> Optional[frozenset]:
     """The letters a romanized form (`roman_forms`) of a word starting with ``char`` may
     start with; None when any (a mark, a joiner, another script: skipped or kept as they

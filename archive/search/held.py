@@ -21,7 +21,8 @@ import os
 import threading
 import time
 import weakref
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 from whoosh.reading import SegmentReader
 

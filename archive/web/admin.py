@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from archive import access
 from archive.db import db
 from archive.models import Account, Circle, Membership
+from archive.numbers import db_int
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
 from archive.text import key
 from archive.web import admin_required, form_refused, invalid
-from archive.numbers import db_int
 from archive.web.forms import CircleForm, MemberForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,7 +35,8 @@ def create_circle():
     if not form.validate_on_submit():
         return invalid("admin/index.html", form, **_index_context())
     try:
-        circle = ops.create_circle(form.slug.data, form.name.data, form.description.data,
+        circle = ops.create_circle(form.slug.data or "", form.name.data or "",
+                                   form.description.data or "",
                                    " ".join(form.languages.data or []))
     except Refused as refused:
         return form_refused(form, refused, "admin/index.html", **_index_context())

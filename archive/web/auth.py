@@ -2,9 +2,18 @@
 facilitator made, and one's own account settings."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
-                   session, url_for)
-from flask_babel import gettext as _, ngettext
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -17,8 +26,16 @@ from archive.operations import Refused
 from archive.operations import accounts as ops
 from archive.text import key
 from archive.web import form_refused, invalid, once, safe_next
-from archive.web.forms import (AcceptInviteForm, JoinForm, NewPasswordForm, PasswordForm,
-                               PlainForm, ProfileForm, SignInForm, TokenForm)
+from archive.web.forms import (
+    AcceptInviteForm,
+    JoinForm,
+    NewPasswordForm,
+    PasswordForm,
+    PlainForm,
+    ProfileForm,
+    SignInForm,
+    TokenForm,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -115,7 +132,7 @@ def sign_in():
         return redirect(url_for("pages.home"))
     if not form.validate_on_submit():
         return render_template("auth/sign_in.html", form=form), 422 if form.errors else 200
-    account = ops.authenticate(form.username.data, form.password.data)
+    account = ops.authenticate(form.username.data or "", form.password.data or "")
     if account is None:
         form.password.errors = [_("That username and password do not match. Please try "
                                   "again.")]
@@ -174,8 +191,8 @@ def join(token: str):
         return render_template("auth/join.html", form=form, invite=invite), \
             422 if form.errors else 200
     try:
-        account = ops.join_with_invite(token, form.username.data, form.password.data,
-                                       form.display_name.data, session.get("locale"))
+        account = ops.join_with_invite(token, form.username.data or "", form.password.data or "",
+                                       form.display_name.data or "", session.get("locale"))
     except Refused as refused:
         return form_refused(form, refused, "auth/join.html", invite=invite)
     _start_session(account)
@@ -209,7 +226,7 @@ def reset_password(token: str):
         return render_template("auth/reset_password.html", form=form,
                                account=reset.account), 422 if form.errors else 200
     try:
-        account = ops.reset_password(token, form.new_password.data)
+        account = ops.reset_password(token, form.new_password.data or "")
     except Refused as refused:
         if refused.field is None:  # used meanwhile, in another tab or by someone else
             return _password_link_gone(refused)
@@ -233,7 +250,7 @@ def account():
     if request.method == "GET":
         profile.locale.data = current_user.locale or ""
     if profile.submit.data and profile.validate_on_submit():
-        ops.update_profile(current_user, profile.display_name.data, profile.locale.data)
+        ops.update_profile(current_user, profile.display_name.data or "", profile.locale.data)
         if profile.locale.data:
             session["locale"] = profile.locale.data
         flash(_("Saved."), "info")
@@ -250,8 +267,8 @@ def change_password():
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(password=form))
     try:
-        stopped = ops.change_password(current_user, form.current_password.data,
-                                      form.new_password.data)
+        stopped = ops.change_password(current_user, form.current_password.data or "",
+                                      form.new_password.data or "")
     except Refused as refused:
         return form_refused(form, refused, "auth/account.html",
                             **_account_forms(password=form))
@@ -273,8 +290,8 @@ def create_token():
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(token=form))
     try:
-        secret = ops.create_token_confirmed(current_user, form.current_password.data,
-                                            form.label.data)
+        secret = ops.create_token_confirmed(current_user, form.current_password.data or "",
+                                            form.label.data or "")
     except Refused as refused:
         return form_refused(form, refused, "auth/account.html", **_account_forms(token=form))
     return once.show_once(url_for("auth.token_created"), {"secret": secret})

@@ -2,7 +2,7 @@
 for a member to choose a new password."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from archive import access
 from archive.db import db, utcnow
-from archive.numbers import db_int, page_number
 from archive.models import Account, Circle, CircleEvent, Invite, Membership
+from archive.numbers import db_int, page_number
 from archive.operations import Refused
 from archive.operations import accounts as account_ops
 from archive.operations import circles as ops
@@ -195,14 +195,13 @@ def remove_member(slug: str, account_id: int):
 
 
 def _members_context(circle: Circle, form: InviteForm | None = None) -> dict:
-    memberships = db.session.scalars(
+    memberships = list(db.session.scalars(
         select(Membership).join(Account).where(Membership.circle_id == circle.id)
-        .order_by(Membership.role.desc(), Account.username_key))
+        .order_by(Membership.role.desc(), Account.username_key)))
     invites = db.session.scalars(
         select(Invite).where(Invite.circle_id == circle.id, Invite.used_at.is_(None),
                              Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
         .order_by(Invite.created_at.desc()))
-    memberships = list(memberships)
     return {"circle": circle, "memberships": memberships, "invites": list(invites),
             "form": form or InviteForm(formdata=None), "plain": PlainForm(),
             "is_admin": current_user.is_admin,

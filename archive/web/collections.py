@@ -12,8 +12,14 @@ from archive.models import Circle, Collection, Item, ShareLink
 from archive.operations import Refused
 from archive.operations import collections as ops
 from archive.web import form_refused, once
-from archive.web.collection_forms import (AddEntryForm, CollectionForm, EditForm, NoteForm,
-                                          ShareLinkForm, StateForm)
+from archive.web.collection_forms import (
+    AddEntryForm,
+    CollectionForm,
+    EditForm,
+    NoteForm,
+    ShareLinkForm,
+    StateForm,
+)
 from archive.web.forms import PlainForm
 
 bp = Blueprint("collections", __name__)
@@ -21,7 +27,7 @@ bp = Blueprint("collections", __name__)
 
 def visible_collection(slug: str) -> Collection:
     collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if not access.may_view_collection(current_user, collection):
+    if collection is None or not access.may_view_collection(current_user, collection):
         abort(404)
     return collection
 
@@ -52,12 +58,12 @@ def create(slug: str):
     if form.is_submitted() and (form.title.data or "").strip():
         # the address it will have, made from the title if left empty: shown, and editable,
         # whenever the form comes back
-        form.slug.data = slugs.asked_or_made(form.slug.data, form.title.data)
+        form.slug.data = slugs.asked_or_made(form.slug.data or "", form.title.data or "")
     if not form.validate_on_submit():
         return render_template("collections/new.html", form=form, circle=circle), \
             422 if form.errors else 200
     try:
-        collection = ops.create(current_user, circle, form.slug.data, form.title.data,
+        collection = ops.create(current_user, circle, form.slug.data, form.title.data or "",
                                 form.intro.data or "")
     except Refused as refused:
         return form_refused(form, refused, "collections/new.html", circle=circle)
@@ -141,7 +147,7 @@ def edit(slug: str):
     form = EditForm()
     if form.validate_on_submit():
         try:
-            ops.update(current_user, collection, form.title.data, form.intro.data or "")
+            ops.update(current_user, collection, form.title.data or "", form.intro.data or "")
         except Refused as refused:
             return _refused(collection, refused, edit=form)
         flash(_("Saved."), "info")

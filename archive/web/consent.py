@@ -1,8 +1,17 @@
 """Consent that the contributor holds: receipts, changes, review prompts and withdrawal."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,8 +26,16 @@ from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase, item_for_code, withdraw_with_code
 from archive.receipts import kantara_receipt
 from archive.web import form_refused, ledger, once
-from archive.web.consent_forms import (AgreeForm, CodeConfirmForm, CodeForm, ConfirmForm,
-                                       ConsentForm, DeclineForm, WithdrawForm, form_values)
+from archive.web.consent_forms import (
+    AgreeForm,
+    CodeConfirmForm,
+    CodeForm,
+    ConfirmForm,
+    ConsentForm,
+    DeclineForm,
+    WithdrawForm,
+    form_values,
+)
 from archive.web.forms import PlainForm
 
 bp = Blueprint("consent", __name__)
@@ -53,6 +70,7 @@ def receipt_text(public_id: str):
     code = _code_shown(item)
     if code is None:
         return redirect(url_for("consent.receipt", public_id=public_id), 303)
+    assert item.consent is not None  # a piece whose consent may change has one
     response = current_app.response_class(_receipt_file(item, code), mimetype="text/plain")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="receipt-{item.consent.receipt_id[:8]}.txt"'
@@ -73,6 +91,7 @@ def code_kept(public_id: str):
 
 def _receipt_file(item: Item, code: str) -> str:
     withdraw = url_for("consent.withdraw_by_code", _external=True)
+    assert item.current is not None and item.consent is not None  # not taken back
     return "\n".join([
         f"{_('Living Archive')} — {_('Consent receipt')}", "",
         f"{_('Piece')}: {item.current.title}",
@@ -204,7 +223,7 @@ def withdraw_by_code():
     confirm_form = CodeConfirmForm(prefix="confirm")
     if confirm_form.submit.data and confirm_form.validate_on_submit():
         try:
-            withdraw_with_code(confirm_form.code.data)
+            withdraw_with_code(confirm_form.code.data or "")
         except Refused:
             flash(_("That code does not match anything we hold. Please check it against "
                     "your receipt and try again."), "error")
@@ -213,7 +232,7 @@ def withdraw_by_code():
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("consent/code.html", form=form), 422 if form.errors else 200
-    item = item_for_code(form.code.data)
+    item = item_for_code(form.code.data or "")
     if item is None:
         form.code.errors = [_("That code does not match anything we hold. Please check it "
                               "against your receipt and try again.")]

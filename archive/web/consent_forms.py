@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, HiddenField, RadioField, StringField,
-                     SubmitField)
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Optional
 
 from archive.web.forms import CheckboxList, Form, at_most, options, required
@@ -72,7 +71,7 @@ def form_values(consent):
 
 class AgreeForm(ConsentForm):
     """A member agreeing to a piece a facilitator recorded for them, as proposed or changed."""
-    reason = None
+    reason = None  # type: ignore[assignment]  # WTForms drops an inherited field set to None
     form_token = HiddenField()
     submit = SubmitField(_l("Yes, share it like this"))
 

@@ -123,7 +123,7 @@ def lines(events: list[ConsentEvent], reader, *, own: bool) -> list[Line]:
             continue
         line = Line(event=event, changes=describe(event),
                     by_someone_else=own and not acted and event.actor_role != "contributor")
-        if visible:
+        if visible and item is not None and item.current is not None:
             line.title = item.current.title
             line.url = url_for("items.show", public_id=item.public_id)
         shown.append(line)

@@ -26,7 +26,7 @@ PAGE_SIZE = 12
 class Piece:
     """One of my pieces as the page shows it."""
     item: Item
-    label: str
+    label: Optional[str]
     byline: Optional[str]
     waiting: bool                  # a proposal: recorded for me, waiting for my yes
     review_passed: bool            # so for now only I see it
@@ -49,7 +49,8 @@ def pieces():
 def _piece(item: Item) -> Piece:
     return Piece(item=item, label=audience_label(item, current_user, everyone=True),
                  byline=access.byline(item), waiting=item.state == "proposed",
-                 review_passed=item.consent.review_passed(access.today()))
+                 review_passed=item.consent is not None
+                 and item.consent.review_passed(access.today()))
 
 
 def _add_places(shown: list[Piece]) -> None:

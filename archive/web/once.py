@@ -26,15 +26,14 @@ import time
 from datetime import timedelta
 from typing import Optional
 
-from flask import (abort, current_app, flash, redirect, render_template, request,
-                   session)
+from flask import abort, current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import purge
-from archive.db import db, utcnow, write_lock
+from archive.db import db, rows_changed, utcnow, write_lock
 from archive.models import SentForm
 
 FIELD = "form_token"
@@ -56,7 +55,7 @@ def new_token() -> str:
 def usable(token: Optional[str]) -> bool:
     """A token this site made, young enough to be remembered once it is sent."""
     found = TOKEN.match(token or "")
-    return bool(found) and time.time() - int(found.group(1), 16) < KEPT_FOR.total_seconds()
+    return found is not None and time.time() - int(found.group(1), 16) < KEPT_FOR.total_seconds()
 
 
 def token_of(form) -> Optional[str]:
@@ -107,6 +106,8 @@ def done(token: str, result: str, shown: Optional[dict] = None):
     and answer with a redirect there; ``shown`` is what that page shows this session for
     `SHOWN_FOR` (sealed, never stored in clear)."""
     row = db.session.get(SentForm, _hash(token))
+    if row is None:  # forgotten since it was claimed: as in `earlier`
+        abort(409)
     row.result = _in_site(result)
     row.sealed = _seal(token, json.dumps(shown)) if shown else None
     db.session.flush()
@@ -151,7 +152,7 @@ def forget(result: str) -> None:
 def _answer(row: SentForm, token: str):
     if row.account_id != _account_id():
         abort(400)  # a token from someone else's page: not theirs to send
-    if row.sealed is not None:
+    if row.sealed is not None and row.result is not None:
         _remember(row.result, token)
     return redirect(request.script_root + (row.result or "/"), 303)
 
@@ -191,22 +192,21 @@ def _keystream(token: str, length: int) -> bytes:
 
 def _seal(token: str, text: str) -> str:
     data = text.encode()
-    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)))).hex()
+    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)), strict=True)).hex()
 
 
 def _unseal(token: str, sealed: str) -> str:
     data = bytes.fromhex(sealed)
-    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)))).decode()
+    return bytes(a ^ b for a, b in zip(data, _keystream(token, len(data)), strict=True)).decode()
 
 
 def clear_old() -> str:
     """``flask purge``: sealed codes past their time are cleared, old sent forms forgotten."""
     now = utcnow()
-    cleared = db.session.execute(update(SentForm).where(
+    cleared = rows_changed(update(SentForm).where(
         SentForm.sealed.is_not(None), SentForm.created_at < now - SHOWN_FOR)
-        .values(sealed=None)).rowcount
-    forgotten = db.session.execute(delete(SentForm).where(
-        SentForm.created_at < now - KEPT_FOR)).rowcount
+        .values(sealed=None))
+    forgotten = rows_changed(delete(SentForm).where(SentForm.created_at < now - KEPT_FOR))
     db.session.commit()
     return f"cleared {cleared} code(s) past their time, forgot {forgotten} sent form(s)"
 

@@ -24,8 +24,14 @@ from flask import Blueprint, Response, abort, current_app, session, url_for
 from archive.db import after_commit
 from archive.media import images
 from archive.media.leftovers import LEFT_FOR
-from archive.media.storage import (SUFFIXES, MediaNotFound, Streamed, check_key, new_key,
-                                   storage_from_config)
+from archive.media.storage import (
+    SUFFIXES,
+    MediaNotFound,
+    Streamed,
+    check_key,
+    new_key,
+    storage_from_config,
+)
 from archive.operations import Refused
 from archive.operations import items as item_ops
 

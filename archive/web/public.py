@@ -13,7 +13,8 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -57,7 +58,8 @@ def embed_code(item: Item, height: Optional[int] = None) -> Markup:
     return Markup('<iframe src="{}" width="100%" height="{}" frameborder="0" title="{}" '
                   'loading="lazy"></iframe>').format(
         url_for("public.embed_item", public_id=item.public_id, _external=True),
-        height or EMBED_SIZES.get(item.kind, EMBED_SIZE)[1], item.current.title)
+        height or EMBED_SIZES.get(item.kind or "", EMBED_SIZE)[1],
+        item.current.title if item.current else "")
 
 
 # --- Atom feeds -----------------------------------------------------------------------------
@@ -89,12 +91,13 @@ def collection_feed(slug: str):
 def _entry(item: Item, note: str = "") -> dict:
     """One piece in a feed: its words and picture only where they may be re-published
     (``access.may_republish``); else its title, content notes and a link."""
-    rev = item.current
+    rev, consent = item.current, item.consent
+    assert rev is not None and consent is not None  # feeds list only pieces that may be seen
     url = url_for("items.show", public_id=item.public_id, _external=True)
     return {"url": url, "title": rev.title, "author": access.byline(item), "tags": rev.tags,
             "lang": rev.language if rev.language in LANGUAGES else None,
             "published": _stamp(item.created_at),
-            "updated": _stamp(max(item.updated_at, item.consent.updated_at)),
+            "updated": _stamp(max(item.updated_at, consent.updated_at)),
             "content": render_template("public/_feed_content.html", rev=rev, url=url,
                                        words=access.may_republish(item),
                                        notes=access.noted(item), note=note).strip()}
@@ -172,9 +175,9 @@ def oembed():
     if request.args.get("format", "json") != "json":
         abort(501)
     item = _item_at(request.args.get("url", ""))
-    if not access.may_embed(item):
+    if item is None or item.current is None or not access.may_embed(item):
         abort(404)
-    width, height = EMBED_SIZES.get(item.kind, EMBED_SIZE)
+    width, height = EMBED_SIZES.get(item.kind or "", EMBED_SIZE)
     width = _at_most(width, request.args.get("maxwidth", type=int))
     height = _at_most(height, request.args.get("maxheight", type=int))
     answer = {"version": "1.0", "type": "rich", "html": str(embed_code(item, height)),

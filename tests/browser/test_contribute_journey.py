@@ -12,8 +12,7 @@ from archive.db import db
 from archive.operations.accounts import create_account
 from archive.operations.circles import add_member, create_circle
 from tests.conftest import PASSWORD
-from tests.items_helpers import (KHUSHI, POEM_LINES, UDASI, assert_clean_webp, gps_photo,
-                                 nfc)
+from tests.items_helpers import KHUSHI, POEM_LINES, UDASI, assert_clean_webp, gps_photo, nfc
 
 pytestmark = pytest.mark.browser
 

@@ -169,6 +169,7 @@ class Server:
     def _template(self) -> str:
         if self.template is None:
             from sqlalchemy import create_engine
+
             from archive import models  # noqa: F401  (registers the tables)
             from archive.db import db
             name = f"archive_{os.getpid()}_template"
@@ -194,7 +195,7 @@ class Server:
 
 
 SERVER = Server()
-_engines: "weakref.WeakSet" = weakref.WeakSet()
+_engines: weakref.WeakSet = weakref.WeakSet()
 
 
 def _remember_engines() -> None:
@@ -255,6 +256,7 @@ def _sqlite_template() -> Path:
     """A SQLite file with every table, made once per test process (see `with_tables`)."""
     if "template" not in _sqlite:
         from sqlalchemy import create_engine
+
         from archive import models  # noqa: F401  (registers the tables)
         from archive.db import db
         folder = Path(tempfile.mkdtemp(prefix="archive-sqlite-template-"))
@@ -279,6 +281,7 @@ def end_test_transaction() -> None:
     every reader. A person's browser holds no transaction between requests; a test body
     should not either. (SQLite takes no such locks; nothing changes there.)"""
     from flask import has_app_context
+
     from archive.db import db
     if backend() == "postgresql" and has_app_context():
         db.session.commit()

@@ -114,12 +114,12 @@ def start(binary: str, folder: Path) -> Seaweed:
     config.write_text(json.dumps(identities))
     config.chmod(0o600)
     ports = dict(zip(["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc",
-                      "s3", "s3.grpc"], free_ports(8)))
+                      "s3", "s3.grpc"], free_ports(8), strict=True))
     (folder / "data").mkdir(exist_ok=True)
     command = [binary, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1",
                "-ip.bind=127.0.0.1", "-master.telemetry=false", "-volume.max=0",
-               "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0", "-s3", f"-s3.config={config}",
-               "-s3.port.iceberg=0", "-s3.port.lance=0"]
+               "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0", "-s3",
+               f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0"]
     command += [f"-{name.replace('.grpc', '.port.grpc')}={port}" if name.endswith(".grpc")
                 else f"-{name}.port={port}" for name, port in ports.items()]
     log = folder / "weed.log"

@@ -1,12 +1,11 @@
 """accounts and circles
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 01:50:49.546427
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -53,7 +52,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_used_at', sa.DateTime(), nullable=True),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_api_token_account_id_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'],
+                            name=op.f('fk_api_token_account_id_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('secret_hash', name=op.f('uq_api_token_secret_hash'))
     )
@@ -68,9 +68,12 @@ def upgrade() -> None:
     sa.Column('used_at', sa.DateTime(), nullable=True),
     sa.Column('used_by_id', sa.Integer(), nullable=True),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_invite_circle_id_circle'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'], name=op.f('fk_invite_created_by_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['used_by_id'], ['account.id'], name=op.f('fk_invite_used_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_invite_circle_id_circle'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'],
+                            name=op.f('fk_invite_created_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['used_by_id'], ['account.id'],
+                            name=op.f('fk_invite_used_by_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invite')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_invite_token_hash'))
     )
@@ -80,8 +83,10 @@ def upgrade() -> None:
     sa.Column('circle_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('joined_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_membership_account_id_account'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_membership_circle_id_circle'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'],
+                            name=op.f('fk_membership_account_id_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'],
+                            name=op.f('fk_membership_circle_id_circle'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
     sa.UniqueConstraint('account_id', 'circle_id', name=op.f('uq_membership_account_id'))
     )

@@ -4,9 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 01:57:17.101525
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -23,9 +22,12 @@ def upgrade() -> None:
     sa.Column('pseudonym', sa.String(length=80), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_contributor_account_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_contributor_circle_id_circle')),
-    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'], name=op.f('fk_contributor_created_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'],
+                            name=op.f('fk_contributor_account_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'],
+                            name=op.f('fk_contributor_circle_id_circle')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'],
+                            name=op.f('fk_contributor_created_by_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contributor')),
     sa.UniqueConstraint('account_id', name=op.f('uq_contributor_account_id'))
     )
@@ -39,15 +41,20 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_role', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['account.id'], name=op.f('fk_consent_event_actor_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_consent_event_circle_id_circle')),
-    sa.ForeignKeyConstraint(['contributor_id'], ['contributor.id'], name=op.f('fk_consent_event_contributor_id_contributor')),
+    sa.ForeignKeyConstraint(['actor_id'], ['account.id'],
+                            name=op.f('fk_consent_event_actor_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'],
+                            name=op.f('fk_consent_event_circle_id_circle')),
+    sa.ForeignKeyConstraint(['contributor_id'], ['contributor.id'],
+                            name=op.f('fk_consent_event_contributor_id_contributor')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_event'))
     )
     with op.batch_alter_table('consent_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consent_event_circle_id'), ['circle_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consent_event_contributor_id'), ['contributor_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consent_event_item_public_id'), ['item_public_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_event_contributor_id'), ['contributor_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_event_item_public_id'), ['item_public_id'],
+                              unique=False)
 
     op.create_table('item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -61,13 +68,15 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_item_circle_id_circle')),
-    sa.ForeignKeyConstraint(['contributor_id'], ['contributor.id'], name=op.f('fk_item_contributor_id_contributor')),
+    sa.ForeignKeyConstraint(['contributor_id'], ['contributor.id'],
+                            name=op.f('fk_item_contributor_id_contributor')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_item')),
     sa.UniqueConstraint('public_id', name=op.f('uq_item_public_id'))
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_circle_id'), ['circle_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_item_contributor_id'), ['contributor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_contributor_id'), ['contributor_id'],
+                              unique=False)
 
     op.create_table('consent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -88,7 +97,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_consent_item_id_item')),
-    sa.ForeignKeyConstraint(['recorded_by_id'], ['account.id'], name=op.f('fk_consent_recorded_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['account.id'],
+                            name=op.f('fk_consent_recorded_by_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent')),
     sa.UniqueConstraint('item_id', name=op.f('uq_consent_item_id')),
     sa.UniqueConstraint('receipt_id', name=op.f('uq_consent_receipt_id')),
@@ -97,7 +107,8 @@ def upgrade() -> None:
     op.create_table('item_tag',
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('tag', sa.String(length=60), nullable=False),
-    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_item_tag_item_id_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_item_tag_item_id_item'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id', 'tag', name=op.f('pk_item_tag'))
     )
     with op.batch_alter_table('item_tag', schema=None) as batch_op:
@@ -132,9 +143,11 @@ def upgrade() -> None:
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.Column('restored_from', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['account.id'], name=op.f('fk_revision_author_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['author_id'], ['account.id'],
+                            name=op.f('fk_revision_author_id_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_revision_item_id_item')),
-    sa.ForeignKeyConstraint(['media_asset_id'], ['media_asset.id'], name=op.f('fk_revision_media_asset_id_media_asset')),
+    sa.ForeignKeyConstraint(['media_asset_id'], ['media_asset.id'],
+                            name=op.f('fk_revision_media_asset_id_media_asset')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revision')),
     sa.UniqueConstraint('item_id', 'number', name=op.f('uq_revision_item_id'))
     )

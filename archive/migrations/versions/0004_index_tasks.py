@@ -4,9 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 02:15:26.929704
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'
@@ -23,7 +22,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_index_task'))
     )
     with op.batch_alter_table('index_task', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_index_task_item_public_id'), ['item_public_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_index_task_item_public_id'), ['item_public_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 

@@ -4,9 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22 02:41:51.943279
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
@@ -27,8 +26,10 @@ def upgrade() -> None:
     sa.Column('removed_unseen', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'], name=op.f('fk_collection_circle_id_circle')),
-    sa.ForeignKeyConstraint(['curator_id'], ['account.id'], name=op.f('fk_collection_curator_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['circle_id'], ['circle.id'],
+                            name=op.f('fk_collection_circle_id_circle')),
+    sa.ForeignKeyConstraint(['curator_id'], ['account.id'],
+                            name=op.f('fk_collection_curator_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_collection')),
     sa.UniqueConstraint('slug', name=op.f('uq_collection_slug'))
     )
@@ -42,13 +43,18 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['account.id'], name=op.f('fk_collection_intro_author_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_collection_intro_collection_id_collection'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_id'], ['account.id'],
+                            name=op.f('fk_collection_intro_author_id_account'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'],
+                            name=op.f('fk_collection_intro_collection_id_collection'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_intro')),
     sa.UniqueConstraint('collection_id', 'number', name=op.f('uq_collection_intro_collection_id'))
     )
     with op.batch_alter_table('collection_intro', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_collection_intro_collection_id'), ['collection_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_collection_intro_collection_id'), ['collection_id'],
+                              unique=False)
 
     op.create_table('share_link',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -58,13 +64,17 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_share_link_collection_id_collection'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'], name=op.f('fk_share_link_created_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'],
+                            name=op.f('fk_share_link_collection_id_collection'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['account.id'],
+                            name=op.f('fk_share_link_created_by_id_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_share_link')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_share_link_token_hash'))
     )
     with op.batch_alter_table('share_link', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_share_link_collection_id'), ['collection_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_link_collection_id'), ['collection_id'],
+                              unique=False)
 
     op.create_table('entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -74,8 +84,10 @@ def upgrade() -> None:
     sa.Column('note', sa.String(length=500), nullable=False),
     sa.Column('added_by_id', sa.Integer(), nullable=True),
     sa.Column('added_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['added_by_id'], ['account.id'], name=op.f('fk_entry_added_by_id_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_entry_collection_id_collection'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['added_by_id'], ['account.id'],
+                            name=op.f('fk_entry_added_by_id_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'],
+                            name=op.f('fk_entry_collection_id_collection'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_entry_item_id_item')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entry')),
     sa.UniqueConstraint('collection_id', 'item_id', name=op.f('uq_entry_collection_id'))

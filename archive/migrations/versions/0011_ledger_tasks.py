@@ -8,9 +8,8 @@ Revision ID: 0011_ledger_tasks
 Revises: 0010_withdrawn_guard
 Create Date: 2026-12-08 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0011_ledger_tasks'
 down_revision = '0010_withdrawn_guard'

@@ -7,9 +7,8 @@ Revision ID: 0013_sent_forms
 Revises: 0012_password_resets
 Create Date: 2026-12-10 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0013_sent_forms'
 down_revision = '0012_password_resets'

@@ -78,7 +78,7 @@ def length_table(reader, fieldname: str):
     count = reader.doc_count_all()
     if found is None:
         return None
-    if found is _MISSING:
+    if found is _MISSING or not isinstance(found, bytes):
         return np.array([reader.doc_field_length(n, fieldname) or 0 for n in range(count)],
                         dtype=np.float64)
     table = np.zeros(count, dtype=np.float64)

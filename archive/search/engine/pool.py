@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import heapq
 import pickle
+from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
-from typing import Iterator
 
 from whoosh.util import random_name
 
@@ -103,7 +103,7 @@ class TermPool:
         self._fields = {}
         self.runs = []
 
-    def iter_postings(self) -> "Postings":
+    def iter_postings(self) -> Postings:
         return Postings(self)
 
     def save(self) -> None:
@@ -148,6 +148,6 @@ class Postings:
 
     def __iter__(self):
         for fieldname, text, ids, weights, values in self.words():
-            for posting in zip(ids, weights, values):
+            for posting in zip(ids, weights, values, strict=True):
                 yield (fieldname, text, *posting)
 

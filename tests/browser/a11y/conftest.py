@@ -15,10 +15,10 @@ from PIL import Image
 from archive import create_app
 from archive.db import commit, db
 from archive.operations import collections as collection_ops
+from archive.operations import consent as consent_ops
 from archive.operations import items as item_ops
 from archive.operations.accounts import create_account, create_password_reset
 from archive.operations.circles import add_member, create_circle
-from archive.operations import consent as consent_ops
 from archive.operations.consent import ConsentChoice
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, config_for_tests
@@ -119,8 +119,8 @@ def seed(app) -> dict:
         collection_ops.set_state(meera, collection, "public")
         commit()
         ids = {name: result.item.public_id for name, result in
-               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow), ("story", story),
-                ("other", other), ("proposal", proposal))}
+               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow),
+                ("story", story), ("other", other), ("proposal", proposal))}
         ids["poem_code"] = poem.receipt.withdrawal_code
         ids["reset"] = create_password_reset(meera, asha)
         commit()

@@ -2,8 +2,9 @@
 sending a form), for the accessibility, weight, third-party and language tests."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 SUBMIT = 'main form input[type="submit"]'
 

@@ -33,7 +33,8 @@ def test_axe_reports_a_violation(site, open_page):
     """The check above can fail: a page with an unlabelled field and an image without alt."""
     page = open_page("en")
     page.goto(site.url + "/sign-in")
-    page.evaluate("""() => { document.querySelector('label[for=username]').remove();
-                             document.querySelector('main').append(document.createElement('img')); }""")
+    page.evaluate("""() => {
+        document.querySelector('label[for=username]').remove();
+        document.querySelector('main').append(document.createElement('img')); }""")
     found = {v["id"] for v in axe_violations(page)}
     assert {"label", "image-alt"} <= found, found

@@ -139,6 +139,7 @@ def test_content_note_opens_with_the_keyboard(site, open_page):
 
     assert details.get_attribute("open") is not None
     image.wait_for(state="visible")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=image.element_handle())
     page.keyboard.press("Space")
     assert details.get_attribute("open") is None
