@@ -15,7 +15,6 @@ from archive.db import db
 from archive.media.storage import storage_from_config
 
 
-
 class DatabaseInt(IntegerConverter):
     """``<int:…>`` in a URL: a number a database integer can hold (else 404, not 500)."""
 

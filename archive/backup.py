@@ -48,7 +48,10 @@ def _kind() -> str:
 
 
 def _database_file() -> Path:
-    return Path(db.engine.url.database)
+    database = db.engine.url.database
+    if not database:
+        raise BackupError("the SQLite database has no file to copy")
+    return Path(database)
 
 
 def _postgres(program: str, *arguments: str) -> None:
@@ -85,7 +88,7 @@ def _load_dump(source: Path) -> None:
     """Replace every table of the PostgreSQL database with those in ``source``, in one
     transaction."""
     _postgres("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", "--exit-on-error", "--dbname=" + db.engine.url.database,
+              "--single-transaction", "--exit-on-error", f"--dbname={db.engine.url.database}",
               str(source))
 
 
@@ -164,7 +167,7 @@ def _bring_up_to_date() -> None:
         migrate.upgrade()
 
 
-def _copy(source: Storage, target: Storage, skip: set[str] = frozenset(),
+def _copy(source: Storage, target: Storage, skip: frozenset[str] | set[str] = frozenset(),
           copied: set[str] | None = None) -> set[str]:
     """Copy every file of ``source`` not in ``skip`` (a key never changes what it holds),
     noting each key in ``copied`` as soon as it is there, so a failure can take them out."""
@@ -185,7 +188,7 @@ def _delete(store: Storage, keys: set[str]) -> None:
     for key in keys:
         try:
             store.delete(key)
-        except Exception:  # noqa: BLE001 — the restore's own outcome is what to report
+        except Exception:
             log.warning("could not remove media %s after a restore", key, exc_info=True)
 
 
@@ -249,6 +252,8 @@ def replay(lines: list[dict]) -> int:
 
 
 def _apply_later_change(item: Item, changed: dict) -> bool:
+    if item.consent is None:
+        return False
     choice = current_choice(item.consent)
     fields = {"audience": "audience", "attribution": "attribution",
               "allow_collections": "collections", "allow_embeds": "embeds",
@@ -275,4 +280,4 @@ def _apply_later_change(item: Item, changed: dict) -> bool:
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count()).select_from(model)) or 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -63,7 +64,7 @@ def _parse(raw: str, kind: str) -> object:
     return raw
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Read every known setting from ``ARCHIVE_*`` variables, falling back to defaults."""
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
@@ -75,7 +76,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
 
 def finish(values: dict[str, object]) -> dict[str, object]:
     """Fill the settings that depend on others: database, index folder and secret key."""
-    instance = Path(values["INSTANCE_DIR"])
+    instance = Path(str(values["INSTANCE_DIR"]))
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not values.get("DATABASE_URL"):
         values["DATABASE_URL"] = f"sqlite:///{instance / 'archive.sqlite3'}"

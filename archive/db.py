@@ -6,13 +6,15 @@ error handlers roll back.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CheckConstraint, MetaData, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import CheckConstraint, Delete, MetaData, Update, event, text
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
@@ -29,6 +31,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # A type checker cannot take a base class from an attribute: to it the models derive
+    # from the declarative base that ``db.Model`` is built from.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def one_of_sql(column: str, values: Iterable[str]) -> str:
@@ -118,7 +127,7 @@ def _guard_withdrawn_items(_metadata, connection, **_kw) -> None:
 
 def utcnow() -> datetime:
     """Naive UTC, the form SQLite and PostgreSQL ``timestamp`` columns round-trip alike."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @event.listens_for(Engine, "connect")
@@ -184,8 +193,13 @@ def write_lock() -> None:
     on (``SELECT … FOR UPDATE``)."""
     connection = db.session.connection()
     if connection.dialect.name == "sqlite" and \
-            not connection.connection.dbapi_connection.in_transaction:
+            not cast(sqlite3.Connection, connection.connection.dbapi_connection).in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def rows_changed(statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def commit() -> None:

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from archive.dates import iso, show_moment, zone_name
 from archive.db import db, utcnow
+from archive.labels import largest
 from archive.media.storage import storage_from_config
 from archive.models import Account, Contributor, Item
 from archive.operations.items import revisions
 from archive.receipts import kantara_receipt
 from archive.search.analyzer import romanize
-from archive.labels import largest
 
 SHORT_ID = 8
 LONGEST_TITLE = 60

@@ -9,6 +9,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 
 from archive.models.accounts import LOCALES
+
 #: each language named in itself, for the language switcher
 LOCALE_NAMES = {"en": "English", "hi": "हिन्दी", "mr": "मराठी"}
 

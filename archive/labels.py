@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, pgettext
 from markupsafe import Markup
 
 from archive import access
@@ -132,6 +134,7 @@ def content_lang(language: str, always: bool = False) -> Markup:
     page's; a language the archive does not name is marked unknown, its direction taken from
     the text itself."""
     from flask_babel import get_locale
+
     from archive.extensions import LOCALES
     if language not in LOCALES:
         return Markup(' lang="" dir="auto"')
@@ -160,7 +163,8 @@ def srcset(asset) -> Markup:
 
 
 HELPERS = {
-    "kind_name": kind_name, "language_name": language_name, "state_name": state_name, "content_note_names": content_note_names,
+    "kind_name": kind_name, "language_name": language_name, "state_name": state_name,
+    "content_note_names": content_note_names,
     "audience_name": audience_name, "audience_label": audience_label, "method_name": method_name,
     "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
     "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,

@@ -1,9 +1,9 @@
 """Schema migrations with Alembic, run from inside the application (no alembic.ini)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

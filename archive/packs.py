@@ -27,10 +27,10 @@ from sqlalchemy import select
 
 from archive import access, background, purge
 from archive.db import db
+from archive.labels import largest
 from archive.media.storage import MediaNotFound, storage_from_config
 from archive.models import Collection, Entry, Item
 from archive.text import render_markdown, without_links
-from archive.labels import largest
 
 #: raise when the layout of a pack changes, so every cached pack is rebuilt
 PACK_FORMAT = 2

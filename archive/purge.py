@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
 from archive import background
 from archive.db import db, utcnow
-from archive.models import (PURGE_KINDS, Consent, Entry, Item, MediaAsset, PurgeTask,
-                            Revision, RevisionTag)
+from archive.models import (
+    PURGE_KINDS,
+    Consent,
+    Entry,
+    Item,
+    MediaAsset,
+    PurgeTask,
+    Revision,
+    RevisionTag,
+)
 
 log = logging.getLogger("archive.purge")
 HANDLERS: dict[str, Callable[[dict], None]] = {}
@@ -63,7 +71,7 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
             continue                      # another worker finished it
         try:
             HANDLERS[kind](payload or {})
-        except Exception as error:  # noqa: BLE001 — kept for the next try; no content logged
+        except Exception as error:
             if isinstance(error, Busy):
                 log.info("purge task %s (%s): %s", task_id, kind, error)
             else:

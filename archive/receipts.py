@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from archive import access
 from archive.dates import iso
-from archive.models import Item
 from archive.labels import audience_name
+from archive.models import Item
 
 PURPOSES = {
     "collections": _l("Include the piece in collections made by the circle"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
+from archive import assets
 from archive.db import commit, rollback
 from archive.operations import REFUSED
-from archive import assets
 
 CSP = "; ".join([
     "default-src 'self'",

@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import machine  # noqa: E402 — scripts/machine.py, beside this one
+import machine
 
-CONSONANTS = "क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़".split()
+CONSONANTS = ("क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह "
+              "क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़").split()
 MATRAS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं", "ाँ"]
 LATIN = "ka ri ma to sa ne lo pe du vi ha mo ta li ra be go fu ni se".split()
 REAL = ("उदासी खुशी ख़ुशी नींद उम्मीद ज़िंदगी ज्ञान क्षमा माझ्या झोप टॅबलेट स्क्रीन "
@@ -65,9 +66,18 @@ def words(rng: random.Random, n: int) -> str:
 def build_corpus(app, size: int, seed: int = 7) -> dict:
     """Bulk-insert accounts, circles and items with revisions and consent (no index)."""
     from sqlalchemy import insert
+
     from archive.db import db
-    from archive.models import (Account, Circle, Consent, Contributor, Item, Membership,
-                                Revision, RevisionTag)
+    from archive.models import (
+        Account,
+        Circle,
+        Consent,
+        Contributor,
+        Item,
+        Membership,
+        Revision,
+        RevisionTag,
+    )
     rng = random.Random(seed)
     now = datetime(2026, 1, 1)
     with app.app_context():
@@ -143,6 +153,7 @@ def judged() -> str:
     """Recall among the first ten and MRR of the judged set (`tests/search_judgements`), on
     a fresh site of its own, searched as a visitor as the site does."""
     from flask_login import AnonymousUserMixin
+
     from archive import create_app
     from archive.db import db
     from archive.operations.accounts import create_account
@@ -195,6 +206,7 @@ def main() -> int:
     print(judged())
 
     from flask_login import AnonymousUserMixin
+
     from archive import create_app
     from archive.db import db
     from archive.models import Account, Item
@@ -221,7 +233,7 @@ def main() -> int:
         member = db.session.get(Account, 1)
         viewers = {"anonymous": AnonymousUserMixin(), "member": member}
         rng = random.Random(11)
-        for name, viewer in viewers.items():
+        for viewer in viewers.values():
             search(viewer, "warm up")
         before = machine.describe()
         timings: dict[str, list[float]] = {}

@@ -19,8 +19,17 @@ from sqlalchemy import func, select
 
 from archive import ledger_file
 from archive.db import commit, db
-from archive.models import (Account, Circle, Consent, ConsentEvent, Item, MediaAsset,
-                            PurgeTask, Revision, RevisionTag)
+from archive.models import (
+    Account,
+    Circle,
+    Consent,
+    ConsentEvent,
+    Item,
+    MediaAsset,
+    PurgeTask,
+    Revision,
+    RevisionTag,
+)
 from archive.operations import items as item_ops
 from archive.operations.accounts import create_token
 from archive.operations.consent import ConsentChoice

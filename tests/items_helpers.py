@@ -23,8 +23,15 @@ from werkzeug.test import encode_multipart
 
 from archive.db import db
 from archive.media.storage import media_folder
-from archive.models import (Consent, ConsentEvent, Contributor, Item, MediaAsset,
-                            Revision, RevisionTag)
+from archive.models import (
+    Consent,
+    ConsentEvent,
+    Contributor,
+    Item,
+    MediaAsset,
+    Revision,
+    RevisionTag,
+)
 from tests.conftest import csrf_token
 
 CORPUS = Path("/work/shared/corpora/pillow-malformed")

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select, text
 
 from archive import ledger_file
 from archive.db import commit, db, rollback
-from archive.models import (Account, Collection, Consent, ConsentEvent, Entry, Item,
-                            Revision, RevisionTag)
+from archive.models import (
+    Account,
+    Collection,
+    Consent,
+    ConsentEvent,
+    Entry,
+    Item,
+    Revision,
+    RevisionTag,
+)
 from archive.operations import Refused
 from archive.operations import collections as collection_ops
 from archive.operations import consent as consent_ops

@@ -16,9 +16,23 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import create_app, migrate
 from archive.db import db
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CIRCLE_EVENTS, CIRCLE_ROLES,
-                            CONSENT_ACTORS, CONSENT_EVENTS, EVENT_ACTOR_ROLES, ITEM_STATES,
-                            KINDS, LANGUAGES, LOCALES, METHODS, PURGE_KINDS, ROLES, STATES)
+from archive.models import (
+    ATTRIBUTIONS,
+    AUDIENCES,
+    CIRCLE_EVENTS,
+    CIRCLE_ROLES,
+    CONSENT_ACTORS,
+    CONSENT_EVENTS,
+    EVENT_ACTOR_ROLES,
+    ITEM_STATES,
+    KINDS,
+    LANGUAGES,
+    LOCALES,
+    METHODS,
+    PURGE_KINDS,
+    ROLES,
+    STATES,
+)
 from tests.conftest import config_for_tests
 from tests.services.postgres import empty_database_url
 

@@ -16,8 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from archive import backup, purge
 from archive.db import db
 from archive.models import Item, Revision, RevisionTag
-from tests.erasure_helpers import (item_rows, share, text, withdraw_signed_in,  # noqa: F401
-                                   world)
+from tests.erasure_helpers import item_rows, share, text, withdraw_signed_in, world  # noqa: F401
 from tests.services import postgres
 from tests.test_erasure_residue import let_go_of_files, site_files
 

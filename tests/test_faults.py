@@ -57,11 +57,21 @@ from archive.operations import withdraw as withdraw_ops
 from archive.operations.consent import ConsentChoice
 from archive.search import compaction, index, rebuild
 from tests.conftest import BrowserLikeClient, config_for_tests, sign_in
-from tests.erasure_helpers import (DEVANAGARI_MARKER, MARKER, Piece, json_text, media_files,
-                                   item_rows, pending_purges, photo, piece_of, rows_of,
-                                   text)
-from tests.test_erasure_residue import let_go_of_files, residue
+from tests.erasure_helpers import (
+    DEVANAGARI_MARKER,
+    MARKER,
+    Piece,
+    item_rows,
+    json_text,
+    media_files,
+    pending_purges,
+    photo,
+    piece_of,
+    rows_of,
+    text,
+)
 from tests.search_helpers import in_index, segments
+from tests.test_erasure_residue import let_go_of_files, residue
 
 pytestmark = pytest.mark.both_databases
 
@@ -290,7 +300,7 @@ def restart(make_app):
     """Start the site again on the same folders and run what an operator runs."""
     opened = []
 
-    def start() -> "Restarted":
+    def start() -> Restarted:
         app = make_app(BACKGROUND_WORK=True)
         context = app.app_context()
         context.push()
@@ -573,6 +583,7 @@ def test_redis_stopping_mid_request_leaves_each_worker_limiting(make_app, tmp_pa
     """Counted in Redis until it stops, in the middle of a sign-in; from then on the worker
     counts in its own memory, with the same limits, and no request fails."""
     import redis
+
     from tests.services import redis_server
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.access(binary, os.X_OK):

@@ -30,8 +30,13 @@ from archive.operations import Refused, withdraw
 from archive.operations.circles import create_circle
 from archive.search import sync
 from tests.collections_helpers import entry_id, make_collection, share_piece
-from tests.erasure_helpers import (change_consent, ledger_file_lines, media_files, share,
-                                   world)  # noqa: F401  (fixture)
+from tests.erasure_helpers import (
+    change_consent,
+    ledger_file_lines,
+    media_files,
+    share,
+    world,  # noqa: F401  (fixture)
+)
 from tests.search_helpers import in_index, segments
 
 WRITES = ("INSERT", "UPDATE", "DELETE")

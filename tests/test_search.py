@@ -608,8 +608,7 @@ def test_romanized_forms_start_with_the_letters_their_first_letter_allows():
 
 def test_a_romanized_snippet_marks_the_words_a_word_by_word_reading_would():
     from archive.search.analyzer import word_roman_forms
-    from archive.search.query import (_WORDS, _found_romanized, _passages,
-                                      _roman_candidates)
+    from archive.search.query import _WORDS, _found_romanized, _passages, _roman_candidates
 
     rng = random.Random(9)
     for _ in range(300):

@@ -19,8 +19,8 @@ from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import PostingPool, SegmentWriter
 
-import archive.search.compaction  # noqa: F401  (every module of the archive's search)
-import archive.search.query  # noqa: F401
+import archive.search.compaction
+import archive.search.query
 import archive.search.rebuild  # noqa: F401
 from archive.search import index
 from archive.search.engine.codec import ArchiveSegment

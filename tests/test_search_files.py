@@ -16,6 +16,7 @@ from archive.search.engine.files import ViewFile
 
 def _content() -> bytes:
     from io import BytesIO
+
     from whoosh.filedb.structfile import StructFile
     out = StructFile(BytesIO())
     out.write_varint(300)
@@ -83,6 +84,7 @@ def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):
     table's reader) holds what Whoosh's 256 small reads find, and keys are found."""
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
     from archive.search.engine import files
 
     storage = FileStorage(str(tmp_path))

@@ -95,6 +95,7 @@ def test_snippets_mark_stemmed_and_romanized_matches(world):
 
 def test_one_apart_agrees_with_the_edit_distance():
     import random
+
     from archive.search.suggest import distance, one_apart
     rng = random.Random(5)
     for _ in range(5000):

@@ -11,8 +11,6 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import Phrase, Term
 
-from alembic import command
-
 from archive import migrate
 from archive.db import commit, db
 from archive.operations import items as item_ops
@@ -178,6 +176,7 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
 
 def test_field_lengths_read_per_segment_agree_with_whoosh():
     from whoosh.codec import whoosh3
+
     from archive.search.engine.lengths import LengthsReader
     docs = {f"d{n}": " ".join(["मुझे भी नींद"] * (n % 7 + 1)) + f" word{n}" for n in range(300)}
     ix = ram_index(docs, split_after=120)

@@ -1,6 +1,7 @@
 """Search sets kept per index segment, and ranking of the allowed entries
-(archive/search/docsets.py, ranking.py, engine/postings.py). They stand in for Whoosh's own answers, so they must agree with them: across
-segments, after deletions, and in a new searcher opened after a change."""
+(archive/search/docsets.py, ranking.py, engine/postings.py). They stand in for Whoosh's own
+answers, so they must agree with them: across segments, after deletions, and in a new
+searcher opened after a change."""
 from __future__ import annotations
 
 import random
@@ -162,7 +163,8 @@ def test_newest_first_follows_the_updated_column():
         allowed = docsets.docs(s, Term("content", "नींद"))
         chosen = sorted(numbers(allowed))
         updated = [s.stored_fields(n) and (n % 7 if n < 60 else 3) for n in chosen]
-        expected = [n for _u, n in sorted(zip(updated, chosen), key=lambda p: (-p[0], p[1]))]
+        pairs = sorted(zip(updated, chosen, strict=True), key=lambda p: (-p[0], p[1]))
+        expected = [n for _u, n in pairs]
         assert _ranked(s, None, allowed, "newest", 10) == expected[:10]
 
 
@@ -205,7 +207,7 @@ def test_ranking_only_the_allowed_entries_agrees_with_whoosh(two_segments, text)
             chosen = bitmap(s, allowed)
             assert ranking.best(s, query, chosen, 15) == expected, (text, share)
             docnums, scores = ranking._scored(s, query, chosen)
-            ours = dict(zip(docnums.tolist(), scores.tolist()))
+            ours = dict(zip(docnums.tolist(), scores.tolist(), strict=True))
             assert ours.keys() == allowed
             assert all(ours[d] == pytest.approx(whoosh_scores[d], rel=1e-12) for d in allowed)
 
@@ -237,10 +239,10 @@ def test_posting_arrays_read_every_block_and_inline_postings_too():
             for word in ("उदासी", "नींद", "hope", "अकेला"):
                 try:
                     theirs = segment_reader.postings("content", word)
-                except Exception:  # the word is not in this segment
+                except Exception:  # noqa: BLE001  (the word is not in this segment)
                     continue
                 expected = list(theirs.items_as("weight"))
                 ids, weights = postings.posting_arrays(
                     segment_reader, "content", postings.word_bytes(segment_reader, "content",
                                                                    word))
-                assert list(zip(ids.tolist(), weights.tolist())) == expected
+                assert list(zip(ids.tolist(), weights.tolist(), strict=True)) == expected

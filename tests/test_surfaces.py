@@ -22,8 +22,8 @@ from flask import current_app, session
 from flask_login import login_user
 
 from archive import access
-from archive.web import once
 from archive.db import commit, db
+from archive.web import once
 from tests.erasure_helpers import (
     CONTRIBUTOR_NAME,
     MARKER,

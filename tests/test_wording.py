@@ -13,8 +13,8 @@ from flask_babel import ngettext
 
 from archive import slugs
 from archive.labels import CONTENT_NOTE_CHOICES, content_note
-from archive.operations.collections import SLUG
 from archive.models import Collection
+from archive.operations.collections import SLUG
 from tests.collections_helpers import count
 from tests.items_helpers import circle_people  # noqa: F401
 from tests.test_translations import LOCALES, TRANSLATIONS, extract
@@ -90,7 +90,7 @@ def test_every_note_of_the_form_has_its_sentences():
 
 @pytest.mark.parametrize("code", NOTES)
 def test_each_note_alone_is_a_whole_sentence(site, code):
-    for locale, expected in zip(("en", "hi", "mr"), NOTES[code]):
+    for locale, expected in zip(("en", "hi", "mr"), NOTES[code], strict=True):
         assert said(site, locale, content_note, [code]) == expected, locale
 
 

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 
 if TYPE_CHECKING:
     from archive.models.circles import Membership
@@ -18,7 +18,7 @@ ROLES = ("participant", "facilitator", "admin")
 LOCALES = ("en", "hi", "mr")
 
 
-class Account(UserMixin, db.Model):
+class Account(UserMixin, Model):
     __table_args__ = (one_of("role", ROLES), one_of("locale", LOCALES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,7 +34,7 @@ class Account(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="account", cascade="all, delete-orphan")
 
     def get_id(self) -> str:
@@ -53,7 +53,7 @@ class Account(UserMixin, db.Model):
         return self.display_name or self.username
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only a SHA-256 of the secret is kept."""
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
@@ -66,7 +66,7 @@ class ApiToken(db.Model):
     account: Mapped[Account] = relationship()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time, expiring link with which a member chooses a new password, made for them
     by a facilitator of their circle or an admin (no email needed). Only a SHA-256 of the
     link's token is kept. ``ended_at``: used, or replaced by a newer link for the account."""

@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 from archive.models.accounts import ROLES, Account
 
 CIRCLE_ROLES = ("participant", "facilitator")
@@ -20,7 +20,7 @@ CIRCLE_EVENTS = ("facilitator_added", "facilitator_removed", "admin_joined", "ad
 EVENT_ACTOR_ROLES = ROLES + ("site",)
 
 
-class Circle(db.Model):
+class Circle(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -29,11 +29,11 @@ class Circle(db.Model):
     languages: Mapped[str] = mapped_column(String(64), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="circle", cascade="all, delete-orphan")
 
 
-class Membership(db.Model):
+class Membership(Model):
     __table_args__ = (UniqueConstraint("account_id", "circle_id"), one_of("role", CIRCLE_ROLES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class Membership(db.Model):
     circle: Mapped[Circle] = relationship(back_populates="memberships")
 
 
-class Invite(db.Model):
+class Invite(Model):
     """A single-use, expiring link to join a circle. Only a SHA-256 of the token is kept."""
     __table_args__ = (one_of("role", CIRCLE_ROLES),)
 
@@ -67,7 +67,7 @@ class Invite(db.Model):
     created_by: Mapped[Optional[Account]] = relationship(foreign_keys=[created_by_id])
 
 
-class CircleEvent(db.Model):
+class CircleEvent(Model):
     """Append-only and content-free, like the consent ledger: which circle, what happened
     (one of ``CIRCLE_EVENTS``), to whom, who did it and in which role, and when. No free text.
     Shown to the circle's members, so that no one gains a facilitator's view of a circle

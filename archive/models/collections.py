@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 from archive.models.accounts import Account
 from archive.models.circles import Circle
 from archive.models.items import Item
@@ -15,7 +15,7 @@ from archive.models.items import Item
 STATES = ("draft", "circle", "public")
 
 
-class Collection(db.Model):
+class Collection(Model):
     __table_args__ = (one_of("state", STATES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,13 +34,13 @@ class Collection(db.Model):
 
     circle: Mapped[Circle] = relationship()
     curator: Mapped[Optional[Account]] = relationship()
-    intro: Mapped[Optional["CollectionIntro"]] = relationship(
+    intro: Mapped[Optional[CollectionIntro]] = relationship(
         foreign_keys=[current_intro_id], post_update=True)
-    entries: Mapped[list["Entry"]] = relationship(
+    entries: Mapped[list[Entry]] = relationship(
         back_populates="collection", order_by="Entry.position", cascade="all, delete-orphan")
 
 
-class CollectionIntro(db.Model):
+class CollectionIntro(Model):
     """The collection's introduction, versioned like items: never updated in place."""
     __table_args__ = (UniqueConstraint("collection_id", "number"),)
 
@@ -54,7 +54,7 @@ class CollectionIntro(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Entry(db.Model):
+class Entry(Model):
     __table_args__ = (UniqueConstraint("collection_id", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class Entry(db.Model):
     item: Mapped[Item] = relationship()
 
 
-class ShareLink(db.Model):
+class ShareLink(Model):
     """An unlisted, read-only, expiring link for partners. Only a hash of its token."""
     id: Mapped[int] = mapped_column(primary_key=True)
     collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id", ondelete="CASCADE"),

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 from archive.models.accounts import Account
 from archive.models.items import LANGUAGES, Item
 
@@ -25,7 +25,7 @@ CONSENT_EVENTS = ("granted", "proposed", "agreed", "changed", "confirmed", "with
 CONSENT_ACTORS = ("contributor", "facilitator", "code", "replay")
 
 
-class Consent(db.Model):
+class Consent(Model):
     __table_args__ = (one_of("audience", AUDIENCES), one_of("attribution", ATTRIBUTIONS),
                       one_of("method", METHODS), one_of("language", LANGUAGES))
 
@@ -56,7 +56,7 @@ class Consent(db.Model):
         return self.review_by is not None and self.review_by < today
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """Append-only ledger. **Never** a title, body, tag, filename or free text: only which
     item (by public id), what happened, which consent fields went from what to what, who
     acted and when. It survives erasure."""
@@ -69,7 +69,7 @@ class ConsentEvent(db.Model):
                                                           index=True)
     event: Mapped[str] = mapped_column(String(24))
     #: {field: [from, to]} over consent fields with enumerated values only
-    change: Mapped[dict[str, list]] = mapped_column(JSON, default=dict)
+    change: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("account.id",
                                                                ondelete="SET NULL"))
     actor_role: Mapped[str] = mapped_column(String(16), default="contributor")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 from archive.models.accounts import Account
 from archive.models.circles import Circle
 
@@ -27,7 +27,7 @@ TOMBSTONE_KEEPS_NOTHING = ("state <> 'withdrawn' OR (kind IS NULL AND circle_id 
                            "AND contributor_id IS NULL AND current_revision_id IS NULL)")
 
 
-class Contributor(db.Model):
+class Contributor(Model):
     """The person an item belongs to: an account holder, or someone without an account whose
     profile (a pseudonym only) a facilitator of ``circle`` keeps for them."""
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +54,7 @@ class Contributor(db.Model):
         return self.pseudonym or ""
 
 
-class Item(db.Model):
+class Item(Model):
     """A living document. After withdrawal only ``id``, ``public_id``, ``state`` and the time
     remain: the database itself refuses a tombstone with a kind, circle, contributor or
     revision, and a live item without its kind, circle and contributor."""
@@ -78,9 +78,9 @@ class Item(db.Model):
 
     circle: Mapped[Optional[Circle]] = relationship()
     contributor: Mapped[Optional[Contributor]] = relationship()
-    current: Mapped[Optional["Revision"]] = relationship(foreign_keys=[current_revision_id],
+    current: Mapped[Optional[Revision]] = relationship(foreign_keys=[current_revision_id],
                                                          post_update=True)
-    consent: Mapped[Optional["Consent"]] = relationship(back_populates="item",
+    consent: Mapped[Optional[Consent]] = relationship(back_populates="item",
                                                         uselist=False)
 
     @property
@@ -88,7 +88,7 @@ class Item(db.Model):
         return self.state == "active"
 
 
-class MediaAsset(db.Model):
+class MediaAsset(Model):
     """The stored derivatives of one uploaded artwork. The uploaded bytes are never kept."""
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True)
@@ -100,7 +100,7 @@ class MediaAsset(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One saved state of an item. **Never updated in place**: restoring writes a new one."""
     __table_args__ = (UniqueConstraint("item_id", "number"), one_of("language", LANGUAGES))
 
@@ -122,7 +122,7 @@ class Revision(db.Model):
 
     media: Mapped[Optional[MediaAsset]] = relationship()
     author: Mapped[Optional[Account]] = relationship()
-    tag_rows: Mapped[list["RevisionTag"]] = relationship(
+    tag_rows: Mapped[list[RevisionTag]] = relationship(
         order_by="RevisionTag.position", lazy="selectin", cascade="all, delete-orphan",
         passive_deletes=True)
 
@@ -132,7 +132,7 @@ class Revision(db.Model):
         return [row.tag for row in self.tag_rows]
 
 
-class RevisionTag(db.Model):
+class RevisionTag(Model):
     """One tag of one revision: the only place tags are kept. A revision's tags are part of
     its history (a restore brings them back); an item's tags now are its current revision's,
     found through ``Item.current_revision_id`` (tag pages, tag lists, the search index)."""

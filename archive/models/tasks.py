@@ -8,14 +8,14 @@ from typing import Any, Optional
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive.db import db, one_of, utcnow
+from archive.db import Model, one_of, utcnow
 
 #: what a purge removes after an erasure: the files of its artwork, the database's old pages,
 #: the cached offline packs that held it
 PURGE_KINDS = ("media", "database", "packs")
 
 
-class PurgeTask(db.Model):
+class PurgeTask(Model):
     """Queued in the same transaction as an erasure; done after commit, retried until done.
     The payload holds only random storage keys and public ids, never content."""
     #: ids never reused, so a worker finishing a task can never delete a newer one
@@ -29,7 +29,7 @@ class PurgeTask(db.Model):
     last_tried_at: Mapped[Optional[datetime]]
 
 
-class IndexTask(db.Model):
+class IndexTask(Model):
     """"Bring this item's index entry in line with the database", written in the same
     transaction as the change and applied after commit. Holds only the public id."""
     __table_args__ = {"sqlite_autoincrement": True}
@@ -39,7 +39,7 @@ class IndexTask(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LedgerTask(db.Model):
+class LedgerTask(Model):
     """A consent ledger event's line, waiting to be copied to the file on disk
     (`archive.ledger_file`): written in the event's own transaction, deleted once the line
     is on disk. Holds only what the ledger holds: ids, enumerated values and times."""

@@ -9,15 +9,25 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from archive import access, search
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
-from archive.models import (KINDS, LANGUAGES, Account, Circle, Contributor, Item, MediaAsset,
-                            Revision, RevisionTag)
+from archive.models import (
+    KINDS,
+    LANGUAGES,
+    Account,
+    Circle,
+    Contributor,
+    Item,
+    MediaAsset,
+    Revision,
+    RevisionTag,
+)
 from archive.operations import Problems, Refused
 from archive.operations.consent import ConsentChoice, Receipt, check_grant, grant
 from archive.operations.withdraw import LIVE, hold_active
@@ -42,7 +52,7 @@ class Draft:
     title: str
     body: str = ""
     language: str = "en"
-    tags: list[str] = field(default_factory=list)
+    tags: list[str] | str = field(default_factory=list)  # as typed, until checked
     alt_text: str = ""
     #: the uploaded bytes, or a picture already processed (a photo kept from a form's
     #: earlier send, ``archive.web.photo_drafts``)
@@ -53,7 +63,7 @@ class Draft:
 @dataclass
 class Contribution:
     item: Item
-    receipt: Receipt
+    receipt: Optional[Receipt]  # None for a proposal: the receipt waits for its member
 
 
 def public_id() -> str:
@@ -208,6 +218,7 @@ def revise(by: Account, item: Item, draft: Draft, base: Optional[int] = None) ->
     processed = _process(draft.image)  # before holding the item: it takes a while
     _hold_for_edit(by, item, base)
     current = item.current
+    assert current is not None  # held active
     draft = check_revision(item, draft)
     media = _store_image(item, processed) if processed is not None else current.media
     if (current.title, current.body, current.language, current.tags, current.alt_text,
@@ -219,6 +230,7 @@ def revise(by: Account, item: Item, draft: Draft, base: Optional[int] = None) ->
 
 def check_revision(item: Item, draft: Draft) -> Draft:
     """An edit's draft as it is kept, or `Refused` naming every problem at once."""
+    assert item.kind is not None and item.current is not None  # an item edited is active
     draft.kind = item.kind
     return check_draft(draft, needs_image=False, has_picture=item.current.media is not None)
 
@@ -231,6 +243,7 @@ def restore(by: Account, item: Item, number: int, base: Optional[int] = None) ->
         raise Refused(_l("That version was not found."), status=404)
     if old.id == item.current_revision_id:
         raise Refused(_l("This is already the current version."))
+    assert item.kind is not None  # held active
     draft = Draft(kind=item.kind, title=old.title, body=old.body, language=old.language,
                   tags=old.tags, alt_text=old.alt_text)
     return _new_revision(item, draft, by, media=old.media, restored_from=old.number)
@@ -242,8 +255,10 @@ def _hold_for_edit(by: Account, item: Item, base: Optional[int]) -> None:
     hold_active(item)
     if not access.may_edit_item(by, item):
         raise Refused(_l("You may read this piece but not change it."), status=403)
-    if base is not None and base != item.current.number:
-        raise EditConflict(item.current)
+    current = item.current
+    assert current is not None  # held active
+    if base is not None and base != current.number:
+        raise EditConflict(current)
 
 
 def revision(item: Item, number: int) -> Optional[Revision]:
@@ -291,7 +306,9 @@ def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAs
 def process_image(data: bytes) -> images.ProcessedImage:
     """Check and re-encode an uploaded artwork (no metadata, derivatives); nothing stored.
     A picture that cannot be kept is `Refused`, saying why, for the image field."""
-    return _process(data)
+    processed = _process(data)
+    assert processed is not None  # bytes in, a picture out
+    return processed
 
 
 def _process(data) -> Optional[images.ProcessedImage]:
@@ -314,7 +331,12 @@ def _store_image(item: Item,
     except OSError as error:
         raise _not_stored(error) from None
     keys = [entry["key"] for entry in stored.values()]
-    on_rollback(lambda: [storage.delete(key) for key in keys])
+
+    def remove() -> None:
+        for key in keys:
+            storage.delete(key)
+
+    on_rollback(remove)
     largest = max(stored.values(), key=lambda entry: entry["width"] * entry["height"])
     asset = MediaAsset(public_id=public_id(), item_id=item.id,
                        derivatives=stored, width=largest["width"],

@@ -16,9 +16,9 @@ from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.writing import NO_MERGE
 
+from archive.search import index
 from archive.search.engine.searching import segment_reader, table
 from archive.search.engine.writers import open_writer
-from archive.search import index
 
 #: memory the postings of a rewritten segment may take before they go to temporary files
 REWRITE_MEMORY_MB = 2048

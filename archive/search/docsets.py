@@ -288,15 +288,17 @@ def _values(cache, reader, fieldname: str):
     key = (segment, ("values", fieldname))
     found = cache.recall(key) if segment is not None else None
     if found is None:
-        names, entries, codes = [], [], []
+        names: list[str] = []
+        held: list[np.ndarray] = []
+        coded: list[np.ndarray] = []
         if fieldname in reader.schema:
             for value in reader.lexicon(fieldname):
                 holders = term_postings(cache, reader, fieldname, None, value)[0]
-                entries.append(holders)
-                codes.append(np.full(len(holders), len(names), dtype=np.int32))
+                held.append(holders)
+                coded.append(np.full(len(holders), len(names), dtype=np.int32))
                 names.append(value.decode() if isinstance(value, bytes) else value)
-        entries = np.concatenate(entries) if entries else _EMPTY
-        codes = np.concatenate(codes) if codes else _EMPTY
+        entries = np.concatenate(held) if held else _EMPTY
+        codes = np.concatenate(coded) if coded else _EMPTY
         order = np.argsort(entries, kind="stable")
         starts = np.zeros(reader.doc_count_all() + 1, dtype=np.int64)
         np.cumsum(np.bincount(entries, minlength=reader.doc_count_all()), out=starts[1:])

@@ -6,14 +6,14 @@ swaps out the segment that held an erased piece's words, or a merge takes segmen
 Whoosh deletes their files — but a file still mapped stays on disk, words and all, until
 the last map of it goes. A thread that does not search again would keep it for good.
 
-So every thread's searcher is registered with the index handle's `Searchers` (`Holder`), and readers of segments that are
-gone are closed in all of them: at once by the process that removed the segments
-(`let_go`), and, for segments another process removed, by comparing what each holder holds
-with the index's table of contents (`let_go_unless`) — before a request when the folder
-has changed (`changed`: one ``stat``, no listing), and by the background thread every
-`CHECK_EVERY` seconds. A holder's lock is held while its thread searches, so a reader is
-never closed under a search; a thread whose searcher was taken apart opens a new one next
-time, from the readers it still has (``spare``).
+So every thread's searcher is registered with the index handle's `Searchers` (`Holder`),
+and readers of segments that are gone are closed in all of them: at once by the process
+that removed the segments (`let_go`), and, for segments another process removed, by
+comparing what each holder holds with the index's table of contents (`let_go_unless`) —
+before a request when the folder has changed (`changed`: one ``stat``, no listing), and
+by the background thread every `CHECK_EVERY` seconds. A holder's lock is held while its
+thread searches, so a reader is never closed under a search; a thread whose searcher was
+taken apart opens a new one next time, from the readers it still has (``spare``).
 """
 from __future__ import annotations
 

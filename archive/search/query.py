@@ -8,15 +8,24 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Optional
 
 import numpy as np
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
-from whoosh.qparser import (EveryPlugin, FieldsPlugin, MultifieldParser, OrGroup,
-                            PlusMinusPlugin, RangePlugin, SingleQuotePlugin, WildcardPlugin)
 from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.qparser import (
+    EveryPlugin,
+    FieldsPlugin,
+    MultifieldParser,
+    OrGroup,
+    PlusMinusPlugin,
+    RangePlugin,
+    SingleQuotePlugin,
+    WildcardPlugin,
+)
 from whoosh.query import And, NullQuery, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
@@ -24,12 +33,17 @@ from archive import access
 from archive.db import db
 from archive.models import Circle, Contributor, Item
 from archive.search import docsets, ranking, suggest
-from archive.search.analyzer import (WORD, normal_word, pair_token, roman_first_letters,
-                                     word_roman_forms)
+from archive.search.analyzer import (
+    WORD,
+    normal_word,
+    pair_token,
+    roman_first_letters,
+    word_roman_forms,
+)
 from archive.search.index import searching
-from archive.search.sync import catch_up_or_stale
 from archive.search.loanwords import devanagari_for, english_for
 from archive.search.stemming import stem_keys
+from archive.search.sync import catch_up_or_stale
 
 FIELDS = ["title", "content", "roman", "stem"]
 FACETS = ("kind", "language", "circle", "tags")
@@ -156,7 +170,7 @@ class CommonPhrase(Phrase):
 
     def matcher(self, searcher, context=None):
         words = self.words
-        pairs = And([Term("pairs", pair_token(a, b)) for a, b in zip(words, words[1:])])
+        pairs = And([Term("pairs", pair_token(a, b)) for a, b in pairwise(words)])
         candidates = list(pairs.matcher(searcher, context).all_ids())
         reader = searcher.reader()
         try:
@@ -223,7 +237,7 @@ def _search(s, stale: frozenset[str], viewer, text: str, page: int, order: str,
         docnums = _ranked(s, query, found, order, upto)
     else:  # what the words found, then what only the widened words found
         docnums = _ranked(s, query, allowed, order, upto)
-        if len(docnums) < upto:
+        if len(docnums) < upto and widened is not None:
             docnums += _ranked(s, wider, widened, order, upto - len(docnums))
     docnums = docnums[first:upto]
     public_ids = [s.stored_fields(docnum)["id"] for docnum in docnums]
@@ -320,6 +334,7 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     ``known``: the query's words, and what was found of each word of a text for this query
     so far (the texts of a page of results share many words: each is compared once)."""
     rev = item.current
+    assert rev is not None  # only pieces that may be seen are found, and those have words
     text = " ".join(part for part in (rev.body, rev.alt_text) if part)
     # Markdown marks go; ">" only as a quote mark at a line's start ("a > b", "<3" stay)
     # composed as the index composes words: a word is found by its first letters
@@ -337,7 +352,8 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
     for begin, end, marks in passages:
-        pieces, at = [], begin
+        pieces: list[str] = []
+        at = begin
         for start, stop in marks:  # every piece of the text escaped
             pieces += (escape(text[at:start]), "<mark>", escape(text[start:stop]), "</mark>")
             at = stop
@@ -346,7 +362,7 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     return Markup(" … ".join(out))
 
 
-def _passages(text: str, wanted: frozenset, known: dict[str, bool], found,
+def _passages(text: str, wanted: frozenset | tuple, known: dict[str, bool], found,
               candidates: re.Pattern) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """(start, end, marked spans) of the first passages holding a word of ``wanted``.
     ``candidates`` finds the words of the text that may be one of them (all, or fewer);
@@ -406,7 +422,7 @@ def _roman_candidates(roman: frozenset) -> re.Pattern:
     left to the regex engine instead of romanized one by one."""
     letters = {word[0] for word in roman if word}
     unlike = sorted(char for char in _ROMAN_STARTS
-                    if not roman_first_letters(char) & letters)
+                    if not (roman_first_letters(char) or frozenset()) & letters)
     if not unlike:
         return _WORDS
     return re.compile(rf"(?<!{_WORD_CHAR})(?![{re.escape(''.join(unlike))}]){WORD}")

@@ -24,7 +24,8 @@ from whoosh.query import And, AndNot, Not, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from archive.search import docsets
-from archive.search.engine.postings import bm25_parameters, matcher as word_matcher
+from archive.search.engine.postings import bm25_parameters
+from archive.search.engine.postings import matcher as word_matcher
 
 
 def best(s, query: Query, allowed: np.ndarray, upto: int) -> list[int]:

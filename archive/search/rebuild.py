@@ -4,8 +4,9 @@ from __future__ import annotations
 import gc
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -13,10 +14,10 @@ from whoosh import index as whoosh_index
 
 from archive.db import db
 from archive.models import Contributor, IndexTask, Item
+from archive.search import index
 from archive.search.engine.codec import ArchiveCodec, ArchiveSegment
 from archive.search.engine.searching import table
 from archive.search.engine.writers import open_writer
-from archive.search import index
 from archive.search.schema import entry, make_schema
 from archive.search.sync import Mark, active_count, catch_up
 
@@ -152,7 +153,8 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
         name = (display_name or username) if username is not None \
             else contributor_pseudonym or ""
         found.append((item_id, entry(
-            public_id=public_id, kind=kind, circle_id=circle_id,
+            # an active item has a kind (a CHECK says so)
+            public_id=public_id, kind=kind or "", circle_id=circle_id,
             contributor_id=contributor_id, has_account=account_id is not None,
             updated_at=updated_at, title=title, body=body,
             tags=tags.get(revision_id, []), alt_text=alt_text, language=language,

@@ -76,8 +76,8 @@ def entry(*, public_id: str, kind: str, circle_id, contributor_id, has_account: 
           updated_at, title: str, body: str, tags: list[str], alt_text: str, language: str,
           audience: str, review_by, byline) -> dict:
     """The index entry from plain values (a rebuild reads them as rows, not objects)."""
-    tags = ",".join(tags)
-    content = "\n".join((title, body, tags.replace(",", " "), alt_text, byline or ""))
+    joined = ",".join(tags)
+    content = "\n".join((title, body, joined.replace(",", " "), alt_text, byline or ""))
     return {
         "id": public_id, "title": title, "content": content, "tags": tags,
         "roman": content, "pairs": content, "stem": content,

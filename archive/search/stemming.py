@@ -26,8 +26,7 @@ from functools import lru_cache
 
 from whoosh.analysis import Filter, RegexTokenizer
 
-from archive.search.analyzer import (DEVANAGARI, LATIN_LETTERS, WORD, _FromWords, fold,
-                                     roman_forms)
+from archive.search.analyzer import DEVANAGARI, LATIN_LETTERS, WORD, _FromWords, fold, roman_forms
 
 VIRAMA, NUKTA = "\u094d", "\u093c"
 #: letters that start an akshara (a consonant or an independent vowel)

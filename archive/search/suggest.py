@@ -3,8 +3,8 @@
 When a search finds few pieces, each word of it is widened (`widen`) to the words it
 begins (one of `PREFIX_FROM` letters or more typed without its end: "scho", "khid") and,
 when the word finds nothing itself, to the index's words one letter away (a word of
-`TYPO_FROM` letters or more: "schoool", "अकेलपन"). The pieces found only so are ranked after every piece the words themselves, their
-stems or their romanized forms found.
+`TYPO_FROM` letters or more: "schoool", "अकेलपन"). The pieces found only so are ranked
+after every piece the words themselves, their stems or their romanized forms found.
 
 When a search finds nothing at all, `suggestions` offers the words of the index two
 letters away that are in a piece the viewer may see, and only those: a word of a piece
@@ -13,8 +13,9 @@ hidden from them is never shown.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Callable, Iterable, Optional
+from typing import Optional
 
 import numpy as np
 from whoosh.query import Or, Query, Term
@@ -91,7 +92,8 @@ def one_apart(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are one edit apart (swapped neighbours count as one)."""
     if abs(len(a) - len(b)) > 1 or a == b:
         return False
-    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    pairs = enumerate(zip(a, b, strict=False))
+    at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
     if len(a) == len(b):
         return a[at + 1:] == b[at + 1:] or (
             at + 1 < len(a) and a[at] == b[at + 1] and a[at + 1] == b[at]

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Optional
@@ -29,10 +29,10 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
 from whoosh.index import LockError
 
-from archive.db import db, utcnow
+from archive.db import db, rows_changed, utcnow
 from archive.models import IndexTask, Item
-from archive.search.compaction import schedule_compaction
 from archive.search import index
+from archive.search.compaction import schedule_compaction
 from archive.search.schema import document
 
 #: the health check waits this long for another worker that is catching up
@@ -61,7 +61,7 @@ class Mark:
     whole: bool = False
 
     @classmethod
-    def read(cls, path: Optional[Path] = None) -> Optional["Mark"]:
+    def read(cls, path: Optional[Path] = None) -> Optional[Mark]:
         try:
             data = json.loads((Path(path or index.folder()) / MARK_FILE).read_text())
             return cls(int(data["settled"]), set(map(int, data["recent"])),
@@ -79,7 +79,7 @@ class Mark:
         os.replace(temporary, target)
 
     @classmethod
-    def first(cls) -> "Mark":
+    def first(cls) -> Mark:
         """The mark of a folder that has none yet (new, or from an older version)."""
         return cls(whole=_every_piece_has_a_task())
 
@@ -93,7 +93,7 @@ class Mark:
         waiting = db.session.scalar(_waiting(), {"settled": self.settled})
         return waiting != len(self.recent)
 
-    def advance(self, tasks: list[tuple[int, object]]) -> None:
+    def advance(self, tasks: list[tuple[int, datetime]]) -> None:
         """Note ``tasks`` (every task after ``settled``: (id, created_at)) as applied."""
         self.recent |= {task_id for task_id, _at in tasks}
         old_enough = utcnow() - SETTLE
@@ -230,9 +230,9 @@ def prune_tasks() -> int:
     """Forget tasks older than ``INDEX_TASK_DAYS``: every machine has applied them by then,
     or rebuilds its index when it comes back (`needs_rebuild`)."""
     cutoff = utcnow() - timedelta(days=current_app.config["INDEX_TASK_DAYS"])
-    pruned = db.session.execute(delete(IndexTask).where(IndexTask.created_at < cutoff))
+    pruned = rows_changed(delete(IndexTask).where(IndexTask.created_at < cutoff))
     db.session.commit()
-    return pruned.rowcount or 0
+    return pruned
 
 
 def active_count() -> int:

@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from archive.web.forms import CheckboxList, Form, at_most, options, required
 from archive.labels import ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES
+from archive.web.forms import CheckboxList, Form, at_most, options, required
 
 REASON_CHOICES = [("in-person", _l("They asked me in person")),
                   ("phone-or-message", _l("They asked me by phone or message")),

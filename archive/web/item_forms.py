@@ -15,8 +15,13 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from archive.labels import (ATTRIBUTION_CHOICES, AUDIENCE_CHOICES, CONTENT_NOTE_CHOICES,
-                            LANGUAGE_CHOICES, METHOD_CHOICES)
+from archive.labels import (
+    ATTRIBUTION_CHOICES,
+    AUDIENCE_CHOICES,
+    CONTENT_NOTE_CHOICES,
+    LANGUAGE_CHOICES,
+    METHOD_CHOICES,
+)
 from archive.web.forms import CheckboxList, Form, at_most, options, required
 
 KIND_CHOICES = [("knowhow", _l("A know-how: something that helped")),

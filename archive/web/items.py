@@ -1,25 +1,35 @@
 """Contributing, reading and revising items: item pages, history, diffs, restore, media."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from typing import Optional
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from archive import access
 from archive.db import db
+from archive.media.storage import MediaNotFound, Streamed, storage_from_config
+from archive.models import Account, Circle, Contributor, Item, MediaAsset, Membership, RevisionTag
 from archive.numbers import db_int, page_number
-from archive.models import (Account, Circle, Contributor, Item, MediaAsset, Membership,
-                            RevisionTag)
 from archive.operations import Problems, Refused
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.text import one_line, render_diff, summarise, word_diff
-from archive.media.storage import MediaNotFound, Streamed, storage_from_config
 from archive.web import form_refused, mark_problems, once, photo_drafts
-from archive.web.forms import PlainForm, options
 from archive.web.consent_forms import AgreeForm, form_values
+from archive.web.forms import PlainForm, options
 from archive.web.item_forms import ContributeForm, EditForm
 
 bp = Blueprint("items", __name__)
@@ -136,7 +146,7 @@ def waiting(public_id: str):
     """To the one who recorded it: the piece waits for its member to agree."""
     item = access.item_for(current_user, public_id, proposed_by=True)
     return render_template("items/proposed.html", item=item,
-                           member=item.contributor.name)
+                           member=item.contributor.name if item.contributor else "")
 
 
 def _contributor_choices(circle: Circle) -> list[tuple[str, str]]:
@@ -164,10 +174,14 @@ def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
     if choice == "me":
         return ops.contributor_for(current_user)
     if choice == "new":
-        return ops.create_profile(current_user, circle, form.new_pseudonym.data)
+        return ops.create_profile(current_user, circle, form.new_pseudonym.data or "")
     kind, _sep, ident = choice.partition(":")
-    found = db.session.get(Account if kind == "account" else Contributor, db_int(ident) or 0)
-    contributor = ops.contributor_for(found) if kind == "account" and found else found
+    contributor: Optional[Contributor]
+    if kind == "account":
+        account = db.session.get(Account, db_int(ident) or 0)
+        contributor = ops.contributor_for(account) if account else None
+    else:
+        contributor = db.session.get(Contributor, db_int(ident) or 0)
     if contributor is None:
         raise Refused(_("Please choose whose piece this is."), field="contributor")
     return contributor
@@ -236,6 +250,7 @@ def version(public_id: str, number: int):
 @bp.get("/items/<public_id>/diff")
 def diff(public_id: str):
     item = visible_item(public_id)
+    assert item.current is not None  # a piece that may be seen is not taken back
     current = item.current.number
     older = ops.revision(item, request.args.get("from", max(current - 1, 1), type=int))
     newer = ops.revision(item, request.args.get("to", current, type=int))
@@ -268,9 +283,10 @@ def edit(public_id: str):
     item = editable_item(public_id)
     form = EditForm(obj=item.current if request.method == "GET" else None)
     if request.method == "GET":
+        assert item.current is not None  # an item edited is active
         form.tags.data = ", ".join(item.current.tags)
         form.note.data = ""  # the note says what this edit changes, not what the last one did
-        form.base.data = item.current.number
+        form.base.data = str(item.current.number)
     if not form.is_submitted():
         return render_template("items/edit.html", form=form, item=item)
     valid = form.validate()
@@ -279,15 +295,15 @@ def edit(public_id: str):
     photo = photo_drafts.photo_for(form)
     problems = Problems()
     with problems.gathered():
-        ops.check_revision(item, _draft(form, item.kind, photo))
+        ops.check_revision(item, _draft(form, item.kind or "", photo))
     if not valid or problems.found or form.image.errors:
         mark_problems(form, problems.found)
         return _once_more(form, photo, "items/edit.html", item=item)
     base = _number(form.base.data)
     try:
-        ops.revise(current_user, item, _draft(form, item.kind, photo), base=base)
+        ops.revise(current_user, item, _draft(form, item.kind or "", photo), base=base)
     except ops.EditConflict as conflict:
-        form.base.data = conflict.current.number  # saving again goes on top of theirs
+        form.base.data = str(conflict.current.number)  # saving again goes on top of theirs
         photo_drafts.keep(form, photo)
         return render_template("items/edit.html", form=form, item=item,
                                conflict=_conflict(item, base, conflict.current)), 409
@@ -308,9 +324,9 @@ def _number(value) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
-def _conflict(item: Item, base: int, newer) -> dict:
+def _conflict(item: Item, base: Optional[int], newer) -> dict:
     """What was saved since the edit began: the word diff from where the person started."""
-    older = ops.revision(item, base) or newer
+    older = (ops.revision(item, base) if base is not None else None) or newer
     lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
     author = newer.author.shown_name if newer.author else _("someone")
     return {"newer": newer, "diff": render_diff(lines), "author": author}
@@ -321,7 +337,7 @@ def media(asset_id: str, name: str):
     """Artwork files go through the access rule like the pages that show them."""
     asset = db.session.scalar(select(MediaAsset).where(MediaAsset.public_id == asset_id))
     item = db.session.get(Item, asset.item_id) if asset is not None else None
-    if item is None or not access.may_view_item(current_user, item):
+    if asset is None or item is None or not access.may_view_item(current_user, item):
         abort(404)
     entry = asset.derivatives.get(name.removesuffix(".webp"))
     if entry is None:

@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select
 
 from archive import access
 from archive.db import db
-from archive.models import Account, ConsentEvent, Item
 from archive.labels import CONTENT_NOTE_CHOICES
+from archive.models import Account, ConsentEvent, Item
 
 AUDIENCE = {"private": _l("only them"), "circle": _l("the circle"),
             "public": _l("everyone")}

@@ -12,10 +12,10 @@ from flask_login import current_user, login_required
 
 from archive import access
 from archive.db import db
+from archive.labels import audience_label
 from archive.models import Collection, Entry, Item
 from archive.numbers import page_number
 from archive.web import ledger
-from archive.labels import audience_label
 
 bp = Blueprint("mine", __name__)
 #: pieces a page lists: a page stays within 30 KB in Hindi (about 1 KB a piece)

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from archive import access, packs
 from archive.db import db, utcnow
+from archive.labels import content_note
 from archive.models import Collection, Item
 from archive.text import excerpt_line, plain_excerpt
-from archive.labels import content_note
 
 bp = Blueprint("public", __name__)
 #: the site feed's newest pieces: each entry carries its whole text, rendered from Markdown

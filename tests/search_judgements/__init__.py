@@ -9,8 +9,8 @@ who may not see the hidden piece. Used by ``tests/test_search_judged.py`` and
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from tests.search_judgements.pieces import HIDDEN, PIECES
 from tests.search_judgements.queries import QUERIES

@@ -23,14 +23,29 @@ Revises: 0013_sent_forms
 Create Date: 2026-12-07 22:30:00
 """
 import json
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from alembic import op
 
 from archive.db import drop_withdrawn_item_guards, one_of_sql, withdrawn_item_guards
-from archive.models import (ATTRIBUTIONS, AUDIENCES, CIRCLE_EVENTS, CIRCLE_ROLES,
-                            CONSENT_ACTORS, CONSENT_EVENTS, EVENT_ACTOR_ROLES, ITEM_STATES,
-                            KINDS, LANGUAGES, LOCALES, METHODS, PURGE_KINDS, ROLES, STATES)
+from archive.models import (
+    ATTRIBUTIONS,
+    AUDIENCES,
+    CIRCLE_EVENTS,
+    CIRCLE_ROLES,
+    CONSENT_ACTORS,
+    CONSENT_EVENTS,
+    EVENT_ACTOR_ROLES,
+    ITEM_STATES,
+    KINDS,
+    LANGUAGES,
+    LOCALES,
+    METHODS,
+    PURGE_KINDS,
+    ROLES,
+    STATES,
+)
 from archive.models.items import LIVE_ITEM_IS_WHOLE, TOMBSTONE_KEEPS_NOTHING
 
 revision = '0014_database_checks'
@@ -162,7 +177,7 @@ def _make_guards(dialect: str, tables: tuple[str, ...]) -> None:
         op.execute(statement)
 
 
-def _out_of_statistics(dialect: str, columns: dict[str, tuple[str, ...]]) -> None:
+def _out_of_statistics(dialect: str, columns: Mapping[str, tuple[str, ...]]) -> None:
     if dialect != "postgresql":
         return
     for table, names in columns.items():

@@ -131,7 +131,7 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
-        self._postfile = PositionedFile(self._postfile)
+        self._postfile = PositionedFile(self._postfile)  # type: ignore[has-type]  # Whoosh's
 
     def add_postings(self, schema, lengths, items):
         words = items.words() if hasattr(items, "words") else _grouped(items)
@@ -183,8 +183,10 @@ def _length_list(lengths, fieldname: str) -> Optional[list]:
 def _grouped(items):
     """Postings one (field, text, entry, weight, value) tuple at a time, in order, as words
     (field, text, entries, weights, values) — the form `TermPool` hands over."""
-    last = None
-    ids = weights = values = None
+    last: tuple | None = None
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list = []
     for fieldname, btext, docnum, weight, value in items:
         if (fieldname, btext) != last:
             if last is not None:
@@ -197,7 +199,7 @@ def _grouped(items):
             ids.append(docnum)
             weights.append(weight)
             values.append(value)
-    if ids:
+    if ids and last is not None:
         yield (*last, ids, weights, values)
 
 
@@ -277,14 +279,15 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
             raise ReadTooFar
         if targetid <= self.id():
             return
-        if targetid > self._maxid:
-            self._skip_to_block(lambda: targetid > self._maxid)
+        # Whoosh's matcher sets these attributes in methods mypy cannot follow
+        if targetid > self._maxid:  # type: ignore[has-type]
+            self._skip_to_block(lambda: targetid > self._maxid)  # type: ignore[has-type]
             if not self.is_active():
                 return
         if self._ids is None:
             self._read_ids()
         # the block's last id is its highest, and not below the target: the place is in it
-        self._i = bisect_left(self._ids, targetid, self._i)
+        self._i = bisect_left(self._ids, targetid, self._i)  # type: ignore[has-type,arg-type]
 
     def _read_header(self):
         magic = self._postfile.get(self._startoffset, len(MAGIC))

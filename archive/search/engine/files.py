@@ -116,7 +116,7 @@ class OneReadHashReader(filetables.OrderedHashReader):
         dbfile.seek(startoffset)
         filemagic = dbfile.read(4)
         if filemagic != magic:
-            raise FileFormatError("Unknown file header %r" % filemagic)
+            raise FileFormatError(f"Unknown file header {filemagic!r}")
         self.hashtype = dbfile.read_byte()
         self.hashfn = filetables._hash_functions[self.hashtype]
         dbfile.read_int()  # unused expansion bits

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from itertools import accumulate, chain
+from itertools import accumulate, chain, pairwise
 from typing import Optional
 
 from whoosh.formats import Frequency, Positions
@@ -55,7 +55,7 @@ class WordPositions(Positions):
             position = poslist[0]
             return (b"H" + position.to_bytes(2, "little") if position < 1 << 16
                     else b"I" + position.to_bytes(4, "little"))
-        gaps = [after - before for before, after in zip(chain((0,), poslist), poslist)]
+        gaps = [after - before for before, after in pairwise(chain((0,), poslist))]
         try:
             return b"H" + to_bytes(array("H", gaps))
         except OverflowError:

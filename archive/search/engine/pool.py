@@ -4,9 +4,10 @@ Whoosh's writer puts every posting — (field, word, entry, weight, value) — i
 sorts the whole list when the segment is finished (`PostingPool`): a rebuild of the index
 spent a fifth of its time in that sort. Entries are added in order, so the postings of each
 word already come in order; only the words need sorting, and there are far fewer words than
-postings. `TermPool` (the pool `writers.ArchiveWriter` writes with) keeps each word's postings in lists of their own, sorts the words once
-at the end, and hands them to `ArchiveFieldWriter` a word at a time (which writes a block of
-postings from list slices instead of one posting per call).
+postings. `TermPool` (the pool `writers.ArchiveWriter` writes with) keeps each word's
+postings in lists of their own, sorts the words once at the end, and hands them to
+`ArchiveFieldWriter` a word at a time (which writes a block of postings from list slices
+instead of one posting per call).
 
 Like Whoosh's pool it keeps to a memory limit: past it, what it holds is written to a
 temporary file in word order (a run), and the runs are merged word by word at the end.

@@ -18,7 +18,7 @@ from whoosh.searching import Searcher
 class ArchiveSegmentReader(SegmentReader):
     """Whoosh's segment reader, which can be brought up to date with its segment."""
 
-    def caught_up(self, segment, generation: int) -> "ArchiveSegmentReader":
+    def caught_up(self, segment, generation: int) -> ArchiveSegmentReader:
         """This reader, told of ``segment``'s deletions as generation ``generation`` has
         them (Whoosh's own reuse keeps a segment's old deletions)."""
         self._segment = self._perdoc._segment = segment
@@ -59,7 +59,7 @@ def open_searcher(ix, kept_readers: dict, cache, tries: int = 10) -> ArchiveSear
     ``cache``: the index handle's per-segment sets."""
     failed = 0
     while True:
-        opened = []
+        opened: list = []
         try:
             toc = ix._read_toc()
             readers = [kept_readers[segment.segment_id()].caught_up(segment, toc.generation)
