@@ -209,7 +209,8 @@ def create_revision(public_id: str):
         raise ApiError(422, "'base_revision' must be the revision number the edit started "
                             "from.", "base_revision")
     current = item.current
-    assert current is not None  # an item edited is active
+    if current is None:  # taken back since it was looked up
+        raise access.Unavailable(410)
     merged = {"title": current.title, "body": current.body, "language": current.language,
               "tags": current.tags, "alt_text": current.alt_text, **data}
     try:
