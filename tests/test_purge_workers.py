@@ -29,10 +29,11 @@ def test_a_worker_finishes_its_run_when_another_has_done_the_same_tasks(app, mon
     def second(payload):
         carried_out.append(("second", payload["n"]))
 
-    monkeypatch.setitem(purge.HANDLERS, "first", first)
-    monkeypatch.setitem(purge.HANDLERS, "second", second)
-    purge.queue("first", n=1)
-    purge.queue("second", n=2)
+    # two kinds the database takes (``PURGE_KINDS``), carried out by the two above
+    monkeypatch.setitem(purge.HANDLERS, "media", first)
+    monkeypatch.setitem(purge.HANDLERS, "packs", second)
+    purge.queue("media", n=1)
+    purge.queue("packs", n=2)
     db.session.commit()
 
     assert purge.run_pending() == (1, 0)        # A: its first task; the second B has done
@@ -49,8 +50,8 @@ def test_a_failing_task_is_counted_even_if_it_has_gone_meanwhile(app, monkeypatc
             db.session.remove()
         raise OSError("the storage is not answering")
 
-    monkeypatch.setitem(purge.HANDLERS, "failing", failing)
-    purge.queue("failing")
+    monkeypatch.setitem(purge.HANDLERS, "media", failing)
+    purge.queue("media")
     db.session.commit()
 
     assert purge.run_pending() == (0, 1)
