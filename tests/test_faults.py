@@ -259,7 +259,7 @@ POINTS = {
     "erasure committed": lambda arrive: _before(background, "soon", arrive),
     "picture half processed": lambda arrive: _after(images, "_encode", arrive),
     "derivative half written": _half_written,
-    "segment copied aside": lambda arrive: _after(index, "_without_deletions", arrive),
+    "segment copied aside": lambda arrive: _after(compaction, "_without_deletions", arrive),
     "copy swapping in": _swapping_in,
 }
 
