@@ -2,6 +2,7 @@
 repository keeps at its top level (`templates/`, the demo in `collections/demo/`), and the
 translations compiled (`.mo` files are built, never committed). An editable install reads
 them in the checkout, where `scripts/translations compile` makes the catalogs."""
+
 from pathlib import Path
 
 from setuptools import setup
@@ -27,10 +28,10 @@ def compile_catalog(po: Path, mo: Path) -> None:
     """As `pybabel compile` does: fuzzy messages left out, and a catalog with errors refused."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=po.parts[-3])
-    errors = [(message.id, error) for message, problems in catalog.check()
-              for error in problems]
+    errors = [(message.id, error) for message, problems in catalog.check() for error in problems]
     if errors:
         raise SystemExit(f"{po}: {errors}")
     mo.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """Living Archive: consented know-hows, poems, stories and artwork kept as living documents."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -27,8 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides environment and defaults (tests use it).
     Files it makes are the owner's alone (the umask), and so are older ones (`owner_only`)."""
     owner_only.restrict_umask()
-    app = Flask(__name__, template_folder=str(settings.SHIPPED / "templates"),
-                static_folder="static")
+    app = Flask(
+        __name__, template_folder=str(settings.SHIPPED / "templates"), static_folder="static"
+    )
     app.url_map.converters["int"] = DatabaseInt
     values = settings.from_environment()
     values.update(config or {})
@@ -39,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from archive import background, cli, errors, search, security
     from archive.media import leftovers
     from archive.web import once, photo_drafts
+
     security.init_app(app)
     background.init_app(app)
     search.init_app(app)
@@ -60,10 +63,13 @@ def _consent_hooks() -> None:
     from archive import packs
     from archive.operations import collections
     from archive.signals import consent_changed, item_erasing
-    for signal, receiver in ((consent_changed, packs.queue_drop),
-                             (item_erasing, packs.queue_drop),
-                             (consent_changed, collections.leave_where_no_longer_allowed),
-                             (item_erasing, collections.leave_everything)):
+
+    for signal, receiver in (
+        (consent_changed, packs.queue_drop),
+        (item_erasing, packs.queue_drop),
+        (consent_changed, collections.leave_where_no_longer_allowed),
+        (item_erasing, collections.leave_everything),
+    ):
         signal.connect(receiver, weak=False)
 
 
@@ -78,8 +84,12 @@ def _template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(HELPERS, ledger_who=ledger.who)
     # one date style and one date-and-time style per language, in the site's zone, named
     app.jinja_env.globals.update(
-        current_locale=lambda: str(get_locale() or "en"), locale_names=LOCALE_NAMES,
-        format_date=show_date, format_datetime=show_moment, format_number=format_number)
+        current_locale=lambda: str(get_locale() or "en"),
+        locale_names=LOCALE_NAMES,
+        format_date=show_date,
+        format_datetime=show_moment,
+        format_number=format_number,
+    )
 
 
 def _configure(app: Flask) -> None:
@@ -87,9 +97,13 @@ def _configure(app: Flask) -> None:
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     # hide_parameters: an error in the log must never carry what someone wrote; a server's
     # connections are tested before use (a restart drops them), a SQLite file's need not be
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
-        "pool_pre_ping": not str(config["DATABASE_URL"]).startswith("sqlite"),
-        "hide_parameters": True})
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {
+            "pool_pre_ping": not str(config["DATABASE_URL"]).startswith("sqlite"),
+            "hide_parameters": True,
+        },
+    )
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])
@@ -107,8 +121,10 @@ def _configure(app: Flask) -> None:
     canonical.init_app(app)  # inside ProxyFix: it checks the host the proxy was asked for
     if config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap it
-            app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1
+        )
 
 
 def _rate_limit_storage(config) -> None:
@@ -120,8 +136,9 @@ def _rate_limit_storage(config) -> None:
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     if not config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        config.setdefault("RATELIMIT_STORAGE_OPTIONS",
-                          {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        )
 
 
 def _bind_extensions(app: Flask) -> None:
@@ -156,6 +173,19 @@ def _register_blueprints(app: Flask) -> None:
         public,
         search,
     )
-    for module in (pages, auth, circles, items, consent, mine, collections, search, admin,
-                   health, public, api):
+
+    for module in (
+        pages,
+        auth,
+        circles,
+        items,
+        consent,
+        mine,
+        collections,
+        search,
+        admin,
+        health,
+        public,
+        api,
+    ):
         app.register_blueprint(module.bp)

@@ -2,6 +2,7 @@
 
 Views, templates, the API and the CLI ask here; none of them decides on its own.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -31,8 +32,9 @@ def roles(viewer) -> dict[int, str]:
     known = db.session.info.setdefault(ROLES_KEY, {})
     found = known.get(account.id)
     if found is None:
-        found = known[account.id] = dict(db.session.execute(_roles_query(),
-                                                            {"account": account.id}).all())
+        found = known[account.id] = dict(
+            db.session.execute(_roles_query(), {"account": account.id}).all()
+        )
     return found
 
 
@@ -40,7 +42,8 @@ def roles(viewer) -> dict[int, str]:
 def _roles_query():
     """Built once: asked on nearly every page a signed-in person opens."""
     return select(Membership.circle_id, Membership.role).where(
-        Membership.account_id == bindparam("account"))
+        Membership.account_id == bindparam("account")
+    )
 
 
 def is_member(viewer, circle: Circle) -> bool:
@@ -93,13 +96,32 @@ def circles_of(viewer) -> list[Circle]:
 # Admins get no extra view of content.
 
 SURFACES = (
-    "item page", "history page", "diff page", "revision page", "media (every derivative)",
-    "tag pages", "circle pages", "home page", "search results", "JSON API item",
+    "item page",
+    "history page",
+    "diff page",
+    "revision page",
+    "media (every derivative)",
+    "tag pages",
+    "circle pages",
+    "home page",
+    "search results",
+    "JSON API item",
     "JSON API revisions",
-    "JSON API diff", "receipt page", "receipt JSON", "receipt text file", "waiting page",
+    "JSON API diff",
+    "receipt page",
+    "receipt JSON",
+    "receipt text file",
+    "waiting page",
     "participant export",
-    "collection pages", "collective-document view", "share links", "Atom feeds", "sitemap",
-    "embeds and oEmbed", "Open Graph tags", "offline packs", "my pieces page",
+    "collection pages",
+    "collective-document view",
+    "share links",
+    "Atom feeds",
+    "sitemap",
+    "embeds and oEmbed",
+    "Open Graph tags",
+    "offline packs",
+    "my pieces page",
 )
 
 
@@ -118,8 +140,11 @@ def effective_audience(consent: Optional[Consent], on: Optional[date] = None) ->
 
 def is_contributor(viewer, item: Item) -> bool:
     account = _signed_in(viewer)
-    return (account is not None and item.contributor is not None
-            and item.contributor.account_id == account.id)
+    return (
+        account is not None
+        and item.contributor is not None
+        and item.contributor.account_id == account.id
+    )
 
 
 def _circle_id(item: Item) -> Optional[int]:
@@ -145,8 +170,11 @@ def may_view_item(viewer, item: Optional[Item]) -> bool:
     if audience == "circle":
         circle_id = _circle_id(item)
         return circle_id is not None and circle_id in roles(viewer)
-    return (_facilitates(viewer, item) and item.contributor is not None
-            and not item.contributor.has_account)
+    return (
+        _facilitates(viewer, item)
+        and item.contributor is not None
+        and not item.contributor.has_account
+    )
 
 
 def may_edit_item(viewer, item: Item) -> bool:
@@ -156,8 +184,11 @@ def may_edit_item(viewer, item: Item) -> bool:
         return False
     if is_contributor(viewer, item):
         return True
-    return (_facilitates(viewer, item) and item.contributor is not None
-            and not item.contributor.has_account)
+    return (
+        _facilitates(viewer, item)
+        and item.contributor is not None
+        and not item.contributor.has_account
+    )
 
 
 def may_contribute_for(viewer, contributor: Contributor, circle: Circle) -> bool:
@@ -187,8 +218,7 @@ def visible_items(viewer, on: Optional[date] = None):
         facilitates = member_of.where(Membership.role == "facilitator")
         allowed += [
             Contributor.account_id == account.id,
-            and_(Item.circle_id.in_(member_of), Consent.audience.in_(("circle", "public")),
-                 live),
+            and_(Item.circle_id.in_(member_of), Consent.audience.in_(("circle", "public")), live),
             and_(Item.circle_id.in_(facilitates), Contributor.account_id.is_(None)),
         ]
     return and_(Item.state == "active", or_(*allowed))
@@ -200,14 +230,18 @@ def select_visible(viewer, on: Optional[date] = None, listed: bool = False):
     contributor and their account) in a few queries, not a few per item. The item, its
     consent and its current version come in one statement: an erasure committed between
     two statements cannot leave a listed item without its text."""
-    query = (select(Item).join(Consent, Consent.item_id == Item.id)
-             .join(Contributor, Contributor.id == Item.contributor_id)
-             .where(visible_items(viewer, on)))
+    query = (
+        select(Item)
+        .join(Consent, Consent.item_id == Item.id)
+        .join(Contributor, Contributor.id == Item.contributor_id)
+        .where(visible_items(viewer, on))
+    )
     if listed:
         query = query.join(Revision, Revision.id == Item.current_revision_id).options(
             contains_eager(Item.consent),
             contains_eager(Item.contributor).selectinload(Contributor.account),
-            contains_eager(Item.current).selectinload(Revision.media))
+            contains_eager(Item.current).selectinload(Revision.media),
+        )
     return query
 
 
@@ -218,6 +252,7 @@ def index_filter(viewer):
     from whoosh.query import And, NumericRange, Or, Term
 
     from archive.search.schema import day_number
+
     live = NumericRange("review", day_number(today()), None)
     allowed = [And([Term("audience", "public"), live])]
     account = _signed_in(viewer)
@@ -229,8 +264,15 @@ def index_filter(viewer):
         if own is not None:
             allowed.append(Term("contributor", str(own)))
         if circles:
-            allowed.append(And([Or(circles), Or([Term("audience", "circle"),
-                                                 Term("audience", "public")]), live]))
+            allowed.append(
+                And(
+                    [
+                        Or(circles),
+                        Or([Term("audience", "circle"), Term("audience", "public")]),
+                        live,
+                    ]
+                )
+            )
         if stewarded:
             allowed.append(And([Or(stewarded), Term("steward", "1")]))
     return Or(allowed)
@@ -248,12 +290,16 @@ def byline(item: Item) -> Optional[str]:
         return None
     contributor = item.contributor
     named = consent.attribution == "name" and contributor is not None
-    return shown_as(consent.attribution, consent.pseudonym,
-                    contributor.name if named and contributor is not None else None)
+    return shown_as(
+        consent.attribution,
+        consent.pseudonym,
+        contributor.name if named and contributor is not None else None,
+    )
 
 
-def shown_as(attribution: str, pseudonym: Optional[str],
-             contributor_name: Optional[str]) -> Optional[str]:
+def shown_as(
+    attribution: str, pseudonym: Optional[str], contributor_name: Optional[str]
+) -> Optional[str]:
     """The byline for a consent's attribution: the consented pseudonym, the contributor's
     name, or None (anonymous)."""
     if attribution == "anonymous":
@@ -261,7 +307,6 @@ def shown_as(attribution: str, pseudonym: Optional[str],
     if attribution == "pseudonym":
         return pseudonym or None
     return contributor_name or None
-
 
 
 def consent_role(viewer, item: Optional[Item]) -> Optional[str]:
@@ -290,8 +335,11 @@ def may_widen_consent(viewer, item: Item) -> bool:
 
 def review_waiting(viewer, item: Item) -> bool:
     """A passed review date: its contributor is asked to confirm (which shares it again)."""
-    return (item.consent is not None and item.consent.review_passed(today())
-            and may_widen_consent(viewer, item))
+    return (
+        item.consent is not None
+        and item.consent.review_passed(today())
+        and may_widen_consent(viewer, item)
+    )
 
 
 def is_proposal_for(viewer, item: Optional[Item]) -> bool:
@@ -303,8 +351,13 @@ def is_proposed_by(viewer, item: Optional[Item]) -> bool:
     """A piece this viewer recorded for a member, still waiting for them: the one who
     recorded it is told it waits (its title, the member's name), never its receipt."""
     account = _signed_in(viewer)
-    return (account is not None and item is not None and item.state == "proposed"
-            and item.consent is not None and item.consent.recorded_by_id == account.id)
+    return (
+        account is not None
+        and item is not None
+        and item.state == "proposed"
+        and item.consent is not None
+        and item.consent.recorded_by_id == account.id
+    )
 
 
 def proposals_for(viewer) -> list[Item]:
@@ -312,10 +365,14 @@ def proposals_for(viewer) -> list[Item]:
     account = _signed_in(viewer)
     if account is None:
         return []
-    return list(db.session.scalars(
-        select(Item).join(Contributor, Contributor.id == Item.contributor_id)
-        .where(Item.state == "proposed", Contributor.account_id == account.id)
-        .order_by(Item.created_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Item)
+            .join(Contributor, Contributor.id == Item.contributor_id)
+            .where(Item.state == "proposed", Contributor.account_id == account.id)
+            .order_by(Item.created_at.desc())
+        )
+    )
 
 
 def select_own(viewer):
@@ -324,14 +381,21 @@ def select_own(viewer):
     and current version loaded in the same statement."""
     account = _signed_in(viewer)
     mine = Contributor.account_id == account.id if account is not None else false()
-    return (select(Item).join(Contributor, Contributor.id == Item.contributor_id)
-            .join(Consent, Consent.item_id == Item.id)
-            .join(Revision, Revision.id == Item.current_revision_id)
-            .join(Circle, Circle.id == Item.circle_id)
-            .where(mine, Item.state.in_(("active", "proposed")))
-            .options(contains_eager(Item.consent), contains_eager(Item.contributor),
-                     contains_eager(Item.current), contains_eager(Item.circle))
-            .order_by(Item.created_at.desc(), Item.id.desc()))
+    return (
+        select(Item)
+        .join(Contributor, Contributor.id == Item.contributor_id)
+        .join(Consent, Consent.item_id == Item.id)
+        .join(Revision, Revision.id == Item.current_revision_id)
+        .join(Circle, Circle.id == Item.circle_id)
+        .where(mine, Item.state.in_(("active", "proposed")))
+        .options(
+            contains_eager(Item.consent),
+            contains_eager(Item.contributor),
+            contains_eager(Item.current),
+            contains_eager(Item.circle),
+        )
+        .order_by(Item.created_at.desc(), Item.id.desc())
+    )
 
 
 class Unavailable(Exception):
@@ -343,8 +407,7 @@ class Unavailable(Exception):
         self.status = status
 
 
-def item_for(viewer, public_id: str, *, proposals: bool = False,
-             proposed_by: bool = False) -> Item:
+def item_for(viewer, public_id: str, *, proposals: bool = False, proposed_by: bool = False) -> Item:
     """The one lookup of an item by its public id, for the web, the API and the command
     line: the item if ``viewer`` may see it (or, with ``proposals``, a proposal waiting for
     them; with ``proposed_by``, only a proposal they recorded, still waiting), else
@@ -371,6 +434,7 @@ def item_for(viewer, public_id: str, *, proposals: bool = False,
 # own consent: visible to the viewer, "may appear in collections", and — in a public
 # collection, a share link, a feed or a pack — an audience of public.
 
+
 def may_curate(viewer, collection) -> bool:
     return may_manage_circle(viewer, collection.circle)
 
@@ -394,8 +458,9 @@ def may_enter_collection(item: Item, collection) -> bool:
     return True
 
 
-def shown_entries(viewer, collection, *, public_only: bool = False,
-                  permission: Optional[str] = None) -> list:
+def shown_entries(
+    viewer, collection, *, public_only: bool = False, permission: Optional[str] = None
+) -> list:
     """The entries this viewer sees, in order. ``public_only`` for share links, feeds and
     packs; ``permission`` ("allow_packs", "allow_embeds") for what needs more consent."""
     shown = []
@@ -415,6 +480,7 @@ def shown_entries(viewer, collection, *, public_only: bool = False,
 def visible_collections(viewer):
     """``select(Collection)`` limited to what the viewer may open."""
     from archive.models import Collection
+
     allowed = [Collection.state == "public"]
     account = _signed_in(viewer)
     if account is not None:
@@ -422,21 +488,32 @@ def visible_collections(viewer):
             return select(Collection)
         member_of = select(Membership.circle_id).where(Membership.account_id == account.id)
         curates = member_of.where(Membership.role == "facilitator")
-        allowed += [and_(Collection.state == "circle", Collection.circle_id.in_(member_of)),
-                    Collection.circle_id.in_(curates)]
+        allowed += [
+            and_(Collection.state == "circle", Collection.circle_id.in_(member_of)),
+            Collection.circle_id.in_(curates),
+        ]
     return select(Collection).where(or_(*allowed))
 
 
 def may_embed(item: Optional[Item]) -> bool:
     """Advocates may quote or embed it: public, and its author said yes."""
-    return (item is not None and item.active and item.consent is not None
-            and item.consent.allow_embeds and effective_audience(item.consent) == "public")
+    return (
+        item is not None
+        and item.active
+        and item.consent is not None
+        and item.consent.allow_embeds
+        and effective_audience(item.consent) == "public"
+    )
 
 
 def is_public(item: Optional[Item]) -> bool:
     """Shown to the whole world (feeds, sitemap, Open Graph): active and public now."""
-    return (item is not None and item.active and item.consent is not None
-            and effective_audience(item.consent) == "public")
+    return (
+        item is not None
+        and item.active
+        and item.consent is not None
+        and effective_audience(item.consent) == "public"
+    )
 
 
 # --- what other places may show of an item --------------------------------------------------
@@ -444,6 +521,7 @@ def is_public(item: Optional[Item]) -> bool:
 # Where a reader cannot open a note first (feeds, link previews, oEmbed), a piece's words and
 # picture go only where ``may_republish``; elsewhere the words of a ``noted`` piece wait
 # behind its notes, opened by the reader's choice.
+
 
 def noted(item: Optional[Item]) -> list[str]:
     """The content notes a reader meets before the piece's words and picture."""
@@ -461,6 +539,7 @@ def may_republish(item: Optional[Item]) -> bool:
 # --- circle events ---
 # Who runs a circle, and every change an admin makes to that, is the circle's to know.
 
+
 def may_view_circle_events(viewer, circle: Circle) -> bool:
     """The changes to who facilitates a circle (``CircleEvent``): everyone who may open the
     circle's page, its members and admins. They hold no content, only names and dates."""
@@ -471,6 +550,7 @@ def may_view_circle_events(viewer, circle: Circle) -> bool:
 # Without email, a member who forgot their password asks a person: a facilitator of their
 # circle (for a participant) or an admin (for anyone). The link made for them is recorded in
 # their circles' events, shown to those circles' facilitators, admins and the member alone.
+
 
 def may_help_with_password(viewer, account: Optional[Account]) -> bool:
     """May ``viewer`` make ``account`` a link to choose a new password? An admin for anyone
@@ -494,6 +574,7 @@ def password_help_shown(viewer, circle: Circle):
     from sqlalchemy import true
 
     from archive.models import CircleEvent
+
     if may_manage_circle(viewer, circle):
         return true()
     account = _signed_in(viewer)

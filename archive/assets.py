@@ -2,6 +2,7 @@
 
 A phone on a thin connection then keeps the stylesheet for a year and never asks for it
 again, and a changed file is fetched at once because its address changed with it."""
+
 from __future__ import annotations
 
 import hashlib

@@ -20,6 +20,7 @@ in the tests), work asked for after a commit is done in the request, after commi
 retries and work asked for later still go to the thread, and there is no start-up work.
 Work asked for several times before the thread gets to it is done once.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -85,8 +86,8 @@ def init_app(app: Flask) -> None:
     request itself does none of it)."""
     from archive import ledger_file, purge
     from archive.search import sync
-    app.extensions["archive_start_up"] = (ledger_file.write_pending, purge.run_pending,
-                                          sync.upkeep)
+
+    app.extensions["archive_start_up"] = (ledger_file.write_pending, purge.run_pending, sync.upkeep)
     app.before_request(_start_up)
 
 
@@ -107,12 +108,12 @@ class Worker:
     def __init__(self, app: Flask):
         self.app = app
         self._state = threading.Condition()
-        self._asked: dict[Job, float] = {}      # job -> when it is due (time.monotonic)
-        self._failed: dict[Job, int] = {}       # job -> retries asked for since it last ran
+        self._asked: dict[Job, float] = {}  # job -> when it is due (time.monotonic)
+        self._failed: dict[Job, int] = {}  # job -> retries asked for since it last ran
         self._busy = False
         self._thread: Optional[threading.Thread] = None
         self._pid: Optional[int] = None
-        self._started: Optional[int] = None     # the process whose start-up work was asked
+        self._started: Optional[int] = None  # the process whose start-up work was asked
         atexit.register(self.wait, self.EXIT_WAIT)
 
     @classmethod
@@ -130,8 +131,9 @@ class Worker:
                 self._asked[job] = due
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()  # a forked worker starts a thread of its own
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name="archive-background")
+                self._thread = threading.Thread(
+                    target=self._run, daemon=True, name="archive-background"
+                )
                 self._thread.start()
             self._state.notify_all()
 
@@ -155,8 +157,11 @@ class Worker:
             rounds = self._failed.get(job, 0)
             if rounds >= len(RETRY_DELAYS):
                 self._failed.pop(job, None)
-                log.warning("%s still failing after %d retries; left for start-up and "
-                            "flask purge", _name(job), rounds)
+                log.warning(
+                    "%s still failing after %d retries; left for start-up and flask purge",
+                    _name(job),
+                    rounds,
+                )
                 return
             self._failed[job] = rounds + 1
         self.ask(job, RETRY_DELAYS[rounds])
@@ -164,8 +169,12 @@ class Worker:
     def wait(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._state:
-            while (self._due() or self._busy) and self._thread is not None \
-                    and self._thread.is_alive() and self._pid == os.getpid():
+            while (
+                (self._due() or self._busy)
+                and self._thread is not None
+                and self._thread.is_alive()
+                and self._pid == os.getpid()
+            ):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

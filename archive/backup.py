@@ -6,6 +6,7 @@ The database goes into the backup folder as ``archive.sqlite3`` (SQLite's online
 ``archive.pgdump`` (PostgreSQL: ``pg_dump --format=custom``, read back with ``pg_restore``;
 both must be installed and of the server's version or newer). The media (from a folder or an
 S3 bucket, through the storage interface) go into the backup's own ``media/`` folder."""
+
 from __future__ import annotations
 
 import json
@@ -58,11 +59,18 @@ def _postgres(program: str, *arguments: str) -> None:
     """Run pg_dump or pg_restore against the site's database; the password travels in the
     environment, never on a command line."""
     if shutil.which(program) is None:
-        raise BackupError(f"{program} is not installed (Debian: apt-get install "
-                          "postgresql-client); it is needed to back up a PostgreSQL site")
+        raise BackupError(
+            f"{program} is not installed (Debian: apt-get install "
+            "postgresql-client); it is needed to back up a PostgreSQL site"
+        )
     url = db.engine.url
-    env = {**os.environ, "PGHOST": url.host or "", "PGPORT": str(url.port or 5432),
-           "PGUSER": url.username or "", "PGDATABASE": url.database or ""}
+    env = {
+        **os.environ,
+        "PGHOST": url.host or "",
+        "PGPORT": str(url.port or 5432),
+        "PGUSER": url.username or "",
+        "PGDATABASE": url.database or "",
+    }
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     done = subprocess.run([program, *arguments], env=env, capture_output=True, text=True)
@@ -72,8 +80,7 @@ def _postgres(program: str, *arguments: str) -> None:
 
 def _dump(target: Path) -> None:
     if _kind() == "postgresql":
-        _postgres("pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--file={target}")
+        _postgres("pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}")
         return
     source = sqlite3.connect(_database_file())
     copy = sqlite3.connect(target)
@@ -87,9 +94,17 @@ def _dump(target: Path) -> None:
 def _load_dump(source: Path) -> None:
     """Replace every table of the PostgreSQL database with those in ``source``, in one
     transaction."""
-    _postgres("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", "--exit-on-error", f"--dbname={db.engine.url.database}",
-              str(source))
+    _postgres(
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        "--single-transaction",
+        "--exit-on-error",
+        f"--dbname={db.engine.url.database}",
+        str(source),
+    )
 
 
 def backup(destination: Path) -> dict:
@@ -102,8 +117,11 @@ def backup(destination: Path) -> dict:
     _copy(storage_from_config(current_app.config), LocalStorage(destination / "media"))
     events = [ledger_file.as_line(e) for e in db.session.scalars(select(ConsentEvent))]
     ledger_file.append_to(destination / "consent-ledger.jsonl", events)
-    manifest = {"taken_at": utcnow().isoformat(), "items": _count(Item),
-                "ledger_events": len(events)}
+    manifest = {
+        "taken_at": utcnow().isoformat(),
+        "items": _count(Item),
+        "ledger_events": len(events),
+    }
     (destination / "manifest.json").write_text(json.dumps(manifest, indent=2))
     owner_only.tighten_tree(destination)
     return manifest
@@ -154,6 +172,7 @@ def restore(source: Path) -> dict:
     _delete(store, before - set(saved.keys()))
     purge.run_pending()
     from archive.search import rebuild
+
     rebuild.reindex()
     return {"restored_from": str(source), "replayed": replayed}
 
@@ -163,12 +182,17 @@ def _bring_up_to_date() -> None:
     the replay, which reads and writes through today's models. (A database made from the
     models without migrations, as the tests make them, records no version: left as it is.)"""
     from archive import migrate
+
     if migrate.current_heads():
         migrate.upgrade()
 
 
-def _copy(source: Storage, target: Storage, skip: frozenset[str] | set[str] = frozenset(),
-          copied: set[str] | None = None) -> set[str]:
+def _copy(
+    source: Storage,
+    target: Storage,
+    skip: frozenset[str] | set[str] = frozenset(),
+    copied: set[str] | None = None,
+) -> set[str]:
     """Copy every file of ``source`` not in ``skip`` (a key never changes what it holds),
     noting each key in ``copied`` as soon as it is there, so a failure can take them out."""
     copied = set() if copied is None else copied
@@ -202,8 +226,9 @@ def _set_aside(paths: list[Path]) -> dict[Path, Path]:
     for path in paths:
         if path.exists():
             aside = path.with_name(path.name + ".before-restore")
-            shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else \
-                aside.unlink(missing_ok=True)
+            shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else aside.unlink(
+                missing_ok=True
+            )
             path.rename(aside)
             kept[path] = aside
     return kept
@@ -211,15 +236,15 @@ def _set_aside(paths: list[Path]) -> dict[Path, Path]:
 
 def _put_back(kept: dict[Path, Path]) -> None:
     for path, aside in kept.items():
-        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else \
-            path.unlink(missing_ok=True)
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         aside.rename(path)
 
 
 def _discard(kept: dict[Path, Path]) -> None:
     for aside in kept.values():
-        shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else \
-            aside.unlink(missing_ok=True)
+        shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else aside.unlink(
+            missing_ok=True
+        )
 
 
 def _ledger_now() -> list[dict]:
@@ -255,9 +280,13 @@ def _apply_later_change(item: Item, changed: dict) -> bool:
     if item.consent is None:
         return False
     choice = current_choice(item.consent)
-    fields = {"audience": "audience", "attribution": "attribution",
-              "allow_collections": "collections", "allow_embeds": "embeds",
-              "allow_packs": "packs"}
+    fields = {
+        "audience": "audience",
+        "attribution": "attribution",
+        "allow_collections": "collections",
+        "allow_embeds": "embeds",
+        "allow_packs": "packs",
+    }
     for name, attribute in fields.items():
         if name in changed:
             setattr(choice, attribute, changed[name][1])

@@ -12,6 +12,7 @@ outside a request (the command line), and from the request's WSGI environment in
 `CanonicalAddress` checks the host and then sets that environment to the base URL, so both
 agree. It sits inside ``ProxyFix``, so behind a proxy it checks the forwarded host.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -29,10 +30,17 @@ FOREIGN = "archive.foreign_host"
 def parse(url: str) -> SplitResult:
     """The base URL, checked: http(s), a host, perhaps a port and a path, nothing else."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.query or \
-            parts.fragment or "@" in parts.netloc:
-        raise ValueError(f"ARCHIVE_BASE_URL must look like https://archive.example.org or "
-                         f"https://example.org/archive, not {url!r}")
+    if (
+        parts.scheme not in DEFAULT_PORTS
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError(
+            f"ARCHIVE_BASE_URL must look like https://archive.example.org or "
+            f"https://example.org/archive, not {url!r}"
+        )
     netloc = parts.netloc.lower()
     if netloc.endswith(":" + DEFAULT_PORTS[parts.scheme]):
         netloc = netloc.rsplit(":", 1)[0]
@@ -44,8 +52,9 @@ def init_app(app: Flask) -> None:
     if not app.config.get("BASE_URL"):
         return
     base = parse(str(app.config["BASE_URL"]))
-    app.config.update(SERVER_NAME=base.netloc, PREFERRED_URL_SCHEME=base.scheme,
-                      APPLICATION_ROOT=base.path or "/")
+    app.config.update(
+        SERVER_NAME=base.netloc, PREFERRED_URL_SCHEME=base.scheme, APPLICATION_ROOT=base.path or "/"
+    )
     app.wsgi_app = CanonicalAddress(app.wsgi_app, base)  # type: ignore[method-assign]  # Flask's way
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_foreign_host)
 
@@ -71,7 +80,7 @@ class CanonicalAddress:
         prefix = self.base.path
         if prefix and environ.get("SCRIPT_NAME", "") != prefix:
             if path == prefix or path.startswith(prefix + "/"):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
             environ["SCRIPT_NAME"], environ["PATH_INFO"] = prefix, path
         if self._host(environ) not in self.hosts and path not in UNCHECKED_PATHS:
             environ[FOREIGN] = True

@@ -1,4 +1,5 @@
 """``flask --app archive …`` commands: thin wrappers over operations, one commit each."""
+
 from __future__ import annotations
 
 import functools
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 def committing(command):
     """Run an operation-calling command as one unit of work; refusals become clean errors."""
+
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
         # no request to choose a language from: refusals are told in English
@@ -40,6 +42,7 @@ def committing(command):
                 raise
         commit()
         return result
+
     return wrapped
 
 
@@ -81,8 +84,10 @@ def search_reindex(procs: int) -> None:
 
     from archive.models import Item
     from archive.search import rebuild
-    total = db.session.scalar(select(func.count()).select_from(Item)
-                              .where(Item.state == "active")) or 0
+
+    total = (
+        db.session.scalar(select(func.count()).select_from(Item).where(Item.state == "active")) or 0
+    )
     bar: ProgressBar[int]
     with click.progressbar(length=total, label="indexing") as bar:
         count = rebuild.reindex(progress=bar.update, procs=procs)
@@ -93,10 +98,13 @@ def search_reindex(procs: int) -> None:
 def search_check() -> None:
     """Report where the database and the index disagree (exit 1 if they do)."""
     from archive.search import rebuild, sync
+
     sync.catch_up()
     report = rebuild.check()
-    click.echo(f"missing from the index: {len(report['missing'])}; "
-               f"in the index but not active in the database: {len(report['extra'])}")
+    click.echo(
+        f"missing from the index: {len(report['missing'])}; "
+        f"in the index but not active in the database: {len(report['extra'])}"
+    )
     for name in ("missing", "extra"):
         for public_id in report[name][:20]:
             click.echo(f"  {name}: {public_id}")
@@ -133,24 +141,34 @@ def circles_create(slug: str, name: str, languages: str, description: str) -> No
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["participant", "facilitator", "admin"]),
-              default="participant", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["participant", "facilitator", "admin"]),
+    default="participant",
+    show_default=True,
+)
 @click.option("--circle", "circle_slug", help="Add the account to this circle.")
 @click.option("--display-name", default="")
-@click.option("--password-stdin", is_flag=True, help="Read the password from one line of "
-              "standard input instead of asking.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from one line of standard input instead of asking.",
+)
 @committing
-def users_create(username: str, role: str, circle_slug: str | None, display_name: str,
-                 password_stdin: bool) -> None:
+def users_create(
+    username: str, role: str, circle_slug: str | None, display_name: str, password_stdin: bool
+) -> None:
     """Create the account USERNAME (no email needed)."""
     circle = _circle(circle_slug) if circle_slug else None
-    account = account_ops.create_account(username, _read_password(password_stdin), role,
-                                         display_name)
+    account = account_ops.create_account(
+        username, _read_password(password_stdin), role, display_name
+    )
     if circle is not None:
         circle_role = "facilitator" if role == "facilitator" else "participant"
         circle_ops.add_member(circle, account, circle_role)
-    click.echo(f"created {role} {account.username}"
-               + (f" in {circle.slug}" if circle is not None else ""))
+    click.echo(
+        f"created {role} {account.username}" + (f" in {circle.slug}" if circle is not None else "")
+    )
 
 
 @users_cli.command("set-password")
@@ -160,8 +178,10 @@ def users_create(username: str, role: str, circle_slug: str | None, display_name
 def users_set_password(username: str, password_stdin: bool) -> None:
     """Set a new password for USERNAME; every session and API token they had ends."""
     stopped = account_ops.set_password(_account(username), _read_password(password_stdin))
-    click.echo(f"password changed; their sessions have ended and {stopped} API "
-               f"token{'' if stopped == 1 else 's'} stopped")
+    click.echo(
+        f"password changed; their sessions have ended and {stopped} API "
+        f"token{'' if stopped == 1 else 's'} stopped"
+    )
 
 
 @tokens_cli.command("create")
@@ -178,8 +198,9 @@ def tokens_create(username: str, label: str) -> None:
 def tokens_list(username: str) -> None:
     """List USERNAME's tokens that still work."""
     account = _account(username)
-    for token in db.session.scalars(select(ApiToken).where(
-            ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))):
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+    ):
         used = token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "-"
         click.echo(f"{token.id}\t{token.created_at:%Y-%m-%d}\tlast used {used}\t{token.label}")
 
@@ -196,25 +217,31 @@ def tokens_revoke(username: str, token_id: int) -> None:
 
 def on_request(command):
     """The options of a command acting on a piece at its contributor's request."""
-    command = click.option("--reason", type=click.Choice(["in-person", "phone-or-message",
-                                                          "in-writing"]),
-                           help="How the contributor asked (needed when a facilitator "
-                                "acts).")(command)
-    command = click.option("--by", "username", required=True,
-                           help="The facilitator acting on the contributor's request (or "
-                                "the contributor).")(command)
+    command = click.option(
+        "--reason",
+        type=click.Choice(["in-person", "phone-or-message", "in-writing"]),
+        help="How the contributor asked (needed when a facilitator acts).",
+    )(command)
+    command = click.option(
+        "--by",
+        "username",
+        required=True,
+        help="The facilitator acting on the contributor's request (or the contributor).",
+    )(command)
     return click.argument("public_id")(command)
 
 
 def _item_for(account: Account, public_id: str, proposals: bool = False):
     """The piece as ``access.item_for`` finds it for ``account``, or a clean error."""
     from archive.access import Unavailable, item_for
+
     try:
         return item_for(account, public_id, proposals=proposals)
     except Unavailable as unavailable:
         if unavailable.status == 410:
-            raise click.ClickException(f"{public_id} was already withdrawn: nothing of it "
-                                       "is left") from None
+            raise click.ClickException(
+                f"{public_id} was already withdrawn: nothing of it is left"
+            ) from None
         raise click.ClickException("no such item that this account may act on") from None
 
 
@@ -224,6 +251,7 @@ def _item_for(account: Account, public_id: str, proposals: bool = False):
 def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
     """Erase the item PUBLIC_ID everywhere, on its contributor's request."""
     from archive.operations.withdraw import erase
+
     account = _account(username)
     erase(_item_for(account, public_id, proposals=True), account, reason)
     click.echo(f"withdrawn: {public_id}")
@@ -231,22 +259,36 @@ def items_withdraw(public_id: str, username: str, reason: str | None) -> None:
 
 @items_cli.command("narrow")
 @on_request
-@click.option("--audience", type=click.Choice(["circle", "private"]),
-              help="Fewer people may see it.")
+@click.option(
+    "--audience", type=click.Choice(["circle", "private"]), help="Fewer people may see it."
+)
 @click.option("--anonymous", is_flag=True, help="Show no name at all.")
 @click.option("--no-collections", is_flag=True, help="Take it out of collections.")
 @click.option("--no-embeds", is_flag=True, help="No quoting or showing on other websites.")
 @click.option("--no-packs", is_flag=True, help="Keep it out of offline packs.")
-@click.option("--review-by", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Ask again (and keep it private until then) on an earlier date.")
+@click.option(
+    "--review-by",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Ask again (and keep it private until then) on an earlier date.",
+)
 @click.option("--note", "notes", multiple=True, help="Add a content note (repeatable).")
 @committing
-def items_narrow(public_id: str, username: str, reason: str | None, audience: str | None,
-                 anonymous: bool, no_collections: bool, no_embeds: bool, no_packs: bool,
-                 review_by, notes: tuple[str, ...]) -> None:
+def items_narrow(
+    public_id: str,
+    username: str,
+    reason: str | None,
+    audience: str | None,
+    anonymous: bool,
+    no_collections: bool,
+    no_embeds: bool,
+    no_packs: bool,
+    review_by,
+    notes: tuple[str, ...],
+) -> None:
     """Narrow the consent of PUBLIC_ID on its contributor's request. The command line only
     ever narrows; opening a piece up is its contributor's alone, on the site."""
     from archive.operations import consent as consent_ops
+
     account = _account(username)
     item = _item_for(account, public_id)
     choice = consent_ops.current_choice(item.consent)
@@ -261,29 +303,40 @@ def items_narrow(public_id: str, username: str, reason: str | None, audience: st
     choice.content_notes = [*choice.content_notes, *notes]
     wider = consent_ops.widenings(item.consent, choice)
     if wider:
-        raise click.ClickException(f"that would widen {', '.join(wider)}: the command line "
-                                   "only narrows")
+        raise click.ClickException(
+            f"that would widen {', '.join(wider)}: the command line only narrows"
+        )
     changed = consent_ops.change(item, choice, account, reason=reason)
     click.echo(f"narrowed: {public_id} ({', '.join(sorted(set(changed) - {'reason'}))})")
 
 
 @collections_cli.command("export")
 @click.argument("slug")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the zip (default: collections/packs in this checkout, or "
-                   "under <prefix>/var/living-archive when installed).")
-@click.option("--lang", type=click.Choice(["en", "hi", "mr"]), default="en",
-              show_default=True, help="Language of the pack's own words.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the zip (default: collections/packs in this checkout, or "
+    "under <prefix>/var/living-archive when installed).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "hi", "mr"]),
+    default="en",
+    show_default=True,
+    help="Language of the pack's own words.",
+)
 def collections_export(slug: str, out: Path | None, lang: str) -> None:
     """Write the offline pack of the public collection SLUG as OUT/SLUG.zip: only pieces whose
     authors agreed to packs, as of today."""
     from archive import packs
     from archive.config import HOME
     from archive.models import Collection
+
     collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
     if collection is None or collection.state != "public":
-        raise click.ClickException(f"no public collection {slug!r}: only public collections "
-                                   "have offline packs")
+        raise click.ClickException(
+            f"no public collection {slug!r}: only public collections have offline packs"
+        )
     with force_locale(lang):
         target = packs.write_pack(collection, out or HOME / "collections" / "packs")
         count = len(packs.pack_entries(collection))
@@ -295,6 +348,7 @@ def purge_command() -> None:
     """Finish every pending purge (files, index entries, packs), copy ledger lines still
     waiting to the ledger file, and compact what holds erased text."""
     from archive import ledger_file, purge
+
     ledger_file.write_pending()
     done, failed = purge.run_pending(limit=100_000)
     for name, compact in purge.COMPACTORS.items():
@@ -309,12 +363,15 @@ def purge_command() -> None:
 def backup_command(destination: Path) -> None:
     """Copy the database (online), media and consent ledger into the new folder DESTINATION."""
     from archive.backup import BackupError, backup
+
     try:
         manifest = backup(destination)
     except (BackupError, FileExistsError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"backup written to {destination}: {manifest['items']} items, "
-               f"{manifest['ledger_events']} ledger events")
+    click.echo(
+        f"backup written to {destination}: {manifest['items']} items, "
+        f"{manifest['ledger_events']} ledger events"
+    )
 
 
 @click.command("restore")
@@ -324,6 +381,7 @@ def restore_command(source: Path, yes: bool) -> None:
     """Replace this site's database and media with the backup in SOURCE, then replay every
     later withdrawal and consent change from the ledger."""
     from archive.backup import BackupError, restore
+
     if not yes:
         click.confirm("This replaces the current database and media. Go on?", abort=True)
     try:
@@ -343,14 +401,19 @@ def demo_load() -> None:
 
 
 @click.command("setup")
-@click.option("--demo/--no-demo", "with_demo", default=None,
-              help="Load demo data on first run (default: ARCHIVE_DEMO).")
+@click.option(
+    "--demo/--no-demo",
+    "with_demo",
+    default=None,
+    help="Load demo data on first run (default: ARCHIVE_DEMO).",
+)
 def setup(with_demo: bool | None) -> None:
     """Make this instance ready to serve: migrations, and demo data on the first run."""
     from flask import current_app
 
     from archive import ledger_file, purge
     from archive.search import rebuild
+
     migrate.upgrade()
     reason = rebuild.needs_rebuild()
     if reason:
@@ -366,8 +429,16 @@ def setup(with_demo: bool | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, circles_cli, users_cli, tokens_cli, demo_cli, items_cli, search_cli,
-                  collections_cli):
+    for group in (
+        db_cli,
+        circles_cli,
+        users_cli,
+        tokens_cli,
+        demo_cli,
+        items_cli,
+        search_cli,
+        collections_cli,
+    ):
         app.cli.add_command(group)
     for command in (setup, purge_command, backup_command, restore_command):
         app.cli.add_command(command)

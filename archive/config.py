@@ -3,6 +3,7 @@
 Several independent sites can run from one checkout by giving each its own
 ``ARCHIVE_INSTANCE_DIR`` (and, where wanted, database, media and index locations).
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ A date is Babel's 'medium' date ("7 Dec 2026", "7 दिस॰ 2026", "7 डि�
 that date, the 'short' time and the zone's short name ("7 Dec 2026, 6:30 pm IST"). English
 is written as in India (``en_IN``). Times are stored as naive UTC.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo

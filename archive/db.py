@@ -3,6 +3,7 @@
 Operations only ``flush()``; the request (or CLI command) commits once at the end, and the
 error handlers roll back.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,6 +57,7 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
     the operations check against — named ``ck_<table>_<column>``."""
     return CheckConstraint(one_of_sql(column, values), name=column)
 
+
 #: columns that hold what people wrote. On PostgreSQL, ANALYZE copies sample values of a
 #: column into ``pg_statistic`` (most common values, histogram bounds), and it never
 #: rewrites them once a table is empty: an erased title could stay there. These columns
@@ -78,8 +80,9 @@ def _content_out_of_statistics(_metadata, connection, **_kw) -> None:
         return
     for table, columns in CONTENT_COLUMNS.items():
         for column in columns:
-            connection.execute(text(
-                f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET STATISTICS 0'))
+            connection.execute(
+                text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET STATISTICS 0')
+            )
 
 
 #: the tables whose rows belong to one item: none may be added to a withdrawn item. (A
@@ -99,21 +102,31 @@ def withdrawn_item_guards(dialect: str, tables: Iterable[str] = ITEM_PARTS) -> l
             "LANGUAGE plpgsql AS $$ BEGIN "
             "IF EXISTS (SELECT 1 FROM item WHERE id = NEW.item_id AND state = 'withdrawn') "
             "THEN RAISE EXCEPTION 'item was withdrawn' "
-            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"] + [
-            statement for table in tables for statement in (
+            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"
+        ] + [
+            statement
+            for table in tables
+            for statement in (
                 f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table} ON "{table}"',
                 f'CREATE TRIGGER withdrawn_item_keeps_no_{table} BEFORE INSERT ON "{table}" '
-                "FOR EACH ROW EXECUTE FUNCTION withdrawn_item_keeps_nothing()")]
-    return [f'CREATE TRIGGER IF NOT EXISTS withdrawn_item_keeps_no_{table} '
-            f'BEFORE INSERT ON "{table}" '
-            "FOR EACH ROW WHEN (SELECT state FROM item WHERE id = NEW.item_id) = 'withdrawn' "
-            "BEGIN SELECT RAISE(ABORT, 'item was withdrawn'); END"
-            for table in tables]
+                "FOR EACH ROW EXECUTE FUNCTION withdrawn_item_keeps_nothing()",
+            )
+        ]
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS withdrawn_item_keeps_no_{table} "
+        f'BEFORE INSERT ON "{table}" '
+        "FOR EACH ROW WHEN (SELECT state FROM item WHERE id = NEW.item_id) = 'withdrawn' "
+        "BEGIN SELECT RAISE(ABORT, 'item was withdrawn'); END"
+        for table in tables
+    ]
 
 
 def drop_withdrawn_item_guards(dialect: str, tables: Iterable[str] = ITEM_PARTS) -> list[str]:
-    drops = [f'DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table}'
-             + (f' ON "{table}"' if dialect == "postgresql" else "") for table in tables]
+    drops = [
+        f"DROP TRIGGER IF EXISTS withdrawn_item_keeps_no_{table}"
+        + (f' ON "{table}"' if dialect == "postgresql" else "")
+        for table in tables
+    ]
     if dialect == "postgresql":
         drops.append("DROP FUNCTION IF EXISTS withdrawn_item_keeps_nothing()")
     return drops
@@ -139,8 +152,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if not module.startswith(("sqlite3", "pysqlite")):
         return
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "secure_delete=ON",
-                   "busy_timeout=10000", "synchronous=NORMAL"):
+    for pragma in (
+        "journal_mode=WAL",
+        "foreign_keys=ON",
+        "secure_delete=ON",
+        "busy_timeout=10000",
+        "synchronous=NORMAL",
+    ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -150,6 +168,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # ``on_rollback``; one that must delete files or index entries only once the database change
 # is durable registers that with ``after_commit``. ``commit()`` and ``rollback()`` below are
 # the only places a unit of work ends.
+
 
 def after_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault("after_commit", []).append(callback)
@@ -192,8 +211,10 @@ def write_lock() -> None:
     the lock already.) PostgreSQL needs nothing here: operations lock the rows they decide
     on (``SELECT … FOR UPDATE``)."""
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and \
-            not cast(sqlite3.Connection, connection.connection.dbapi_connection).in_transaction:
+    if (
+        connection.dialect.name == "sqlite"
+        and not cast(sqlite3.Connection, connection.connection.dbapi_connection).in_transaction
+    ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -5,6 +5,7 @@ circles and people (``site.toml``), items (``items/*.md``), then collections
 Demo passwords are made fresh for each instance and kept in its folder (0600), so no two
 sites share them and none is written in the repository, a log or a terminal.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,24 @@ from archive.text import key
 
 FLAG = "demo-loaded"
 SOURCE = SHIPPED / "collections" / "demo"
-WORDS = ("river", "mango", "lamp", "kite", "tulsi", "monsoon", "chai", "banyan", "lotus",
-         "sparrow", "garden", "window", "thread", "pebble", "candle", "harbour")
+WORDS = (
+    "river",
+    "mango",
+    "lamp",
+    "kite",
+    "tulsi",
+    "monsoon",
+    "chai",
+    "banyan",
+    "lotus",
+    "sparrow",
+    "garden",
+    "window",
+    "thread",
+    "pebble",
+    "candle",
+    "harbour",
+)
 
 
 def _sign_ins_file() -> Path:
@@ -44,17 +61,23 @@ def load(source: Path = SOURCE) -> bool:
     if db.session.get(SiteFlag, FLAG) is not None:
         return False
     data = tomllib.loads((source / "site.toml").read_text(encoding="utf-8"))
-    circles = {c["slug"]: circle_ops.create_circle(c["slug"], c["name"],
-                                                   c.get("description", ""),
-                                                   c.get("languages", "en"))
-               for c in data.get("circles", [])}
+    circles = {
+        c["slug"]: circle_ops.create_circle(
+            c["slug"], c["name"], c.get("description", ""), c.get("languages", "en")
+        )
+        for c in data.get("circles", [])
+    }
     sign_ins = [_load_account(entry, circles) for entry in data.get("accounts", [])]
-    items = {path.stem: _load_item(path, source)
-             for path in sorted((source / "items").glob("*.md"))}
+    items = {
+        path.stem: _load_item(path, source) for path in sorted((source / "items").glob("*.md"))
+    }
     for path in sorted((source / "collections").glob("*.toml")):
         _load_collection(path, {stem: result.item for stem, result in items.items()})
-    receipts = [f"{result.receipt.withdrawal_code}  {stem}" for stem, result in items.items()
-                if result.receipt is not None]
+    receipts = [
+        f"{result.receipt.withdrawal_code}  {stem}"
+        for stem, result in items.items()
+        if result.receipt is not None
+    ]
     db.session.add(SiteFlag(name=FLAG))
     db.session.flush()
     _write_sign_ins(sign_ins)
@@ -64,9 +87,13 @@ def load(source: Path = SOURCE) -> bool:
 
 def _load_account(entry: dict, circles: dict[str, Circle]) -> str:
     password = _password()
-    account = account_ops.create_account(entry["username"], password,
-                                         entry.get("role", "participant"),
-                                         entry.get("display_name", ""), entry.get("locale"))
+    account = account_ops.create_account(
+        entry["username"],
+        password,
+        entry.get("role", "participant"),
+        entry.get("display_name", ""),
+        entry.get("locale"),
+    )
     for slug, role in entry.get("circles", {}).items():
         circle_ops.add_member(circles[slug], account, role)
     return f"{account.username:<12} {password:<32} {entry.get('about', account.role)}"
@@ -94,21 +121,32 @@ def _load_item(path: Path, source: Path) -> item_ops.Contribution:
     circle = db.session.scalars(select(Circle).where(Circle.slug == meta["circle"])).one()
     by = _account(meta.get("recorded_by") or meta["contributor"])
     if "profile" in meta:
-        contributor = _profile(circle, meta["profile"]) or \
-            item_ops.create_profile(by, circle, meta["profile"])
+        contributor = _profile(circle, meta["profile"]) or item_ops.create_profile(
+            by, circle, meta["profile"]
+        )
     else:
         contributor = item_ops.contributor_for(_account(meta["contributor"]))
     image = (source / "media" / meta["image"]).read_bytes() if meta.get("image") else None
-    draft = item_ops.Draft(kind=meta["kind"], title=meta["title"], body=body,
-                           language=meta["language"], tags=meta.get("tags", []),
-                           alt_text=meta.get("alt_text", ""), image=image)
+    draft = item_ops.Draft(
+        kind=meta["kind"],
+        title=meta["title"],
+        body=body,
+        language=meta["language"],
+        tags=meta.get("tags", []),
+        alt_text=meta.get("alt_text", ""),
+        image=image,
+    )
     consent = meta.get("consent", {})
     choice = ConsentChoice(
         audience=consent.get("audience", "private"),
         attribution=consent.get("attribution", "anonymous"),
-        pseudonym=consent.get("pseudonym", ""), collections=consent.get("collections", False),
-        embeds=consent.get("embeds", False), packs=consent.get("packs", False),
-        content_notes=meta.get("content_notes", []), method=meta.get("method", "self"))
+        pseudonym=consent.get("pseudonym", ""),
+        collections=consent.get("collections", False),
+        embeds=consent.get("embeds", False),
+        packs=consent.get("packs", False),
+        content_notes=meta.get("content_notes", []),
+        method=meta.get("method", "self"),
+    )
     return item_ops.contribute(by, circle, contributor, draft, choice)
 
 
@@ -117,18 +155,22 @@ def _load_collection(path: Path, items: dict[str, Item]) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     curator = _account(data["curator"])
     circle = db.session.scalars(select(Circle).where(Circle.slug == data["circle"])).one()
-    collection = collection_ops.create(curator, circle, data["slug"], data["title"],
-                                       data.get("intro", ""))
+    collection = collection_ops.create(
+        curator, circle, data["slug"], data["title"], data.get("intro", "")
+    )
     for entry in data.get("entries", []):
-        collection_ops.add_entry(curator, collection, items[entry["item"]],
-                                 entry.get("note", ""))
+        collection_ops.add_entry(curator, collection, items[entry["item"]], entry.get("note", ""))
     collection_ops.set_state(curator, collection, data.get("state", "draft"))
 
 
 def _profile(circle: Circle, pseudonym: str) -> Contributor | None:
-    return db.session.scalar(select(Contributor).where(
-        Contributor.circle_id == circle.id, Contributor.account_id.is_(None),
-        Contributor.pseudonym == pseudonym))
+    return db.session.scalar(
+        select(Contributor).where(
+            Contributor.circle_id == circle.id,
+            Contributor.account_id.is_(None),
+            Contributor.pseudonym == pseudonym,
+        )
+    )
 
 
 def _account(username: str) -> Account:
@@ -141,5 +183,4 @@ def sign_ins_notice() -> str | None:
     path = _sign_ins_file()
     if not path.exists():
         return None
-    return (f"Demo sign-ins (usernames and passwords) are in {path}, readable only by "
-            "this account.")
+    return f"Demo sign-ins (usernames and passwords) are in {path}, readable only by this account."

@@ -1,4 +1,5 @@
 """Friendly error pages in the reader's language; the 500 handler rolls back."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -10,22 +11,26 @@ from archive.access import Unavailable
 from archive.db import db
 
 MESSAGES = {
-    400: (_l("Something in that request was not right"),
-          _l("Please go back and try again.")),
-    403: (_l("This page is not open to you"),
-          _l("If you think you should be able to see it, ask a facilitator of your circle.")),
-    404: (_l("We could not find that page"),
-          _l("It may have moved, or the link may be incomplete.")),
-    405: (_l("That did not work"),
-          _l("Please go back and try again.")),
-    410: (_l("This is no longer here"),
-          _l("The person who shared it has taken it back.")),
-    413: (_l("That file is too large"),
-          _l("Please choose a smaller file.")),
-    429: (_l("Please wait a little"),
-          _l("There were too many tries in a short time. Try again in a few minutes.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you entered was half-saved. Please try again in a moment.")),
+    400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
+    403: (
+        _l("This page is not open to you"),
+        _l("If you think you should be able to see it, ask a facilitator of your circle."),
+    ),
+    404: (
+        _l("We could not find that page"),
+        _l("It may have moved, or the link may be incomplete."),
+    ),
+    405: (_l("That did not work"), _l("Please go back and try again.")),
+    410: (_l("This is no longer here"), _l("The person who shared it has taken it back.")),
+    413: (_l("That file is too large"), _l("Please choose a smaller file.")),
+    429: (
+        _l("Please wait a little"),
+        _l("There were too many tries in a short time. Try again in a few minutes."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you entered was half-saved. Please try again in a moment."),
+    ),
 }
 
 
@@ -45,15 +50,19 @@ def render_error(status: int, title=None, detail=None):
     title, detail = title or default_title, detail or default_detail
     if _wants_json():
         return jsonify(error=str(title), message=str(detail), status=status), status
-    return render_template("errors/error.html", status=status, title=title,
-                           detail=detail), status
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
 
 
 def _csrf_error(error: CSRFError):
     db.session.rollback()
-    return render_error(400, _l("This form has expired"),
-                        _l("For your safety, forms work only for a while after they open. "
-                           "Please go back, reload the page and send it again."))
+    return render_error(
+        400,
+        _l("This form has expired"),
+        _l(
+            "For your safety, forms work only for a while after they open. "
+            "Please go back, reload the page and send it again."
+        ),
+    )
 
 
 def _http_error(error: HTTPException):
@@ -70,5 +79,6 @@ def _unavailable(error: Unavailable):
 def _server_error(error: Exception):
     db.session.rollback()
     from flask import current_app
+
     current_app.logger.exception("unhandled error on %s %s", request.method, request.endpoint)
     return render_error(500)

@@ -9,6 +9,7 @@ else the page's), times in the site's zone with its offset (2026-12-07T18:30:00+
 one folder per piece named by its title in Latin letters (as search romanizes Devanagari;
 other scripts kept as they are) and the first letters of its id.
 """
+
 from __future__ import annotations
 
 import io
@@ -39,30 +40,49 @@ DIGITS = {ord(digit): str(value) for value, digit in enumerate("०१२३४�
 
 def readme() -> str:
     now = utcnow()
-    lines = [_("Living Archive: your own copy"), "",
-             _("One folder for each piece you shared, named by its title. In each folder:"),
-             "- " + _("revision-N.md: every saved version, oldest first (the highest number "
-                      "is the current one)"),
-             "- " + _("artwork-N.webp: the artwork of that version, if any"),
-             "- " + _("receipt.json: your consent receipt (the withdrawal code is never "
-                      "stored, so it is not here)"), "",
-             _("Times are given in the site's time zone (%(zone)s, UTC%(offset)s).",
-               zone=zone_name(now), offset=iso(now)[-6:]),
-             _("Made on %(moment)s.", moment=show_moment(now))]
+    lines = [
+        _("Living Archive: your own copy"),
+        "",
+        _("One folder for each piece you shared, named by its title. In each folder:"),
+        "- "
+        + _(
+            "revision-N.md: every saved version, oldest first (the highest number "
+            "is the current one)"
+        ),
+        "- " + _("artwork-N.webp: the artwork of that version, if any"),
+        "- "
+        + _(
+            "receipt.json: your consent receipt (the withdrawal code is never "
+            "stored, so it is not here)"
+        ),
+        "",
+        _(
+            "Times are given in the site's time zone (%(zone)s, UTC%(offset)s).",
+            zone=zone_name(now),
+            offset=iso(now)[-6:],
+        ),
+        _("Made on %(moment)s.", moment=show_moment(now)),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def my_items(account: Account) -> list[Item]:
-    return list(db.session.scalars(
-        select(Item).join(Contributor).where(Contributor.account_id == account.id,
-                                             Item.state == "active")
-        .order_by(Item.created_at)))
+    return list(
+        db.session.scalars(
+            select(Item)
+            .join(Contributor)
+            .where(Contributor.account_id == account.id, Item.state == "active")
+            .order_by(Item.created_at)
+        )
+    )
 
 
 def build_zip(account: Account) -> bytes:
     buffer = io.BytesIO()
-    with force_locale(account.locale or str(get_locale() or "en")), \
-            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with (
+        force_locale(account.locale or str(get_locale() or "en")),
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr("README.txt", readme())
         taken: set[str] = set()
         for item in my_items(account):
@@ -109,14 +129,25 @@ def _add_item(archive: zipfile.ZipFile, item: Item, folder: str) -> None:
         if rev.media is not None:
             entry = rev.media.derivatives[largest(rev.media.derivatives)]
             archive.writestr(f"{folder}/artwork-{rev.number}.webp", storage.get(entry["key"]))
-    archive.writestr(f"{folder}/receipt.json",
-                     json.dumps(kantara_receipt(item), ensure_ascii=False, indent=2))
+    archive.writestr(
+        f"{folder}/receipt.json", json.dumps(kantara_receipt(item), ensure_ascii=False, indent=2)
+    )
 
 
 def _markdown(item: Item, rev) -> str:
-    facts = {"title": rev.title, "kind": item.kind, "language": rev.language,
-             "tags": rev.tags, "version": rev.number, "saved": iso(rev.created_at),
-             "alt_text": rev.alt_text or None, "note": rev.note or None}
-    front = "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}"
-                      for key, value in facts.items() if value is not None)
+    facts = {
+        "title": rev.title,
+        "kind": item.kind,
+        "language": rev.language,
+        "tags": rev.tags,
+        "version": rev.number,
+        "saved": iso(rev.created_at),
+        "alt_text": rev.alt_text or None,
+        "note": rev.note or None,
+    }
+    front = "\n".join(
+        f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in facts.items()
+        if value is not None
+    )
     return f"---\n{front}\n---\n\n{rev.body}\n"

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app``."""
+
 from __future__ import annotations
 
 from flask import request, session
@@ -21,8 +22,13 @@ babel = Babel()
 #: a count does: should Redis stop answering just then, the count is made in memory or, at
 #: worst, lost, never the answer. The fallback (`create_app`) is always on, so a failing
 #: check still never lets a request through unlimited.
-limiter = Limiter(key_func=get_remote_address, default_limits=[],
-                  headers_enabled=True, strategy="moving-window", swallow_errors=True)
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    headers_enabled=True,
+    strategy="moving-window",
+    swallow_errors=True,
+)
 
 
 def select_locale() -> str:

@@ -1,5 +1,6 @@
 """Words for the archive's enumerated values, in the reader's language: for pages, packs,
 receipts and exports alike (the forms offer the same choices)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -13,23 +14,41 @@ from archive import access
 from archive.media.images import WEBP
 from archive.text import render_markdown
 
-KIND_NAMES = {"knowhow": _l("Know-how"), "poem": _l("Poem"), "story": _l("Story"),
-              "artwork": _l("Artwork")}
-LANGUAGE_CHOICES = [("hi", "हिन्दी"), ("mr", "मराठी"), ("en", "English"),
-                    ("other", _l("Another language"))]
+KIND_NAMES = {
+    "knowhow": _l("Know-how"),
+    "poem": _l("Poem"),
+    "story": _l("Story"),
+    "artwork": _l("Artwork"),
+}
+LANGUAGE_CHOICES = [
+    ("hi", "हिन्दी"),
+    ("mr", "मराठी"),
+    ("en", "English"),
+    ("other", _l("Another language")),
+]
 CONTENT_NOTE_CHOICES = [
-    ("grief", _l("grief and loss")), ("self-harm", _l("self-harm")),
-    ("suicide", _l("suicide")), ("abuse", _l("abuse")), ("violence", _l("violence")),
-    ("illness", _l("illness or hospital")), ("substance-use", _l("alcohol or drugs"))]
+    ("grief", _l("grief and loss")),
+    ("self-harm", _l("self-harm")),
+    ("suicide", _l("suicide")),
+    ("abuse", _l("abuse")),
+    ("violence", _l("violence")),
+    ("illness", _l("illness or hospital")),
+    ("substance-use", _l("alcohol or drugs")),
+]
 AUDIENCE_CHOICES = [
     ("private", _l("Only me (and, for someone without an account, the circle's facilitators)")),
     ("circle", _l("My circle: the members of this circle")),
-    ("public", _l("Everyone: anyone on the internet may read it"))]
+    ("public", _l("Everyone: anyone on the internet may read it")),
+]
 ATTRIBUTION_CHOICES = [
-    ("name", _l("With my name")), ("pseudonym", _l("With a pseudonym I choose")),
-    ("anonymous", _l("Anonymously: no name at all"))]
-METHOD_CHOICES = [("written", _l("They gave written consent")),
-                  ("verbal", _l("They gave consent aloud, and I am recording it"))]
+    ("name", _l("With my name")),
+    ("pseudonym", _l("With a pseudonym I choose")),
+    ("anonymous", _l("Anonymously: no name at all")),
+]
+METHOD_CHOICES = [
+    ("written", _l("They gave written consent")),
+    ("verbal", _l("They gave consent aloud, and I am recording it")),
+]
 
 
 def kind_name(kind: str) -> str:
@@ -41,8 +60,9 @@ def language_name(code: str) -> str:
 
 
 def state_name(state: str) -> str:
-    return {"draft": _("draft"), "circle": _("for the circle"),
-            "public": _("public")}.get(state, state)
+    return {"draft": _("draft"), "circle": _("for the circle"), "public": _("public")}.get(
+        state, state
+    )
 
 
 def content_note_names(codes: list[str]) -> str:
@@ -83,8 +103,9 @@ def content_note(codes: list[str]) -> str:
     if len(known) == 1:
         return str(NOTE_SENTENCES[known[0]])
     parts = [str(NOTES_SPOKEN_OF[code]) for code in known]
-    listed = pgettext("content notes", "%(notes)s and %(last)s",
-                      notes=", ".join(parts[:-1]), last=parts[-1])
+    listed = pgettext(
+        "content notes", "%(notes)s and %(last)s", notes=", ".join(parts[:-1]), last=parts[-1]
+    )
     # Translators: %(notes)s is a list of notes, each with its "of" (की, बद्दल)
     return _("Content note: this piece speaks %(notes)s.", notes=listed)
 
@@ -122,11 +143,15 @@ def attribution_name(consent) -> str:
 
 
 def ledger_event_name(event: str) -> str:
-    return {"granted": _("consent given"), "changed": _("consent changed"),
-            "confirmed": _("consent confirmed again"), "withdrawn": _("taken back and erased"),
-            "proposed": _("recorded by a facilitator, waiting for the contributor"),
-            "agreed": _("the contributor agreed to share it"),
-            "declined": _("the contributor declined; erased")}.get(event, event)
+    return {
+        "granted": _("consent given"),
+        "changed": _("consent changed"),
+        "confirmed": _("consent confirmed again"),
+        "withdrawn": _("taken back and erased"),
+        "proposed": _("recorded by a facilitator, waiting for the contributor"),
+        "agreed": _("the contributor agreed to share it"),
+        "declined": _("the contributor declined; erased"),
+    }.get(event, event)
 
 
 def content_lang(language: str, always: bool = False) -> Markup:
@@ -136,6 +161,7 @@ def content_lang(language: str, always: bool = False) -> Markup:
     from flask_babel import get_locale
 
     from archive.extensions import LOCALES
+
     if language not in LOCALES:
         return Markup(' lang="" dir="auto"')
     if always or language != str(get_locale() or "en"):
@@ -145,9 +171,14 @@ def content_lang(language: str, always: bool = False) -> Markup:
 
 def _by_width(derivatives: dict) -> list[tuple[str, dict]]:
     """The WebP sizes a page chooses from, smallest first (never the JPEG link preview)."""
-    return sorted(((name, entry) for name, entry in derivatives.items()
-                   if entry.get("content_type", WEBP) == WEBP),
-                  key=lambda pair: pair[1]["width"])
+    return sorted(
+        (
+            (name, entry)
+            for name, entry in derivatives.items()
+            if entry.get("content_type", WEBP) == WEBP
+        ),
+        key=lambda pair: pair[1]["width"],
+    )
 
 
 def largest(derivatives: dict) -> str:
@@ -156,18 +187,30 @@ def largest(derivatives: dict) -> str:
 
 def srcset(asset) -> Markup:
     from flask import url_for
+
     return Markup(", ").join(
-        Markup("{} {}w").format(url_for("items.media", asset_id=asset.public_id, name=name),
-                                entry["width"])
-        for name, entry in _by_width(asset.derivatives))
+        Markup("{} {}w").format(
+            url_for("items.media", asset_id=asset.public_id, name=name), entry["width"]
+        )
+        for name, entry in _by_width(asset.derivatives)
+    )
 
 
 HELPERS = {
-    "kind_name": kind_name, "language_name": language_name, "state_name": state_name,
+    "kind_name": kind_name,
+    "language_name": language_name,
+    "state_name": state_name,
     "content_note_names": content_note_names,
-    "audience_name": audience_name, "audience_label": audience_label, "method_name": method_name,
-    "attribution_name": attribution_name, "largest": largest, "srcset": srcset,
-    "byline": access.byline, "content_lang": content_lang, "ledger_event_name": ledger_event_name,
+    "audience_name": audience_name,
+    "audience_label": audience_label,
+    "method_name": method_name,
+    "attribution_name": attribution_name,
+    "largest": largest,
+    "srcset": srcset,
+    "byline": access.byline,
+    "content_lang": content_lang,
+    "ledger_event_name": ledger_event_name,
     "render_markdown": render_markdown,
-    "content_note": content_note, "noted": access.noted,
+    "content_note": content_note,
+    "noted": access.noted,
 }

@@ -10,6 +10,7 @@ thread when it starts, ``flask setup`` and ``flask purge``) appends it, fsyncs a
 forgets the task. A line that could not be written (a full disk) is tried again until it
 is; one written twice (a crash between the two steps) changes nothing on replay.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -35,8 +36,13 @@ def path() -> Path:
 
 
 def as_line(event: ConsentEvent) -> dict:
-    return {"item": event.item_public_id, "event": event.event, "change": event.change,
-            "actor_role": event.actor_role, "at": event.created_at.isoformat()}
+    return {
+        "item": event.item_public_id,
+        "event": event.event,
+        "change": event.change,
+        "actor_role": event.actor_role,
+        "at": event.created_at.isoformat(),
+    }
 
 
 def append(lines: list[dict]) -> None:
@@ -57,8 +63,9 @@ def read(source: Path | None = None) -> list[dict]:
     source = source or path()
     if not source.exists():
         return []
-    return [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return [
+        json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def queue(line: dict) -> None:
@@ -76,14 +83,18 @@ def write_pending() -> int:
     with _writing():
         while True:
             with db.engine.begin() as connection:
-                tasks = connection.execute(select(LedgerTask.id, LedgerTask.line)
-                                           .order_by(LedgerTask.id).limit(BATCH)).all()
+                tasks = connection.execute(
+                    select(LedgerTask.id, LedgerTask.line).order_by(LedgerTask.id).limit(BATCH)
+                ).all()
             if not tasks:
                 return written
             append([line for _id, line in tasks])
             with db.engine.begin() as connection:
-                connection.execute(delete(LedgerTask).where(
-                    LedgerTask.id.in_([task_id for task_id, _line in tasks])))
+                connection.execute(
+                    delete(LedgerTask).where(
+                        LedgerTask.id.in_([task_id for task_id, _line in tasks])
+                    )
+                )
             written += len(tasks)
 
 

@@ -1,4 +1,5 @@
 """Schema migrations with Alembic, run from inside the application (no alembic.ini)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -59,8 +60,10 @@ def migrating(engine=None) -> Iterator[Connection]:
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
-                        raise RuntimeError(f"migrations left {len(broken)} row(s) pointing at "
-                                           "nothing; nothing was changed")
+                        raise RuntimeError(
+                            f"migrations left {len(broken)} row(s) pointing at "
+                            "nothing; nothing was changed"
+                        )
         finally:
             if sqlite:
                 _pragma(connection, "foreign_keys=ON")
@@ -73,11 +76,11 @@ def _pragma(connection: Connection, pragma: str) -> None:
 
 def revision(message: str, autogenerate: bool = True) -> None:
     with db.engine.begin() as connection:
-        command.revision(alembic_config(connection), message=message,
-                         autogenerate=autogenerate)
+        command.revision(alembic_config(connection), message=message, autogenerate=autogenerate)
 
 
 def current_heads() -> set[str]:
     from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())

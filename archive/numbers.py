@@ -2,6 +2,7 @@
 reach the database. A database integer holds at most 2**63 - 1; a bigger number used to make
 the driver fail and the page answer 500. Here it is simply no such thing (None), and a page
 number past any list the archive could hold is a page that is not there (404)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional

@@ -5,6 +5,7 @@ backups hold every private piece and every password hash. New files are made own
 the process's umask (set here by ``create_app`` and by ``scripts/serve``); a site started by
 an older version, or a file copied in by hand, is tightened at start-up.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,9 @@ def tighten(config: Mapping) -> None:
 def database_files(url: str) -> list[Path]:
     """A SQLite database's file and the journals SQLite keeps beside it."""
     prefix = "sqlite:///"
-    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+    if not url.startswith(prefix) or url[len(prefix) :] in ("", ":memory:"):
         return []
-    database = Path(url[len(prefix):].split("?", 1)[0])
+    database = Path(url[len(prefix) :].split("?", 1)[0])
     return [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
 
 
@@ -59,4 +60,3 @@ def tighten_path(path: Path) -> None:
     if stat.S_ISLNK(mode) or not stat.S_IMODE(mode) & OTHERS:
         return
     os.chmod(path, stat.S_IMODE(mode) & ~OTHERS)
-

@@ -8,6 +8,7 @@ soon as the consent of any piece in it changes or the piece is erased. Each cach
 small manifest beside it naming the collection and the items inside, so a purge finds every
 pack that holds a piece, even one a curator has since taken out.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,6 +48,7 @@ class Picture:
 @dataclass
 class Piece:
     """One entry as it goes into the pack: page number, words and pictures."""
+
     number: int
     entry: Entry
     body: str
@@ -67,16 +69,31 @@ def folder() -> Path:
 
 # --- the cache ------------------------------------------------------------------------------
 
+
 def fingerprint(collection: Collection, entries: list[Entry], day: date) -> str:
     """A digest of everything that goes into the pack except the reader's language."""
     parts = {
-        "format": PACK_FORMAT, "day": day.isoformat(), "style": _style_digest(),
-        "collection": [collection.id, collection.state, collection.title,
-                       collection.current_intro_id, collection.circle.name],
-        "entries": [[entry.item_id, entry.item.current_revision_id,
-                     entry.item.consent and entry.item.consent.updated_at.isoformat(),
-                     entry.position, entry.note,
-                     access.byline(entry.item)] for entry in entries],
+        "format": PACK_FORMAT,
+        "day": day.isoformat(),
+        "style": _style_digest(),
+        "collection": [
+            collection.id,
+            collection.state,
+            collection.title,
+            collection.current_intro_id,
+            collection.circle.name,
+        ],
+        "entries": [
+            [
+                entry.item_id,
+                entry.item.current_revision_id,
+                entry.item.consent and entry.item.consent.updated_at.isoformat(),
+                entry.position,
+                entry.note,
+                access.byline(entry.item),
+            ]
+            for entry in entries
+        ],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -93,8 +110,12 @@ def cached_pack(collection: Collection) -> Path:
     if path.is_file() and _manifest(path) is not None:
         return path
     data = build(collection, entries, day)
-    _write(path.with_suffix(".json"), json.dumps(
-        {"collection": collection.id, "items": [entry.item_id for entry in entries]}).encode())
+    _write(
+        path.with_suffix(".json"),
+        json.dumps(
+            {"collection": collection.id, "items": [entry.item_id for entry in entries]}
+        ).encode(),
+    )
     _write(path, data)
     for older in folder().glob(f"{collection.id}-*.zip"):
         if not older.name.startswith(f"{collection.id}-{content}."):
@@ -110,8 +131,11 @@ def drop(collections=(), items=()) -> int:
     collections, items, dropped = set(collections), set(items), 0
     for path in folder().glob("*.zip"):
         manifest = _manifest(path)
-        if (manifest is None or manifest["collection"] in collections
-                or items & set(manifest["items"])):
+        if (
+            manifest is None
+            or manifest["collection"] in collections
+            or items & set(manifest["items"])
+        ):
             _remove(path)
             dropped += 1
     for orphan in folder().glob("*.json"):
@@ -124,16 +148,19 @@ def holding(item_id: int) -> bool:
     """Does any cached pack hold this item?"""
     if not folder().is_dir():
         return False
-    return any(item_id in (_manifest(path) or {"items": [item_id]})["items"]
-               for path in folder().glob("*.zip"))
+    return any(
+        item_id in (_manifest(path) or {"items": [item_id]})["items"]
+        for path in folder().glob("*.zip")
+    )
 
 
 def queue_drop(item: Item) -> None:
     """Consent hook (change and erasure): queue the purge of every cached pack that holds the
     item or belongs to a collection holding it. Runs before the collection hooks take the
     entries out, so it still sees them."""
-    collections = sorted(set(db.session.scalars(
-        select(Entry.collection_id).where(Entry.item_id == item.id))))
+    collections = sorted(
+        set(db.session.scalars(select(Entry.collection_id).where(Entry.item_id == item.id)))
+    )
     if collections or holding(item.id):
         purge.queue("packs", collections=collections, items=[item.id])
         background.after_commit(purge.run_pending)
@@ -179,6 +206,7 @@ def _style_digest() -> str:
 
 # --- building -------------------------------------------------------------------------------
 
+
 def build(collection: Collection, entries: list[Entry], day: date) -> bytes:
     """The zip: index.html, pieces/<n>.html, style.css and derivatives only. Relative links,
     no script, no address of any site."""
@@ -187,18 +215,27 @@ def build(collection: Collection, entries: list[Entry], day: date) -> bytes:
     stamp = (day.year, day.month, day.day, 0, 0, 0)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
+
         def add(name: str, data: bytes, compress: int = zipfile.ZIP_DEFLATED) -> None:
             pack.writestr(zipfile.ZipInfo(name, stamp), data, compress_type=compress)
 
-        context = {"collection": collection, "pieces": pieces, "day": day,
-                   "intro": _offline(collection.intro.body if collection.intro else "")}
+        context = {
+            "collection": collection,
+            "pieces": pieces,
+            "day": day,
+            "intro": _offline(collection.intro.body if collection.intro else ""),
+        }
         add("index.html", render_template("packs/index.html", root="", **context).encode())
         add("style.css", _style_path().read_bytes())
         for index, piece in enumerate(pieces):
-            page = render_template("packs/piece.html", root="../", piece=piece,
-                                   previous=pieces[index - 1] if index else None,
-                                   next=pieces[index + 1] if index + 1 < len(pieces) else None,
-                                   **context)
+            page = render_template(
+                "packs/piece.html",
+                root="../",
+                piece=piece,
+                previous=pieces[index - 1] if index else None,
+                next=pieces[index + 1] if index + 1 < len(pieces) else None,
+                **context,
+            )
             add(f"pieces/{piece.number}.html", page.encode())
             for picture, data in _stored(storage, piece):
                 add(picture.path, data, zipfile.ZIP_STORED)
@@ -211,11 +248,14 @@ def _piece(number: int, entry: Entry) -> Piece:
     piece = Piece(number=number, entry=entry, body=_offline(rev.body))
     if rev.media is not None:
         derivatives = rev.media.derivatives
-        for name, wanted, suffix in (("display", largest(derivatives), ""),
-                                     ("thumb", "thumb", "-thumb")):
+        for name, wanted, suffix in (
+            ("display", largest(derivatives), ""),
+            ("thumb", "thumb", "-thumb"),
+        ):
             chosen = derivatives.get(wanted) or derivatives[largest(derivatives)]
-            piece.pictures[name] = Picture(f"images/{number}{suffix}.webp", chosen["width"],
-                                           chosen["height"], chosen["key"])
+            piece.pictures[name] = Picture(
+                f"images/{number}{suffix}.webp", chosen["width"], chosen["height"], chosen["key"]
+            )
     return piece
 
 

@@ -1,4 +1,5 @@
 """Password hashing with argon2id, and the random secrets behind invites and API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,9 @@ from flask import current_app
 
 def _hasher() -> PasswordHasher:
     config = current_app.config
-    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"],
-                          memory_cost=config["ARGON2_MEMORY_COST"])
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"]
+    )
 
 
 def hash_password(password: str) -> str:

@@ -6,6 +6,7 @@ storage outage) is tried again by that thread a little later, by each process's 
 it starts, by ``flask setup`` and by ``flask --app archive purge``. Handlers must be
 idempotent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,7 @@ def handler(kind: str):
     def register(function: Callable[[dict], None]):
         HANDLERS[kind] = function
         return function
+
     return register
 
 
@@ -58,17 +60,21 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
     and a handler may commit: tasks are read as plain values, a task another worker has
     finished meanwhile is skipped, and a row already gone is no error."""
     done = failed = 0
-    pending = list(db.session.execute(select(PurgeTask.id, PurgeTask.kind,
-                                             PurgeTask.payload, PurgeTask.created_at)
-                                      .order_by(PurgeTask.id).limit(limit)))
+    pending = list(
+        db.session.execute(
+            select(PurgeTask.id, PurgeTask.kind, PurgeTask.payload, PurgeTask.created_at)
+            .order_by(PurgeTask.id)
+            .limit(limit)
+        )
+    )
     rewrite_after = _rewrite_after()
     for task_id, kind, payload, created_at in pending:
         if kind == "database" and rewrite_after is not None and created_at > rewrite_after:
             _rewrite_later(created_at - rewrite_after)
-            continue                      # one rewrite, a little later, for several erasures
+            continue  # one rewrite, a little later, for several erasures
         if db.session.scalar(select(PurgeTask.id).where(PurgeTask.id == task_id)) is None:
             db.session.rollback()
-            continue                      # another worker finished it
+            continue  # another worker finished it
         try:
             HANDLERS[kind](payload or {})
         except Exception as error:
@@ -77,8 +83,11 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
             else:
                 log.exception("purge task %s (%s) failed; it will be retried", task_id, kind)
             db.session.rollback()
-            db.session.execute(update(PurgeTask).where(PurgeTask.id == task_id).values(
-                attempts=PurgeTask.attempts + 1, last_tried_at=utcnow()))
+            db.session.execute(
+                update(PurgeTask)
+                .where(PurgeTask.id == task_id)
+                .values(attempts=PurgeTask.attempts + 1, last_tried_at=utcnow())
+            )
             db.session.commit()
             failed += 1
             continue
@@ -95,6 +104,7 @@ def run_pending(limit: int = 500) -> tuple[int, int]:
 @handler("media")
 def _purge_media(payload: dict) -> None:
     from archive.media.storage import storage_from_config
+
     storage = storage_from_config(current_app.config)
     for key in payload.get("keys", []):
         storage.delete(key)
@@ -164,8 +174,7 @@ def _purge_database(_payload: dict) -> None:
     """
     db.session.commit()  # our own transaction must not hold the locks we wait for
     # every database purge committed before the clean-up starts is covered by it
-    covered = db.session.scalar(select(func.max(PurgeTask.id))
-                                .where(PurgeTask.kind == "database"))
+    covered = db.session.scalar(select(func.max(PurgeTask.id)).where(PurgeTask.kind == "database"))
     db.session.commit()
     dialect = db.engine.dialect.name
     if dialect == "sqlite":
@@ -173,7 +182,8 @@ def _purge_database(_payload: dict) -> None:
             connection.execute(text(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}"))
             try:
                 busy, _log, _moved = connection.execute(
-                    text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+                    text("PRAGMA wal_checkpoint(TRUNCATE)")
+                ).one()
             finally:
                 connection.execute(text("PRAGMA busy_timeout = 10000"))
             if busy:
@@ -181,8 +191,9 @@ def _purge_database(_payload: dict) -> None:
     elif dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             # one worker rewrites at a time; the others leave their tasks to it or a retry
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                      {"key": REWRITE_LOCK}).scalar():
+            if not connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": REWRITE_LOCK}
+            ).scalar():
                 raise Busy("another worker is rewriting the tables; left for a retry")
             try:
                 _wait_for_older_transactions(connection)
@@ -193,11 +204,11 @@ def _purge_database(_payload: dict) -> None:
                 finally:
                     connection.execute(text("RESET lock_timeout"))
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                   {"key": REWRITE_LOCK})
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": REWRITE_LOCK})
     if covered is not None:
-        db.session.execute(delete(PurgeTask).where(PurgeTask.kind == "database",
-                                                   PurgeTask.id <= covered))
+        db.session.execute(
+            delete(PurgeTask).where(PurgeTask.kind == "database", PurgeTask.id <= covered)
+        )
         db.session.commit()
 
 
@@ -207,7 +218,8 @@ OLDER_TRANSACTIONS_WAIT = 2.0
 _OLDER_TRANSACTIONS = text(
     "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
     " AND xact_start < :since AND (backend_xid IS NOT NULL OR ("
-    "  datname = current_database() AND backend_xmin IS NOT NULL))")
+    "  datname = current_database() AND backend_xmin IS NOT NULL))"
+)
 
 
 def _wait_for_older_transactions(connection) -> bool:
@@ -232,9 +244,10 @@ def _wait_for_older_transactions(connection) -> bool:
 
 def _compact_database() -> str:
     _purge_database({})
-    return {"sqlite": "write-ahead log checkpointed",
-            "postgresql": "erased tables rewritten (VACUUM FULL)"}.get(
-                db.engine.dialect.name, "nothing")
+    return {
+        "sqlite": "write-ahead log checkpointed",
+        "postgresql": "erased tables rewritten (VACUUM FULL)",
+    }.get(db.engine.dialect.name, "nothing")
 
 
 COMPACTORS["database"] = _compact_database

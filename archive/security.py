@@ -1,4 +1,5 @@
 """Response headers every page carries, and the one place a request's work is committed."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, request
@@ -8,16 +9,18 @@ from archive import assets
 from archive.db import commit, rollback
 from archive.operations import REFUSED
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "script-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 #: embed cards are made to sit in other sites' pages; nothing else may be framed
 FRAMEABLE_ENDPOINTS = {"public.embed_item"}
@@ -76,5 +79,4 @@ def _security_headers(response: Response) -> Response:
 
 #: pages that hold a secret (an invite token or a password link's, a form with a CSRF token,
 #: a withdrawal code and the title it belongs to) even when signed out
-PRIVATE_ENDPOINTS = {"auth.sign_in", "auth.join", "auth.reset_password",
-                     "consent.withdraw_by_code"}
+PRIVATE_ENDPOINTS = {"auth.sign_in", "auth.join", "auth.reset_password", "consent.withdraw_by_code"}

@@ -14,6 +14,7 @@ requests took 50–130 ms more each, and on a restart under load those were the 
 answers of the minute. Warming does the same work once, up front (one to two seconds
 per worker on two busy cores).
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,11 @@ def safe_route(path: str) -> str:
     for number, part in enumerate(parts):
         before = parts[number - 1] if number else ""
         after = parts[number + 1] if number + 1 < len(parts) else ""
-        hidden = (before in HIDDEN_AFTER or (before == "items" and after in WITHDRAWAL_PAGES)
-                  or (part and not PLAIN_PART.fullmatch(part)))
+        hidden = (
+            before in HIDDEN_AFTER
+            or (before == "items" and after in WITHDRAWAL_PAGES)
+            or (part and not PLAIN_PART.fullmatch(part))
+        )
         shown.append(HIDDEN if hidden else part)
     return "/".join(shown) or "/"
 
@@ -91,6 +95,7 @@ class AccessLog(Logger):
     def exception(self, msg, *args, **kwargs):
         kwargs.setdefault("exc_info", True)
         self._log_scrubbed(logging.ERROR, msg, args, kwargs)
+
 
 #: pages every language asks for first; answered through the app's own test client, so the
 #: statements, translations and templates they use are ready (read-only, anonymous)

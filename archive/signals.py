@@ -7,6 +7,7 @@ taken out) commits or rolls back with it. Receivers are connected in ``init_app`
 builds) changes nothing. They are called in the order they were first connected: cached
 packs look up the collection entries that the collection receivers then take out.
 """
+
 from __future__ import annotations
 
 from blinker import NamedSignal

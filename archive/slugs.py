@@ -2,6 +2,7 @@
 ``ma-ki-rasoi``. Devanagari is written in Latin letters as it is spoken (the romanization
 search uses), everything else folded to lower-case ASCII letters, digits and hyphens; a title
 with no such letters gets a short random address instead."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,7 @@ def letters(text: str, shorten: bool = True) -> str:
     """``text`` as an address part: may be empty or shorter than an address may be;
     longer only when not ``shorten``ed."""
     text = unicodedata.normalize("NFC", text or "").translate(DIGITS)
-    text = DEVANAGARI_WORD.sub(
-        lambda word: f" {_spoken(word.group())} ", text)
+    text = DEVANAGARI_WORD.sub(lambda word: f" {_spoken(word.group())} ", text)
     text = unicodedata.normalize("NFKD", APOSTROPHES.sub("", text).lower())
     text = "".join(char for char in text if not unicodedata.combining(char))
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
@@ -39,7 +39,7 @@ def _spoken(word: str) -> str:
 def _shortened(slug: str) -> str:
     if len(slug) <= LONGEST:
         return slug
-    cut = slug[:LONGEST + 1]
+    cut = slug[: LONGEST + 1]
     return (cut.rsplit("-", 1)[0] if "-" in cut else cut[:LONGEST]).strip("-")
 
 

@@ -1,4 +1,5 @@
 """Text as people write it: NFC normalisation everywhere, so one word is always one word."""
+
 from __future__ import annotations
 
 import re
@@ -39,12 +40,34 @@ def key(value: str | None) -> str:
 # --- Markdown → safe HTML -------------------------------------------------------------------
 
 _ALLOWED_TAGS = {
-    "p", "br", "em", "strong", "ul", "ol", "li", "blockquote",
-    "h2", "h3", "h4", "a", "code", "pre", "hr",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h2",
+    "h3",
+    "h4",
+    "a",
+    "code",
+    "pre",
+    "hr",
 }
 # Dropped with everything inside, so a pasted script or stylesheet never shows up as text.
 _DROPPED_TAGS = {
-    "script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math", "title",
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "template",
+    "noscript",
+    "svg",
+    "math",
+    "title",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _URL_SCHEMES = {"http", "https", "mailto"}
@@ -86,15 +109,17 @@ def _converter() -> markdown.Markdown:
 def sanitise(html: str) -> Markup:
     """HTML reduced to the archive's allow-list: no script, no event handler, no image or frame
     (the site never makes a third-party request), links only to http(s) and mailto."""
-    return Markup(nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        clean_content_tags=_DROPPED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel=_LINK_REL,
-        strip_comments=True,
-    ))
+    return Markup(
+        nh3.clean(
+            html,
+            tags=_ALLOWED_TAGS,
+            clean_content_tags=_DROPPED_TAGS,
+            attributes=_ALLOWED_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            link_rel=_LINK_REL,
+            strip_comments=True,
+        )
+    )
 
 
 def render_markdown(source: str | None) -> Markup:
@@ -107,8 +132,15 @@ def render_markdown(source: str | None) -> Markup:
 
 def without_links(html: str) -> Markup:
     """Safe HTML with every link turned into its plain words: offline packs reach no site."""
-    return Markup(nh3.clean(str(html), tags=_ALLOWED_TAGS - {"a"}, attributes={},
-                            clean_content_tags=_DROPPED_TAGS, strip_comments=True))
+    return Markup(
+        nh3.clean(
+            str(html),
+            tags=_ALLOWED_TAGS - {"a"},
+            attributes={},
+            clean_content_tags=_DROPPED_TAGS,
+            strip_comments=True,
+        )
+    )
 
 
 # where a rendered body breaks a line: a poem's <br>, the end of a paragraph, item or heading
@@ -120,12 +152,12 @@ def excerpt_lines(source: str | None) -> list[str]:
     """A Markdown body's lines as plain text: each line of a poem, each paragraph, with no
     markup, entities read, inner spaces collapsed and empty lines (between stanzas) left out."""
     html = str(render_markdown(source))
-    return [line for line in (Markup(part).striptags() for part in _LINE_ENDS.split(html))
-            if line]
+    return [line for line in (Markup(part).striptags() for part in _LINE_ENDS.split(html)) if line]
 
 
-def plain_excerpt(source: str | None, limit: int = 160, lines: int | None = None,
-                  joiner: str = "\n") -> str:
+def plain_excerpt(
+    source: str | None, limit: int = 160, lines: int | None = None, joiner: str = "\n"
+) -> str:
     """The first lines of a Markdown body as plain text for previews, a poem's lines kept as
     lines (joined by ``joiner``): at most ``limit`` characters and ``lines`` lines, cut at a
     word and ended with "…" when there is more."""
@@ -138,10 +170,10 @@ def plain_excerpt(source: str | None, limit: int = 160, lines: int | None = None
             kept.append(line)
             room -= len(line) + len(joiner)
             continue
-        head = line[:max(room, 0) + 1]   # a space just after the room still ends a word
+        head = line[: max(room, 0) + 1]  # a space just after the room still ends a word
         cut = head.rsplit(" ", 1)[0] if " " in head else ""
         if cut or not kept:
-            kept.append(cut or line[:max(room, 1)])
+            kept.append(cut or line[: max(room, 1)])
         return _ended(joiner.join(kept))
     text = joiner.join(kept)
     return _ended(text) if len(wanted) < len(every) else text

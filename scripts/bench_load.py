@@ -35,6 +35,7 @@ withdrawal-code door within seconds. ARCHIVE_DATABASE_URL, ARCHIVE_MEDIA_URL and
 ARCHIVE_REDIS_URL are passed through from the environment, to run against PostgreSQL, an
 S3-compatible store or Redis. Goal: no errors, p95 ≤ 300 ms. Exits 1 when it is not met.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,29 +65,40 @@ import machine  # noqa: E402 — scripts/machine.py, beside this one
 
 P95_BUDGET_MS = 300.0
 PASSWORD = "a calm river at dawn, loaded"
-PASSED_THROUGH = ("ARCHIVE_DATABASE_URL", "ARCHIVE_MEDIA_URL", "ARCHIVE_REDIS_URL",
-                  "ARCHIVE_THREADS")
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                  r'type="hidden" name="csrf_token" value="([^"]+)"')
+PASSED_THROUGH = (
+    "ARCHIVE_DATABASE_URL",
+    "ARCHIVE_MEDIA_URL",
+    "ARCHIVE_REDIS_URL",
+    "ARCHIVE_THREADS",
+)
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"'
+)
 CONFIRM_CODE = re.compile(r'name="confirm-code" type="hidden" value="([^"]*)"')
 NEW_ITEM = re.compile(r'href="/items/([A-Za-z0-9_-]+)"')
-CIRCLES = [("bench-nagpur", "Caregivers' circle, Nagpur", "mr hi en"),
-           ("bench-delhi", "Young voices, Delhi", "hi en"),
-           ("bench-mumbai", "Evening circle, Mumbai", "mr en"),
-           ("bench-online", "Wellbeing circle online", "en hi mr")]
-HINDI = ("उदासी नींद उम्मीद ज़िंदगी दोस्त माँ स्कूल बारिश खुशी थकान रात सुबह साथ मिलकर "
-         "धीरे कभी हमें घर").split()
-MARATHI = ("झोप माझ्या आई शाळा पाऊस आनंद थकवा रात्र सकाळ सोबत हळूहळू घरी मुलगा "
-           "टॅबलेट स्क्रीन").split()
-ENGLISH = ("sleep school screen tablet doctor mother friend rain hope evening tired "
-           "morning together slowly home").split()
-SEARCHES = {"search hi": ["उदासी", "नींद", "उम्मीद", "ज़िंदगी", "बारिश"],
-            "search mr": ["झोप", "माझ्या", "शाळा", "पाऊस", "सोबत"],
-            "search en": ["sleep", "screen time", "school", "hope", "tired"],
-            "search latin": ["udasi", "neend", "ummeed", "zindagi", "barish"]}
+CIRCLES = [
+    ("bench-nagpur", "Caregivers' circle, Nagpur", "mr hi en"),
+    ("bench-delhi", "Young voices, Delhi", "hi en"),
+    ("bench-mumbai", "Evening circle, Mumbai", "mr en"),
+    ("bench-online", "Wellbeing circle online", "en hi mr"),
+]
+HINDI = ("उदासी नींद उम्मीद ज़िंदगी दोस्त माँ स्कूल बारिश खुशी थकान रात सुबह साथ मिलकर धीरे कभी हमें घर").split()
+MARATHI = ("झोप माझ्या आई शाळा पाऊस आनंद थकवा रात्र सकाळ सोबत हळूहळू घरी मुलगा टॅबलेट स्क्रीन").split()
+ENGLISH = (
+    "sleep school screen tablet doctor mother friend rain hope evening tired "
+    "morning together slowly home"
+).split()
+SEARCHES = {
+    "search hi": ["उदासी", "नींद", "उम्मीद", "ज़िंदगी", "बारिश"],
+    "search mr": ["झोप", "माझ्या", "शाळा", "पाऊस", "सोबत"],
+    "search en": ["sleep", "screen time", "school", "hope", "tired"],
+    "search latin": ["udasi", "neend", "ummeed", "zindagi", "barish"],
+}
 
 
 # --- the site ---------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -95,34 +107,46 @@ def free_port() -> int:
 
 
 def site_environment(folder: Path, workers: int, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("ARCHIVE_") or key in PASSED_THROUGH}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ARCHIVE_") or key in PASSED_THROUGH
+    }
     env.setdefault("ARCHIVE_MEDIA_URL", str(folder / "media"))
-    env.update({
-        "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
-        "ARCHIVE_DEMO": "1",
-        "ARCHIVE_WORKERS": str(workers),
-        "ARCHIVE_LOGIN_RATE_LIMIT": "100000 per minute",
-        "ARCHIVE_CODE_RATE_LIMIT": "100000 per minute",
-        "HOST": "127.0.0.1", "PORT": str(port),
-    })
+    env.update(
+        {
+            "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
+            "ARCHIVE_DEMO": "1",
+            "ARCHIVE_WORKERS": str(workers),
+            "ARCHIVE_LOGIN_RATE_LIMIT": "100000 per minute",
+            "ARCHIVE_CODE_RATE_LIMIT": "100000 per minute",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+    )
     return env
 
 
 def prepare(env: dict[str, str]) -> None:
     """The virtualenv, migrations and the demo, as ``scripts/serve`` does before serving."""
-    subprocess.run([str(ROOT / "scripts" / "setup")], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "archive", "setup"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(ROOT / "scripts" / "setup")], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "archive", "setup"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @dataclass
 class Seeded:
-    people: list[tuple[str, str]] = field(default_factory=list)   # (username, circle slug)
+    people: list[tuple[str, str]] = field(default_factory=list)  # (username, circle slug)
     public_items: list[str] = field(default_factory=list)
     circle_items: dict[str, list[str]] = field(default_factory=dict)
-    codes: list[str] = field(default_factory=list)     # receipts of pieces set aside to erase
+    codes: list[str] = field(default_factory=list)  # receipts of pieces set aside to erase
 
 
 def seed(env: dict[str, str], users: int, items: int) -> Seeded:
@@ -139,8 +163,9 @@ def seed(env: dict[str, str], users: int, items: int) -> Seeded:
     seeded = Seeded()
     app = create_app()
     with app.app_context():
-        circles = [create_circle(slug, name, languages=languages)
-                   for slug, name, languages in CIRCLES]
+        circles = [
+            create_circle(slug, name, languages=languages) for slug, name, languages in CIRCLES
+        ]
         accounts = []
         for number in range(users):
             circle = circles[number % len(circles)]
@@ -152,15 +177,21 @@ def seed(env: dict[str, str], users: int, items: int) -> Seeded:
         for number in range(items):
             account, circle = accounts[number % len(accounts)]
             language, words = rng.choice((("hi", HINDI), ("mr", MARATHI), ("en", ENGLISH)))
-            draft = item_ops.Draft(kind=rng.choice(("poem", "knowhow", "story")),
-                                   title=" ".join(rng.sample(words, 3)),
-                                   body="\n".join(" ".join(rng.sample(words, 6))
-                                                  for _line in range(6)),
-                                   language=language, tags=rng.sample(words, 2))
+            draft = item_ops.Draft(
+                kind=rng.choice(("poem", "knowhow", "story")),
+                title=" ".join(rng.sample(words, 3)),
+                body="\n".join(" ".join(rng.sample(words, 6)) for _line in range(6)),
+                language=language,
+                tags=rng.sample(words, 2),
+            )
             audience = rng.choices(("public", "circle", "private"), (50, 35, 15))[0]
-            made = item_ops.contribute(account, circle, item_ops.contributor_for(account),
-                                       draft, ConsentChoice(audience=audience,
-                                                            collections=True))
+            made = item_ops.contribute(
+                account,
+                circle,
+                item_ops.contributor_for(account),
+                draft,
+                ConsentChoice(audience=audience, collections=True),
+            )
             public_id = made.item.public_id
             if number % 4 == 3:
                 seeded.codes.append(made.receipt.withdrawal_code)
@@ -176,8 +207,14 @@ def seed(env: dict[str, str], users: int, items: int) -> Seeded:
 
 def start_site(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     with log.open("w") as out:
-        server = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env,
-                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [str(ROOT / "scripts" / "serve")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -203,13 +240,13 @@ def site_cpu(server: subprocess.Popen) -> float | None:
         except OSError:
             continue  # a process that just ended
         if server.pid in (int(stat.parent.name), int(fields[1])):
-            total += int(fields[11]) + int(fields[12])   # utime, stime in clock ticks
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
 
 
 def stop_site(server: subprocess.Popen) -> None:
     if server.poll() is None:
-        server.send_signal(signal.SIGTERM)       # gunicorn: graceful stop of every worker
+        server.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of every worker
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -218,6 +255,7 @@ def stop_site(server: subprocess.Popen) -> None:
 
 
 # --- the people -------------------------------------------------------------------------------
+
 
 class Results:
     def __init__(self) -> None:
@@ -236,8 +274,16 @@ class Results:
 class Person:
     """One simulated person: a session of their own, signed in before the clock starts."""
 
-    def __init__(self, base: str, username: str, circle: str, seeded: Seeded,
-                 codes: queue.Queue, results: Results, rng: random.Random) -> None:
+    def __init__(
+        self,
+        base: str,
+        username: str,
+        circle: str,
+        seeded: Seeded,
+        codes: queue.Queue,
+        results: Results,
+        rng: random.Random,
+    ) -> None:
         self.base, self.username, self.circle = base, username, circle
         self.seeded, self.codes, self.results, self.rng = seeded, codes, results, rng
         self.session = requests.Session()
@@ -247,8 +293,9 @@ class Person:
         started = time.perf_counter()
         try:
             try:
-                response = self.session.request(method, self.base + path, timeout=30,
-                                                allow_redirects=False, **kwargs)
+                response = self.session.request(
+                    method, self.base + path, timeout=30, allow_redirects=False, **kwargs
+                )
             except requests.ConnectionError as error:
                 # a kept-alive connection the site closed (idle past --keep-alive) just as
                 # this request went out on it: browsers send a GET again on a new one.
@@ -257,15 +304,22 @@ class Person:
                     raise
                 with self.results.lock:
                     self.results.retried.append(f"{action}: {error}")
-                response = self.session.request(method, self.base + path, timeout=30,
-                                                allow_redirects=False, **kwargs)
+                response = self.session.request(
+                    method, self.base + path, timeout=30, allow_redirects=False, **kwargs
+                )
         except requests.RequestException as error:
-            self.results.add(action, time.perf_counter() - started,
-                             f"{type(error).__name__} on {method} {path}: {error}"[:300])
+            self.results.add(
+                action,
+                time.perf_counter() - started,
+                f"{type(error).__name__} on {method} {path}: {error}"[:300],
+            )
             return None
         elapsed = time.perf_counter() - started
-        problem = None if response.status_code == expect else \
-            f"{response.status_code} (expected {expect}) on {method} {path}"
+        problem = (
+            None
+            if response.status_code == expect
+            else f"{response.status_code} (expected {expect}) on {method} {path}"
+        )
         self.results.add(action, elapsed, problem)
         return response if problem is None else None
 
@@ -275,9 +329,12 @@ class Person:
 
     def sign_in(self) -> bool:
         page = self.session.get(self.base + "/sign-in", timeout=60)
-        response = self.session.post(self.base + "/sign-in", timeout=60, allow_redirects=False,
-                                     data={"csrf_token": self.token(page),
-                                           "username": self.username, "password": PASSWORD})
+        response = self.session.post(
+            self.base + "/sign-in",
+            timeout=60,
+            allow_redirects=False,
+            data={"csrf_token": self.token(page), "username": self.username, "password": PASSWORD},
+        )
         return response.status_code == 302
 
     # reading
@@ -299,8 +356,7 @@ class Person:
 
     def search(self):
         action = self.rng.choice(sorted(SEARCHES))
-        self.request(action, "GET", "/search", 200,
-                     params={"q": self.rng.choice(SEARCHES[action])})
+        self.request(action, "GET", "/search", 200, params={"q": self.rng.choice(SEARCHES[action])})
 
     # sharing
     def contribute(self):
@@ -309,15 +365,20 @@ class Person:
         if token is None:
             return
         words = self.rng.choice((HINDI, MARATHI, ENGLISH))
-        fields = {"csrf_token": token, "kind": "poem", "contributor": "me",
-                  "title": " ".join(self.rng.sample(words, 3)),
-                  "body": "\n".join(" ".join(self.rng.sample(words, 5)) for _ in range(4)),
-                  "language": {id(HINDI): "hi", id(MARATHI): "mr"}.get(id(words), "en"),
-                  "tags": ", ".join(self.rng.sample(words, 2)),
-                  "audience": self.rng.choice(("circle", "public")), "attribution": "name",
-                  "collections": "y"}
+        fields = {
+            "csrf_token": token,
+            "kind": "poem",
+            "contributor": "me",
+            "title": " ".join(self.rng.sample(words, 3)),
+            "body": "\n".join(" ".join(self.rng.sample(words, 5)) for _ in range(4)),
+            "language": {id(HINDI): "hi", id(MARATHI): "mr"}.get(id(words), "en"),
+            "tags": ", ".join(self.rng.sample(words, 2)),
+            "audience": self.rng.choice(("circle", "public")),
+            "attribution": "name",
+            "collections": "y",
+        }
         multipart = {name: (None, value) for name, value in fields.items()}
-        multipart["image"] = ("", b"", "application/octet-stream")   # as a browser sends it
+        multipart["image"] = ("", b"", "application/octet-stream")  # as a browser sends it
         receipt = self.request("contribute post", "POST", path, 201, files=multipart)
         if receipt is not None:
             match = NEW_ITEM.search(receipt.text)
@@ -332,8 +393,9 @@ class Person:
         path = f"/items/{public_id}/withdraw"
         token = self.token(self.request("withdraw own form", "GET", path, 200))
         if token is not None:
-            self.request("withdraw own post", "POST", path, 200,
-                         data={"csrf_token": token, "sure": "y"})
+            self.request(
+                "withdraw own post", "POST", path, 200, data={"csrf_token": token, "sure": "y"}
+            )
 
     def withdraw_by_code(self):
         try:
@@ -344,20 +406,42 @@ class Person:
         token = self.token(door)
         if token is None:
             return
-        confirm = self.request("withdraw code check", "POST", "/withdraw", 200,
-                               data={"csrf_token": token, "code": code})
+        confirm = self.request(
+            "withdraw code check",
+            "POST",
+            "/withdraw",
+            200,
+            data={"csrf_token": token, "code": code},
+        )
         match = confirm is not None and CONFIRM_CODE.search(confirm.text)
         if not match:
             if confirm is not None:
                 self.results.add("withdraw code check", 0, "no confirm form on the page")
             return
-        self.request("withdraw code erase", "POST", "/withdraw", 200,
-                     data={"csrf_token": self.token(confirm), "confirm-code": match.group(1),
-                           "confirm-submit": "Erase it everywhere"})
+        self.request(
+            "withdraw code erase",
+            "POST",
+            "/withdraw",
+            200,
+            data={
+                "csrf_token": self.token(confirm),
+                "confirm-code": match.group(1),
+                "confirm-submit": "Erase it everywhere",
+            },
+        )
 
 
-STEPS = [("home", 10), ("item", 22), ("circle_page", 8), ("collection", 5), ("feed", 5),
-         ("search", 25), ("contribute", 12), ("withdraw_own", 6), ("withdraw_by_code", 7)]
+STEPS = [
+    ("home", 10),
+    ("item", 22),
+    ("circle_page", 8),
+    ("collection", 5),
+    ("feed", 5),
+    ("search", 25),
+    ("contribute", 12),
+    ("withdraw_own", 6),
+    ("withdraw_by_code", 7),
+]
 
 
 def live(person: Person, until: float, think: float) -> None:
@@ -372,25 +456,29 @@ def live(person: Person, until: float, think: float) -> None:
 
 # --- the report -------------------------------------------------------------------------------
 
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def table(results: Results, seconds: float) -> tuple[str, float, int]:
-    lines = [f"{'action':<22}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}"
-             f"{'max ms':>9}"]
+    lines = [f"{'action':<22}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"]
     everything = []
     for action in sorted(results.times):
         times = results.times[action]
         everything += times
-        lines.append(f"{action:<22}{len(times):>9}{len(results.errors[action]):>8}"
-                     f"{statistics.median(times):>9.0f}{percentile(times, 95):>9.0f}"
-                     f"{max(times):>9.0f}")
+        lines.append(
+            f"{action:<22}{len(times):>9}{len(results.errors[action]):>8}"
+            f"{statistics.median(times):>9.0f}{percentile(times, 95):>9.0f}"
+            f"{max(times):>9.0f}"
+        )
     errors = sum(len(found) for found in results.errors.values())
     p95 = percentile(everything, 95) if everything else 0.0
-    lines.append(f"{'overall':<22}{len(everything):>9}{errors:>8}"
-                 f"{statistics.median(everything):>9.0f}{p95:>9.0f}{max(everything):>9.0f}")
+    lines.append(
+        f"{'overall':<22}{len(everything):>9}{errors:>8}"
+        f"{statistics.median(everything):>9.0f}{p95:>9.0f}{max(everything):>9.0f}"
+    )
     lines.append(f"throughput: {len(everything) / seconds:.1f} requests/s over {seconds:.0f} s")
     return "\n".join(lines), p95, errors
 
@@ -404,28 +492,38 @@ def index_report(env: dict[str, str]) -> tuple[str, bool]:
     from archive.db import db, utcnow
     from archive.models import IndexTask, Item, PurgeTask
     from archive.search import rebuild, sync
+
     app = create_app()
     with app.app_context():
         count = lambda model, *where: db.session.scalar(  # noqa: E731
-            select(func.count()).select_from(model).where(*where))
-        active, withdrawn = count(Item, Item.state == "active"), count(Item, Item.state ==
-                                                                        "withdrawn")
+            select(func.count()).select_from(model).where(*where)
+        )
+        active, withdrawn = (
+            count(Item, Item.state == "active"),
+            count(Item, Item.state == "withdrawn"),
+        )
         mark = sync.Mark.read()
         unapplied = mark is None or mark.behind()
         tasks, purges = count(IndexTask), count(PurgeTask)
         # an erasure's database clean-up waits DATABASE_PURGE_DELAY seconds by design: those
         # of the last seconds of the run are not overdue (the next start-up does them)
-        waiting = count(PurgeTask, PurgeTask.kind == "database", PurgeTask.created_at >
-                        utcnow() - timedelta(seconds=app.config["DATABASE_PURGE_DELAY"] + 5))
+        waiting = count(
+            PurgeTask,
+            PurgeTask.kind == "database",
+            PurgeTask.created_at
+            > utcnow() - timedelta(seconds=app.config["DATABASE_PURGE_DELAY"] + 5),
+        )
         report = rebuild.check()
     overdue = purges - waiting
     matches = not report["missing"] and not report["extra"] and not unapplied and not overdue
-    return (f"database: {active} active items, {withdrawn} withdrawn; index tasks kept: "
-            f"{tasks} ({'some' if unapplied else 'none'} left unapplied), pending purges: "
-            f"{overdue} overdue, {waiting} waiting for their delay\n"
-            f"index check: missing {len(report['missing'])}, extra {len(report['extra'])} -> "
-            f"{'matches' if matches else 'DOES NOT MATCH'}",
-            matches)
+    return (
+        f"database: {active} active items, {withdrawn} withdrawn; index tasks kept: "
+        f"{tasks} ({'some' if unapplied else 'none'} left unapplied), pending purges: "
+        f"{overdue} overdue, {waiting} waiting for their delay\n"
+        f"index check: missing {len(report['missing'])}, extra {len(report['extra'])} -> "
+        f"{'matches' if matches else 'DOES NOT MATCH'}",
+        matches,
+    )
 
 
 def arguments() -> argparse.Namespace:
@@ -434,12 +532,21 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=60, help="length of the run (5–600)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (1–16)")
     parser.add_argument("--items", type=int, default=400, help="seeded items (20–5000)")
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="average pause between one person's steps, seconds (0–10)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="average pause between one person's steps, seconds (0–10)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the site's folder")
     args = parser.parse_args()
-    for name, low, high in (("users", 1, 200), ("seconds", 5, 600), ("workers", 1, 16),
-                            ("items", 20, 5000), ("think", 0, 10)):
+    for name, low, high in (
+        ("users", 1, 200),
+        ("seconds", 5, 600),
+        ("workers", 1, 16),
+        ("items", 20, 5000),
+        ("think", 0, 10),
+    ):
         if not low <= getattr(args, name) <= high:
             parser.error(f"--{name} must be between {low} and {high}")
     return args
@@ -451,32 +558,41 @@ def main() -> int:
     port = free_port()
     env = site_environment(folder, args.workers, port)
     shown = {key: env[key] for key in PASSED_THROUGH if key in env}
-    print(f"site folder {folder}; port {port}; {args.workers} workers; "
-          f"passed through: {', '.join(shown) or 'nothing (SQLite, local media, memory limits)'}")
+    print(
+        f"site folder {folder}; port {port}; {args.workers} workers; "
+        f"passed through: {', '.join(shown) or 'nothing (SQLite, local media, memory limits)'}"
+    )
     server = None
     try:
         started = time.monotonic()
         prepare(env)
         seeded = seed(env, args.users, args.items)
-        print(f"seeded {args.items} items and {args.users} accounts in "
-              f"{time.monotonic() - started:.0f} s")
+        print(
+            f"seeded {args.items} items and {args.users} accounts in "
+            f"{time.monotonic() - started:.0f} s"
+        )
         server = start_site(env, port, folder / "serve.log")
         base = f"http://127.0.0.1:{port}"
         results, codes = Results(), queue.Queue()
         for code in seeded.codes:
             codes.put(code)
-        people = [Person(base, username, circle, seeded, codes, results, random.Random(n))
-                  for n, (username, circle) in enumerate(seeded.people)]
+        people = [
+            Person(base, username, circle, seeded, codes, results, random.Random(n))
+            for n, (username, circle) in enumerate(seeded.people)
+        ]
         for person in people:
             if not person.sign_in():
                 raise SystemExit(f"{person.username} could not sign in; see {folder}/serve.log")
-        print(f"{len(people)} people signed in; running for {args.seconds} s; "
-              f"machine: {machine.describe()}")
+        print(
+            f"{len(people)} people signed in; running for {args.seconds} s; "
+            f"machine: {machine.describe()}"
+        )
         cpu_before, began = time.process_time(), time.monotonic()
         site_before = site_cpu(server)
         until = began + args.seconds
-        threads = [threading.Thread(target=live, args=(person, until, args.think))
-                   for person in people]
+        threads = [
+            threading.Thread(target=live, args=(person, until, args.think)) for person in people
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -486,25 +602,33 @@ def main() -> int:
         stop_site(server)
         report, p95, errors = table(results, elapsed)
         print(report)
-        print(f"client CPU: {client_cpu:.1f} s over {elapsed:.0f} s "
-              f"({100 * client_cpu / elapsed:.0f} % of one core); load average now "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"client CPU: {client_cpu:.1f} s over {elapsed:.0f} s "
+            f"({100 * client_cpu / elapsed:.0f} % of one core); load average now "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         if site_before is not None and site_after is not None:
             used, answered = site_after - site_before, sum(map(len, results.times.values()))
-            print(f"site CPU: {used:.1f} s over {elapsed:.0f} s, "
-                  f"{1000 * used / max(answered, 1):.1f} ms per request "
-                  f"({100 * used / elapsed / os.cpu_count():.0f} % of {os.cpu_count()} cores)")
+            print(
+                f"site CPU: {used:.1f} s over {elapsed:.0f} s, "
+                f"{1000 * used / max(answered, 1):.1f} ms per request "
+                f"({100 * used / elapsed / os.cpu_count():.0f} % of {os.cpu_count()} cores)"
+            )
         for action, found in sorted(results.errors.items()):
             for problem in sorted(set(found))[:5]:
                 print(f"  error in {action}: {problem} (×{found.count(problem)})")
         if results.retried:
-            print(f"sent again: {len(results.retried)} GET(s) on a kept-alive connection the "
-                  f"site had just closed (as a browser does), e.g. {results.retried[0]}")
+            print(
+                f"sent again: {len(results.retried)} GET(s) on a kept-alive connection the "
+                f"site had just closed (as a browser does), e.g. {results.retried[0]}"
+            )
         said, matches = index_report(env)
         print(said)
         ok = errors == 0 and p95 <= P95_BUDGET_MS and matches
-        print(f"goal (no errors, p95 ≤ {P95_BUDGET_MS:.0f} ms, index matches): "
-              f"{'met' if ok else 'NOT met'}")
+        print(
+            f"goal (no errors, p95 ≤ {P95_BUDGET_MS:.0f} ms, index matches): "
+            f"{'met' if ok else 'NOT met'}"
+        )
         return 0 if ok else 1
     finally:
         if server is not None:

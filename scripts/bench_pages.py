@@ -18,6 +18,7 @@ What it does:
 
 Not part of the test suite: it takes about a minute and needs ``npm`` and Chromium.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,10 @@ LIGHTHOUSE_VERSION = "12.8.2"  # 13.x needs Node 22; Debian's Node is 20
 LIGHTHOUSE_DIR = ROOT / "scripts" / ".lighthouse"
 LIGHTHOUSE = LIGHTHOUSE_DIR / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
-CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
-                "--disable-component-update --disable-sync --no-first-run")
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --disable-sync --no-first-run"
+)
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 GOAL = {"performance": 98, "accessibility": 100}
 
@@ -51,9 +54,19 @@ def install_lighthouse() -> None:
         return
     print(f"• installing lighthouse {LIGHTHOUSE_VERSION} into {LIGHTHOUSE_DIR.relative_to(ROOT)}")
     LIGHTHOUSE_DIR.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["npm", "install", "--prefix", str(LIGHTHOUSE_DIR), "--no-audit",
-                    "--no-fund", "--loglevel=error", f"lighthouse@{LIGHTHOUSE_VERSION}"],
-                   check=True)
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(LIGHTHOUSE_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"lighthouse@{LIGHTHOUSE_VERSION}",
+        ],
+        check=True,
+    )
 
 
 def installed_version() -> str:
@@ -68,20 +81,44 @@ def free_port() -> int:
 
 
 def site_environment(folder: Path) -> dict[str, str]:
-    return {**os.environ, "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
-            "ARCHIVE_MEDIA_URL": str(folder / "media"), "ARCHIVE_DEMO": "1",
-            "ARCHIVE_LOGIN_RATE_LIMIT": "1000 per minute"}
+    return {
+        **os.environ,
+        "ARCHIVE_INSTANCE_DIR": str(folder / "instance"),
+        "ARCHIVE_MEDIA_URL": str(folder / "media"),
+        "ARCHIVE_DEMO": "1",
+        "ARCHIVE_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
 
 
 def start_site(folder: Path, port: int) -> subprocess.Popen:
     env = site_environment(folder)
-    subprocess.run([str(VENV_BIN / "flask"), "--app", "archive", "setup"], check=True, env=env,
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "archive", "setup"],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "2",
-         "--threads", "4", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-         "--log-level", "warning", "archive:create_app()"],
-        env=env, cwd=ROOT, start_new_session=True)
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "archive:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -124,10 +161,20 @@ def pages_to_measure(site: str) -> dict[str, str]:
 
 def lighthouse(url: str, report: Path) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    subprocess.run([str(LIGHTHOUSE), url, "--quiet", "--output=json",
-                    f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
-                    "--form-factor=mobile", "--only-categories=" + ",".join(CATEGORIES)],
-                   check=True, env=env)
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            f"--chrome-flags={CHROME_FLAGS}",
+            "--form-factor=mobile",
+            "--only-categories=" + ",".join(CATEGORIES),
+        ],
+        check=True,
+        env=env,
+    )
     return json.loads(report.read_text())
 
 
@@ -143,8 +190,10 @@ def shortfalls(result: dict) -> list[str]:
             audit = result["audits"][ref["id"]]
             if ref["weight"] > 0 and audit["score"] is not None and audit["score"] < 1:
                 value = audit.get("displayValue", "")
-                lines.append(f"    {name}: {audit['id']} ({audit['score']:.2f}) "
-                             f"{audit['title']}{' — ' + value if value else ''}")
+                lines.append(
+                    f"    {name}: {audit['id']} ({audit['score']:.2f}) "
+                    f"{audit['title']}{' — ' + value if value else ''}"
+                )
     return lines
 
 
@@ -158,8 +207,10 @@ def main() -> int:
     try:
         port = free_port()
         server = start_site(folder, port)
-        results = {page: lighthouse(url, folder / f"{page}.json")
-                   for page, url in pages_to_measure(f"http://127.0.0.1:{port}").items()}
+        results = {
+            page: lighthouse(url, folder / f"{page}.json")
+            for page, url in pages_to_measure(f"http://127.0.0.1:{port}").items()
+        }
     finally:
         if server is not None:
             stop_site(server)
@@ -182,13 +233,14 @@ def report_table(results: dict[str, dict]) -> int:
             short = True
             print("\n".join(shortfalls(result)))
     for page, result in results.items():
-        print(f"  {page}: {result['finalDisplayedUrl']} "
-              f"(CPU benchmark index {result['environment']['benchmarkIndex']:.0f})")
+        print(
+            f"  {page}: {result['finalDisplayedUrl']} "
+            f"(CPU benchmark index {result['environment']['benchmarkIndex']:.0f})"
+        )
     # e.g. a machine busy with other work: its slow CPU shows up as Total Blocking Time
     for warning in sorted({w for result in results.values() for w in result["runWarnings"]}):
         print(f"  Lighthouse warns: {warning}")
-    print("goal met" if not short else
-          "short of the goal (performance >= 98, accessibility 100)")
+    print("goal met" if not short else "short of the goal (performance >= 98, accessibility 100)")
     return 1 if short else 0
 
 

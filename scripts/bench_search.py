@@ -10,6 +10,7 @@ Budget (design.md, issue 5): p95 ≤ 40 ms overall and median ≤ 10 ms at 100k;
 Exits 1 when over budget at the default size. First it prints recall@10 and MRR of the
 judged set (tests/search_judgements) on a small site of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import machine
 
-CONSONANTS = ("क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह "
-              "क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़").split()
+CONSONANTS = (
+    "क ख ग घ च छ ज झ ट ठ ड ढ त थ द ध न प फ ब भ म य र ल व श स ह क्ष त्र ज्ञ श्र द्ध स्त प्र ख़ ज़ ड़"
+).split()
 MATRAS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं", "ाँ"]
 LATIN = "ka ri ma to sa ne lo pe du vi ha mo ta li ra be go fu ni se".split()
-REAL = ("उदासी खुशी ख़ुशी नींद उम्मीद ज़िंदगी ज्ञान क्षमा माझ्या झोप टॅबलेट स्क्रीन "
-        "sleep school screen time tablet doctor mother friend rain hope").split()
+REAL = (
+    "उदासी खुशी ख़ुशी नींद उम्मीद ज़िंदगी ज्ञान क्षमा माझ्या झोप टॅबलेट स्क्रीन "
+    "sleep school screen time tablet doctor mother friend rain hope"
+).split()
 TAGS = [f"tag{n}" for n in range(40)] + ["screen time", "नींद", "झोप", "school", "उम्मीद"]
 KINDS = ("knowhow", "poem", "story", "artwork")
 
@@ -42,8 +46,9 @@ def vocabulary(seed: int = 3, size: int = 40_000) -> list[str]:
     seen = set(words)
     while len(words) < size:
         if rng.random() < 0.4:
-            word = "".join(rng.choice(CONSONANTS) + rng.choice(MATRAS)
-                           for _ in range(rng.randint(2, 3)))
+            word = "".join(
+                rng.choice(CONSONANTS) + rng.choice(MATRAS) for _ in range(rng.randint(2, 3))
+            )
         else:
             word = "".join(rng.choice(LATIN) for _ in range(rng.randint(2, 4)))
         if word not in seen:
@@ -55,8 +60,9 @@ def vocabulary(seed: int = 3, size: int = 40_000) -> list[str]:
 
 VOCABULARY = vocabulary()
 #: Zipf weights: a few words are everywhere, most are rare, as in real writing
-WEIGHTS = list(__import__("itertools").accumulate(1 / (rank + 1) ** 1.05
-                                                  for rank in range(len(VOCABULARY))))
+WEIGHTS = list(
+    __import__("itertools").accumulate(1 / (rank + 1) ** 1.05 for rank in range(len(VOCABULARY)))
+)
 
 
 def words(rng: random.Random, n: int) -> str:
@@ -78,52 +84,134 @@ def build_corpus(app, size: int, seed: int = 7) -> dict:
         Revision,
         RevisionTag,
     )
+
     rng = random.Random(seed)
     now = datetime(2026, 1, 1)
     with app.app_context():
         db.create_all()
         conn = db.session.connection()
         conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")  # item ↔ revision point both ways
-        conn.execute(insert(Circle), [{"id": c, "slug": f"c{c}", "name": f"Circle {c}",
-                                       "description": "", "languages": "hi mr en",
-                                       "created_at": now} for c in range(1, 21)])
-        conn.execute(insert(Account), [{"id": a, "username": f"p{a}", "username_key": f"p{a}",
-                                        "password_hash": "x", "role": "participant",
-                                        "session_version": 1, "active": True,
-                                        "created_at": now} for a in range(1, 1501)])
-        conn.execute(insert(Membership), [{"account_id": a, "circle_id": (a % 20) + 1,
-                                           "role": "participant", "joined_at": now}
-                                          for a in range(1, 1501)])
-        conn.execute(insert(Membership), [{"account_id": 1, "circle_id": c, "role":
-                                           "participant", "joined_at": now} for c in (5, 9)])
-        conn.execute(insert(Contributor), [{"id": c, "account_id": c if c <= 1500 else None,
-                                            "circle_id": (c % 20) + 1, "pseudonym": f"P{c}",
-                                            "created_at": now} for c in range(1, 2001)])
+        conn.execute(
+            insert(Circle),
+            [
+                {
+                    "id": c,
+                    "slug": f"c{c}",
+                    "name": f"Circle {c}",
+                    "description": "",
+                    "languages": "hi mr en",
+                    "created_at": now,
+                }
+                for c in range(1, 21)
+            ],
+        )
+        conn.execute(
+            insert(Account),
+            [
+                {
+                    "id": a,
+                    "username": f"p{a}",
+                    "username_key": f"p{a}",
+                    "password_hash": "x",
+                    "role": "participant",
+                    "session_version": 1,
+                    "active": True,
+                    "created_at": now,
+                }
+                for a in range(1, 1501)
+            ],
+        )
+        conn.execute(
+            insert(Membership),
+            [
+                {
+                    "account_id": a,
+                    "circle_id": (a % 20) + 1,
+                    "role": "participant",
+                    "joined_at": now,
+                }
+                for a in range(1, 1501)
+            ],
+        )
+        conn.execute(
+            insert(Membership),
+            [
+                {"account_id": 1, "circle_id": c, "role": "participant", "joined_at": now}
+                for c in (5, 9)
+            ],
+        )
+        conn.execute(
+            insert(Contributor),
+            [
+                {
+                    "id": c,
+                    "account_id": c if c <= 1500 else None,
+                    "circle_id": (c % 20) + 1,
+                    "pseudonym": f"P{c}",
+                    "created_at": now,
+                }
+                for c in range(1, 2001)
+            ],
+        )
         items, revs, consents, tags = [], [], [], []
         for i in range(1, size + 1):
             contributor = rng.randint(1, 2000)
             when = now + timedelta(minutes=i)
             item_tags = rng.sample(TAGS, rng.randint(1, 3))
-            items.append({"id": i, "public_id": f"i{i:07d}", "kind": rng.choice(KINDS),
-                          "circle_id": (contributor % 20) + 1, "contributor_id": contributor,
-                          "current_revision_id": i, "state": "active", "created_at": when,
-                          "updated_at": when})
-            revs.append({"id": i, "item_id": i, "number": 1, "title": words(rng, rng.randint(3, 6)),
-                         "body": words(rng, rng.randint(30, 120)),
-                         "language": rng.choice(("hi", "mr", "en")),
-                         "alt_text": "", "author_id": None, "note": "", "created_at": when})
+            items.append(
+                {
+                    "id": i,
+                    "public_id": f"i{i:07d}",
+                    "kind": rng.choice(KINDS),
+                    "circle_id": (contributor % 20) + 1,
+                    "contributor_id": contributor,
+                    "current_revision_id": i,
+                    "state": "active",
+                    "created_at": when,
+                    "updated_at": when,
+                }
+            )
+            revs.append(
+                {
+                    "id": i,
+                    "item_id": i,
+                    "number": 1,
+                    "title": words(rng, rng.randint(3, 6)),
+                    "body": words(rng, rng.randint(30, 120)),
+                    "language": rng.choice(("hi", "mr", "en")),
+                    "alt_text": "",
+                    "author_id": None,
+                    "note": "",
+                    "created_at": when,
+                }
+            )
             audience = rng.choices(("public", "circle", "private"), (50, 35, 15))[0]
-            consents.append({"item_id": i, "audience": audience, "attribution": "pseudonym",
-                             "pseudonym": f"P{contributor}", "allow_collections": True,
-                             "allow_embeds": False, "allow_packs": False,
-                             "content_notes": [], "method": "self",
-                             "receipt_id": f"r{i}", "withdrawal_code_hash": f"h{i}",
-                             "language": "hi", "created_at": when, "updated_at": when})
-            tags += [{"revision_id": i, "tag": t, "position": p}
-                     for p, t in enumerate(item_tags)]
+            consents.append(
+                {
+                    "item_id": i,
+                    "audience": audience,
+                    "attribution": "pseudonym",
+                    "pseudonym": f"P{contributor}",
+                    "allow_collections": True,
+                    "allow_embeds": False,
+                    "allow_packs": False,
+                    "content_notes": [],
+                    "method": "self",
+                    "receipt_id": f"r{i}",
+                    "withdrawal_code_hash": f"h{i}",
+                    "language": "hi",
+                    "created_at": when,
+                    "updated_at": when,
+                }
+            )
+            tags += [{"revision_id": i, "tag": t, "position": p} for p, t in enumerate(item_tags)]
             if len(items) == 5000 or i == size:
-                for model, rows in ((Item, items), (Revision, revs), (Consent, consents),
-                                    (RevisionTag, tags)):
+                for model, rows in (
+                    (Item, items),
+                    (Revision, revs),
+                    (Consent, consents),
+                    (RevisionTag, tags),
+                ):
                     conn.execute(insert(model), rows)
                 items, revs, consents, tags = [], [], [], []
         db.session.commit()
@@ -136,8 +224,10 @@ def queries(rng: random.Random, n: int) -> list[tuple[str, str, dict]]:
     out = []
     for i in range(n):
         kind = ("term", "and", "phrase", "tag+term")[i % 4]
-        a, b = (VOCABULARY[min(50 + int(rng.expovariate(1 / 500)), len(VOCABULARY) - 1)]
-                for _ in range(2))
+        a, b = (
+            VOCABULARY[min(50 + int(rng.expovariate(1 / 500)), len(VOCABULARY) - 1)]
+            for _ in range(2)
+        )
         if kind == "term":
             out.append((kind, a, {}))
         elif kind == "and":
@@ -162,15 +252,25 @@ def judged() -> str:
     from tests import search_judgements
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-judged-"))
-    app = create_app({"INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp / 'j.sqlite3'}",
-                      "MEDIA_URL": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
-                      "SECRET_KEY": "bench", "BACKGROUND_WORK": False})
+    app = create_app(
+        {
+            "INSTANCE_DIR": tmp,
+            "DATABASE_URL": f"sqlite:///{tmp / 'j.sqlite3'}",
+            "MEDIA_URL": tmp / "media",
+            "INDEX_DIR": tmp / "index",
+            "DEMO": False,
+            "SECRET_KEY": "bench",
+            "BACKGROUND_WORK": False,
+        }
+    )
     try:
         with app.app_context():
             db.create_all()
             circle = create_circle("vartul", "Vartul", languages="en hi mr")
-            people = [create_account(name, "a long bench password", "participant", "", None)
-                      for name in ("lekhika", "gupt")]
+            people = [
+                create_account(name, "a long bench password", "participant", "", None)
+                for name in ("lekhika", "gupt")
+            ]
             for person in people:
                 add_member(circle, person, "participant")
             db.session.commit()
@@ -179,8 +279,7 @@ def judged() -> str:
 
             def found_ids(query: str) -> list[str]:
                 with app.test_request_context():
-                    return [hit.item.public_id
-                            for hit in search(visitor, query, per_page=100).hits]
+                    return [hit.item.public_id for hit in search(visitor, query, per_page=100).hits]
 
             return search_judgements.judge(found_ids, ids).line()
     finally:
@@ -198,10 +297,14 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the temporary site")
-    parser.add_argument("--site", type=Path,
-                        help="reuse a site kept by --keep: skip building the corpus")
-    parser.add_argument("--no-reindex", action="store_true",
-                        help="with --site: time queries over the index as it is")
+    parser.add_argument(
+        "--site", type=Path, help="reuse a site kept by --keep: skip building the corpus"
+    )
+    parser.add_argument(
+        "--no-reindex",
+        action="store_true",
+        help="with --site: time queries over the index as it is",
+    )
     args = parser.parse_args()
     print(judged())
 
@@ -214,9 +317,17 @@ def main() -> int:
     from archive.search.query import search
 
     tmp = args.site or Path(tempfile.mkdtemp(prefix="bench-search-"))
-    app = create_app({"INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-                      "MEDIA_URL": tmp / "media", "INDEX_DIR": tmp / "index", "DEMO": False,
-                      "SECRET_KEY": "bench", "INDEX_COMPACT_DELAY": -1})
+    app = create_app(
+        {
+            "INSTANCE_DIR": tmp,
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "MEDIA_URL": tmp / "media",
+            "INDEX_DIR": tmp / "index",
+            "DEMO": False,
+            "SECRET_KEY": "bench",
+            "INDEX_COMPACT_DELAY": -1,
+        }
+    )
     if args.site is None:
         started = time.perf_counter()
         build_corpus(app, args.size)
@@ -253,17 +364,23 @@ def main() -> int:
     cpu["overall"] = [t for values in cpu.values() for t in values]
     # the CPU columns are this thread's own time: they hardly change when other work
     # shares the machine, while the wall-clock ones (the budget) do
-    print(f"\n{'kind':10} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}"
-          f" {'cpu median':>11} {'cpu p95':>8}")
+    print(
+        f"\n{'kind':10} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}"
+        f" {'cpu median':>11} {'cpu p95':>8}"
+    )
     for kind, values in list(timings.items()) + [("overall", everything)]:
-        print(f"{kind:10} {len(values):>4} {statistics.median(values):>10.1f} "
-              f"{percentile(values, 95):>8.1f} {max(values):>8.1f} "
-              f"{statistics.median(cpu[kind]):>11.1f} {percentile(cpu[kind], 95):>8.1f}")
+        print(
+            f"{kind:10} {len(values):>4} {statistics.median(values):>10.1f} "
+            f"{percentile(values, 95):>8.1f} {max(values):>8.1f} "
+            f"{statistics.median(cpu[kind]):>11.1f} {percentile(cpu[kind], 95):>8.1f}"
+        )
     print(f"\nmedian hits per query: {statistics.median(totals):.0f}")
-    ok = (percentile(everything, 95) <= 40 and statistics.median(everything) <= 10
-          and (reindex_s is None or reindex_s <= 100))
-    print("budget:", "OK" if ok else "OVER",
-          "(reindex not timed)" if reindex_s is None else "")
+    ok = (
+        percentile(everything, 95) <= 40
+        and statistics.median(everything) <= 10
+        and (reindex_s is None or reindex_s <= 100)
+    )
+    print("budget:", "OK" if ok else "OVER", "(reindex not timed)" if reindex_s is None else "")
     if args.keep or args.site:
         print(f"site kept in {tmp}")
     else:

@@ -11,6 +11,7 @@ checkpoint). Only that POST is timed. Segment compaction of the search index run
 background on a real site; it is timed once at the end, for information, outside the budget.
 Exits 1 when the median is over budget. The temporary folder is removed afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,34 +40,43 @@ from archive.operations.consent import ConsentChoice
 BUDGET_MS = 300.0
 PICTURE_EVERY = 10
 PASSWORD = "a calm river at dawn, timed"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                  r'type="hidden" name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"'
+)
 
 
 def picture(number: int) -> bytes:
     """A phone-sized photo of an artwork, a different colour each time."""
     shade = (number * 47) % 256
     image = Image.linear_gradient("L").resize((1600, 1200))
-    image = Image.merge("RGB", (image, image.point(lambda v: (v + shade) % 256),
-                                image.rotate(90)))
+    image = Image.merge("RGB", (image, image.point(lambda v: (v + shade) % 256), image.rotate(90)))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88)
     return buffer.getvalue()
 
 
 def site(folder: Path):
-    return create_app({
-        "INSTANCE_DIR": folder / "instance", "DATABASE_URL": f"sqlite:///{folder / 'site.db'}",
-        "MEDIA_URL": folder / "media", "INDEX_DIR": folder / "index",
-        "SECRET_KEY": "bench-withdraw", "DEMO": False, "LOGIN_RATE_LIMIT": "1000 per minute",
-        "RATELIMIT_STORAGE_URI": "memory://", "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        # compaction is timed separately: no background timer racing the clean-up
-        "INDEX_COMPACT_DELAY": -1,
-        # the whole job inside the timed request, as the budget counts it: the purges (files,
-        # index entry, the database's clean-up) run before the answer, not a little later
-        "BACKGROUND_WORK": False, "DATABASE_PURGE_DELAY": 0,
-    })
+    return create_app(
+        {
+            "INSTANCE_DIR": folder / "instance",
+            "DATABASE_URL": f"sqlite:///{folder / 'site.db'}",
+            "MEDIA_URL": folder / "media",
+            "INDEX_DIR": folder / "index",
+            "SECRET_KEY": "bench-withdraw",
+            "DEMO": False,
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            # compaction is timed separately: no background timer racing the clean-up
+            "INDEX_COMPACT_DELAY": -1,
+            # the whole job inside the timed request, as the budget counts it: the purges (files,
+            # index entry, the database's clean-up) run before the answer, not a little later
+            "BACKGROUND_WORK": False,
+            "DATABASE_PURGE_DELAY": 0,
+        }
+    )
 
 
 def prepare(app) -> None:
@@ -82,17 +92,36 @@ def artwork_with_revisions(app, revisions: int, seed: int) -> str:
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.username == "bencher"))
         circle = db.session.scalar(select(Circle).where(Circle.slug == "bench"))
-        draft = ops.Draft(kind="artwork", title=f"Mural {seed}", body=_body(1),
-                          tags=["mural", "wall"], alt_text="A painted wall",
-                          image=picture(seed))
-        item = ops.contribute(account, circle, ops.contributor_for(account), draft,
-                              ConsentChoice(audience="public", attribution="anonymous")).item
+        draft = ops.Draft(
+            kind="artwork",
+            title=f"Mural {seed}",
+            body=_body(1),
+            tags=["mural", "wall"],
+            alt_text="A painted wall",
+            image=picture(seed),
+        )
+        item = ops.contribute(
+            account,
+            circle,
+            ops.contributor_for(account),
+            draft,
+            ConsentChoice(audience="public", attribution="anonymous"),
+        ).item
         for number in range(2, revisions + 1):
             image = picture(seed * 100 + number) if number % PICTURE_EVERY == 0 else None
-            ops.revise(account, item, ops.Draft(
-                kind="artwork", title=f"Mural {seed}, version {number}", body=_body(number),
-                tags=["mural", "wall", f"v{number % 7}"], alt_text="A painted wall",
-                image=image, note=f"change {number}"))
+            ops.revise(
+                account,
+                item,
+                ops.Draft(
+                    kind="artwork",
+                    title=f"Mural {seed}, version {number}",
+                    body=_body(number),
+                    tags=["mural", "wall", f"v{number % 7}"],
+                    alt_text="A painted wall",
+                    image=image,
+                    note=f"change {number}",
+                ),
+            )
             if number % PICTURE_EVERY == 0:
                 commit()
         commit()
@@ -102,8 +131,10 @@ def artwork_with_revisions(app, revisions: int, seed: int) -> str:
 
 
 def _body(number: int) -> str:
-    return "\n\n".join(f"Line {line} of version {number}: what helped me on the hard days."
-                       for line in range(1, 6 + number % 5))
+    return "\n\n".join(
+        f"Line {line} of version {number}: what helped me on the hard days."
+        for line in range(1, 6 + number % 5)
+    )
 
 
 def csrf_token(html: str) -> str:
@@ -115,8 +146,9 @@ def csrf_token(html: str) -> str:
 
 def sign_in(client) -> None:
     token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    response = client.post("/sign-in", data={"csrf_token": token, "username": "bencher",
-                                             "password": PASSWORD})
+    response = client.post(
+        "/sign-in", data={"csrf_token": token, "username": "bencher", "password": PASSWORD}
+    )
     if response.status_code != 302:
         raise SystemExit(f"could not sign in ({response.status_code})")
 
@@ -167,8 +199,9 @@ def let_go(app) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="timed withdrawals (default 10)")
-    parser.add_argument("--revisions", type=int, default=50,
-                        help="revisions of each artwork (default 50)")
+    parser.add_argument(
+        "--revisions", type=int, default=50, help="revisions of each artwork (default 50)"
+    )
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="bench-withdraw-"))
     app = None
@@ -178,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         client = app.test_client()
         sign_in(client)
         timed_withdrawal(app, client, artwork_with_revisions(app, args.revisions, 0))  # warm-up
-        timings = [timed_withdrawal(app, client,
-                                    artwork_with_revisions(app, args.revisions, run + 1))
-                   for run in range(args.runs)]
+        timings = [
+            timed_withdrawal(app, client, artwork_with_revisions(app, args.revisions, run + 1))
+            for run in range(args.runs)
+        ]
         compacting = compaction_ms(app)
     finally:
         if app is not None:
@@ -189,13 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     median = statistics.median(timings)
     pictures = (args.revisions // PICTURE_EVERY) + 1
     print("site: SQLite file (WAL, secure_delete), local media, search index; temporary")
-    print(f"each item: artwork, {args.revisions} revisions, {pictures} pictures "
-          f"({pictures * 3} derivative files)")
+    print(
+        f"each item: artwork, {args.revisions} revisions, {pictures} pictures "
+        f"({pictures * 3} derivative files)"
+    )
     print("timed: POST /items/<id>/withdraw incl. commit and after-commit purges")
-    print(f"runs: {args.runs}  median: {median:.1f} ms  max: {max(timings):.1f} ms  "
-          f"budget: ≤ {BUDGET_MS:.0f} ms  {'OK' if median <= BUDGET_MS else 'OVER'}")
-    print(f"index compaction afterwards (background on a real site, not budgeted): "
-          f"{compacting:.1f} ms")
+    print(
+        f"runs: {args.runs}  median: {median:.1f} ms  max: {max(timings):.1f} ms  "
+        f"budget: ≤ {BUDGET_MS:.0f} ms  {'OK' if median <= BUDGET_MS else 'OVER'}"
+    )
+    print(
+        f"index compaction afterwards (background on a real site, not budgeted): "
+        f"{compacting:.1f} ms"
+    )
     return 0 if median <= BUDGET_MS else 1
 
 

@@ -3,6 +3,7 @@
 A shared or virtual machine changes speed from minute to minute (on the two-core machine the
 benchmarks were tuned on, the same loop took 0.47 s at one moment and 0.90 s at another):
 timings from different moments compare only together with this reference."""
+
 from __future__ import annotations
 
 import time

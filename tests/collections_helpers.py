@@ -1,5 +1,6 @@
 """Helpers for the collection tests (pages and API): pieces contributed with consent to
 collections, collections made through the operations, and a look at what is stored."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -12,20 +13,37 @@ from archive.operations.consent import ConsentChoice
 from tests.erasure_helpers import Piece, piece_of
 
 
-def share_piece(by, circle, title: str, *, audience="public", collections=True,
-                attribution="name", pseudonym="", language="en", body="") -> Piece:
+def share_piece(
+    by,
+    circle,
+    title: str,
+    *,
+    audience="public",
+    collections=True,
+    attribution="name",
+    pseudonym="",
+    language="en",
+    body="",
+) -> Piece:
     """Contribute a know-how for oneself and commit, as one request would."""
-    draft = item_ops.Draft(kind="knowhow", title=title, body=body or f"{title}: what helped",
-                           language=language)
-    choice = ConsentChoice(audience=audience, attribution=attribution, pseudonym=pseudonym,
-                           collections=collections, method="self")
+    draft = item_ops.Draft(
+        kind="knowhow", title=title, body=body or f"{title}: what helped", language=language
+    )
+    choice = ConsentChoice(
+        audience=audience,
+        attribution=attribution,
+        pseudonym=pseudonym,
+        collections=collections,
+        method="self",
+    )
     result = item_ops.contribute(by, circle, item_ops.contributor_for(by), draft, choice)
     commit()
     return piece_of(result.item, result.receipt.withdrawal_code)
 
 
-def make_collection(by, circle, slug: str, pieces=(), state="draft", intro="",
-                    title="Know-hows") -> str:
+def make_collection(
+    by, circle, slug: str, pieces=(), state="draft", intro="", title="Know-hows"
+) -> str:
     items = [piece.item() for piece in pieces]  # (this expires the session: do it first)
     collection = ops.create(by, circle, slug, title, intro)
     for number, item in enumerate(items, 1):
@@ -55,7 +73,11 @@ def count(model) -> int:
 
 def snapshot(slug: str) -> dict:
     found = collection(slug)
-    return {"title": found.title, "state": found.state,
-            "intro": found.intro.body if found.intro else None,
-            "entries": [(e.item_id, e.position, e.note) for e in found.entries],
-            "intros": count(CollectionIntro), "links": count(ShareLink)}
+    return {
+        "title": found.title,
+        "state": found.state,
+        "intro": found.intro.body if found.intro else None,
+        "entries": [(e.item_id, e.position, e.note) for e in found.entries],
+        "intros": count(CollectionIntro),
+        "links": count(ShareLink),
+    }

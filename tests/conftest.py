@@ -1,5 +1,6 @@
 """Fixtures: a fresh app and database per test, a client that fills in CSRF tokens the way a
 browser does, factories for accounts and circles, and a sign-in helper."""
+
 from __future__ import annotations
 
 import contextvars
@@ -19,13 +20,16 @@ pytest_plugins = [
     "tests.services.seaweed",  # media_url: a folder, or S3 on SeaweedFS
 ]
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                  r'type="hidden" name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"'
+)
 PASSWORD = "a calm river at dawn"
 
 
 def config_for_tests(tmp_path, **overrides) -> dict:
     from tests.services.postgres import database_url
+
     config = {
         "TESTING": True,
         "INSTANCE_DIR": tmp_path / "instance",
@@ -84,8 +88,12 @@ def _share_url_builders() -> None:
 
     def shared(self, append_unknown: bool = True):
         try:
-            key = (self.rule, tuple(self._trace),
-                   tuple(sorted((self.defaults or {}).items())), append_unknown)
+            key = (
+                self.rule,
+                tuple(self._trace),
+                tuple(sorted((self.defaults or {}).items())),
+                append_unknown,
+            )
             hash(key)
         except TypeError:  # a default that cannot be a key: compiled for this rule alone
             return compile_builder(self, append_unknown)
@@ -102,8 +110,10 @@ _share_url_builders()
 @pytest.fixture
 def make_app(tmp_path, media_url):
     """Build an app with overrides; its tables are created from the models."""
+
     def build(**overrides):
         from tests.services.postgres import with_tables
+
         config = config_for_tests(tmp_path, **{"MEDIA_URL": media_url, **overrides})
         copied = with_tables(config["DATABASE_URL"])
         app = create_app(config)
@@ -112,6 +122,7 @@ def make_app(tmp_path, media_url):
             with app.app_context():
                 db.create_all()
         return app
+
     return build
 
 
@@ -136,11 +147,14 @@ def _in_own_context(open_request):
     context of the same app for a test-client request, so without this every request of a
     test would share one ``g`` (the signed-in user, the CSRF token, the chosen language) and
     a second client would act as whoever the first signed in as."""
+
     @wraps(open_request)
     def open_isolated(*args, **kwargs):
         from tests.services.postgres import end_test_transaction
+
         end_test_transaction()
         return contextvars.Context().run(open_request, *args, **kwargs)
+
     return open_isolated
 
 
@@ -188,10 +202,12 @@ def make_circle(app):
 
     def make(slug=None, name=None, languages="en hi mr"):
         number = next(_numbers)
-        circle = create_circle(slug or f"circle-{number}", name or f"Circle {number}",
-                               languages=languages)
+        circle = create_circle(
+            slug or f"circle-{number}", name or f"Circle {number}", languages=languages
+        )
         db.session.commit()
         return circle
+
     return make
 
 
@@ -200,16 +216,27 @@ def make_account(app):
     from archive.operations.accounts import create_account
     from archive.operations.circles import add_member
 
-    def make(username=None, role="participant", circle=None, circle_role=None,
-             password=PASSWORD, display_name="", locale=None):
-        account = create_account(username or f"person{next(_numbers)}", password, role,
-                                 display_name, locale)
+    def make(
+        username=None,
+        role="participant",
+        circle=None,
+        circle_role=None,
+        password=PASSWORD,
+        display_name="",
+        locale=None,
+    ):
+        account = create_account(
+            username or f"person{next(_numbers)}", password, role, display_name, locale
+        )
         if circle is not None:
-            add_member(circle, account,
-                       circle_role or ("facilitator" if role == "facilitator" else
-                                       "participant"))
+            add_member(
+                circle,
+                account,
+                circle_role or ("facilitator" if role == "facilitator" else "participant"),
+            )
         db.session.commit()
         return account
+
     return make
 
 
@@ -222,8 +249,10 @@ def sign_in(client, username, password=PASSWORD):
 @pytest.fixture
 def signed_in(make_client):
     """A fresh client signed in as ``account``."""
+
     def open_as(account, password=PASSWORD):
         client = make_client()
         sign_in(client, account.username, password)
         return client
+
     return open_as

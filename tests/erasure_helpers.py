@@ -4,6 +4,7 @@ file a piece leaves behind, and the promise that withdrawal erases.
 
 Shared by test_surfaces, test_withdrawal, test_erasure_*, test_backup_restore and test_export.
 """
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,9 @@ def photo(colour=(180, 60, 40), size=(900, 600)) -> bytes:
     picture.paste((20, 90, 200), (0, 0, size[0] // 2, size[1] // 3))
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = CAMERA
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
-        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0)})
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0)}
+    )
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=85, exif=exif.tobytes())
     return buffer.getvalue()
@@ -59,9 +61,11 @@ def photo(colour=(180, 60, 40), size=(900, 600)) -> bytes:
 
 # --- pieces -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Piece:
     """What a test knows about one contributed item (all plain values, no ORM objects)."""
+
     id: int
     public_id: str
     code: str
@@ -69,7 +73,7 @@ class Piece:
     tag: str
     circle_slug: str
     kind: str
-    media: dict[str, dict] = field(default_factory=dict)   # asset public id -> derivatives
+    media: dict[str, dict] = field(default_factory=dict)  # asset public id -> derivatives
 
     @property
     def url(self) -> str:
@@ -77,52 +81,90 @@ class Piece:
 
     @property
     def media_urls(self) -> list[str]:
-        return [f"/media/{asset}/{name}" for asset, derivatives in self.media.items()
-                for name in derivatives]
+        return [
+            f"/media/{asset}/{name}"
+            for asset, derivatives in self.media.items()
+            for name in derivatives
+        ]
 
     @property
     def media_keys(self) -> list[str]:
-        return [entry["key"] for derivatives in self.media.values()
-                for entry in derivatives.values()]
+        return [
+            entry["key"] for derivatives in self.media.values() for entry in derivatives.values()
+        ]
 
     def item(self) -> Item:
         db.session.expire_all()
         return db.session.get(Item, self.id)
 
 
-def share(by: Account, circle: Circle, *, title: str, kind: str = "artwork", body: str = "",
-          tags: tuple[str, ...] = ("zqxtag",), alt_text: str = "A painting of a river",
-          audience: str = "public", attribution: str = "name", pseudonym: str = "",
-          image: Optional[bytes] = None, contributor=None, method: str = "self",
-          language: str = "en") -> Piece:
+def share(
+    by: Account,
+    circle: Circle,
+    *,
+    title: str,
+    kind: str = "artwork",
+    body: str = "",
+    tags: tuple[str, ...] = ("zqxtag",),
+    alt_text: str = "A painting of a river",
+    audience: str = "public",
+    attribution: str = "name",
+    pseudonym: str = "",
+    image: Optional[bytes] = None,
+    contributor=None,
+    method: str = "self",
+    language: str = "en",
+) -> Piece:
     """Contribute and commit, as one request would; returns what the test needs to know."""
     contributor = contributor or item_ops.contributor_for(by)
     if kind == "artwork" and image is None:
         image = photo()
-    draft = item_ops.Draft(kind=kind, title=title, body=body or f"{title} in words",
-                           language=language, tags=list(tags),
-                           alt_text=alt_text if kind == "artwork" else "", image=image)
-    choice = ConsentChoice(audience=audience, attribution=attribution, pseudonym=pseudonym,
-                           method=method)
+    draft = item_ops.Draft(
+        kind=kind,
+        title=title,
+        body=body or f"{title} in words",
+        language=language,
+        tags=list(tags),
+        alt_text=alt_text if kind == "artwork" else "",
+        image=image,
+    )
+    choice = ConsentChoice(
+        audience=audience, attribution=attribution, pseudonym=pseudonym, method=method
+    )
     result = item_ops.contribute(by, circle, contributor, draft, choice)
     commit()
     return piece_of(result.item, result.receipt.withdrawal_code)
 
 
 def piece_of(item: Item, code: str = "") -> Piece:
-    media = {asset.public_id: asset.derivatives for asset in db.session.scalars(
-        select(MediaAsset).where(MediaAsset.item_id == item.id))}
-    return Piece(id=item.id, public_id=item.public_id, code=code, title=item.current.title,
-                 tag=(item.current.tags or [""])[0], circle_slug=item.circle.slug,
-                 kind=item.kind, media=media)
+    media = {
+        asset.public_id: asset.derivatives
+        for asset in db.session.scalars(select(MediaAsset).where(MediaAsset.item_id == item.id))
+    }
+    return Piece(
+        id=item.id,
+        public_id=item.public_id,
+        code=code,
+        title=item.current.title,
+        tag=(item.current.tags or [""])[0],
+        circle_slug=item.circle.slug,
+        kind=item.kind,
+        media=media,
+    )
 
 
 def revise(by: Account, piece: Piece, **changes) -> Piece:
     """Save a new revision (``image=`` replaces the artwork) and commit."""
     item = piece.item()
     current = item.current
-    values = {"title": current.title, "body": current.body, "language": current.language,
-              "tags": current.tags, "alt_text": current.alt_text, **changes}
+    values = {
+        "title": current.title,
+        "body": current.body,
+        "language": current.language,
+        "tags": current.tags,
+        "alt_text": current.alt_text,
+        **changes,
+    }
     item_ops.revise(by, item, item_ops.Draft(kind=item.kind, **values))
     commit()
     return piece_of(piece.item(), piece.code)
@@ -130,10 +172,12 @@ def revise(by: Account, piece: Piece, **changes) -> Piece:
 
 # --- people -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Viewer:
     """Someone looking: a web client (signed in or not) and the API headers of the same
     person (a bearer token, or none)."""
+
     name: str
     client: BrowserLikeClient
     headers: dict
@@ -170,8 +214,7 @@ def world(app, make_circle, make_account, make_client):
     for name, account in people.items():
         client = make_client()
         sign_in(client, account.username)
-        viewers[name] = Viewer(name, client, {"Authorization": "Bearer " + token(account)},
-                               account)
+        viewers[name] = Viewer(name, client, {"Authorization": "Bearer " + token(account)}, account)
     viewers["anonymous"] = Viewer("anonymous", make_client(), {})
     return World(home, elsewhere, people, viewers)
 
@@ -184,17 +227,26 @@ def token(account: Account) -> str:
 
 # --- forms ------------------------------------------------------------------------------------
 
+
 def consent_form(piece: Piece, **changes) -> dict:
     """The consent form as it stands for ``piece``, with ``changes`` applied."""
     consent = piece.item().consent
-    form = {"audience": consent.audience, "attribution": consent.attribution,
-            "pseudonym": consent.pseudonym or "",
-            "review_by": consent.review_by.isoformat() if consent.review_by else "",
-            "collections": consent.allow_collections, "embeds": consent.allow_embeds,
-            "packs": consent.allow_packs, "content_notes": consent.content_notes}
+    form = {
+        "audience": consent.audience,
+        "attribution": consent.attribution,
+        "pseudonym": consent.pseudonym or "",
+        "review_by": consent.review_by.isoformat() if consent.review_by else "",
+        "collections": consent.allow_collections,
+        "embeds": consent.allow_embeds,
+        "packs": consent.allow_packs,
+        "content_notes": consent.content_notes,
+    }
     form.update(changes)
-    return {name: ("y" if value is True else value) for name, value in form.items()
-            if value is not False}
+    return {
+        name: ("y" if value is True else value)
+        for name, value in form.items()
+        if value is not False
+    }
 
 
 def change_consent(client, piece: Piece, **changes):
@@ -209,8 +261,10 @@ def withdraw_signed_in(client, piece: Piece, reason: Optional[str] = None, sure:
     return client.post_form(f"{piece.url}/withdraw", data, follow_redirects=True)
 
 
-HIDDEN_CODE = re.compile(r'<input id="confirm-code" name="confirm-code" type="hidden" '
-                         r'value="([^"]*)"')
+HIDDEN_CODE = re.compile(
+    r'<input id="confirm-code" name="confirm-code" type="hidden" '
+    r'value="([^"]*)"'
+)
 
 
 def enter_code(client, code: str):
@@ -222,18 +276,28 @@ def confirm_code(client, confirm_page: str, follow_redirects: bool = False):
     """Step 2: send the confirm form the page carries, as a browser would."""
     match = HIDDEN_CODE.search(confirm_page)
     assert match, "the confirm page carries no code"
-    return client.raw.post("/withdraw", follow_redirects=follow_redirects, data={
-        "csrf_token": csrf_token(confirm_page), "confirm-code": match.group(1),
-        "confirm-submit": "Erase it everywhere"})
+    return client.raw.post(
+        "/withdraw",
+        follow_redirects=follow_redirects,
+        data={
+            "csrf_token": csrf_token(confirm_page),
+            "confirm-code": match.group(1),
+            "confirm-submit": "Erase it everywhere",
+        },
+    )
 
 
 # --- what is left -----------------------------------------------------------------------------
 
+
 def rows_of(item_id: int) -> dict[str, int]:
     db.session.expire_all()
-    return {model.__name__: db.session.scalar(
-        select(func.count()).select_from(model).where(item_rows(model, item_id)))
-        for model in (Revision, RevisionTag, MediaAsset, Consent)}
+    return {
+        model.__name__: db.session.scalar(
+            select(func.count()).select_from(model).where(item_rows(model, item_id))
+        )
+        for model in (Revision, RevisionTag, MediaAsset, Consent)
+    }
 
 
 def item_rows(model, item_id: int):
@@ -269,11 +333,14 @@ def media_files(app) -> set[str]:
 def snapshot(app, piece: Piece) -> dict:
     """Everything a refused or repeated withdrawal must leave exactly as it was."""
     item = piece.item()
-    return {"state": item.state, "rows": rows_of(piece.id),
-            "events": [(e.event, e.change) for e in events_of(piece)],
-            "ledger": ledger_file_lines(app, piece),
-            "files": sorted(media_files(app) & set(piece.media_keys)),
-            "purges": [(t.kind, t.payload) for t in pending_purges()]}
+    return {
+        "state": item.state,
+        "rows": rows_of(piece.id),
+        "events": [(e.event, e.change) for e in events_of(piece)],
+        "ledger": ledger_file_lines(app, piece),
+        "files": sorted(media_files(app) & set(piece.media_keys)),
+        "purges": [(t.kind, t.payload) for t in pending_purges()],
+    }
 
 
 def secrets_of(piece: Piece, extra: tuple[str, ...] = ()) -> list[str]:
@@ -288,8 +355,12 @@ def assert_erased(app, piece: Piece, role: str) -> None:
     assert rows_of(piece.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0, "Consent": 0}
     item = piece.item()
     assert (item.public_id, item.state) == (piece.public_id, "withdrawn")
-    assert (item.kind, item.circle_id, item.contributor_id, item.current_revision_id) == \
-        (None, None, None, None)
+    assert (item.kind, item.circle_id, item.contributor_id, item.current_revision_id) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert item.withdrawn_at is not None
     withdrawn = events_of(piece, "withdrawn")
     assert len(withdrawn) == 1, withdrawn

@@ -1,6 +1,7 @@
 """Helpers for the living-document tests: pictures with GPS in them, a Hindi poem as the form
 sends it, row counts and files on disk (to prove that nothing was stored), and a small HTML
 reader for the tags and attributes a page really carries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,15 +55,20 @@ POEM_BODY = "\n".join(POEM_LINES)
 
 # --- pictures ---------------------------------------------------------------------------------
 
+
 def gps_exif() -> Image.Exif:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = CAMERA
     exif[ExifTags.Base.Model] = "Model 12"
     exif[ExifTags.Base.Artist] = OWNER
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
-        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0),
-        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (73.0, 51.0, 24.0),
-    })
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0),
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: (73.0, 51.0, 24.0),
+        }
+    )
     return exif
 
 
@@ -83,9 +89,12 @@ def corpus_gps_photo() -> bytes:
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that only claims its size: an IHDR and an IEND, no pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
@@ -108,8 +117,10 @@ COUNTED = (Item, Revision, Consent, MediaAsset, ConsentEvent, Contributor, Revis
 
 def row_counts() -> dict[str, int]:
     db.session.expire_all()
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in COUNTED}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in COUNTED
+    }
 
 
 def media_files(app) -> list[Path]:
@@ -143,21 +154,42 @@ def revision_rows(item_id: int) -> list[dict]:
     """Every stored column of an item's revisions, and their tags, as plain values, oldest
     first."""
     db.session.expire_all()
-    rows = db.session.execute(select(Revision.__table__).where(Revision.item_id == item_id)
-                              .order_by(Revision.number)).mappings()
-    return [{**row, "tags": list(db.session.scalars(
-        select(RevisionTag.tag).where(RevisionTag.revision_id == row["id"])
-        .order_by(RevisionTag.position)))} for row in rows]
+    rows = db.session.execute(
+        select(Revision.__table__).where(Revision.item_id == item_id).order_by(Revision.number)
+    ).mappings()
+    return [
+        {
+            **row,
+            "tags": list(
+                db.session.scalars(
+                    select(RevisionTag.tag)
+                    .where(RevisionTag.revision_id == row["id"])
+                    .order_by(RevisionTag.position)
+                )
+            ),
+        }
+        for row in rows
+    ]
 
 
 # --- the contribute form ----------------------------------------------------------------------
 
+
 def poem_form(**overrides) -> dict:
     """The contribute form as a participant's browser sends it for a Hindi poem (there is
     no "contributor" field on a participant's page; facilitators add it)."""
-    form = {"kind": "poem", "title": UDASI, "body": POEM_BODY, "language": "hi",
-            "tags": "उम्मीद, नींद", "audience": "circle", "attribution": "name",
-            "pseudonym": "", "review_by": "", "alt_text": ""}
+    form = {
+        "kind": "poem",
+        "title": UDASI,
+        "body": POEM_BODY,
+        "language": "hi",
+        "tags": "उम्मीद, नींद",
+        "audience": "circle",
+        "attribution": "name",
+        "pseudonym": "",
+        "review_by": "",
+        "alt_text": "",
+    }
     form.update(overrides)
     return {name: value for name, value in form.items() if value is not None}
 
@@ -167,8 +199,7 @@ ALT_TEXT = "नीले और लाल रंग की एक पेंट�
 
 def artwork_form(image: Optional[bytes], filename="photo.jpg", **overrides) -> dict:
     """The contribute form for a photo of an artwork (``image=None``: no file chosen)."""
-    fields = {"kind": "artwork", "title": "मेरी पेंटिंग", "body": "", "alt_text": ALT_TEXT,
-              **overrides}
+    fields = {"kind": "artwork", "title": "मेरी पेंटिंग", "body": "", "alt_text": ALT_TEXT, **overrides}
     form = poem_form(**fields)
     if image is not None:
         form["image"] = (io.BytesIO(image), filename, "image/jpeg")
@@ -192,12 +223,14 @@ def multipart(fields: dict) -> dict:
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
-def post_multipart(client, url: str, fields: dict, page: Optional[str] = None,
-                   follow_redirects: bool = False):
+def post_multipart(
+    client, url: str, fields: dict, page: Optional[str] = None, follow_redirects: bool = False
+):
     """Like ``client.post_form``: open the page first and send its CSRF token along."""
     token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, follow_redirects=follow_redirects,
-                       **multipart({"csrf_token": token, **fields}))
+    return client.post(
+        url, follow_redirects=follow_redirects, **multipart({"csrf_token": token, **fields})
+    )
 
 
 def contribute(client, slug: str, form: dict):
@@ -216,6 +249,7 @@ def api_headers(token: Optional[str]) -> dict:
 
 
 # --- reading pages ----------------------------------------------------------------------------
+
 
 @dataclass
 class Tag:
@@ -273,15 +307,18 @@ def third_party_fetches(html: str) -> list[str]:
         for value in wanted:
             for candidate in value.split(","):
                 url = candidate.strip().split(" ")[0]
-                if url and (urlsplit(url).netloc or url.startswith("//")
-                            or urlsplit(url).scheme not in ("", "http", "https")):
+                if url and (
+                    urlsplit(url).netloc
+                    or url.startswith("//")
+                    or urlsplit(url).scheme not in ("", "http", "https")
+                ):
                     found.append(f"<{tag.name}> {url}")
     return found
 
 
 def main_html(html: str) -> str:
     start = html.index('<main id="main"')
-    return html[start:html.index("</main>", start)]
+    return html[start : html.index("</main>", start)]
 
 
 @pytest.fixture
@@ -290,20 +327,24 @@ def circle_people(make_circle, make_account):
     home = make_circle("ghar", "घर के लोग")
     elsewhere = make_circle("elsewhere", "Elsewhere")
     people = {
-        "home": home, "elsewhere": elsewhere,
+        "home": home,
+        "elsewhere": elsewhere,
         "asha": make_account("ashaunique", circle=home, display_name=OWNER),
-        "meera": make_account("meera", role="facilitator", circle=home,
-                              display_name="Meera Facilitator"),
+        "meera": make_account(
+            "meera", role="facilitator", circle=home, display_name="Meera Facilitator"
+        ),
         "ravi": make_account("ravi", circle=home, display_name="Ravi Member"),
         "sunil": make_account("sunil", circle=elsewhere, display_name="Sunil Outsider"),
-        "farah": make_account("farah", role="facilitator", circle=elsewhere,
-                              display_name="Farah Elsewhere"),
+        "farah": make_account(
+            "farah", role="facilitator", circle=elsewhere, display_name="Farah Elsewhere"
+        ),
         "admin": make_account("root", role="admin", display_name="Site Admin"),
     }
     return people
 
 
 # --- speed ----------------------------------------------------------------------------------
+
 
 class _MemoryBytecodeCache(BytecodeCache):
     """Compiled templates kept across the many apps a test run builds (one per test), so each

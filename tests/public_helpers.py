@@ -4,6 +4,7 @@ shared with the permissions advocates need, and collections curated through the 
 Shared by test_public_pages, test_embeds, test_packs, test_surfaces and the offline-pack
 browser test.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,31 +25,63 @@ SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 META = re.compile(r'<meta (?:property|name)="((?:og|twitter):[\w:]+)" content="([^"]*)">')
 
 
-def offer(by: Account, circle: Circle, *, title: str, kind: str = "poem", body: str = "",
-          audience: str = "public", attribution: str = "name", pseudonym: str = "",
-          collections: bool = True, embeds: bool = True, packs: bool = True,
-          content_notes: tuple[str, ...] = (), alt_text: str = "A painting of a river",
-          language: str = "en", image: Optional[bytes] = None) -> Piece:
+def offer(
+    by: Account,
+    circle: Circle,
+    *,
+    title: str,
+    kind: str = "poem",
+    body: str = "",
+    audience: str = "public",
+    attribution: str = "name",
+    pseudonym: str = "",
+    collections: bool = True,
+    embeds: bool = True,
+    packs: bool = True,
+    content_notes: tuple[str, ...] = (),
+    alt_text: str = "A painting of a river",
+    language: str = "en",
+    image: Optional[bytes] = None,
+) -> Piece:
     """Contribute a piece whose author said yes (or no) to collections, embeds and packs."""
     if kind == "artwork" and image is None:
         image = photo()
-    draft = item_ops.Draft(kind=kind, title=title, body=body or f"{title} in words",
-                           language=language, tags=["nadi"],
-                           alt_text=alt_text if kind == "artwork" else "", image=image)
-    choice = ConsentChoice(audience=audience, attribution=attribution, pseudonym=pseudonym,
-                           collections=collections, embeds=embeds, packs=packs,
-                           content_notes=list(content_notes))
+    draft = item_ops.Draft(
+        kind=kind,
+        title=title,
+        body=body or f"{title} in words",
+        language=language,
+        tags=["nadi"],
+        alt_text=alt_text if kind == "artwork" else "",
+        image=image,
+    )
+    choice = ConsentChoice(
+        audience=audience,
+        attribution=attribution,
+        pseudonym=pseudonym,
+        collections=collections,
+        embeds=embeds,
+        packs=packs,
+        content_notes=list(content_notes),
+    )
     result = item_ops.contribute(by, circle, item_ops.contributor_for(by), draft, choice)
     commit()
     return piece_of(result.item, result.receipt.withdrawal_code)
 
 
-def curate(by: Account, circle: Circle, slug: str, pieces: list[Piece], *,
-           state: str = "public", title: str = "Songs of the river",
-           intro: str = "What our circle *knows* about rivers.",
-           notes: Optional[dict[str, str]] = None) -> str:
+def curate(
+    by: Account,
+    circle: Circle,
+    slug: str,
+    pieces: list[Piece],
+    *,
+    state: str = "public",
+    title: str = "Songs of the river",
+    intro: str = "What our circle *knows* about rivers.",
+    notes: Optional[dict[str, str]] = None,
+) -> str:
     """A collection holding ``pieces`` in order, then set to ``state``; returns its slug."""
-    items = [piece.item() for piece in pieces]     # (Piece.item expires the session)
+    items = [piece.item() for piece in pieces]  # (Piece.item expires the session)
     collection = collection_ops.create(by, circle, slug, title, intro)
     db.session.flush()
     for piece, item in zip(pieces, items, strict=True):

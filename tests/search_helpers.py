@@ -1,4 +1,5 @@
 """Whoosh indexes in memory, and search bitmaps read and made, for the search tests."""
+
 from __future__ import annotations
 
 import atexit

@@ -2,6 +2,7 @@
 as SQL (``select_visible``) and as a search index filter (``index_filter``) — and the three
 must always give the same answer. Random worlds (fixed seeds) of pieces with every audience,
 review date, contributor kind and state are asked about by every kind of viewer."""
+
 from __future__ import annotations
 
 import random
@@ -52,17 +53,23 @@ def _world(seed: int, home, other, accounts, profile) -> list[Item]:
         else:
             by = accounts["other member"]
             contributor = item_ops.contributor_for(by)
-        choice = ConsentChoice(audience=rng.choice(["private", "circle", "public"]),
-                               attribution="anonymous",
-                               method="verbal" if contributor is profile else "self")
-        draft = item_ops.Draft(kind="poem", title=f"कविता {seed}-{number}", body="नींद\nआती",
-                               language="hi")
+        choice = ConsentChoice(
+            audience=rng.choice(["private", "circle", "public"]),
+            attribution="anonymous",
+            method="verbal" if contributor is profile else "self",
+        )
+        draft = item_ops.Draft(
+            kind="poem", title=f"कविता {seed}-{number}", body="नींद\nआती", language="hi"
+        )
         item = item_ops.contribute(by, circle, contributor, draft, choice).item
         items.append(item)
         review = rng.choice([None, None, -3, 40])
         if review is not None:
-            db.session.execute(update(Consent).where(Consent.item_id == item.id).values(
-                review_by=access.today() + timedelta(days=review)))
+            db.session.execute(
+                update(Consent)
+                .where(Consent.item_id == item.id)
+                .values(review_by=access.today() + timedelta(days=review))
+            )
             queue_for_index(item)
         commit()
         if rng.random() < 0.15:
@@ -74,20 +81,21 @@ def _world(seed: int, home, other, accounts, profile) -> list[Item]:
 
 def _by_python(viewer, items) -> set[str]:
     db.session.expire_all()
-    return {item.public_id for item in items
-            if access.may_view_item(viewer, db.session.get(Item, item.id))}
+    return {
+        item.public_id
+        for item in items
+        if access.may_view_item(viewer, db.session.get(Item, item.id))
+    }
 
 
 def _by_sql(viewer) -> set[str]:
-    return set(db.session.scalars(access.select_visible(viewer)
-                                  .with_only_columns(Item.public_id)))
+    return set(db.session.scalars(access.select_visible(viewer).with_only_columns(Item.public_id)))
 
 
 def _by_index(viewer) -> set[str]:
     with index.searching() as searcher:
         allowed = docsets.docs(searcher, access.index_filter(viewer))
-        return {searcher.stored_fields(int(docnum))["id"]
-                for docnum in allowed.nonzero()[0]}
+        return {searcher.stored_fields(int(docnum))["id"] for docnum in allowed.nonzero()[0]}
 
 
 @pytest.mark.parametrize("seed", [7, 2026])

@@ -14,6 +14,7 @@ every viewer and every piece and reports all disagreements at once. A new surfac
 entry in ``SURFACES``; ``test_every_surface_named_by_the_access_rule_is_walked`` fails until
 each name in ``archive.access.SURFACES`` has one.
 """
+
 from __future__ import annotations
 
 import io
@@ -58,8 +59,15 @@ pytestmark = pytest.mark.both_databases
 
 TAG = "भरोसा"
 AUDIENCES = ("private", "circle", "public")
-VIEWERS = ("contributor", "facilitator", "member", "other circle's member",
-           "other circle's facilitator", "anonymous", "admin")
+VIEWERS = (
+    "contributor",
+    "facilitator",
+    "member",
+    "other circle's member",
+    "other circle's facilitator",
+    "anonymous",
+    "admin",
+)
 #: who may open the circle page at all (members, and admins to manage the circle)
 CIRCLE_PAGE_OPEN = {"contributor", "facilitator", "member", "admin"}
 
@@ -67,8 +75,9 @@ CIRCLE_PAGE_OPEN = {"contributor", "facilitator", "member", "admin"}
 @dataclass(frozen=True)
 class Piece:
     """One item of the matrix: its audience, whose it is, and whether its review date passed."""
+
     audience: str
-    owner: str                   # "account": a participant's own; "profile": no account
+    owner: str  # "account": a participant's own; "profile": no account
     review_passed: bool = False
 
     @property
@@ -81,9 +90,11 @@ class Piece:
         return f"«{self.label}»"
 
 
-PIECES = ([Piece(audience, owner) for audience in AUDIENCES for owner in ("account", "profile")]
-          + [Piece(audience, owner, review_passed=True)
-             for audience in ("circle", "public") for owner in ("account", "profile")])
+PIECES = [Piece(audience, owner) for audience in AUDIENCES for owner in ("account", "profile")] + [
+    Piece(audience, owner, review_passed=True)
+    for audience in ("circle", "public")
+    for owner in ("account", "profile")
+]
 
 
 def relation(viewer: str, piece: Piece) -> str:
@@ -113,6 +124,7 @@ def holds_consent(viewer: str, piece: Piece) -> bool:
 
 
 # --- the world ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Ref:
@@ -155,8 +167,10 @@ def world(tmp_path_factory, database):  # made again for each kind of database
     viewers: dict[str, Viewer] = {}
     with app.app_context():
         db.create_all()
-        circles = {"home": create_circle("ghar", "घर"), "elsewhere": create_circle("elsewhere",
-                                                                                    "Elsewhere")}
+        circles = {
+            "home": create_circle("ghar", "घर"),
+            "elsewhere": create_circle("elsewhere", "Elsewhere"),
+        }
         accounts = {}
         for viewer, (username, role, circle, circle_role) in ACCOUNTS.items():
             accounts[viewer] = create_account(username, PASSWORD, role, f"{username} shown")
@@ -181,21 +195,46 @@ def _make_pieces(world: World, home, accounts) -> None:
     asha, meera = accounts["contributor"], accounts["facilitator"]
     profile = ops.create_profile(meera, home, "छाया")
     for piece in PIECES:
-        by, contributor = ((asha, ops.contributor_for(asha)) if piece.owner == "account"
-                           else (meera, profile))
-        draft = ops.Draft(kind="artwork", title=f"चित्र {piece.marker}", body=f"{UDASI} का रंग",
-                          language="hi", tags=[TAG], alt_text="एक चित्र", image=photo)
-        choice = ConsentChoice(audience=piece.audience, attribution="name",
-                               method="self" if piece.owner == "account" else "verbal",
-                               collections=True, embeds=True, packs=True)
+        by, contributor = (
+            (asha, ops.contributor_for(asha)) if piece.owner == "account" else (meera, profile)
+        )
+        draft = ops.Draft(
+            kind="artwork",
+            title=f"चित्र {piece.marker}",
+            body=f"{UDASI} का रंग",
+            language="hi",
+            tags=[TAG],
+            alt_text="एक चित्र",
+            image=photo,
+        )
+        choice = ConsentChoice(
+            audience=piece.audience,
+            attribution="name",
+            method="self" if piece.owner == "account" else "verbal",
+            collections=True,
+            embeds=True,
+            packs=True,
+        )
         item = ops.contribute(by, home, contributor, draft, choice).item
-        ops.revise(by, item, ops.Draft(kind="artwork", title=draft.title,
-                                       body=f"{KHUSHI} का रंग", language="hi", tags=[TAG],
-                                       alt_text="एक चित्र"))
+        ops.revise(
+            by,
+            item,
+            ops.Draft(
+                kind="artwork",
+                title=draft.title,
+                body=f"{KHUSHI} का रंग",
+                language="hi",
+                tags=[TAG],
+                alt_text="एक चित्र",
+            ),
+        )
         items[piece] = item
         media = item.current.media
-        world.refs[piece.label] = Ref(item.public_id, piece.marker, [
-            f"/media/{media.public_id}/{name}" for name in media.derivatives])
+        world.refs[piece.label] = Ref(
+            item.public_id,
+            piece.marker,
+            [f"/media/{media.public_id}/{name}" for name in media.derivatives],
+        )
     _make_collections(meera, home, items)
     for piece, item in items.items():
         if piece.review_passed:
@@ -207,11 +246,11 @@ def _make_collections(meera, home, items) -> None:
     """A public collection of every public piece, and a circle collection of every piece its
     facilitator may see (all but someone's own private one), each with a share link."""
     from archive.operations import collections as curating
+
     for slug, state in ((OPEN_COLLECTION, "public"), (CIRCLE_COLLECTION, "circle")):
         collection = curating.create(meera, home, slug, f"{slug} collection")
         for piece, item in items.items():
-            if access.may_view_item(meera, item) and access.may_enter_collection(item,
-                                                                                 collection):
+            if access.may_view_item(meera, item) and access.may_enter_collection(item, collection):
                 if state == "circle" or piece.audience == "public":
                     curating.add_entry(meera, collection, item)
         curating.set_state(meera, collection, state)
@@ -219,6 +258,7 @@ def _make_collections(meera, home, items) -> None:
 
 
 # --- surfaces -----------------------------------------------------------------------------------
+
 
 def _shown(response, what: str, marker: Optional[str] = None) -> bool:
     """200 means shown (and then it must really be this piece); 404 means not shown."""
@@ -234,6 +274,7 @@ def page(path: str) -> Callable[[Viewer, Ref], bool]:
     def probe(viewer: Viewer, ref: Ref) -> bool:
         url = path.format(id=ref.public_id)
         return _shown(viewer.web.get(url), url, ref.marker)
+
     return probe
 
 
@@ -247,6 +288,7 @@ def api(path: str) -> Callable[[Viewer, Ref], bool]:
         assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
         assert response.json["id"] == ref.public_id
         return True
+
     return probe
 
 
@@ -271,12 +313,14 @@ def _once(viewer: Viewer, path: str):
 def listing(path: str) -> Callable[[Viewer, Ref], bool]:
     """A page listing items: shown means the piece's title is on it. A page the viewer may
     not open (sign-in redirect, 404) shows nothing."""
+
     def probe(viewer: Viewer, ref: Ref) -> bool:
         response = _once(viewer, path)
         if response.status_code in (302, 404):
             return False
         assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
         return ref.marker in response.get_data(as_text=True)
+
     return probe
 
 
@@ -346,8 +390,10 @@ def in_a_collection_they_open(viewer: str, piece: Piece) -> bool:
     """Collection pages: the piece must be seen by the viewer, and sit in a collection they may
     open (the public one; the circle one for its members and admins; someone's own private
     piece is in neither, as its facilitator cannot add it)."""
-    return sees(viewer, piece) and (public_now(viewer, piece) or (
-        viewer in CIRCLE_PAGE_OPEN and piece.label != "private/account"))
+    return sees(viewer, piece) and (
+        public_now(viewer, piece)
+        or (viewer in CIRCLE_PAGE_OPEN and piece.label != "private/account")
+    )
 
 
 def in_any(*probes: Callable[[Viewer, Ref], bool]) -> Callable[[Viewer, Ref], bool]:
@@ -364,8 +410,11 @@ def _text_once(viewer: Viewer, path: str) -> str:
 
 def feeds(viewer: Viewer, ref: Ref) -> bool:
     from xml.etree.ElementTree import fromstring
-    texts = [_text_once(viewer, path) for path in (
-        "/feeds/public.atom", f"/collections/{OPEN_COLLECTION}/feed.atom")]
+
+    texts = [
+        _text_once(viewer, path)
+        for path in ("/feeds/public.atom", f"/collections/{OPEN_COLLECTION}/feed.atom")
+    ]
     for body in texts:
         fromstring(body.encode())
     return any(ref.marker in body for body in texts)
@@ -378,8 +427,9 @@ def sitemap(viewer: Viewer, ref: Ref) -> bool:
 def embeds(viewer: Viewer, ref: Ref) -> bool:
     """The card names the piece exactly when oEmbed answers for it."""
     card = viewer.web.get(f"/embed/items/{ref.public_id}")
-    oembed = viewer.web.get("/oembed", query_string={
-        "url": f"http://localhost/items/{ref.public_id}"})
+    oembed = viewer.web.get(
+        "/oembed", query_string={"url": f"http://localhost/items/{ref.public_id}"}
+    )
     assert oembed.status_code in (200, 404)
     assert card.status_code == oembed.status_code, "a hidden card answers as an unknown one"
     named = ref.marker in card.get_data(as_text=True)
@@ -401,14 +451,16 @@ def offline_pack(viewer: Viewer, ref: Ref) -> bool:
             assert response.status_code == 200
             response.direct_passthrough = False
             with zipfile.ZipFile(io.BytesIO(response.get_data())) as pack:
-                _packs[viewer.name] = "\n".join(pack.read(name).decode() for name in
-                                                pack.namelist() if name.endswith(".html"))
+                _packs[viewer.name] = "\n".join(
+                    pack.read(name).decode() for name in pack.namelist() if name.endswith(".html")
+                )
     return ref.marker in _packs[viewer.name]
 
 
 def collection_pages(suffix: str = "") -> Callable[[Viewer, Ref], bool]:
-    return in_any(*(listing(f"/collections/{slug}{suffix}")
-                    for slug in (OPEN_COLLECTION, CIRCLE_COLLECTION)))
+    return in_any(
+        *(listing(f"/collections/{slug}{suffix}") for slug in (OPEN_COLLECTION, CIRCLE_COLLECTION))
+    )
 
 
 def share_links(viewer: Viewer, ref: Ref) -> bool:
@@ -429,8 +481,11 @@ SURFACES = [
     Surface("diff page", page("/items/{id}/diff?from=1&to=2")),
     Surface("media (every derivative)", media),
     Surface("tag pages", listing(f"/tags/{TAG}")),
-    Surface("circle pages", listing("/circles/ghar"),
-            lambda viewer, piece: viewer in CIRCLE_PAGE_OPEN and sees(viewer, piece)),
+    Surface(
+        "circle pages",
+        listing("/circles/ghar"),
+        lambda viewer, piece: viewer in CIRCLE_PAGE_OPEN and sees(viewer, piece),
+    ),
     Surface("home page", listing("/")),
     Surface("search results", listing(f"/search?q={TAG}")),
     Surface("JSON API item", api("/api/v1/items/{id}")),
@@ -440,8 +495,11 @@ SURFACES = [
     Surface("receipt JSON", receipt_json, holds_consent),
     Surface("receipt text file", receipt_text, holds_consent),
     Surface("waiting page", waiting_page, lambda viewer, piece: False),
-    Surface("participant export", participant_export,
-            lambda viewer, piece: relation(viewer, piece) == "contributor"),
+    Surface(
+        "participant export",
+        participant_export,
+        lambda viewer, piece: relation(viewer, piece) == "contributor",
+    ),
     Surface("collection pages", collection_pages(), in_a_collection_they_open),
     Surface("collective-document view", collection_pages("/read"), in_a_collection_they_open),
     Surface("share links", share_links, public_now),
@@ -450,8 +508,11 @@ SURFACES = [
     Surface("embeds and oEmbed", embeds, public_now),
     Surface("Open Graph tags", open_graph, public_now),
     Surface("offline packs", offline_pack, public_now),
-    Surface("my pieces page", listing("/account/pieces"),
-            lambda viewer, piece: relation(viewer, piece) == "contributor"),
+    Surface(
+        "my pieces page",
+        listing("/account/pieces"),
+        lambda viewer, piece: relation(viewer, piece) == "contributor",
+    ),
 ]
 
 
@@ -462,15 +523,16 @@ def test_every_surface_named_by_the_access_rule_is_walked():
 
 def test_the_table_itself():
     """The expectations read like design.md's table (a guard against a typo in ``sees``)."""
+
     def row(audience: str, owner: str) -> list[bool]:
         return [sees(viewer, Piece(audience, owner)) for viewer in VIEWERS]
+
     #                                contrib facil  member other  o.fac  anon   admin
     assert row("private", "account") == [True, False, False, False, False, False, False]
     assert row("private", "profile") == [False, True, False, False, False, False, False]
     assert row("circle", "account") == [True, True, True, False, False, False, False]
     assert row("public", "profile") == [True] * len(VIEWERS)
-    assert [sees(v, Piece("public", "account", True)) for v in VIEWERS] == \
-        row("private", "account")
+    assert [sees(v, Piece("public", "account", True)) for v in VIEWERS] == row("private", "account")
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda surface: surface.name)
@@ -483,24 +545,32 @@ def test_who_sees_what(world, surface):
             expected = surface.expect(viewer, piece)
             shown = surface.shows(world.viewers[viewer], world.refs[piece.label])
             if shown != expected:
-                wrong.append(f"{viewer:>28} · {piece.label:<28} shown={shown} "
-                             f"expected={expected}")
+                wrong.append(f"{viewer:>28} · {piece.label:<28} shown={shown} expected={expected}")
     assert not wrong, f"{surface.name}:\n" + "\n".join(wrong)
 
 
 def test_select_visible_agrees_with_may_view_item(world):
     with world.app.app_context():
-        items = {ref.public_id: db.session.scalar(select(Item).where(
-            Item.public_id == ref.public_id)) for ref in world.refs.values()}
+        items = {
+            ref.public_id: db.session.scalar(select(Item).where(Item.public_id == ref.public_id))
+            for ref in world.refs.values()
+        }
         for name, viewer in world.viewers.items():
-            who = (db.session.get(Account, viewer.account_id) if viewer.account_id
-                   else AnonymousUserMixin())
+            who = (
+                db.session.get(Account, viewer.account_id)
+                if viewer.account_id
+                else AnonymousUserMixin()
+            )
             listed = {item.public_id for item in db.session.scalars(access.select_visible(who))}
             for piece in PIECES:
                 public_id = world.refs[piece.label].public_id
                 allowed = access.may_view_item(who, items[public_id])
-                assert (public_id in listed) == allowed == sees(name, piece), \
-                    (name, piece.label, public_id in listed, allowed)
+                assert (public_id in listed) == allowed == sees(name, piece), (
+                    name,
+                    piece.label,
+                    public_id in listed,
+                    allowed,
+                )
         assert not access.may_view_item(AnonymousUserMixin(), None)
         assert not access.may_view_item(None, next(iter(items.values())))
 
@@ -510,18 +580,21 @@ def test_someone_elses_private_item_is_404_not_403(world):
     ravi = world.viewers["member"]
     for path in ("", "/edit", "/history", "/versions/1", "/diff", "/receipt"):
         assert ravi.web.get(f"/items/{ref.public_id}{path}").status_code == 404, path
-    restore = ravi.web.post_form(f"/items/{ref.public_id}/versions/1/restore", {},
-                                 page="/")
+    restore = ravi.web.post_form(f"/items/{ref.public_id}/versions/1/restore", {}, page="/")
     assert restore.status_code == 404
     assert ravi.api(f"/api/v1/items/{ref.public_id}").status_code == 404
-    revise = ravi.web.post(f"/api/v1/items/{ref.public_id}/revisions",
-                           json={"body": "मेरा"}, headers=api_headers(ravi.token))
+    revise = ravi.web.post(
+        f"/api/v1/items/{ref.public_id}/revisions",
+        json={"body": "मेरा"},
+        headers=api_headers(ravi.token),
+    )
     assert revise.status_code == 404 and revise.json["error"]
     # an id that does not exist answers exactly the same
     missing = ravi.web.get("/items/AAAAAAAAAAAAAAAA")
     assert missing.status_code == 404
-    assert main_html(missing.get_data(as_text=True)) == \
-        main_html(ravi.web.get(f"/items/{ref.public_id}").get_data(as_text=True))
+    assert main_html(missing.get_data(as_text=True)) == main_html(
+        ravi.web.get(f"/items/{ref.public_id}").get_data(as_text=True)
+    )
 
 
 def test_a_member_may_read_but_not_edit_a_circle_item(world):
@@ -530,24 +603,48 @@ def test_a_member_may_read_but_not_edit_a_circle_item(world):
     for viewer in (ravi, meera):  # meera facilitates, but asha has an account: asha decides
         assert viewer.web.get(f"/items/{ref.public_id}").status_code == 200
         assert viewer.web.get(f"/items/{ref.public_id}/edit").status_code == 403
-        response = viewer.web.post(f"/api/v1/items/{ref.public_id}/revisions",
-                                   json={"body": "बदला"}, headers=api_headers(viewer.token))
+        response = viewer.web.post(
+            f"/api/v1/items/{ref.public_id}/revisions",
+            json={"body": "बदला"},
+            headers=api_headers(viewer.token),
+        )
         assert response.status_code == 403 and response.json["error"]
 
 
 # --- a review date passing, and withdrawal, over time ------------------------------------------
 
-def test_a_passed_review_date_makes_a_public_item_private(app, circle_people, signed_in,
-                                                          make_client):
+
+def test_a_passed_review_date_makes_a_public_item_private(
+    app, circle_people, signed_in, make_client
+):
     asha, meera, ravi = circle_people["asha"], circle_people["meera"], circle_people["ravi"]
-    clients = {"asha": signed_in(asha), "meera": signed_in(meera), "ravi": signed_in(ravi),
-               "anonymous": make_client()}
+    clients = {
+        "asha": signed_in(asha),
+        "meera": signed_in(meera),
+        "ravi": signed_in(ravi),
+        "anonymous": make_client(),
+    }
     review_by = (access.today() + timedelta(days=30)).isoformat()
-    assert contribute(clients["asha"], "ghar", poem_form(
-        audience="public", review_by=review_by)).status_code == 200
-    assert contribute(clients["meera"], "ghar", poem_form(
-        title="छाया की कविता", audience="public", contributor="new", new_pseudonym="छाया",
-        method="verbal")).status_code == 200
+    assert (
+        contribute(
+            clients["asha"], "ghar", poem_form(audience="public", review_by=review_by)
+        ).status_code
+        == 200
+    )
+    assert (
+        contribute(
+            clients["meera"],
+            "ghar",
+            poem_form(
+                title="छाया की कविता",
+                audience="public",
+                contributor="new",
+                new_pseudonym="छाया",
+                method="verbal",
+            ),
+        ).status_code
+        == 200
+    )
     own, stewarded = db.session.scalars(select(Item).order_by(Item.id)).all()
 
     def statuses(item):
@@ -567,6 +664,7 @@ def test_a_passed_review_date_makes_a_public_item_private(app, circle_people, si
 
 def test_a_withdrawn_item_shows_nothing_to_anyone(app, circle_people, signed_in, make_client):
     from archive.operations.withdraw import erase
+
     asha = circle_people["asha"]
     client = signed_in(asha)
     response = contribute(client, "ghar", poem_form(audience="public", tags="भरोसा"))
@@ -585,12 +683,22 @@ def test_a_withdrawn_item_shows_nothing_to_anyone(app, circle_people, signed_in,
 
 # --- attribution: exactly as consented, and nothing more ----------------------------------------
 
+
 def _everything_a_reader_gets(client, public_id: str) -> dict[str, str]:
-    pages = {path: client.get(path) for path in (
-        f"/items/{public_id}", f"/items/{public_id}/history", f"/items/{public_id}/versions/1",
-        f"/items/{public_id}/diff?from=1&to=2", "/tags/भरोसा", "/",
-        f"/api/v1/items/{public_id}", f"/api/v1/items/{public_id}/revisions",
-        f"/api/v1/items/{public_id}/diff?from=1&to=2")}
+    pages = {
+        path: client.get(path)
+        for path in (
+            f"/items/{public_id}",
+            f"/items/{public_id}/history",
+            f"/items/{public_id}/versions/1",
+            f"/items/{public_id}/diff?from=1&to=2",
+            "/tags/भरोसा",
+            "/",
+            f"/api/v1/items/{public_id}",
+            f"/api/v1/items/{public_id}/revisions",
+            f"/api/v1/items/{public_id}/diff?from=1&to=2",
+        )
+    }
     for path, response in pages.items():
         assert response.status_code == 200, path
     return {path: response.get_data(as_text=True) for path, response in pages.items()}
@@ -600,8 +708,10 @@ def _shared_and_edited(client, slug: str, **consent) -> str:
     response = contribute(client, slug, poem_form(audience="public", tags="भरोसा", **consent))
     assert response.status_code == 200
     item = newest_item()
-    edited = client.post_form(f"/items/{item.public_id}/edit", {
-        "title": UDASI, "body": "नई पंक्ति", "language": "hi", "tags": "भरोसा"})
+    edited = client.post_form(
+        f"/items/{item.public_id}/edit",
+        {"title": UDASI, "body": "नई पंक्ति", "language": "hi", "tags": "भरोसा"},
+    )
     assert edited.status_code == 302
     return item.public_id
 
@@ -609,25 +719,34 @@ def _shared_and_edited(client, slug: str, **consent) -> str:
 PROFILE_LINK = re.compile(r'href="[^"]*/(?:people|users?|profiles?|contributors?|u)/', re.I)
 
 
-@pytest.mark.parametrize("attribution, shown", [
-    ("anonymous", None), ("pseudonym", "नीली चिड़िया"), ("name", OWNER)])
-def test_attribution_shows_exactly_what_was_chosen(app, circle_people, signed_in, make_client,
-                                                   attribution, shown):
+@pytest.mark.parametrize(
+    "attribution, shown", [("anonymous", None), ("pseudonym", "नीली चिड़िया"), ("name", OWNER)]
+)
+def test_attribution_shows_exactly_what_was_chosen(
+    app, circle_people, signed_in, make_client, attribution, shown
+):
     asha = circle_people["asha"]
-    public_id = _shared_and_edited(signed_in(asha), "ghar", attribution=attribution,
-                                   pseudonym="नीली चिड़िया" if attribution == "pseudonym" else "")
+    public_id = _shared_and_edited(
+        signed_in(asha),
+        "ghar",
+        attribution=attribution,
+        pseudonym="नीली चिड़िया" if attribution == "pseudonym" else "",
+    )
     hidden = {"asha's username": asha.username, "asha's name": OWNER}
     if attribution == "name":
         hidden = {"asha's username": asha.username}
-    for reader in (make_client(), signed_in(circle_people["ravi"]),
-                   signed_in(circle_people["meera"])):
+    for reader in (
+        make_client(),
+        signed_in(circle_people["ravi"]),
+        signed_in(circle_people["meera"]),
+    ):
         got = _everything_a_reader_gets(reader, public_id)
         for path, text in got.items():
             for what, value in hidden.items():
                 assert value.lower() not in text.lower(), f"{what} on {path}"
             assert not PROFILE_LINK.search(text), path
         item_page = got[f"/items/{public_id}"]
-        head = item_page[:item_page.index("</head>")]
+        head = item_page[: item_page.index("</head>")]
         assert asha.username not in head and "Secretname" not in head
         byline = re.search(r'<p class="byline">(.*?)</p>', item_page, re.S).group(1)
         api_byline = json.loads(got[f"/api/v1/items/{public_id}"])["byline"]
@@ -638,19 +757,33 @@ def test_attribution_shows_exactly_what_was_chosen(app, circle_people, signed_in
             assert f"by {shown}" in got["/tags/भरोसा"]
 
 
-def test_an_anonymous_piece_recorded_for_someone_without_an_account(app, circle_people,
-                                                                    signed_in, make_client):
+def test_an_anonymous_piece_recorded_for_someone_without_an_account(
+    app, circle_people, signed_in, make_client
+):
     meera = circle_people["meera"]
     client = signed_in(meera)
-    response = contribute(client, "ghar", poem_form(
-        audience="public", attribution="anonymous", contributor="new",
-        new_pseudonym="गुप्त नाम", method="verbal", tags="भरोसा"))
+    response = contribute(
+        client,
+        "ghar",
+        poem_form(
+            audience="public",
+            attribution="anonymous",
+            contributor="new",
+            new_pseudonym="गुप्त नाम",
+            method="verbal",
+            tags="भरोसा",
+        ),
+    )
     assert response.status_code == 200
     item = newest_item()
     assert item.contributor.pseudonym == "गुप्त नाम" and access.byline(item) is None
-    assert client.post_form(f"/items/{item.public_id}/edit", {
-        "title": UDASI, "body": "नई पंक्ति", "language": "hi", "tags": "भरोसा"}
-    ).status_code == 302
+    assert (
+        client.post_form(
+            f"/items/{item.public_id}/edit",
+            {"title": UDASI, "body": "नई पंक्ति", "language": "hi", "tags": "भरोसा"},
+        ).status_code
+        == 302
+    )
     got = _everything_a_reader_gets(make_client(), item.public_id)
     for path, text in got.items():
         assert "गुप्त नाम" not in text, path

@@ -1,4 +1,5 @@
 """Accounts: signing in and out, sessions that end, CSRF, field limits, rate limits, tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,6 +50,7 @@ def _is_sign_in_redirect(response) -> bool:
 
 # --- signing in ---------------------------------------------------------------------------
 
+
 def test_sign_in_and_see_the_account_page(client, make_account):
     make_account("lata", display_name="Lata")
     assert _is_sign_in_redirect(client.get("/account"))
@@ -81,8 +83,11 @@ def test_unknown_username_takes_the_same_path(client, make_account, monkeypatch)
     make_account("lata")
     checks = []
     real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password",
-                        lambda stored, given: checks.append(stored) or real_verify(stored, given))
+    monkeypatch.setattr(
+        passwords,
+        "verify_password",
+        lambda stored, given: checks.append(stored) or real_verify(stored, given),
+    )
 
     known = client.post_form("/sign-in", {"username": "lata", "password": "not it at all"})
     unknown = client.post_form("/sign-in", {"username": "nobody", "password": "not it at all"})
@@ -111,6 +116,7 @@ def test_password_is_stored_as_argon2id(app, make_account):
 
 
 # --- sessions end on sign-out and password change ------------------------------------------
+
 
 def test_copied_cookie_stops_working_after_sign_out(client, make_client, make_account):
     make_account("lata")
@@ -142,10 +148,15 @@ def test_password_change_ends_other_sessions(client, make_client, make_account):
     old_cookie = _session_cookie(client)
     assert _client_with_cookie(make_client, old_cookie).get("/account").status_code == 200
 
-    response = client.post_form("/account/password", {
-        "password-current_password": PASSWORD,
-        "password-new_password": NEW_PASSWORD,
-        "password-new_password_again": NEW_PASSWORD}, page="/account")
+    response = client.post_form(
+        "/account/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-new_password": NEW_PASSWORD,
+            "password-new_password_again": NEW_PASSWORD,
+        },
+        page="/account",
+    )
 
     assert response.status_code == 302
     assert client.get("/account").status_code == 200  # the changing session stays in
@@ -160,10 +171,15 @@ def test_password_change_needs_the_current_password(client, make_account):
     account = make_account("lata")
     before = account.password_hash
     sign_in(client, "lata")
-    response = client.post_form("/account/password", {
-        "password-current_password": "wrong wrong wrong",
-        "password-new_password": NEW_PASSWORD,
-        "password-new_password_again": NEW_PASSWORD}, page="/account")
+    response = client.post_form(
+        "/account/password",
+        {
+            "password-current_password": "wrong wrong wrong",
+            "password-new_password": NEW_PASSWORD,
+            "password-new_password_again": NEW_PASSWORD,
+        },
+        page="/account",
+    )
     assert response.status_code == 422
     assert "Your current password is not right." in response.get_data(as_text=True)
     db.session.refresh(account)
@@ -175,10 +191,15 @@ def test_new_passwords_must_match(client, make_account):
     account = make_account("lata")
     before = account.password_hash
     sign_in(client, "lata")
-    response = client.post_form("/account/password", {
-        "password-current_password": PASSWORD,
-        "password-new_password": NEW_PASSWORD,
-        "password-new_password_again": NEW_PASSWORD + "!"}, page="/account")
+    response = client.post_form(
+        "/account/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-new_password": NEW_PASSWORD,
+            "password-new_password_again": NEW_PASSWORD + "!",
+        },
+        page="/account",
+    )
     assert response.status_code == 422
     assert "The two passwords are not the same." in response.get_data(as_text=True)
     db.session.refresh(account)
@@ -187,11 +208,15 @@ def test_new_passwords_must_match(client, make_account):
 
 # --- CSRF ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("language", ["en", "hi"])
 def test_sign_in_without_csrf_token_is_refused(client, make_account, language):
     make_account("lata")
-    response = client.post("/sign-in", data={"username": "lata", "password": PASSWORD},
-                           headers={"Accept-Language": language})
+    response = client.post(
+        "/sign-in",
+        data={"username": "lata", "password": PASSWORD},
+        headers={"Accept-Language": language},
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert f'<html lang="{language}">' in html
@@ -204,10 +229,14 @@ def test_password_change_without_csrf_token_is_refused(client, make_account):
     account = make_account("lata")
     before = account.password_hash
     sign_in(client, "lata")
-    response = client.post("/account/password", data={
-        "password-current_password": PASSWORD,
-        "password-new_password": NEW_PASSWORD,
-        "password-new_password_again": NEW_PASSWORD})
+    response = client.post(
+        "/account/password",
+        data={
+            "password-current_password": PASSWORD,
+            "password-new_password": NEW_PASSWORD,
+            "password-new_password_again": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     db.session.refresh(account)
@@ -218,8 +247,9 @@ def test_password_change_without_csrf_token_is_refused(client, make_account):
 def test_wrong_csrf_token_is_refused(client, make_account):
     make_account("lata")
     client.get("/sign-in")
-    response = client.post("/sign-in", data={"username": "lata", "password": PASSWORD,
-                                              "csrf_token": "made-up"})
+    response = client.post(
+        "/sign-in", data={"username": "lata", "password": PASSWORD, "csrf_token": "made-up"}
+    )
     assert response.status_code == 400
     assert _signed_in_user(client) is None
 
@@ -233,6 +263,7 @@ def test_sign_out_without_csrf_token_keeps_the_session(client, make_account):
 
 # --- field limits and duplicate names -----------------------------------------------------
 
+
 def _invite_token(app, make_circle, make_account) -> str:
     circle = make_circle()
     facilitator = make_account(role="facilitator", circle=circle)
@@ -241,17 +272,23 @@ def _invite_token(app, make_circle, make_account) -> str:
     return token
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("username", "a" * 41, "Please keep this under 41 characters."),
-    ("display_name", "n" * 81, "Please keep this under 81 characters."),
-    ("password", "p" * 257, "Please keep this under 257 characters."),
-])
-def test_over_long_fields_on_joining(app, client, make_circle, make_account, field, value,
-                                     message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("username", "a" * 41, "Please keep this under 41 characters."),
+        ("display_name", "n" * 81, "Please keep this under 81 characters."),
+        ("password", "p" * 257, "Please keep this under 257 characters."),
+    ],
+)
+def test_over_long_fields_on_joining(app, client, make_circle, make_account, field, value, message):
     token = _invite_token(app, make_circle, make_account)
     before = _accounts()
-    form = {"username": "newcomer", "display_name": "New", "password": PASSWORD,
-            "password_again": PASSWORD}
+    form = {
+        "username": "newcomer",
+        "display_name": "New",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
     form[field] = value
     if field == "password":
         form["password_again"] = value
@@ -275,8 +312,10 @@ def test_over_long_sign_in_fields(client, make_account):
 def test_over_long_display_name_on_the_account_page(client, make_account):
     account = make_account("lata", display_name="Lata")
     sign_in(client, "lata")
-    response = client.post_form("/account", {"profile-display_name": "n" * 81,
-                                              "profile-locale": "", "profile-submit": "Save"})
+    response = client.post_form(
+        "/account",
+        {"profile-display_name": "n" * 81, "profile-locale": "", "profile-submit": "Save"},
+    )
     assert response.status_code == 422
     assert "Please keep this under 81 characters." in response.get_data(as_text=True)
     db.session.refresh(account)
@@ -287,19 +326,31 @@ def test_over_long_new_password(client, make_account):
     account = make_account("lata")
     before = account.password_hash
     sign_in(client, "lata")
-    response = client.post_form("/account/password", {
-        "password-current_password": PASSWORD,
-        "password-new_password": "p" * 257,
-        "password-new_password_again": "p" * 257}, page="/account")
+    response = client.post_form(
+        "/account/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-new_password": "p" * 257,
+            "password-new_password_again": "p" * 257,
+        },
+        page="/account",
+    )
     assert response.status_code == 422
     assert "Please keep this under 257 characters." in response.get_data(as_text=True)
     db.session.refresh(account)
     assert account.password_hash == before
 
 
-@pytest.mark.parametrize("username, password", [
-    ("a" * 41, PASSWORD), ("ab", PASSWORD), ("has space", PASSWORD),
-    ("fine_name", "short"), ("fine_name", "p" * 257)])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("a" * 41, PASSWORD),
+        ("ab", PASSWORD),
+        ("has space", PASSWORD),
+        ("fine_name", "short"),
+        ("fine_name", "p" * 257),
+    ],
+)
 def test_create_account_refuses_bad_fields(request_context, username, password):
     with pytest.raises(Refused):
         ops.create_account(username, password)
@@ -331,25 +382,38 @@ def test_devanagari_username(client, make_account):
 
 # --- redirects after sign-in --------------------------------------------------------------
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "https://evil.example/", "/\\evil.example", "\\\\evil.example",
-    "javascript:alert(1)", "/\t/evil.example", "evil.example"])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "evil.example",
+    ],
+)
 def test_sign_in_never_redirects_off_site(client, make_account, target):
     make_account("lata")
-    response = client.post_form("/sign-in?" + urlencode({"next": target}),
-                                {"username": "lata", "password": PASSWORD})
+    response = client.post_form(
+        "/sign-in?" + urlencode({"next": target}), {"username": "lata", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.location == "/"
 
 
 def test_sign_in_returns_to_a_page_on_this_site(client, make_account):
     make_account("lata")
-    response = client.post_form("/sign-in?next=/account",
-                                {"username": "lata", "password": PASSWORD})
+    response = client.post_form(
+        "/sign-in?next=/account", {"username": "lata", "password": PASSWORD}
+    )
     assert response.location == "/account"
 
 
 # --- rate limit ---------------------------------------------------------------------------
+
 
 def test_sign_in_is_rate_limited(make_app):
     app = make_app(SIGN_IN_ADDRESS_LIMIT="3 per minute")
@@ -383,9 +447,12 @@ def test_create_and_revoke_a_token_on_the_web(client, make_account, tmp_path):
     account = make_account("lata")
     sign_in(client, "lata")
 
-    response = client.post_form("/account/tokens", {"token-label": "my phone",
-                                                  "token-current_password": PASSWORD},
-                                page="/account", follow_redirects=True)
+    response = client.post_form(
+        "/account/tokens",
+        {"token-label": "my phone", "token-current_password": PASSWORD},
+        page="/account",
+        follow_redirects=True,
+    )
 
     assert response.status_code == 200
     secret = TOKEN.search(response.get_data(as_text=True)).group(0)
@@ -432,8 +499,7 @@ def test_token_of_an_inactive_account_does_not_work(app, make_account):
 def test_an_over_long_token_label_makes_no_token(client, make_account):
     make_account("lata")
     sign_in(client, "lata")
-    response = client.post_form("/account/tokens", {"token-label": "l" * 81},
-                                page="/account")
+    response = client.post_form("/account/tokens", {"token-label": "l" * 81}, page="/account")
     assert response.status_code == 422
     assert "Please keep this under 81 characters." in response.get_data(as_text=True)
     assert not TOKEN.search(response.get_data(as_text=True))

@@ -2,6 +2,7 @@
 check, and the unique key decides. The one who comes second is told the name is taken,
 as anyone choosing a taken name is, through every door that makes accounts; nothing of
 their attempt is kept (an invite stays unused), and nobody sees an error page."""
+
 from __future__ import annotations
 
 import threading
@@ -26,8 +27,9 @@ TAKEN = "That username is taken. Please choose another."
 
 def _accounts(username: str) -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(Account)
-                             .where(Account.username_key == key(username)))
+    return db.session.scalar(
+        select(func.count()).select_from(Account).where(Account.username_key == key(username))
+    )
 
 
 def _taken_after_the_check(monkeypatch, username: str) -> None:
@@ -38,10 +40,16 @@ def _taken_after_the_check(monkeypatch, username: str) -> None:
     def check_then_lose_the_race(name: str) -> str:
         checked = real_check(name)
         with Session(db.engine) as other:
-            other.add(Account(username=username, username_key=key(username),
-                              password_hash=passwords.hash_password(PASSWORD)))
+            other.add(
+                Account(
+                    username=username,
+                    username_key=key(username),
+                    password_hash=passwords.hash_password(PASSWORD),
+                )
+            )
             other.commit()
         return checked
+
     monkeypatch.setattr(ops, "check_username", check_then_lose_the_race)
 
 
@@ -53,6 +61,7 @@ def test_two_sign_ups_with_one_name_at_the_same_moment(app, monkeypatch):
         checked = real_check(name)
         both_checked.wait()  # neither has inserted yet: both found the name free
         return checked
+
     monkeypatch.setattr(ops, "check_username", check_together)
     outcomes: list = []
 
@@ -63,8 +72,7 @@ def test_two_sign_ups_with_one_name_at_the_same_moment(app, monkeypatch):
             except Refused as refused:
                 # the transaction is still usable for the answer page
                 db.session.scalar(select(func.count()).select_from(Account))
-                outcomes.append(("refused", refused.field, str(refused.message),
-                                 refused.status))
+                outcomes.append(("refused", refused.field, str(refused.message), refused.status))
                 rollback()
             else:
                 outcomes.append(("created", display_name))
@@ -87,32 +95,51 @@ def test_two_sign_ups_with_one_name_at_the_same_moment(app, monkeypatch):
     assert survivor.display_name == created[0][1]
 
 
-def test_a_name_taken_meanwhile_gives_the_join_form_back(app, client, make_circle,
-                                                         make_account, monkeypatch):
+def test_a_name_taken_meanwhile_gives_the_join_form_back(
+    app, client, make_circle, make_account, monkeypatch
+):
     circle = make_circle("caregivers-pune", "Caregivers' circle")
     facilitator = make_account("meera", role="facilitator", circle=circle)
     token = ops.create_invite(circle, facilitator)
     db.session.commit()
     _taken_after_the_check(monkeypatch, "newcomer")
 
-    response = client.post_form(f"/join/{token}", {
-        "username": "Newcomer", "password": PASSWORD, "password_again": PASSWORD,
-        "display_name": "Late by a moment"})
+    response = client.post_form(
+        f"/join/{token}",
+        {
+            "username": "Newcomer",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "display_name": "Late by a moment",
+        },
+    )
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert TAKEN in page and 'name="username"' in page
     assert _accounts("newcomer") == 1  # the other person's, not this one
-    assert db.session.scalar(select(func.count()).select_from(Account).where(
-        Account.display_name == "Late by a moment")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(Account.display_name == "Late by a moment")
+        )
+        == 0
+    )
     invite = db.session.scalar(select(Invite).where(Invite.token_hash == digest(token)))
     assert invite.used_at is None and invite.used_by_id is None
-    assert db.session.scalar(select(func.count()).select_from(Membership)
-                             .where(Membership.circle_id == circle.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.circle_id == circle.id)
+        )
+        == 1
+    )
     assert client.get("/account").status_code == 302  # not signed in
     monkeypatch.undo()
-    after = client.post_form(f"/join/{token}", {
-        "username": "newcomer2", "password": PASSWORD, "password_again": PASSWORD})
+    after = client.post_form(
+        f"/join/{token}",
+        {"username": "newcomer2", "password": PASSWORD, "password_again": PASSWORD},
+    )
     assert after.status_code == 302  # the link still works
 
 
@@ -121,8 +148,18 @@ def test_the_command_line_refuses_a_name_taken_meanwhile(app, make_circle, monke
     _taken_after_the_check(monkeypatch, "rohan")
 
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "Rohan", "--circle", circle.slug, "--display-name",
-              "Second Rohan", "--password-stdin"], input=PASSWORD + "\n")
+        args=[
+            "users",
+            "create",
+            "Rohan",
+            "--circle",
+            circle.slug,
+            "--display-name",
+            "Second Rohan",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
 
     assert result.exit_code == 1
     assert TAKEN in result.output and "Traceback" not in result.output
@@ -138,8 +175,9 @@ def test_an_account_is_kept_only_when_the_request_commits(request_context):
     assert _accounts("kiran") == 0
 
 
-def test_after_a_refused_name_the_request_can_still_write(request_context, make_account,
-                                                          monkeypatch):
+def test_after_a_refused_name_the_request_can_still_write(
+    request_context, make_account, monkeypatch
+):
     facilitator = make_account("meera", role="facilitator")
     _taken_after_the_check(monkeypatch, "kiran")
 
@@ -149,8 +187,10 @@ def test_after_a_refused_name_the_request_can_still_write(request_context, make_
     assert refused.value.field == "username" and str(refused.value.message) == TAKEN
     facilitator.display_name = "Meera"
     db.session.flush()  # the transaction was not spoiled by the failed insert
-    assert db.session.scalar(select(Account.display_name).where(
-        Account.id == facilitator.id)) == "Meera"
+    assert (
+        db.session.scalar(select(Account.display_name).where(Account.id == facilitator.id))
+        == "Meera"
+    )
     rollback()
     assert db.session.get(Account, facilitator.id).display_name is None
     assert _accounts("kiran") == 1

@@ -1,5 +1,6 @@
 """JSON API v1 for items: the same operations and access rule as the pages, with bearer tokens
 and JSON errors."""
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,10 @@ from tests.items_helpers import (  # noqa: F401
 
 @pytest.fixture
 def tokens(circle_people):
-    made = {name: create_token(circle_people[name]) for name in
-            ("asha", "meera", "ravi", "sunil", "farah", "admin")}
+    made = {
+        name: create_token(circle_people[name])
+        for name in ("asha", "meera", "ravi", "sunil", "farah", "admin")
+    }
     db.session.commit()
     return made
 
@@ -45,31 +48,50 @@ def tokens(circle_people):
 @pytest.fixture
 def api(client, tokens):
     """``api(method, path, as_=None, **kwargs)``: a request with that person's token."""
+
     def call(method, path, as_=None, **kwargs):
         headers = {**api_headers(tokens.get(as_)), **kwargs.pop("headers", {})}
         return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
     return call
 
 
 def new_poem(**overrides) -> dict:
     review_by = (access.today() + timedelta(days=60)).isoformat()
     payload = {
-        "kind": "poem", "title": UDASI, "body": POEM_BODY, "language": "hi",
-        "tags": ["उम्मीद", "नींद"], "content_notes": ["grief"], "circle": "ghar",
-        "consent": {"audience": "circle", "attribution": "pseudonym", "pseudonym": "नीला",
-                    "collections": True, "embeds": False, "packs": True,
-                    "review_by": review_by, "method": "self"},
+        "kind": "poem",
+        "title": UDASI,
+        "body": POEM_BODY,
+        "language": "hi",
+        "tags": ["उम्मीद", "नींद"],
+        "content_notes": ["grief"],
+        "circle": "ghar",
+        "consent": {
+            "audience": "circle",
+            "attribution": "pseudonym",
+            "pseudonym": "नीला",
+            "collections": True,
+            "embeds": False,
+            "packs": True,
+            "review_by": review_by,
+            "method": "self",
+        },
     }
     payload.update(overrides)
     return payload
 
 
 def with_image(item: dict, image: bytes, filename="photo.jpg") -> dict:
-    return multipart({"item": json.dumps(item, ensure_ascii=False),
-                      "image": (io.BytesIO(image), filename, "image/jpeg")})
+    return multipart(
+        {
+            "item": json.dumps(item, ensure_ascii=False),
+            "image": (io.BytesIO(image), filename, "image/jpeg"),
+        }
+    )
 
 
 # --- contributing -----------------------------------------------------------------------------
+
 
 def test_contribute_a_poem(app, api, circle_people):
     response = api("POST", "/items", "asha", json=new_poem())
@@ -85,14 +107,35 @@ def test_contribute_a_poem(app, api, circle_people):
     item = only_item()
     consent = item.consent
     assert item.public_id == body["id"]
-    assert (item.kind, item.current.title, item.current.body, item.current.language,
-            item.current.tags) == ("poem", UDASI, POEM_BODY, "hi", ["उम्मीद", "नींद"])
+    assert (
+        item.kind,
+        item.current.title,
+        item.current.body,
+        item.current.language,
+        item.current.tags,
+    ) == ("poem", UDASI, POEM_BODY, "hi", ["उम्मीद", "नींद"])
     assert item.contributor.account_id == circle_people["asha"].id
-    assert (consent.audience, consent.attribution, consent.pseudonym, consent.allow_collections,
-            consent.allow_embeds, consent.allow_packs, consent.method,
-            consent.content_notes, consent.review_by.isoformat()) == (
-        "circle", "pseudonym", "नीला", True, False, True, "self", ["grief"],
-        new_poem()["consent"]["review_by"])
+    assert (
+        consent.audience,
+        consent.attribution,
+        consent.pseudonym,
+        consent.allow_collections,
+        consent.allow_embeds,
+        consent.allow_packs,
+        consent.method,
+        consent.content_notes,
+        consent.review_by.isoformat(),
+    ) == (
+        "circle",
+        "pseudonym",
+        "नीला",
+        True,
+        False,
+        True,
+        "self",
+        ["grief"],
+        new_poem()["consent"]["review_by"],
+    )
     assert consent.receipt_id == body["receipt"]["id"]
     assert consent.withdrawal_code_hash == code_hash(body["receipt"]["withdrawal_code"])
     assert body["receipt"]["withdrawal_code"] not in consent.withdrawal_code_hash
@@ -105,36 +148,74 @@ def test_read_revise_list_and_diff(app, api):
     item = api("GET", f"/items/{public_id}", "ravi")
     assert item.status_code == 200 and item.is_json
     got = item.json
-    assert {k: got[k] for k in ("id", "kind", "circle", "revision", "current_revision",
-                                "title", "body", "language", "tags", "content_notes",
-                                "byline", "media")} == {
-        "id": public_id, "kind": "poem", "circle": "ghar", "revision": 1,
-        "current_revision": 1, "title": UDASI, "body": POEM_BODY, "language": "hi",
-        "tags": ["उम्मीद", "नींद"], "content_notes": ["grief"], "byline": "नीला",
-        "media": None}
+    assert {
+        k: got[k]
+        for k in (
+            "id",
+            "kind",
+            "circle",
+            "revision",
+            "current_revision",
+            "title",
+            "body",
+            "language",
+            "tags",
+            "content_notes",
+            "byline",
+            "media",
+        )
+    } == {
+        "id": public_id,
+        "kind": "poem",
+        "circle": "ghar",
+        "revision": 1,
+        "current_revision": 1,
+        "title": UDASI,
+        "body": POEM_BODY,
+        "language": "hi",
+        "tags": ["उम्मीद", "नींद"],
+        "content_notes": ["grief"],
+        "byline": "नीला",
+        "media": None,
+    }
     assert "<br" in got["html"] and "consent" not in got  # ravi reads; he does not edit
     assert api("GET", f"/items/{public_id}", "asha").json["consent"]["audience"] == "circle"
 
-    revised = api("POST", f"/items/{public_id}/revisions", "asha",
-                  json={"body": POEM_BODY.replace(UDASI, KHUSHI_TYPED), "note": "बदला"})
+    revised = api(
+        "POST",
+        f"/items/{public_id}/revisions",
+        "asha",
+        json={"body": POEM_BODY.replace(UDASI, KHUSHI_TYPED), "note": "बदला"},
+    )
     assert revised.status_code == 201, revised.get_data(as_text=True)
     assert revised.json["revision"] == 2 and revised.json["id"] == public_id
 
     history = api("GET", f"/items/{public_id}/revisions", "ravi")
     assert history.status_code == 200
-    assert [(r["number"], r["note"], r["restored_from"]) for r in history.json["revisions"]] \
-        == [(2, "बदला", None), (1, "", None)]
-    assert api("GET", f"/items/{public_id}", "ravi").json["body"] == \
-        POEM_BODY.replace(UDASI, KHUSHI)
+    assert [(r["number"], r["note"], r["restored_from"]) for r in history.json["revisions"]] == [
+        (2, "बदला", None),
+        (1, "", None),
+    ]
+    assert api("GET", f"/items/{public_id}", "ravi").json["body"] == POEM_BODY.replace(
+        UDASI, KHUSHI
+    )
 
     diff = api("GET", f"/items/{public_id}/diff?from=1&to=2", "ravi")
     assert diff.status_code == 200
-    assert (diff.json["from"], diff.json["to"], diff.json["words_added"],
-            diff.json["words_removed"]) == (1, 2, 1, 1)
+    assert (
+        diff.json["from"],
+        diff.json["to"],
+        diff.json["words_added"],
+        diff.json["words_removed"],
+    ) == (1, 2, 1, 1)
     changed = [line for line in diff.json["lines"] if line["change"] == "changed"]
     assert len(changed) == 1
     assert [(s["text"], s["change"]) for s in changed[0]["segments"]] == [
-        ("आज मन में ", "same"), (UDASI, "removed"), (KHUSHI, "added"), (" है", "same")]
+        ("आज मन में ", "same"),
+        (UDASI, "removed"),
+        (KHUSHI, "added"),
+        (" है", "same"),
+    ]
     assert api("GET", f"/items/{public_id}/diff?from=1", "ravi").status_code == 400
     assert api("GET", f"/items/{public_id}/diff?from=1&to=7", "ravi").status_code == 404
 
@@ -144,8 +225,14 @@ def test_read_revise_list_and_diff(app, api):
 
 def test_contribute_artwork_as_multipart(app, api, make_client):
     upload = gps_photo()
-    item = {"kind": "artwork", "title": "मेरी पेंटिंग", "language": "hi", "circle": "ghar",
-            "alt_text": ALT_TEXT, "consent": {"audience": "public", "attribution": "anonymous"}}
+    item = {
+        "kind": "artwork",
+        "title": "मेरी पेंटिंग",
+        "language": "hi",
+        "circle": "ghar",
+        "alt_text": ALT_TEXT,
+        "consent": {"audience": "public", "attribution": "anonymous"},
+    }
     response = api("POST", "/items", "asha", **with_image(item, upload))
     assert response.status_code == 201, response.get_data(as_text=True)
 
@@ -162,8 +249,12 @@ def test_contribute_artwork_as_multipart(app, api, make_client):
         assert_clean_webp(served.data)
     assert sha256(upload) not in {sha256(p.read_bytes()) for p in media_files(app)}
 
-    replaced = api("POST", f"/items/{response.json['id']}/revisions", "asha",
-                   **with_image({"note": "नई फ़ोटो"}, gps_photo(colour=(10, 150, 60))))
+    replaced = api(
+        "POST",
+        f"/items/{response.json['id']}/revisions",
+        "asha",
+        **with_image({"note": "नई फ़ोटो"}, gps_photo(colour=(10, 150, 60))),
+    )
     assert replaced.status_code == 201
     again = api("GET", f"/items/{response.json['id']}").json["media"]["derivatives"]
     assert {e["url"] for e in again.values()}.isdisjoint(e["url"] for e in derivatives.values())
@@ -173,14 +264,20 @@ def test_contribute_artwork_as_multipart(app, api, make_client):
 
 # --- recording for someone ------------------------------------------------------------------
 
+
 def test_a_facilitator_records_for_a_new_profile_and_for_a_member(app, api, circle_people):
     meera, ravi = circle_people["meera"], circle_people["ravi"]
     verbal = {"audience": "private", "attribution": "anonymous", "method": "verbal"}
-    profile = api("POST", "/items", "meera", json=new_poem(
-        contributor={"pseudonym": "छाया"}, consent=verbal))
+    profile = api(
+        "POST", "/items", "meera", json=new_poem(contributor={"pseudonym": "छाया"}, consent=verbal)
+    )
     assert profile.status_code == 201, profile.get_data(as_text=True)
-    member = api("POST", "/items", "meera", json=new_poem(
-        contributor="ravi", consent={**verbal, "method": "written"}))
+    member = api(
+        "POST",
+        "/items",
+        "meera",
+        json=new_poem(contributor="ravi", consent={**verbal, "method": "written"}),
+    )
     assert member.status_code == 201, member.get_data(as_text=True)
 
     by_id = {item.public_id: item for item in db.session.scalars(select(Item))}
@@ -192,34 +289,52 @@ def test_a_facilitator_records_for_a_new_profile_and_for_a_member(app, api, circ
     # for a member with an account it is a proposal: his to agree to, with his own receipt
     assert (member.json["state"], member.json["receipt"]) == ("proposed", None)
     assert (ravis.state, ravis.consent.method, ravis.consent.recorded_by_id) == (
-        "proposed", "self", meera.id)
+        "proposed",
+        "self",
+        meera.id,
+    )
     # the facilitator steward reads and edits the profile's item; ravi's is his alone
     assert api("GET", f"/items/{stewarded.public_id}", "meera").status_code == 200
     assert api("GET", f"/items/{ravis.public_id}", "meera").status_code == 404
     assert api("GET", f"/items/{ravis.public_id}", "ravi").status_code == 200
     # a profile recorded again by id
-    again = api("POST", "/items", "meera", json=new_poem(
-        contributor={"profile": stewarded.contributor_id}, consent=verbal))
+    again = api(
+        "POST",
+        "/items",
+        "meera",
+        json=new_poem(contributor={"profile": stewarded.contributor_id}, consent=verbal),
+    )
     assert again.status_code == 201
 
 
-@pytest.mark.parametrize("who, contributor, circle, status", [
-    ("asha", "ravi", "ghar", 403),                  # a participant, for a member
-    ("asha", {"pseudonym": "कोई"}, "ghar", 403),     # a participant, for a new profile
-    ("farah", "ravi", "elsewhere", 403),            # another circle's facilitator, in hers
-    ("farah", "ravi", "ghar", 422),                 # ... or in ours: not her circle
-    ("farah", {"pseudonym": "कोई"}, "ghar", 422),
-    ("meera", "sunil", "ghar", 403),                # not a member of this circle
-    ("meera", "nobody-at-all", "ghar", 403),
-    ("meera", {"profile": 999}, "ghar", 403),
-    ("meera", 42, "ghar", 422),
-])
-def test_recording_for_someone_else_is_refused(app, api, circle_people, who, contributor,
-                                               circle, status):
+@pytest.mark.parametrize(
+    "who, contributor, circle, status",
+    [
+        ("asha", "ravi", "ghar", 403),  # a participant, for a member
+        ("asha", {"pseudonym": "कोई"}, "ghar", 403),  # a participant, for a new profile
+        ("farah", "ravi", "elsewhere", 403),  # another circle's facilitator, in hers
+        ("farah", "ravi", "ghar", 422),  # ... or in ours: not her circle
+        ("farah", {"pseudonym": "कोई"}, "ghar", 422),
+        ("meera", "sunil", "ghar", 403),  # not a member of this circle
+        ("meera", "nobody-at-all", "ghar", 403),
+        ("meera", {"profile": 999}, "ghar", 403),
+        ("meera", 42, "ghar", 422),
+    ],
+)
+def test_recording_for_someone_else_is_refused(
+    app, api, circle_people, who, contributor, circle, status
+):
     before = row_counts()
-    response = api("POST", "/items", who, json=new_poem(
-        contributor=contributor, circle=circle,
-        consent={"audience": "circle", "method": "written"}))
+    response = api(
+        "POST",
+        "/items",
+        who,
+        json=new_poem(
+            contributor=contributor,
+            circle=circle,
+            consent={"audience": "circle", "method": "written"},
+        ),
+    )
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json and response.json["error"]
     assert row_counts() == before
@@ -227,8 +342,14 @@ def test_recording_for_someone_else_is_refused(app, api, circle_people, who, con
 
 def test_a_facilitator_cannot_record_with_method_self(app, api):
     before = row_counts()
-    response = api("POST", "/items", "meera", json=new_poem(
-        contributor={"pseudonym": "छाया"}, consent={"audience": "private", "method": "self"}))
+    response = api(
+        "POST",
+        "/items",
+        "meera",
+        json=new_poem(
+            contributor={"pseudonym": "छाया"}, consent={"audience": "private", "method": "self"}
+        ),
+    )
     assert response.status_code == 422
     assert response.json["error"] == "Please say how the person gave their consent."
     assert response.json["field"] == "method"
@@ -239,8 +360,14 @@ def test_every_problem_of_a_new_piece_is_answered_at_once(app, api):
     """A phone app fixes them all in one go: no title, no words, a bad tag and an audience
     that is not one, in one 422 naming each field; the first is also ``error``."""
     before = row_counts()
-    response = api("POST", "/items", "asha", json=new_poem(
-        title="  ", body="", tags=["<b>"], consent={"audience": "everyone", "method": "self"}))
+    response = api(
+        "POST",
+        "/items",
+        "asha",
+        json=new_poem(
+            title="  ", body="", tags=["<b>"], consent={"audience": "everyone", "method": "self"}
+        ),
+    )
     assert response.status_code == 422, response.get_data(as_text=True)
     problems = response.json["problems"]
     assert [problem.get("field") for problem in problems][:3] == ["title", "body", "tags"]
@@ -250,6 +377,7 @@ def test_every_problem_of_a_new_piece_is_answered_at_once(app, api):
 
 
 # --- tokens and errors ----------------------------------------------------------------------
+
 
 def test_writes_need_a_token(app, api, client):
     public_id = api("POST", "/items", "asha", json=new_poem()).json["id"]
@@ -263,6 +391,7 @@ def test_writes_need_a_token(app, api, client):
         assert response.status_code == 401 and response.json["error"], header
     # a session cookie is no credential here
     from tests.conftest import sign_in
+
     sign_in(client, "ashaunique")
     assert client.post("/api/v1/items", json=new_poem()).status_code == 401
     assert row_counts() == before
@@ -274,16 +403,20 @@ def test_a_revoked_token_is_refused(app, api, circle_people, tokens):
     token = db.session.scalar(select(ApiToken).where(ApiToken.account_id == asha.id))
     revoke_token(asha, token.id)
     db.session.commit()
-    for method, path in (("GET", f"/items/{public_id}"), ("POST", "/items"),
-                         ("POST", f"/items/{public_id}/revisions")):
+    for method, path in (
+        ("GET", f"/items/{public_id}"),
+        ("POST", "/items"),
+        ("POST", f"/items/{public_id}/revisions"),
+    ):
         response = api(method, path, "asha", json=new_poem())
         assert response.status_code == 401, (method, path)
         assert response.json["error"] == "The API token is missing, wrong or revoked."
 
 
 def test_someone_elses_private_item_is_404(app, api):
-    public_id = api("POST", "/items", "asha", json=new_poem(
-        consent={"audience": "private"})).json["id"]
+    public_id = api("POST", "/items", "asha", json=new_poem(consent={"audience": "private"})).json[
+        "id"
+    ]
     for who in ("ravi", "meera", "sunil", "admin", None):
         for path in ("", "/revisions", "/diff?from=1&to=1"):
             response = api("GET", f"/items/{public_id}{path}", who)
@@ -299,8 +432,7 @@ def test_errors_are_json(app, api):
         api("DELETE", "/items"),
         api("POST", "/items", "asha", data="{not json", content_type="application/json"),
         api("POST", "/items", "asha", json=["a", "list"]),
-        api("POST", "/items", "asha", data={"item": "{broken"},
-            content_type="multipart/form-data"),
+        api("POST", "/items", "asha", data={"item": "{broken"}, content_type="multipart/form-data"),
         api("POST", "/items", "asha", json=new_poem(title=7)),
         api("POST", "/items", "asha", json=new_poem(tags="a, b")),
         api("POST", "/items", "asha", json=new_poem(consent={"collections": "yes"})),
@@ -316,6 +448,7 @@ def test_errors_are_json(app, api):
 
 # --- the OpenAPI document -------------------------------------------------------------------
 
+
 def test_openapi_describes_every_route(app, api):
     response = api("GET", "/openapi.json")
     assert response.status_code == 200 and response.is_json
@@ -324,8 +457,12 @@ def test_openapi_describes_every_route(app, api):
     assert document["info"]["title"] and document["info"]["version"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     paths = document["paths"]
-    expected = {"/items": {"post"}, "/items/{id}": {"get"},
-                "/items/{id}/revisions": {"get", "post"}, "/items/{id}/diff": {"get"}}
+    expected = {
+        "/items": {"post"},
+        "/items/{id}": {"get"},
+        "/items/{id}/revisions": {"get", "post"},
+        "/items/{id}/diff": {"get"},
+    }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
     # every API route the app really has is described (a new route needs its paths entry)
@@ -335,8 +472,9 @@ def test_openapi_describes_every_route(app, api):
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         path = path.replace("{public_id}", "{id}")
         assert path in paths, f"{rule.rule} is missing from openapi.json"
-        assert {m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}} <= set(paths[path]), \
+        assert {m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}} <= set(paths[path]), (
             rule.rule
+        )
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert operation["responses"], (path, method)
@@ -344,11 +482,28 @@ def test_openapi_describes_every_route(app, api):
                 name = ref.rsplit("/", 1)[1]
                 assert name in document["components"]["schemas"], ref
     new_item = document["components"]["schemas"]["NewItem"]["properties"]
-    assert {"kind", "title", "body", "language", "tags", "content_notes", "circle",
-            "contributor", "consent"} <= set(new_item)
+    assert {
+        "kind",
+        "title",
+        "body",
+        "language",
+        "tags",
+        "content_notes",
+        "circle",
+        "contributor",
+        "consent",
+    } <= set(new_item)
     consent = document["components"]["schemas"]["Consent"]["properties"]
-    assert {"audience", "attribution", "pseudonym", "collections", "embeds", "packs",
-            "review_by", "method"} <= set(consent)
+    assert {
+        "audience",
+        "attribution",
+        "pseudonym",
+        "collections",
+        "embeds",
+        "packs",
+        "review_by",
+        "method",
+    } <= set(consent)
 
 
 def _refs(node):

@@ -1,4 +1,5 @@
 """The application factory, its settings, health check, error pages and response headers."""
+
 from __future__ import annotations
 
 import os
@@ -17,6 +18,7 @@ from archive.db import db
 from tests.conftest import config_for_tests, sign_in
 
 # --- settings -----------------------------------------------------------------------------
+
 
 def test_factory_takes_the_test_config(app, tmp_path):
     assert app.testing
@@ -79,14 +81,13 @@ def test_secret_key_is_made_once_and_kept(monkeypatch, tmp_path):
 
 def test_each_instance_has_its_own_secret(monkeypatch, tmp_path):
     monkeypatch.delenv("ARCHIVE_SECRET_KEY", raising=False)
-    one = create_app(config_for_tests(tmp_path, SECRET_KEY=None,
-                                      INSTANCE_DIR=tmp_path / "one"))
-    two = create_app(config_for_tests(tmp_path, SECRET_KEY=None,
-                                      INSTANCE_DIR=tmp_path / "two"))
+    one = create_app(config_for_tests(tmp_path, SECRET_KEY=None, INSTANCE_DIR=tmp_path / "one"))
+    two = create_app(config_for_tests(tmp_path, SECRET_KEY=None, INSTANCE_DIR=tmp_path / "two"))
     assert one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
 
 
 # --- the collections/ folder must not shadow the standard library -------------------------
+
 
 def _in_stdlib(path: str) -> bool:
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
@@ -95,6 +96,7 @@ def _in_stdlib(path: str) -> bool:
 
 def test_import_collections_gives_the_standard_library():
     import collections
+
     assert hasattr(collections, "OrderedDict")
     assert _in_stdlib(collections.__file__)
     assert not Path(collections.__file__).resolve().is_relative_to(settings.ROOT)
@@ -103,9 +105,17 @@ def test_import_collections_gives_the_standard_library():
 def test_import_collections_from_the_repository_root():
     """Run from the checkout, as `flask --app archive` and scripts are, with '' on sys.path."""
     found = subprocess.run(
-        [sys.executable, "-c",
-         "import collections, sys; collections.OrderedDict; print(collections.__file__)"],
-        cwd=settings.ROOT, capture_output=True, text=True, timeout=30, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import collections, sys; collections.OrderedDict; print(collections.__file__)",
+        ],
+        cwd=settings.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     assert _in_stdlib(found.stdout.strip()), found.stdout
 
 
@@ -117,6 +127,7 @@ def test_collections_folder_holds_data_only():
 
 
 # --- /healthz -----------------------------------------------------------------------------
+
 
 def test_healthz_ok(client):
     response = client.get("/healthz")
@@ -180,6 +191,7 @@ def test_healthz_when_database_is_unusable(app, client, tmp_path):
 
 # --- error pages --------------------------------------------------------------------------
 
+
 def test_unknown_url_gives_a_friendly_404(client):
     response = client.get("/no/such/page", headers={"Accept-Language": "en"})
     assert response.status_code == 404
@@ -215,6 +227,7 @@ def test_unexpected_error_gives_a_friendly_500_without_a_trace(make_app):
 
 # --- response headers ---------------------------------------------------------------------
 
+
 def _assert_security_headers(response):
     csp = response.headers["Content-Security-Policy"]
     directives = [part.strip() for part in csp.split(";")]
@@ -222,8 +235,11 @@ def _assert_security_headers(response):
     assert "frame-ancestors 'none'" in directives
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] in {"same-origin", "no-referrer",
-                                                   "strict-origin-when-cross-origin"}
+    assert response.headers["Referrer-Policy"] in {
+        "same-origin",
+        "no-referrer",
+        "strict-origin-when-cross-origin",
+    }
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
@@ -249,8 +265,8 @@ def test_sign_in_page_is_not_stored(client):
 def test_session_cookie_is_httponly_and_lax(client, make_account):
     make_account("lata")
     response = sign_in(client, "lata")
-    cookie = next(value for value in response.headers.getlist("Set-Cookie")
-                  if value.startswith("session="))
+    cookie = next(
+        value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-

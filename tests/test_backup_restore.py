@@ -1,6 +1,7 @@
 """Backup and restore (design.md, "INVARIANT: withdrawal erases", step 5): a restore from a
 backup taken before a withdrawal or a narrowing replays the consent ledger, so the erased
 piece never comes back and the narrowed one stays narrowed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,14 +32,28 @@ def runner(app):
 
 
 def test_a_restore_never_brings_back_what_was_withdrawn_or_widens_what_was_narrowed(
-        app, world, runner, tmp_path):
+    app, world, runner, tmp_path
+):
     contributor = world["contributor"]
-    erased = share(contributor, world.home, title=f"{MARKER} erased", tags=("ek",),
-                   audience="public")
-    narrowed = share(contributor, world.home, title=f"{MARKER} narrowed", tags=("do",),
-                     kind="poem", audience="public")
-    kept = share(world["member"], world.home, title="Still here", tags=("teen",),
-                 kind="story", audience="public")
+    erased = share(
+        contributor, world.home, title=f"{MARKER} erased", tags=("ek",), audience="public"
+    )
+    narrowed = share(
+        contributor,
+        world.home,
+        title=f"{MARKER} narrowed",
+        tags=("do",),
+        kind="poem",
+        audience="public",
+    )
+    kept = share(
+        world["member"],
+        world.home,
+        title="Still here",
+        tags=("teen",),
+        kind="story",
+        audience="public",
+    )
     backup = tmp_path / "backup-before"
     taken = runner.invoke(args=["backup", str(backup)])
     assert taken.exit_code == 0, taken.output
@@ -122,6 +137,7 @@ def test_restore_refuses_a_folder_without_a_backup(app, runner, tmp_path):
 
 # --- every later consent change survives a restore ------------------------------------------
 
+
 def restore_after(runner, backup):
     result = runner.invoke(args=["restore", str(backup), "--yes"])
     assert result.exit_code == 0, result.output
@@ -130,8 +146,9 @@ def restore_after(runner, backup):
 
 
 def test_a_later_content_note_survives_a_restore(app, world, runner, tmp_path):
-    piece = share(world["contributor"], world.home, title="A hard night", kind="poem",
-                  audience="public")
+    piece = share(
+        world["contributor"], world.home, title="A hard night", kind="poem", audience="public"
+    )
     backup = tmp_path / "backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     client = world.viewers["contributor"].client
@@ -144,17 +161,22 @@ def test_a_later_content_note_survives_a_restore(app, world, runner, tmp_path):
 
 
 def test_a_narrowing_with_a_review_date_that_has_since_passed_survives(
-        app, world, runner, tmp_path, monkeypatch):
+    app, world, runner, tmp_path, monkeypatch
+):
     from archive import access
     from archive.operations import consent as consent_ops
-    piece = share(world["contributor"], world.home, title="Soon private", kind="poem",
-                  audience="public")
+
+    piece = share(
+        world["contributor"], world.home, title="Soon private", kind="poem", audience="public"
+    )
     backup = tmp_path / "backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     review = access.today() + timedelta(days=7)
     client = world.viewers["contributor"].client
-    assert change_consent(client, piece, audience="circle",
-                          review_by=review.isoformat()).status_code == 302
+    assert (
+        change_consent(client, piece, audience="circle", review_by=review.isoformat()).status_code
+        == 302
+    )
     db.session.remove()
     later = review + timedelta(days=30)
     monkeypatch.setattr(access, "today", lambda: later)
@@ -168,13 +190,23 @@ def test_a_narrowing_with_a_review_date_that_has_since_passed_survives(
 
 
 def test_a_narrowing_together_with_a_new_pseudonym_survives(app, world, runner, tmp_path):
-    piece = share(world["contributor"], world.home, title="Signed anew", kind="poem",
-                  audience="public", attribution="anonymous")
+    piece = share(
+        world["contributor"],
+        world.home,
+        title="Signed anew",
+        kind="poem",
+        audience="public",
+        attribution="anonymous",
+    )
     backup = tmp_path / "backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     client = world.viewers["contributor"].client
-    assert change_consent(client, piece, audience="circle", attribution="pseudonym",
-                          pseudonym="zqxnewname").status_code == 302
+    assert (
+        change_consent(
+            client, piece, audience="circle", attribution="pseudonym", pseudonym="zqxnewname"
+        ).status_code
+        == 302
+    )
     db.session.remove()
 
     restore_after(runner, backup)
@@ -190,13 +222,22 @@ def test_a_replay_step_that_is_refused_does_not_stop_the_restore(app, world, run
     is skipped; the withdrawals after it are still replayed."""
     from archive import ledger_file
     from archive.db import utcnow
+
     odd = share(world["contributor"], world.home, title="Odd", kind="poem", audience="public")
     erased = share(world["contributor"], world.home, title=f"{MARKER} gone", audience="public")
     backup = tmp_path / "backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
-    ledger_file.append([{"item": odd.public_id, "event": "changed", "actor_role": "contributor",
-                         "change": {"content_notes": [[], ["a-note-from-a-newer-version"]]},
-                         "at": utcnow().isoformat()}])
+    ledger_file.append(
+        [
+            {
+                "item": odd.public_id,
+                "event": "changed",
+                "actor_role": "contributor",
+                "change": {"content_notes": [[], ["a-note-from-a-newer-version"]]},
+                "at": utcnow().isoformat(),
+            }
+        ]
+    )
     assert withdraw_signed_in(world.viewers["contributor"].client, erased).status_code == 200
     db.session.remove()
 
@@ -207,10 +248,10 @@ def test_a_replay_step_that_is_refused_does_not_stop_the_restore(app, world, run
     assert odd.item().state == "active" and odd.item().consent.content_notes == []
 
 
-def test_a_restore_that_fails_puts_the_site_back_as_it_was(app, world, runner, tmp_path,
-                                                            monkeypatch):
-    piece = share(world["contributor"], world.home, title=f"{MARKER} failing",
-                  audience="public")
+def test_a_restore_that_fails_puts_the_site_back_as_it_was(
+    app, world, runner, tmp_path, monkeypatch
+):
+    piece = share(world["contributor"], world.home, title=f"{MARKER} failing", audience="public")
     backup = tmp_path / "backup"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
@@ -218,6 +259,7 @@ def test_a_restore_that_fails_puts_the_site_back_as_it_was(app, world, runner, t
 
     def broken_replay(_lines):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr("archive.backup.replay", broken_replay)
     result = runner.invoke(args=["restore", str(backup), "--yes"])
 
@@ -225,6 +267,7 @@ def test_a_restore_that_fails_puts_the_site_back_as_it_was(app, world, runner, t
     db.session.remove()
     assert piece.item().state == "withdrawn", "a failed restore brought an erased item back"
     assert not media_files(app) & set(piece.media_keys)
-    assert not list(Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.glob(
-        "*.before-restore"))
+    assert not list(
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.glob("*.before-restore")
+    )
     assert world.viewers["anonymous"].client.get(piece.url).status_code == 410

@@ -1,4 +1,5 @@
 """Circles and administration: who may create, see and manage circles and roles."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,11 @@ def _circles() -> int:
 
 def _membership(account, circle) -> Membership | None:
     db.session.expire_all()
-    return db.session.scalar(select(Membership).where(
-        Membership.account_id == account.id, Membership.circle_id == circle.id))
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.account_id == account.id, Membership.circle_id == circle.id
+        )
+    )
 
 
 @pytest.fixture
@@ -27,11 +31,19 @@ def admin(make_account):
 
 # --- creating circles ---------------------------------------------------------------------
 
+
 def test_admin_creates_a_circle(signed_in, admin):
     client = signed_in(admin)
-    response = client.post_form("/admin/circles", {
-        "name": "Caregivers' circle, Pune", "slug": "caregivers-pune",
-        "description": "Thursday evenings", "languages": ["hi", "mr"]}, page="/admin/")
+    response = client.post_form(
+        "/admin/circles",
+        {
+            "name": "Caregivers' circle, Pune",
+            "slug": "caregivers-pune",
+            "description": "Thursday evenings",
+            "languages": ["hi", "mr"],
+        },
+        page="/admin/",
+    )
 
     assert response.status_code == 302
     assert response.location == "/admin/circles/caregivers-pune"
@@ -43,22 +55,29 @@ def test_admin_creates_a_circle(signed_in, admin):
     assert "Caregivers&#39; circle, Pune" in client.get("/admin/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("slug", ["Bad Slug!", "ab", "-starts-with-hyphen", "ends-", "x" * 65,
-                                  "दिल"])
+@pytest.mark.parametrize(
+    "slug", ["Bad Slug!", "ab", "-starts-with-hyphen", "ends-", "x" * 65, "दिल"]
+)
 def test_a_bad_slug_is_refused(signed_in, admin, slug):
-    response = signed_in(admin).post_form("/admin/circles", {
-        "name": "A circle", "slug": slug, "languages": ["en"]}, page="/admin/")
+    response = signed_in(admin).post_form(
+        "/admin/circles", {"name": "A circle", "slug": slug, "languages": ["en"]}, page="/admin/"
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert ("A short name for links uses 3 to 64 small letters" in html
-            or "Please keep this under 65 characters." in html)
+    assert (
+        "A short name for links uses 3 to 64 small letters" in html
+        or "Please keep this under 65 characters." in html
+    )
     assert _circles() == 0
 
 
 def test_a_duplicate_slug_is_refused(signed_in, admin, make_circle):
     make_circle("young-voices", "Young voices")
-    response = signed_in(admin).post_form("/admin/circles", {
-        "name": "Another", "slug": "Young-Voices", "languages": ["en"]}, page="/admin/")
+    response = signed_in(admin).post_form(
+        "/admin/circles",
+        {"name": "Another", "slug": "Young-Voices", "languages": ["en"]},
+        page="/admin/",
+    )
     assert response.status_code == 422
     assert "A circle with that short name already exists." in response.get_data(as_text=True)
     assert _circles() == 1
@@ -66,8 +85,9 @@ def test_a_duplicate_slug_is_refused(signed_in, admin, make_circle):
 
 
 def test_a_circle_needs_a_name(signed_in, admin):
-    response = signed_in(admin).post_form("/admin/circles", {
-        "name": "", "slug": "no-name", "languages": ["en"]}, page="/admin/")
+    response = signed_in(admin).post_form(
+        "/admin/circles", {"name": "", "slug": "no-name", "languages": ["en"]}, page="/admin/"
+    )
     assert response.status_code == 422
     assert "Please fill this in." in response.get_data(as_text=True)
     assert _circles() == 0
@@ -75,12 +95,14 @@ def test_a_circle_needs_a_name(signed_in, admin):
 
 # --- adding facilitators ------------------------------------------------------------------
 
+
 def test_admin_adds_a_facilitator(signed_in, admin, make_account, make_circle):
     circle = make_circle("young-voices")
     meera = make_account("Meera", role="facilitator")
 
-    response = signed_in(admin).post_form(f"/admin/circles/{circle.slug}",
-                                          {"username": "meera", "role": "facilitator"})
+    response = signed_in(admin).post_form(
+        f"/admin/circles/{circle.slug}", {"username": "meera", "role": "facilitator"}
+    )
 
     assert response.status_code == 302
     assert _membership(meera, circle).role == "facilitator"
@@ -90,18 +112,19 @@ def test_admin_adds_a_facilitator(signed_in, admin, make_account, make_circle):
 def test_a_participant_account_cannot_facilitate(signed_in, admin, make_account, make_circle):
     circle = make_circle("young-voices")
     asha = make_account("asha")
-    response = signed_in(admin).post_form(f"/admin/circles/{circle.slug}",
-                                          {"username": "asha", "role": "facilitator"})
+    response = signed_in(admin).post_form(
+        f"/admin/circles/{circle.slug}", {"username": "asha", "role": "facilitator"}
+    )
     assert response.status_code == 422
-    assert "Only a facilitator account can facilitate a circle." in \
-        response.get_data(as_text=True)
+    assert "Only a facilitator account can facilitate a circle." in response.get_data(as_text=True)
     assert _membership(asha, circle) is None
 
 
 def test_adding_an_unknown_username(signed_in, admin, make_circle):
     circle = make_circle("young-voices")
-    response = signed_in(admin).post_form(f"/admin/circles/{circle.slug}",
-                                          {"username": "nobody", "role": "participant"})
+    response = signed_in(admin).post_form(
+        f"/admin/circles/{circle.slug}", {"username": "nobody", "role": "participant"}
+    )
     assert response.status_code == 422
     assert "There is no account with that username." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
@@ -113,9 +136,9 @@ def test_admin_page_of_an_unknown_circle(signed_in, admin):
 
 # --- who may see what ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["participant", "facilitator"])
-def test_non_admins_are_kept_out_of_administration(signed_in, make_account, make_circle,
-                                                   role):
+def test_non_admins_are_kept_out_of_administration(signed_in, make_account, make_circle, role):
     circle = make_circle("young-voices")
     person = make_account("someone", role=role, circle=circle)
     client = signed_in(person)
@@ -123,8 +146,9 @@ def test_non_admins_are_kept_out_of_administration(signed_in, make_account, make
         response = client.get(url)
         assert response.status_code == 403, url
         assert "This page is not open to you" in response.get_data(as_text=True)
-    sent = client.post_form("/admin/circles", {"name": "Mine", "slug": "mine",
-                                               "languages": ["en"]}, page="/")
+    sent = client.post_form(
+        "/admin/circles", {"name": "Mine", "slug": "mine", "languages": ["en"]}, page="/"
+    )
     assert sent.status_code == 403
     assert _circles() == 1
     sent = client.post_form(f"/admin/accounts/{person.id}/role", {"role": "admin"}, page="/")
@@ -158,27 +182,27 @@ def test_a_stranger_cannot_see_a_circle(signed_in, make_account, make_circle):
         assert "Caregivers" not in client.get("/").get_data(as_text=True)
 
 
-def test_an_unknown_circle_looks_the_same_as_a_hidden_one(signed_in, make_account,
-                                                          make_circle):
+def test_an_unknown_circle_looks_the_same_as_a_hidden_one(signed_in, make_account, make_circle):
     make_circle("hidden-circle")
     client = signed_in(make_account("rohan"))
     hidden = client.get("/circles/hidden-circle")
     unknown = client.get("/circles/no-such-circle")
     assert hidden.status_code == unknown.status_code == 404
-    assert hidden.get_data(as_text=True).replace("hidden-circle", "no-such-circle") \
-        == unknown.get_data(as_text=True)
+    assert hidden.get_data(as_text=True).replace(
+        "hidden-circle", "no-such-circle"
+    ) == unknown.get_data(as_text=True)
 
 
 def test_members_see_their_circles_listed(signed_in, make_account, make_circle):
     mine = make_circle("young-voices", "Young voices")
     make_circle("caregivers-pune", "Caregivers")
-    html = signed_in(make_account("rohan", circle=mine)).get("/circles/") \
-        .get_data(as_text=True)
+    html = signed_in(make_account("rohan", circle=mine)).get("/circles/").get_data(as_text=True)
     assert "Young voices" in html
     assert "Caregivers" not in html
 
 
 # --- removing members ---------------------------------------------------------------------
+
 
 def test_a_facilitator_removes_a_participant(signed_in, make_account, make_circle):
     circle = make_circle("young-voices")
@@ -187,34 +211,37 @@ def test_a_facilitator_removes_a_participant(signed_in, make_account, make_circl
     members_page = f"/circles/{circle.slug}/members"
 
     response = signed_in(facilitator).post_form(
-        f"/circles/{circle.slug}/members/{rohan.id}/remove", page=members_page)
+        f"/circles/{circle.slug}/members/{rohan.id}/remove", page=members_page
+    )
 
     assert response.status_code == 302
     assert _membership(rohan, circle) is None
     assert signed_in(rohan).get(f"/circles/{circle.slug}").status_code == 404
 
 
-def test_a_facilitator_cannot_remove_another_facilitator(signed_in, make_account,
-                                                         make_circle):
+def test_a_facilitator_cannot_remove_another_facilitator(signed_in, make_account, make_circle):
     circle = make_circle("young-voices")
     meera = make_account("meera", role="facilitator", circle=circle)
     ravi = make_account("ravi", role="facilitator", circle=circle)
     client = signed_in(meera)
 
-    response = client.post_form(f"/circles/{circle.slug}/members/{ravi.id}/remove",
-                                page=f"/circles/{circle.slug}/members")
+    response = client.post_form(
+        f"/circles/{circle.slug}/members/{ravi.id}/remove", page=f"/circles/{circle.slug}/members"
+    )
 
     assert response.status_code == 302
-    assert "Only an admin can remove a facilitator." in \
-        client.get(response.location).get_data(as_text=True)
+    assert "Only an admin can remove a facilitator." in client.get(response.location).get_data(
+        as_text=True
+    )
     assert _membership(ravi, circle).role == "facilitator"
 
 
 def test_a_facilitator_cannot_remove_themselves(signed_in, make_account, make_circle):
     circle = make_circle("young-voices")
     meera = make_account("meera", role="facilitator", circle=circle)
-    signed_in(meera).post_form(f"/circles/{circle.slug}/members/{meera.id}/remove",
-                               page=f"/circles/{circle.slug}/members")
+    signed_in(meera).post_form(
+        f"/circles/{circle.slug}/members/{meera.id}/remove", page=f"/circles/{circle.slug}/members"
+    )
     assert _membership(meera, circle) is not None
 
 
@@ -223,7 +250,8 @@ def test_a_participant_cannot_remove_anyone(signed_in, make_account, make_circle
     asha = make_account("asha", circle=circle)
     rohan = make_account("rohan", circle=circle)
     response = signed_in(asha).post_form(
-        f"/circles/{circle.slug}/members/{rohan.id}/remove", page=f"/circles/{circle.slug}")
+        f"/circles/{circle.slug}/members/{rohan.id}/remove", page=f"/circles/{circle.slug}"
+    )
     assert response.status_code == 403
     assert _membership(rohan, circle) is not None
 
@@ -231,28 +259,33 @@ def test_a_participant_cannot_remove_anyone(signed_in, make_account, make_circle
 def test_an_admin_removes_a_facilitator(signed_in, admin, make_account, make_circle):
     circle = make_circle("young-voices")
     ravi = make_account("ravi", role="facilitator", circle=circle)
-    signed_in(admin).post_form(f"/circles/{circle.slug}/members/{ravi.id}/remove",
-                               page=f"/circles/{circle.slug}/members")
+    signed_in(admin).post_form(
+        f"/circles/{circle.slug}/members/{ravi.id}/remove", page=f"/circles/{circle.slug}/members"
+    )
     assert _membership(ravi, circle) is None
 
 
 # --- roles --------------------------------------------------------------------------------
 
+
 def test_demoting_the_last_admin_is_refused(signed_in, admin):
     client = signed_in(admin)
-    response = client.post_form(f"/admin/accounts/{admin.id}/role", {"role": "participant"},
-                                page="/admin/accounts")
+    response = client.post_form(
+        f"/admin/accounts/{admin.id}/role", {"role": "participant"}, page="/admin/accounts"
+    )
     assert response.status_code == 302
-    assert "The site needs at least one admin." in \
-        client.get(response.location).get_data(as_text=True)
+    assert "The site needs at least one admin." in client.get(response.location).get_data(
+        as_text=True
+    )
     db.session.expire_all()
     assert db.session.get(Account, admin.id).role == "admin"
 
 
 def test_one_of_two_admins_can_be_demoted(signed_in, admin, make_account):
     second = make_account("second_admin", role="admin")
-    signed_in(admin).post_form(f"/admin/accounts/{second.id}/role", {"role": "facilitator"},
-                               page="/admin/accounts")
+    signed_in(admin).post_form(
+        f"/admin/accounts/{second.id}/role", {"role": "facilitator"}, page="/admin/accounts"
+    )
     db.session.expire_all()
     assert db.session.get(Account, second.id).role == "facilitator"
 
@@ -262,12 +295,14 @@ def test_the_last_admin_rule_in_the_operation(request_context, admin):
         account_ops.set_role(admin, "facilitator")
 
 
-def test_demoting_a_facilitator_demotes_their_circle_roles(signed_in, admin, make_account,
-                                                           make_circle):
+def test_demoting_a_facilitator_demotes_their_circle_roles(
+    signed_in, admin, make_account, make_circle
+):
     circle = make_circle("young-voices")
     meera = make_account("meera", role="facilitator", circle=circle)
-    signed_in(admin).post_form(f"/admin/accounts/{meera.id}/role", {"role": "participant"},
-                               page="/admin/accounts")
+    signed_in(admin).post_form(
+        f"/admin/accounts/{meera.id}/role", {"role": "participant"}, page="/admin/accounts"
+    )
     assert _membership(meera, circle).role == "participant"
     assert db.session.get(Account, meera.id).role == "participant"
 

@@ -1,4 +1,5 @@
 """`flask --app archive …` commands: thin over operations, one commit each, clean errors."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,19 +32,21 @@ def _account(username) -> Account | None:
 
 
 def test_create_a_circle(runner):
-    result = runner.invoke(args=["circles", "create", "young-voices", "--name", "Young voices",
-                                 "--languages", "hi en"])
+    result = runner.invoke(
+        args=["circles", "create", "young-voices", "--name", "Young voices", "--languages", "hi en"]
+    )
     assert result.exit_code == 0, result.output
     assert "created circle young-voices" in result.output
     circle = db.session.scalar(select(Circle))
-    assert (circle.slug, circle.name, circle.languages) == ("young-voices", "Young voices",
-                                                            "hi en")
+    assert (circle.slug, circle.name, circle.languages) == ("young-voices", "Young voices", "hi en")
 
 
 def test_a_bad_circle_is_refused_cleanly(runner, make_circle):
     make_circle("young-voices")
-    for args in (["circles", "create", "young-voices", "--name", "Again"],
-                 ["circles", "create", "Not OK", "--name", "Bad"]):
+    for args in (
+        ["circles", "create", "young-voices", "--name", "Again"],
+        ["circles", "create", "Not OK", "--name", "Bad"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code != 0
         assert "Error:" in result.output
@@ -53,9 +56,21 @@ def test_a_bad_circle_is_refused_cleanly(runner, make_circle):
 
 def test_create_a_facilitator_in_a_circle(runner, make_circle):
     circle = make_circle("young-voices")
-    result = runner.invoke(args=["users", "create", "Meera", "--role", "facilitator",
-                                 "--circle", "young-voices", "--display-name", "Meera T",
-                                 "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Meera",
+            "--role",
+            "facilitator",
+            "--circle",
+            "young-voices",
+            "--display-name",
+            "Meera T",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
 
     assert result.exit_code == 0, result.output
     assert "created facilitator Meera in young-voices" in result.output
@@ -68,16 +83,16 @@ def test_create_a_facilitator_in_a_circle(runner, make_circle):
 
 
 def test_created_account_can_sign_in(runner, client):
-    runner.invoke(args=["users", "create", "rohan", "--password-stdin"],
-                  input=PASSWORD + "\n")
+    runner.invoke(args=["users", "create", "rohan", "--password-stdin"], input=PASSWORD + "\n")
     sign_in(client, "rohan")
     assert client.get("/account").status_code == 200
 
 
 def test_a_duplicate_user_is_refused(runner, make_account):
     make_account("Asha")
-    result = runner.invoke(args=["users", "create", "asha", "--password-stdin"],
-                           input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create", "asha", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert result.exit_code != 0
     assert "That username is taken" in result.output
     assert "Traceback" not in result.output
@@ -85,16 +100,17 @@ def test_a_duplicate_user_is_refused(runner, make_account):
 
 
 def test_a_short_password_is_refused(runner):
-    result = runner.invoke(args=["users", "create", "rohan", "--password-stdin"],
-                           input="short\n")
+    result = runner.invoke(args=["users", "create", "rohan", "--password-stdin"], input="short\n")
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
     assert _count(Account) == 0
 
 
 def test_an_unknown_circle_stores_nothing(runner):
-    result = runner.invoke(args=["users", "create", "rohan", "--circle", "nowhere",
-                                 "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create", "rohan", "--circle", "nowhere", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code != 0
     assert "no circle 'nowhere'" in result.output
     assert _count(Account) == 0
@@ -104,8 +120,9 @@ def test_set_password_ends_sessions(runner, make_account, signed_in):
     account = make_account("rohan")
     client = signed_in(account)
     new = "another long password"
-    result = runner.invoke(args=["users", "set-password", "rohan", "--password-stdin"],
-                           input=new + "\n")
+    result = runner.invoke(
+        args=["users", "set-password", "rohan", "--password-stdin"], input=new + "\n"
+    )
     assert result.exit_code == 0, result.output
     db.session.refresh(account)
     assert passwords.verify_password(account.password_hash, new)
@@ -126,8 +143,7 @@ def test_tokens_create_list_and_revoke(runner, make_account, tmp_path):
     row = db.session.scalar(select(ApiToken))
     assert row.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in repr([getattr(row, c.key) for c in ApiToken.__table__.columns])
-    assert secret.encode() not in b"".join(p.read_bytes()
-                                           for p in tmp_path.glob("test.sqlite3*"))
+    assert secret.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("test.sqlite3*"))
 
     listed = runner.invoke(args=["tokens", "list", "rohan"])
     assert listed.exit_code == 0
@@ -186,8 +202,12 @@ def test_demo_passwords_work_and_differ_per_site(runner, app, client):
     username, password = lines[0].split()[:2]
     sign_in(client, username, password)
     assert client.get("/account").status_code == 200
-    assert password not in (Path(__file__).resolve().parent.parent / "collections" / "demo"
-                            / "site.toml").read_text()
+    assert (
+        password
+        not in (
+            Path(__file__).resolve().parent.parent / "collections" / "demo" / "site.toml"
+        ).read_text()
+    )
 
 
 def test_setup_on_an_empty_database(tmp_path):

@@ -2,6 +2,7 @@
 curator may see, by title and audience (on the page, and as a list in the API's JSON error),
 and only a count of those they may not see. The management page labels every entry with
 who may see it."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -33,10 +34,17 @@ def text(response) -> str:
 def share(by, circle, title: str, audience: str = "public", contributor=None) -> Piece:
     """Contributed in the fixture's one transaction (``make_collection`` commits it)."""
     result = item_ops.contribute(
-        by, circle, contributor or item_ops.contributor_for(by),
+        by,
+        circle,
+        contributor or item_ops.contributor_for(by),
         item_ops.Draft(kind="knowhow", title=title, body=f"{title}: what helped"),
-        ConsentChoice(audience=audience, attribution="name", collections=True,
-                      method="self" if contributor is None else "verbal"))
+        ConsentChoice(
+            audience=audience,
+            attribution="name",
+            collections=True,
+            method="self" if contributor is None else "verbal",
+        ),
+    )
     return piece_of(result.item)
 
 
@@ -59,26 +67,31 @@ def mixed(circle_people):
     choice = consent_ops.current_choice(diary.consent)
     choice.audience = "private"
     consent_ops.change(diary, choice, asha)
-    db.session.execute(update(Consent).where(Consent.item_id == pieces["memory"].id)
-                       .values(review_by=access.today() - timedelta(days=1)))
+    db.session.execute(
+        update(Consent)
+        .where(Consent.item_id == pieces["memory"].id)
+        .values(review_by=access.today() - timedelta(days=1))
+    )
     commit()
     assert len(collection(slug).entries) == 5
     return pieces
 
 
-def test_refusing_to_publish_names_the_pieces_that_are_not_public(app, circle_people, mixed,
-                                                                   signed_in, client):
+def test_refusing_to_publish_names_the_pieces_that_are_not_public(
+    app, circle_people, mixed, signed_in, client
+):
     """On the page, and as data in the API's error (one set-up for both)."""
     meera = signed_in(circle_people["meera"])
     before = snapshot("mixed")
 
-    response = meera.post_form("/collections/mixed/state", {"state": "public"},
-                               page="/collections/mixed")
+    response = meera.post_form(
+        "/collections/mixed/state", {"state": "public"}, page="/collections/mixed"
+    )
 
     assert response.status_code == 422
     page = text(response)
-    refusal = page[page.index('id="not-public"'):]
-    refusal = refusal[:refusal.index("</section>")]
+    refusal = page[page.index('id="not-public"') :]
+    refusal = refusal[: refusal.index("</section>")]
     assert "Circle-only know-how" in refusal and "Only the circle" in refusal
     assert "Kamla's story" in refusal and "Only you and the facilitators" in refusal
     assert "Alpha know-how" not in refusal
@@ -88,7 +101,7 @@ def test_refusing_to_publish_names_the_pieces_that_are_not_public(app, circle_pe
     assert snapshot("mixed") == before and collection("mixed").state == "circle"
 
     managing = text(meera.get("/collections/mixed"))
-    entries = managing[managing.index('class="cards entries"'):managing.index('id="curate"')]
+    entries = managing[managing.index('class="cards entries"') : managing.index('id="curate"')]
     assert entries.count("Everyone") == 1 and entries.count("Only the circle") == 1
     assert entries.count("Only you and the facilitators") == 1
 
@@ -96,14 +109,18 @@ def test_refusing_to_publish_names_the_pieces_that_are_not_public(app, circle_pe
     commit()
 
     def publish(who):
-        return client.post("/api/v1/collections/mixed/state", json={"state": "public"},
-                           headers={"Authorization": f"Bearer {tokens[who]}"})
+        return client.post(
+            "/api/v1/collections/mixed/state",
+            json={"state": "public"},
+            headers={"Authorization": f"Bearer {tokens[who]}"},
+        )
 
     response = publish("meera")
     assert response.status_code == 422 and response.json["field"] == "state"
     assert response.json["not_public"] == [
         {"id": mixed["circle"].public_id, "title": "Circle-only know-how", "audience": "circle"},
-        {"id": mixed["steward"].public_id, "title": "Kamla's story", "audience": "private"}]
+        {"id": mixed["steward"].public_id, "title": "Kamla's story", "audience": "private"},
+    ]
     assert response.json["not_public_hidden"] == 2
     assert "Circle-only know-how" in response.json["error"]
     for hidden in ("diary", "memory"):

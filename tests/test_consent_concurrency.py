@@ -4,6 +4,7 @@ PostgreSQL, where two requests write side by side; SQLite lets one writer at a t
 Whichever comes second waits for the item's row lock, then sees what the first did: after
 an erasure it is refused as "already taken back" and leaves nothing of the item behind;
 after another change it decides on, and records, the consent as that change left it."""
+
 from __future__ import annotations
 
 import threading
@@ -46,8 +47,10 @@ def home(make_circle):
 
 @pytest.fixture
 def people(home, make_account):
-    return {"kavita": make_account("kavita", circle=home).id,
-            "meenal": make_account("meenal", role="facilitator", circle=home).id}
+    return {
+        "kavita": make_account("kavita", circle=home).id,
+        "meenal": make_account("meenal", role="facilitator", circle=home).id,
+    }
 
 
 @pytest.fixture
@@ -58,13 +61,17 @@ def piece(people, home):
 
 def _someone_waits_for_a_lock() -> bool:
     with db.engine.connect() as connection:
-        return bool(connection.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")))
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        )
 
 
-def _second_waits_for_first(app, first: Callable[[], None],
-                            second: Callable[[], None]) -> dict:
+def _second_waits_for_first(app, first: Callable[[], None], second: Callable[[], None]) -> dict:
     """``first`` runs in one request and keeps its transaction open until ``second``,
     in another request, is seen waiting for a lock; then ``first`` commits. Returns how
     ``second`` ended: saved, or refused with a status and message."""
@@ -120,15 +127,21 @@ def _erase(piece, people) -> Callable[[], None]:
 
 def _change(piece, people, **choice) -> Callable[[], None]:
     def change():
-        consent_ops.change(_item(piece.id), ConsentChoice(**{
-            "audience": "public", "attribution": "name", "collections": True, **choice}),
-            db.session.get(Account, people["kavita"]))
+        consent_ops.change(
+            _item(piece.id),
+            ConsentChoice(
+                **{"audience": "public", "attribution": "name", "collections": True, **choice}
+            ),
+            db.session.get(Account, people["kavita"]),
+        )
+
     return change
 
 
 def _confirm(piece, people) -> Callable[[], None]:
-    return lambda: consent_ops.confirm(_item(piece.id),
-                                       db.session.get(Account, people["kavita"]), None)
+    return lambda: consent_ops.confirm(
+        _item(piece.id), db.session.get(Account, people["kavita"]), None
+    )
 
 
 def _add_to_collection(piece, people, home) -> Callable[[], None]:
@@ -138,32 +151,43 @@ def _add_to_collection(piece, people, home) -> Callable[[], None]:
 
     def add():
         collection = db.session.scalar(select(Collection).where(Collection.slug == "two-hands"))
-        collection_ops.add_entry(db.session.get(Account, people["meenal"]), collection,
-                                 _item(piece.id))
+        collection_ops.add_entry(
+            db.session.get(Account, people["meenal"]), collection, _item(piece.id)
+        )
+
     return add
 
 
 def _ledger(piece) -> tuple[list, list]:
     db.session.expire_all()
-    rows = db.session.scalars(select(ConsentEvent).where(
-        ConsentEvent.item_public_id == piece.public_id).order_by(ConsentEvent.id))
-    return ([row.event for row in rows],
-            [line["event"] for line in ledger_file.read() if line["item"] == piece.public_id])
+    rows = db.session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.item_public_id == piece.public_id)
+        .order_by(ConsentEvent.id)
+    )
+    return (
+        [row.event for row in rows],
+        [line["event"] for line in ledger_file.read() if line["item"] == piece.public_id],
+    )
 
 
 def _rows_of(piece) -> dict:
     db.session.expire_all()
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)
-                                              .where(item_rows(model, piece.id)))
-            for model in (Consent, Revision, RevisionTag, Entry)}
+    return {
+        model.__name__: db.session.scalar(
+            select(func.count()).select_from(model).where(item_rows(model, piece.id))
+        )
+        for model in (Consent, Revision, RevisionTag, Entry)
+    }
 
 
 @pytest.mark.parametrize("writes", ["change", "confirm", "add to a collection"])
-def test_consent_written_while_an_erasure_commits_is_refused(app, piece, people, home,
-                                                             writes):
-    second = {"change": lambda: _change(piece, people, audience="circle"),
-              "confirm": lambda: _confirm(piece, people),
-              "add to a collection": lambda: _add_to_collection(piece, people, home)}[writes]()
+def test_consent_written_while_an_erasure_commits_is_refused(app, piece, people, home, writes):
+    second = {
+        "change": lambda: _change(piece, people, audience="circle"),
+        "confirm": lambda: _confirm(piece, people),
+        "add to a collection": lambda: _add_to_collection(piece, people, home),
+    }[writes]()
 
     outcome = _second_waits_for_first(app, _erase(piece, people), second)
 
@@ -174,25 +198,31 @@ def test_consent_written_while_an_erasure_commits_is_refused(app, piece, people,
 
 
 def test_an_erasure_after_a_change_it_waited_for_takes_everything(app, piece, people):
-    outcome = _second_waits_for_first(app, _change(piece, people, audience="circle"),
-                                      _erase(piece, people))
+    outcome = _second_waits_for_first(
+        app, _change(piece, people, audience="circle"), _erase(piece, people)
+    )
 
     assert outcome == {"status": "saved"}
     assert _rows_of(piece) == {"Consent": 0, "Revision": 0, "RevisionTag": 0, "Entry": 0}
-    assert _ledger(piece) == (["granted", "changed", "withdrawn"],
-                              ["granted", "changed", "withdrawn"])
+    assert _ledger(piece) == (
+        ["granted", "changed", "withdrawn"],
+        ["granted", "changed", "withdrawn"],
+    )
 
 
 def test_a_change_after_another_builds_on_what_that_one_saved(app, piece, people):
     """The second change read the consent before the first was saved: under the lock it
     reads it again, so the ledger's "before" is what was really there."""
-    outcome = _second_waits_for_first(app, _change(piece, people, audience="circle"),
-                                      _change(piece, people, audience="private"))
+    outcome = _second_waits_for_first(
+        app, _change(piece, people, audience="circle"), _change(piece, people, audience="private")
+    )
 
     assert outcome == {"status": "saved"}
     db.session.expire_all()
-    changes = db.session.scalars(select(ConsentEvent.change).where(
-        ConsentEvent.item_public_id == piece.public_id, ConsentEvent.event == "changed")
-        .order_by(ConsentEvent.id)).all()
+    changes = db.session.scalars(
+        select(ConsentEvent.change)
+        .where(ConsentEvent.item_public_id == piece.public_id, ConsentEvent.event == "changed")
+        .order_by(ConsentEvent.id)
+    ).all()
     assert changes == [{"audience": ["public", "circle"]}, {"audience": ["circle", "private"]}]
     assert db.session.get(Item, piece.id).consent.audience == "private"

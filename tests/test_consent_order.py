@@ -5,6 +5,7 @@ Anyone else (a facilitator of the piece's circle, on the contributor's request) 
 move a piece's consent towards less; an admin or member who may not act on it learns
 nothing (404); a refusal names the field, says why in the person's language, and changes
 nothing — the consent and the ledger stay as they were."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,12 +34,19 @@ class Case:
     start: dict
     change: dict
     widens: bool
-    fields: set = field(default_factory=set)   # the consent fields that must end up changed
+    fields: set = field(default_factory=set)  # the consent fields that must end up changed
 
 
-START = {"audience": "public", "attribution": "pseudonym", "pseudonym": "Moonbeam",
-         "collections": True, "embeds": True, "packs": True, "content_notes": ["grief"],
-         "review_by": LATER}
+START = {
+    "audience": "public",
+    "attribution": "pseudonym",
+    "pseudonym": "Moonbeam",
+    "collections": True,
+    "embeds": True,
+    "packs": True,
+    "content_notes": ["grief"],
+    "review_by": LATER,
+}
 CASES = [
     Case("audience down", {}, {"audience": "circle"}, False),
     Case("audience to private", {}, {"audience": "private"}, False),
@@ -46,10 +54,18 @@ CASES = [
     Case("pseudonym to anonymous", {}, {"attribution": "anonymous", "pseudonym": ""}, False),
     Case("pseudonym replaced by a name", {}, {"attribution": "name", "pseudonym": ""}, True),
     Case("pseudonym's text replaced", {}, {"pseudonym": "Asha Real-Name, Pune"}, True),
-    Case("name to a pseudonym", {"attribution": "name", "pseudonym": ""},
-         {"attribution": "pseudonym", "pseudonym": "Someone Else"}, True),
-    Case("anonymous to a name", {"attribution": "anonymous", "pseudonym": ""},
-         {"attribution": "name"}, True),
+    Case(
+        "name to a pseudonym",
+        {"attribution": "name", "pseudonym": ""},
+        {"attribution": "pseudonym", "pseudonym": "Someone Else"},
+        True,
+    ),
+    Case(
+        "anonymous to a name",
+        {"attribution": "anonymous", "pseudonym": ""},
+        {"attribution": "name"},
+        True,
+    ),
     Case("collections off", {}, {"collections": False}, False),
     Case("collections on", {"collections": False}, {"collections": True}, True),
     Case("embeds off", {}, {"embeds": False}, False),
@@ -63,10 +79,16 @@ CASES = [
     Case("content note added", {}, {"content_notes": ["grief", "self-harm"]}, False),
     Case("content note removed", {}, {"content_notes": []}, True),
 ]
-FIELD_OF = {"audience": "audience", "attribution": "attribution", "pseudonym": "pseudonym",
-            "collections": "allow_collections", "embeds": "allow_embeds",
-            "packs": "allow_packs", "review_by": "review_by",
-            "content_notes": "content_notes"}
+FIELD_OF = {
+    "audience": "audience",
+    "attribution": "attribution",
+    "pseudonym": "pseudonym",
+    "collections": "allow_collections",
+    "embeds": "allow_embeds",
+    "packs": "allow_packs",
+    "review_by": "review_by",
+    "content_notes": "content_notes",
+}
 
 
 @pytest.fixture
@@ -89,15 +111,21 @@ def people(make_circle, make_account, make_client):
 
 def _share(home, contributor, **start) -> Item:
     values = {**START, **start}
-    choice = ConsentChoice(audience=values["audience"], attribution=values["attribution"],
-                           pseudonym=values["pseudonym"], collections=values["collections"],
-                           embeds=values["embeds"], packs=values["packs"],
-                           content_notes=list(values["content_notes"]),
-                           review_by=values["review_by"], method="self")
-    draft = item_ops.Draft(kind="poem", title="चाँद की रोशनी", body="रात\nबाक़ी है",
-                           language="hi")
-    result = item_ops.contribute(contributor, home, item_ops.contributor_for(contributor),
-                                 draft, choice)
+    choice = ConsentChoice(
+        audience=values["audience"],
+        attribution=values["attribution"],
+        pseudonym=values["pseudonym"],
+        collections=values["collections"],
+        embeds=values["embeds"],
+        packs=values["packs"],
+        content_notes=list(values["content_notes"]),
+        review_by=values["review_by"],
+        method="self",
+    )
+    draft = item_ops.Draft(kind="poem", title="चाँद की रोशनी", body="रात\nबाक़ी है", language="hi")
+    result = item_ops.contribute(
+        contributor, home, item_ops.contributor_for(contributor), draft, choice
+    )
     commit()
     return result.item
 
@@ -105,31 +133,45 @@ def _share(home, contributor, **start) -> Item:
 def _consent(item_id: int) -> dict:
     db.session.expire_all()
     consent = db.session.get(Item, item_id).consent
-    return {name: (consent.content_notes if name == "content_notes"
-                   else getattr(consent, column)) for name, column in FIELD_OF.items()}
+    return {
+        name: (consent.content_notes if name == "content_notes" else getattr(consent, column))
+        for name, column in FIELD_OF.items()
+    }
 
 
 def _ledger(item_id: int) -> int:
     public_id = db.session.get(Item, item_id).public_id
-    return db.session.scalar(select(func.count()).select_from(ConsentEvent)
-                             .where(ConsentEvent.item_public_id == public_id))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ConsentEvent)
+        .where(ConsentEvent.item_public_id == public_id)
+    )
 
 
 def _web(client, item, values: dict):
-    form = {"audience": values["audience"], "attribution": values["attribution"],
-            "pseudonym": values["pseudonym"] or "",
-            "review_by": values["review_by"].isoformat() if values["review_by"] else "",
-            "content_notes": values["content_notes"], "reason": "in-person"}
+    form = {
+        "audience": values["audience"],
+        "attribution": values["attribution"],
+        "pseudonym": values["pseudonym"] or "",
+        "review_by": values["review_by"].isoformat() if values["review_by"] else "",
+        "content_notes": values["content_notes"],
+        "reason": "in-person",
+    }
     form.update({name: "y" for name in ("collections", "embeds", "packs") if values[name]})
     return client.post_form(f"/items/{item.public_id}/consent", form)
 
 
 def _api(app, token, item, change: dict):
-    body = {name: (value.isoformat() if hasattr(value, "isoformat") else value)
-            for name, value in change.items()}
+    body = {
+        name: (value.isoformat() if hasattr(value, "isoformat") else value)
+        for name, value in change.items()
+    }
     body["reason"] = "in-person"
-    return app.test_client().patch(f"/api/v1/items/{item.public_id}/consent", json=body,
-                                   headers={"Authorization": f"Bearer {token}"})
+    return app.test_client().patch(
+        f"/api/v1/items/{item.public_id}/consent",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def test_every_dimension_by_every_actor_in_both_directions(app, people, database):
@@ -144,8 +186,11 @@ def test_every_dimension_by_every_actor_in_both_directions(app, people, database
             item = _share(home, accounts["contributor"], **case.start)
             before, events = _consent(item.id), _ledger(item.id)
             wanted = {**before, **case.change}
-            response = (_web(clients[actor], item, wanted) if door == "web"
-                        else _api(app, tokens[actor], item, case.change))
+            response = (
+                _web(clients[actor], item, wanted)
+                if door == "web"
+                else _api(app, tokens[actor], item, case.change)
+            )
             after = _consent(item.id)
             if actor in ("member", "admin"):
                 expected = 404
@@ -156,9 +201,12 @@ def test_every_dimension_by_every_actor_in_both_directions(app, people, database
             if response.status_code != expected:
                 wrong.append(f"{case.name} by {actor}: {response.status_code}, not {expected}")
             elif expected in (302, 200):
-                changed = {k: v for k, v in case.change.items() if k != "pseudonym"
-                           or case.change.get("attribution", before["attribution"])
-                           == "pseudonym"}
+                changed = {
+                    k: v
+                    for k, v in case.change.items()
+                    if k != "pseudonym"
+                    or case.change.get("attribution", before["attribution"]) == "pseudonym"
+                }
                 if any(after[name] != value for name, value in changed.items()):
                     wrong.append(f"{case.name} by {actor}: saved {after}")
                 if _ledger(item.id) != events + 1:
@@ -179,8 +227,7 @@ def test_a_refusal_names_the_field_and_is_said_in_hindi(app, people):
     assert response.status_code == 422 and response.get_json()["field"] == "pseudonym"
     client = clients["facilitator"]
     client.post_form("/language", {"locale": "hi"}, page="/")
-    page = _web(client, item, {**_consent(item.id), "audience": "public",
-                               "review_by": None})
+    page = _web(client, item, {**_consent(item.id), "audience": "public", "review_by": None})
     assert page.status_code == 422
     assert "सिर्फ़ साझा करने वाले" in page.get_data(as_text=True)
     assert _consent(item.id)["pseudonym"] == "Moonbeam"
@@ -194,18 +241,48 @@ def test_the_command_line_only_narrows(app, people):
         result = app.test_cli_runner().invoke(args=args)
         db.session.remove()
         return result
-    narrowed = run(["items", "narrow", item.public_id, "--by", "meenal", "--reason",
-                    "in-person", "--audience", "circle", "--anonymous", "--no-embeds",
-                    "--note", "self-harm"])
+
+    narrowed = run(
+        [
+            "items",
+            "narrow",
+            item.public_id,
+            "--by",
+            "meenal",
+            "--reason",
+            "in-person",
+            "--audience",
+            "circle",
+            "--anonymous",
+            "--no-embeds",
+            "--note",
+            "self-harm",
+        ]
+    )
     assert narrowed.exit_code == 0, narrowed.output
     after = _consent(item.id)
     assert (after["audience"], after["attribution"], after["embeds"]) == (
-        "circle", "anonymous", False)
+        "circle",
+        "anonymous",
+        False,
+    )
     assert after["content_notes"] == ["grief", "self-harm"]
-    for widening in (["--audience", "public"], ["--review-by", LATER.replace(
-            year=LATER.year + 1).isoformat()]):
-        refused = run(["items", "narrow", item.public_id, "--by", "meenal", "--reason",
-                       "in-person", *widening])
+    for widening in (
+        ["--audience", "public"],
+        ["--review-by", LATER.replace(year=LATER.year + 1).isoformat()],
+    ):
+        refused = run(
+            [
+                "items",
+                "narrow",
+                item.public_id,
+                "--by",
+                "meenal",
+                "--reason",
+                "in-person",
+                *widening,
+            ]
+        )
         assert refused.exit_code != 0
     assert _consent(item.id) == after
     hidden = run(["items", "narrow", item.public_id, "--by", "root", "--audience", "private"])

@@ -2,6 +2,7 @@
 happen there): an edit saved while an erasure of the same item is about to commit must not
 leave a revision behind. The edit waits for the item's row lock, then finds the item
 withdrawn and is refused."""
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.both_databases("postgresql")
 
 
 def test_an_edit_saved_while_an_erasure_commits_is_refused(app, world):
-    piece = share(world["contributor"], world.home, title="Two hands at once", kind="poem",
-                  audience="circle")
+    piece = share(
+        world["contributor"], world.home, title="Two hands at once", kind="poem", audience="circle"
+    )
     account_id = world["contributor"].id
     db.session.remove()
     erased, outcome = threading.Event(), {}
@@ -40,8 +42,9 @@ def test_an_edit_saved_while_an_erasure_commits_is_refused(app, world):
     assert erased.wait(30)
     with app.test_request_context():
         item = db.session.get(Item, piece.id)
-        draft = item_ops.Draft(kind="poem", title="Two hands, edited", body="new words",
-                               language="en")
+        draft = item_ops.Draft(
+            kind="poem", title="Two hands, edited", body="new words", language="en"
+        )
         try:
             item_ops.revise(db.session.get(Account, account_id), item, draft)
         except Refused as refused:
@@ -51,6 +54,10 @@ def test_an_edit_saved_while_an_erasure_commits_is_refused(app, world):
     eraser.join(30)
 
     assert outcome == {"status": 410}
-    assert db.session.scalar(select(func.count()).select_from(Revision)
-                             .where(Revision.item_id == piece.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Revision).where(Revision.item_id == piece.id)
+        )
+        == 0
+    )
     assert db.session.get(Item, piece.id).state == "withdrawn"

@@ -4,6 +4,7 @@ NFC can make Devanagari longer: क़ (U+0958) is never composed, so it is kept
 characters. A title of 100 such letters fills the 200-character column exactly; one more
 letter must give a clear, translated message and store nothing (not a database error and
 a 500 page), through the web form and the API alike, on both databases."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -49,8 +50,14 @@ def test_one_letter_more_is_refused_in_the_person_s_language(app, circle_people,
 def test_the_api_refuses_it_too_and_keeps_nothing(app, client, circle_people):
     token = create_token(circle_people["asha"])
     db.session.commit()
-    body = {"circle": "ghar", "kind": "poem", "title": QA * 101, "body": "एक पंक्ति",
-            "language": "hi", "consent": {"audience": "circle"}}
+    body = {
+        "circle": "ghar",
+        "kind": "poem",
+        "title": QA * 101,
+        "body": "एक पंक्ति",
+        "language": "hi",
+        "consent": {"audience": "circle"},
+    }
     response = client.post("/api/v1/items", json=body, headers=api_headers(token))
     assert response.status_code in (400, 422), response.get_data(as_text=True)[:2000]
     assert "201" in response.get_data(as_text=True)

@@ -1,6 +1,7 @@
 """One date style per language, times in the site's zone with the zone named, and an export
 a person can read: times with their offset, folders named by title, and its README and
 receipts in the person's own language."""
+
 from __future__ import annotations
 
 import io
@@ -38,19 +39,33 @@ def day_and_time(moment, locale: str) -> str:
     return f"{day(moment, locale)}, {time} IST"
 
 
-def test_history_ledger_receipt_and_lists_share_one_date_style(make_circle, make_account,
-                                                               signed_in):
+def test_history_ledger_receipt_and_lists_share_one_date_style(
+    make_circle, make_account, signed_in
+):
     circle = make_circle()
     for locale, title in (("hi", "सुबह की धूप"), ("mr", "पावसाळी संध्याकाळ")):
         person = make_account(circle=circle, locale=locale)
-        piece = share(person, circle, title=title, kind="poem", body="पहिली ओळ\nदुसरी ओळ",
-                      audience="circle", language=locale)
+        piece = share(
+            person,
+            circle,
+            title=title,
+            kind="poem",
+            body="पहिली ओळ\nदुसरी ओळ",
+            audience="circle",
+            language=locale,
+        )
         piece = revise(person, piece, body="पहिली ओळ\nतिसरी ओळ")
         item = piece.item()
         client = signed_in(person)
-        pages = {path: client.get(path).get_data(as_text=True) for path in (
-            f"/circles/{circle.slug}", f"{piece.url}/history", "/account/ledger",
-            f"{piece.url}/receipt")}
+        pages = {
+            path: client.get(path).get_data(as_text=True)
+            for path in (
+                f"/circles/{circle.slug}",
+                f"{piece.url}/history",
+                "/account/ledger",
+                f"{piece.url}/receipt",
+            )
+        }
 
         assert day(item.updated_at, locale) in pages[f"/circles/{circle.slug}"]
         for rev in revisions(item):
@@ -64,8 +79,14 @@ def test_history_ledger_receipt_and_lists_share_one_date_style(make_circle, make
 
 def db_events(public_id: str) -> list[ConsentEvent]:
     from archive.db import db
-    return list(db.session.scalars(select(ConsentEvent).where(
-        ConsentEvent.item_public_id == public_id).order_by(ConsentEvent.id)))
+
+    return list(
+        db.session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.item_public_id == public_id)
+            .order_by(ConsentEvent.id)
+        )
+    )
 
 
 def test_folders_are_named_by_a_readable_title_and_a_short_id():
@@ -80,11 +101,13 @@ def test_folders_are_named_by_a_readable_title_and_a_short_id():
 
 
 def test_a_marathi_export_speaks_marathi_and_gives_times_with_their_offset(
-        app, make_circle, make_account, signed_in):
+    app, make_circle, make_account, signed_in
+):
     circle = make_circle()
     person = make_account(circle=circle, locale="mr")
-    piece = share(person, circle, title="पाऊस", kind="poem", body="पाऊस आला", audience="circle",
-                  language="mr")
+    piece = share(
+        person, circle, title="पाऊस", kind="poem", body="पाऊस आला", audience="circle", language="mr"
+    )
     saved = in_kolkata(piece.item().current.created_at).isoformat(timespec="seconds")
 
     response = signed_in(person).get("/account/export")
@@ -98,8 +121,10 @@ def test_a_marathi_export_speaks_marathi_and_gives_times_with_their_offset(
     receipt = json.loads(archive.read(f"{folder}/receipt.json"))
     with app.test_request_context(), force_locale("mr"):
         heading = gettext("Living Archive: your own copy")
-        how = gettext("Enter the withdrawal code printed on the receipt; no account is "
-                      "needed. Withdrawal erases the piece everywhere.")
+        how = gettext(
+            "Enter the withdrawal code printed on the receipt; no account is "
+            "needed. Withdrawal erases the piece everywhere."
+        )
     assert heading != "Living Archive: your own copy" and heading in readme
     assert "your own copy" not in readme and "IST" in readme
     assert receipt["withdrawal"]["how"] == how

@@ -1,6 +1,7 @@
 """Embed cards and oEmbed honour "may be quoted or embedded" (design.md, Surfaces): a card
 while the author allows it, a "no longer shared" card the moment they narrow, switch it off or
 take the piece back. Only embed cards may be framed by other sites."""
+
 from __future__ import annotations
 
 import html
@@ -28,12 +29,23 @@ GONE = "No longer shared by its author"
 def pieces(world):
     me = world["contributor"]
     return {
-        "poem": offer(me, world.home, title=f"{MARKER} quiet hour",
-                      body="When the house sleeps I *write* to my son. " * 10),
-        "artwork": offer(me, world.home, title=f"{MARKER} kite", kind="artwork",
-                         attribution="pseudonym", pseudonym=PSEUDONYM),
-        "anonymous": offer(me, world.home, title=f"{MARKER} unsigned", kind="story",
-                           attribution="anonymous"),
+        "poem": offer(
+            me,
+            world.home,
+            title=f"{MARKER} quiet hour",
+            body="When the house sleeps I *write* to my son. " * 10,
+        ),
+        "artwork": offer(
+            me,
+            world.home,
+            title=f"{MARKER} kite",
+            kind="artwork",
+            attribution="pseudonym",
+            pseudonym=PSEUDONYM,
+        ),
+        "anonymous": offer(
+            me, world.home, title=f"{MARKER} unsigned", kind="story", attribution="anonymous"
+        ),
         "no embeds": offer(me, world.home, title=f"{MARKER} not for blogs", embeds=False),
         "circle": offer(me, world.home, title=f"{MARKER} circle only", audience="circle"),
     }
@@ -45,6 +57,7 @@ def card(client, piece):
 
 
 # --- the card ---------------------------------------------------------------------------------
+
 
 def test_an_embeddable_piece_gets_a_small_self_contained_card(world, pieces):
     poem = pieces["poem"]
@@ -69,7 +82,7 @@ def test_an_artwork_card_shows_the_thumbnail_and_the_pseudonym(world, pieces):
     client = world.viewers["anonymous"].client
     response, page = card(client, artwork)
 
-    (asset, _derivatives), = artwork.media.items()
+    ((asset, _derivatives),) = artwork.media.items()
     assert f'<img src="/media/{asset}/thumb"' in page
     assert f"by {PSEUDONYM}" in page and CONTRIBUTOR_NAME not in page
     assert client.get(f"/media/{asset}/thumb").status_code == 200
@@ -89,8 +102,7 @@ def test_a_piece_not_open_to_embedding_shows_the_no_longer_shared_card(world, pi
 
 
 @pytest.mark.parametrize("change", [{"audience": "circle"}, {"embeds": False}])
-def test_narrowing_or_switching_embeds_off_turns_the_card_at_the_next_view(world, pieces,
-                                                                            change):
+def test_narrowing_or_switching_embeds_off_turns_the_card_at_the_next_view(world, pieces, change):
     poem = pieces["poem"]
     anonymous = world.viewers["anonymous"].client
     assert card(anonymous, poem)[0].status_code == 200 and MARKER in card(anonymous, poem)[1]
@@ -119,9 +131,12 @@ def test_an_unknown_piece_gets_the_same_card(world):
 
 # --- framing ----------------------------------------------------------------------------------
 
+
 def csp(response) -> dict[str, str]:
-    return dict(part.strip().split(" ", 1)
-                for part in response.headers["Content-Security-Policy"].split(";"))
+    return dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
 
 
 def test_only_embed_routes_may_be_framed(world, pieces):
@@ -130,10 +145,20 @@ def test_only_embed_routes_may_be_framed(world, pieces):
     slug = curate(world["facilitator"], world.home, "open-kites", [poem])
     embed = client.get(f"/embed/items/{poem.public_id}")
     gone = client.get(f"/embed/items/{pieces['circle'].public_id}")
-    others = [client.get(url) for url in (
-        "/", poem.url, f"/oembed?url={BASE}{poem.url}", "/feeds/public.atom", "/sitemap.xml",
-        f"/collections/{slug}", f"/collections/{slug}/pack.zip", "/no/such/page",
-        f"/oembed?url={BASE}{poem.url}&format=xml")]
+    others = [
+        client.get(url)
+        for url in (
+            "/",
+            poem.url,
+            f"/oembed?url={BASE}{poem.url}",
+            "/feeds/public.atom",
+            "/sitemap.xml",
+            f"/collections/{slug}",
+            f"/collections/{slug}/pack.zip",
+            "/no/such/page",
+            f"/oembed?url={BASE}{poem.url}&format=xml",
+        )
+    ]
 
     for framed in (embed, gone):
         assert csp(framed)["frame-ancestors"] == "*"
@@ -143,8 +168,9 @@ def test_only_embed_routes_may_be_framed(world, pieces):
         assert csp(response)["frame-ancestors"] == "'none'", response.request.path
         assert response.headers["X-Frame-Options"] == "DENY"
     other_csp = csp(others[1])
-    assert {k: v for k, v in csp(embed).items() if k != "frame-ancestors"} == \
-        {k: v for k, v in other_csp.items() if k != "frame-ancestors"}
+    assert {k: v for k, v in csp(embed).items() if k != "frame-ancestors"} == {
+        k: v for k, v in other_csp.items() if k != "frame-ancestors"
+    }
     assert set(embed.headers.keys()) | {"X-Frame-Options"} >= set(security.HEADERS)
     for name, value in security.HEADERS.items():
         if name != "X-Frame-Options":
@@ -152,14 +178,14 @@ def test_only_embed_routes_may_be_framed(world, pieces):
 
 
 def test_a_signed_in_contributor_still_gets_frameable_no_store_cards(world, pieces):
-    response = world.viewers["contributor"].client.get(
-        f"/embed/items/{pieces['poem'].public_id}")
+    response = world.viewers["contributor"].client.get(f"/embed/items/{pieces['poem'].public_id}")
     assert response.status_code == 200
     assert csp(response)["frame-ancestors"] == "*"
     assert response.headers["Cache-Control"] == "no-store"
 
 
 # --- oEmbed -----------------------------------------------------------------------------------
+
 
 def oembed(client, piece, **params):
     query = {"url": f"{BASE}{piece.url}", "format": "json", **params}
@@ -179,12 +205,14 @@ def test_oembed_describes_an_embeddable_piece(world, pieces):
     assert (answer["width"], answer["height"]) == (480, 330)
     assert answer["html"] == (
         f'<iframe src="{BASE}/embed/items/{artwork.public_id}" width="100%" height="330" '
-        f'frameborder="0" title="{artwork.title}" loading="lazy"></iframe>')
+        f'frameborder="0" title="{artwork.title}" loading="lazy"></iframe>'
+    )
 
 
 def test_oembed_keeps_within_the_size_asked_for(world, pieces):
-    answer = oembed(world.viewers["anonymous"].client, pieces["poem"], maxwidth=320,
-                    maxheight=200).get_json()
+    answer = oembed(
+        world.viewers["anonymous"].client, pieces["poem"], maxwidth=320, maxheight=200
+    ).get_json()
     assert (answer["width"], answer["height"]) == (320, 200)
     assert 'width="100%" height="200"' in answer["html"]
 
@@ -199,8 +227,12 @@ def test_oembed_answers_only_for_embeddable_pieces_of_this_site(world, pieces):
     client = world.viewers["anonymous"].client
     for which in ("no embeds", "circle"):
         assert oembed(client, pieces[which]).status_code == 404
-    assert client.get("/oembed", query_string={
-        "url": f"https://elsewhere.example{pieces['poem'].url}"}).status_code == 404
+    assert (
+        client.get(
+            "/oembed", query_string={"url": f"https://elsewhere.example{pieces['poem'].url}"}
+        ).status_code
+        == 404
+    )
     assert client.get("/oembed", query_string={"url": f"{BASE}/tags/nadi"}).status_code == 404
     assert client.get("/oembed").status_code == 404
     assert oembed(client, pieces["poem"], format="xml").status_code == 501
@@ -229,8 +261,9 @@ def test_embeddable_item_pages_offer_discovery_and_a_snippet(world, pieces):
 
     href = html.unescape(DISCOVERY.search(page).group(1))
     assert client.get(href.removeprefix(BASE)).status_code == 200
-    snippet = html.unescape(page.split('<textarea id="embed-snippet" readonly rows="3">')[1]
-                            .split("</textarea>")[0])
+    snippet = html.unescape(
+        page.split('<textarea id="embed-snippet" readonly rows="3">')[1].split("</textarea>")[0]
+    )
     assert snippet == oembed(client, pieces["poem"]).get_json()["html"]
     assert "Embed on your website" in page
 

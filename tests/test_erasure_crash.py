@@ -9,6 +9,7 @@ job.
 And when the storage is away during a purge, the task stays queued, counts its attempts, and
 a later run finishes it.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,7 @@ CHILD = textwrap.dedent("""
 def environment(tmp_path, media_url) -> dict[str, str]:
     """The same site as ``config_for_tests(tmp_path)``, as ARCHIVE_* variables (the AWS_*
     ones of an S3 store are passed on as they are)."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith("ARCHIVE_")}
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVE_")}
     for name, value in config_for_tests(tmp_path, MEDIA_URL=media_url).items():
         if name in settings.SETTINGS:
             value = ("1" if value else "0") if isinstance(value, bool) else str(value)
@@ -98,9 +98,14 @@ def python() -> str:
 
 
 def crash_after_erasure(tmp_path, media_url) -> dict:
-    child = subprocess.run([python(), "-W", "error", "-c", CHILD.format(root=str(ROOT))],
-                           env=environment(tmp_path, media_url), cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
+    child = subprocess.run(
+        [python(), "-W", "error", "-c", CHILD.format(root=str(ROOT))],
+        env=environment(tmp_path, media_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == 9, child.stdout + child.stderr
     assert "the crash did not happen" not in child.stdout
     return json.loads(child.stdout.strip().splitlines()[0])
@@ -150,9 +155,14 @@ def test_a_restarted_site_finishes_the_purge_when_it_starts(crashed):
 def test_flask_purge_finishes_what_a_crash_left(crashed, tmp_path, media_url):
     app, facts = crashed
 
-    result = subprocess.run([python(), "-W", "error", "-m", "flask", "--app", "archive",
-                             "purge"], env=environment(tmp_path, media_url), cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [python(), "-W", "error", "-m", "flask", "--app", "archive", "purge"],
+        env=environment(tmp_path, media_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "still failing: 0" in result.stdout
@@ -165,13 +175,14 @@ def test_flask_purge_finishes_what_a_crash_left(crashed, tmp_path, media_url):
 
 # --- a storage outage during the purge --------------------------------------------------------
 
+
 @pytest.mark.media_backends
 def test_a_storage_outage_leaves_the_purge_queued_until_a_later_run(app, world, monkeypatch):
-    piece = share(world["contributor"], world.home, title="zqxoutage painting",
-                  audience="public")
+    piece = share(world["contributor"], world.home, title="zqxoutage painting", audience="public")
 
     def storage_away(self, key):
         raise OSError("the storage is not answering")
+
     monkeypatch.setattr(type(storage_from_config(app.config)), "delete", storage_away)
     # the thread's own retry (after 2 s) must not count an attempt while the test counts them
     # on a slow machine: it is asked for in an hour instead

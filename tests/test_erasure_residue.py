@@ -13,6 +13,7 @@ On PostgreSQL the same test reads every page of every relation of the site's dat
 tables are ANALYZEd before the withdrawal, as autovacuum would: the planner's statistics must
 never have sampled what people wrote.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,7 +48,7 @@ def needles() -> dict[str, bytes]:
     words = [MARKER, DEVANAGARI_MARKER]
     try:
         from archive.search.analyzer import roman_forms
-    except ImportError:        # no romanized shadow field: nothing more to look for
+    except ImportError:  # no romanized shadow field: nothing more to look for
         roman_forms = None
     if roman_forms is not None:
         words += [form for form in roman_forms(DEVANAGARI_MARKER) if len(form) >= 6]
@@ -63,14 +64,15 @@ def site_files(app, root: Path) -> dict[str, Path]:
     files = {}
     if postgres.backend() == "sqlite":
         database = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
-        files = {f"database{suffix}": Path(f"{database}{suffix}")
-                 for suffix in ("", "-wal", "-shm", "-journal")}
+        files = {
+            f"database{suffix}": Path(f"{database}{suffix}")
+            for suffix in ("", "-wal", "-shm", "-journal")
+        }
     folders = {name: Path(app.config[name]) for name in ("INDEX_DIR", "INSTANCE_DIR")}
     if not media_scheme(app.config):  # media on S3 are listed by media_files instead
         folders["MEDIA"] = media_folder(app.config)
     for folder, base in folders.items():
-        files.update({f"{folder}/{p.relative_to(base)}": p
-                      for p in base.rglob("*") if p.is_file()})
+        files.update({f"{folder}/{p.relative_to(base)}": p for p in base.rglob("*") if p.is_file()})
     files.update({f"tmp/{p.relative_to(root)}": p for p in root.rglob("*") if p.is_file()})
     return {name: path for name, path in files.items() if path.is_file()}
 
@@ -81,8 +83,10 @@ def residue(app, root: Path) -> list[str]:
         data = path.read_bytes()
         found += [f"{needle} in {name}" for needle, raw in needles().items() if raw in data]
     if postgres.backend() == "postgresql":
-        found += [f"{hit} (database)"
-                  for hit in postgres.pages_holding(app.config["DATABASE_URL"], needles())]
+        found += [
+            f"{hit} (database)"
+            for hit in postgres.pages_holding(app.config["DATABASE_URL"], needles())
+        ]
     return sorted(set(found))
 
 
@@ -97,30 +101,44 @@ def let_go_of_files(app) -> None:
 
 
 def artwork_form(image: bytes, **fields) -> dict:
-    form = {"kind": "artwork", "title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall",
-            "body": f"I painted {MARKER} on the wall. {DEVANAGARI_MARKER} आज फिर।",
-            "language": "hi", "tags": f"{MARKER}, {DEVANAGARI_MARKER}, rangoli",
-            "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}, in red and blue",
-            "audience": "public", "attribution": "pseudonym",
-            "pseudonym": f"{MARKER} {DEVANAGARI_MARKER}", "review_by": "",
-            "contributor": "me", "image": (io.BytesIO(image), "wall.jpg", "image/jpeg")}
+    form = {
+        "kind": "artwork",
+        "title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall",
+        "body": f"I painted {MARKER} on the wall. {DEVANAGARI_MARKER} आज फिर।",
+        "language": "hi",
+        "tags": f"{MARKER}, {DEVANAGARI_MARKER}, rangoli",
+        "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}, in red and blue",
+        "audience": "public",
+        "attribution": "pseudonym",
+        "pseudonym": f"{MARKER} {DEVANAGARI_MARKER}",
+        "review_by": "",
+        "contributor": "me",
+        "image": (io.BytesIO(image), "wall.jpg", "image/jpeg"),
+    }
     form.update(fields)
     return form
 
 
 def edit(client, piece: Piece, **fields):
-    form = {"title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall, again",
-            "body": f"Version two of {MARKER}. {DEVANAGARI_MARKER}", "language": "hi",
-            "tags": f"{MARKER}, {DEVANAGARI_MARKER}", "note": f"added {MARKER}",
-            "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}"}
+    form = {
+        "title": f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall, again",
+        "body": f"Version two of {MARKER}. {DEVANAGARI_MARKER}",
+        "language": "hi",
+        "tags": f"{MARKER}, {DEVANAGARI_MARKER}",
+        "note": f"added {MARKER}",
+        "alt_text": f"A painting of {MARKER}, {DEVANAGARI_MARKER}",
+    }
     form.update(fields)
     return client.post_form(f"{piece.url}/edit", form, content_type="multipart/form-data")
 
 
 def share_artwork(circle, client) -> Piece:
     """The painter's artwork, contributed through the web with markers everywhere."""
-    shared = client.post_form(f"/circles/{circle.slug}/contribute", artwork_form(photo()),
-                              content_type="multipart/form-data")
+    shared = client.post_form(
+        f"/circles/{circle.slug}/contribute",
+        artwork_form(photo()),
+        content_type="multipart/form-data",
+    )
     assert shared.status_code == 303, text(shared)[:2000]
     db.session.expire_all()
     return piece_of(db.session.scalars(select(Item)).one())
@@ -138,10 +156,16 @@ def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_pa
     circle, client = painter
     piece = share_artwork(circle, client)
     assert edit(client, piece).status_code == 302
-    assert edit(client, piece, body=f"Version three, {MARKER} {DEVANAGARI_MARKER}",
-                note=f"new photo {DEVANAGARI_MARKER}",
-                image=(io.BytesIO(photo((30, 140, 90))), "wall2.jpg", "image/jpeg"),
-                ).status_code == 302
+    assert (
+        edit(
+            client,
+            piece,
+            body=f"Version three, {MARKER} {DEVANAGARI_MARKER}",
+            note=f"new photo {DEVANAGARI_MARKER}",
+            image=(io.BytesIO(photo((30, 140, 90))), "wall2.jpg", "image/jpeg"),
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     piece = piece_of(piece.item())
     assert len(piece.media) == 2 and len(piece.media_keys) >= 4
@@ -151,11 +175,13 @@ def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_pa
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as analyze:
             analyze.exec_driver_sql("ANALYZE")
     before = residue(app, tmp_path)
-    assert any(" in database" in found or "(database)" in found for found in before), \
+    assert any(" in database" in found or "(database)" in found for found in before), (
         "the test is blind to the DB"
+    )
     if postgres.backend() == "postgresql":
-        assert not any("pg_statistic" in found for found in before), \
+        assert not any("pg_statistic" in found for found in before), (
             "ANALYZE copied what people wrote into the planner's statistics"
+        )
     if any(Path(app.config["INDEX_DIR"]).iterdir()):
         assert any(" in INDEX_DIR/" in found for found in before), "blind to the index"
 
@@ -178,6 +204,7 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
     ANALYZE) still sees the rows: rewritten while it is open, the table would keep them.
     The rewrite waits for it (`purge.OLDER_TRANSACTIONS_WAIT`)."""
     from sqlalchemy import text as sql
+
     circle, client = painter
     piece = share_artwork(circle, client)
     db.session.commit()
@@ -190,7 +217,8 @@ def test_a_reader_that_began_before_the_erasure_is_waited_for(app, painter, tmp_
 
 @pytest.mark.both_databases("postgresql")
 def test_a_write_in_another_database_that_began_before_the_erasure_is_waited_for(
-        app, painter, tmp_path):
+    app, painter, tmp_path
+):
     """A snapshot's horizon is the oldest transaction still writing anywhere on the server:
     while another database runs a long write (here an open transaction holding an id, as a
     ``CREATE DATABASE`` does), the rewrite's own snapshot still counts the erased rows as
@@ -200,7 +228,7 @@ def test_a_write_in_another_database_that_began_before_the_erasure_is_waited_for
     db.session.commit()
     elsewhere = postgres._connect("postgres")
     elsewhere.autocommit = False
-    elsewhere.execute("SELECT txid_current()")   # a transaction that holds an id
+    elsewhere.execute("SELECT txid_current()")  # a transaction that holds an id
     _withdraw_while_open(app, client, piece, tmp_path, close=elsewhere.close)
 
 

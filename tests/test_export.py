@@ -1,5 +1,6 @@
 """A participant's own export (`/account/export`): only their own active pieces, every revision
 as Markdown, the artwork as WebP without its metadata, and receipts without the code."""
+
 from __future__ import annotations
 
 import io
@@ -36,15 +37,35 @@ def folders(archive: zipfile.ZipFile) -> set[str]:
 @pytest.fixture
 def pieces(world):
     me = world["contributor"]
-    artwork = share(me, world.home, title=f"{MARKER} mural", tags=("deewar",),
-                    body="First words on the wall.", audience="private", image=photo())
-    artwork = revise(me, artwork, body="Second words on the wall.",
-                     image=photo((20, 160, 60)))
+    artwork = share(
+        me,
+        world.home,
+        title=f"{MARKER} mural",
+        tags=("deewar",),
+        body="First words on the wall.",
+        audience="private",
+        image=photo(),
+    )
+    artwork = revise(me, artwork, body="Second words on the wall.", image=photo((20, 160, 60)))
     artwork = revise(me, artwork, body="Third words on the wall.", title=f"{MARKER} mural 3")
-    poem = share(me, world.home, title="zqxtaken poem", kind="poem", tags=("kavita",),
-                 body="A poem I took back.", audience="public")
-    theirs = share(world["member"], world.home, title="zqxtheirs story", kind="story",
-                   tags=("kahani",), body="Someone else's story.", audience="public")
+    poem = share(
+        me,
+        world.home,
+        title="zqxtaken poem",
+        kind="poem",
+        tags=("kavita",),
+        body="A poem I took back.",
+        audience="public",
+    )
+    theirs = share(
+        world["member"],
+        world.home,
+        title="zqxtheirs story",
+        kind="story",
+        tags=("kahani",),
+        body="Someone else's story.",
+        audience="public",
+    )
     assert withdraw_signed_in(world.viewers["contributor"].client, poem).status_code == 200
     return {"artwork": artwork, "withdrawn": poem, "theirs": theirs}
 
@@ -80,7 +101,7 @@ def test_the_artwork_is_webp_without_its_metadata(world, pieces):
     archive = export_of(world.viewers["contributor"].client)
     pictures = [name for name in archive.namelist() if name.endswith(".webp")]
 
-    assert len(pictures) == 3, pictures           # one for each version
+    assert len(pictures) == 3, pictures  # one for each version
     colours = set()
     for name in pictures:
         data = archive.read(name)
@@ -91,8 +112,7 @@ def test_the_artwork_is_webp_without_its_metadata(world, pieces):
         assert "exif" not in picture.info and "xmp" not in picture.info
         for marker in (b"Exif", b"GPS", CAMERA.encode()):
             assert marker not in data
-        colours.add(picture.convert("RGB").getpixel((picture.width - 1,
-                                                       picture.height - 1)))
+        colours.add(picture.convert("RGB").getpixel((picture.width - 1, picture.height - 1)))
     assert len(colours) == 2, "the first and the replaced artwork are both there"
 
 

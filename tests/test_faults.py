@@ -26,6 +26,7 @@ test_erasure_crash.py already kills a process with ``os._exit`` right after an e
 commits and checks the media purge; here the kill comes earlier (before the ledger line, the
 index and the purges) and the index, the ledger file and every file's contents are checked.
 """
+
 from __future__ import annotations
 
 import errno
@@ -86,10 +87,12 @@ ARRIVAL_TIMEOUT = 30.0
 def _forks_end_with_the_module():
     yield
     from multiprocessing import forkserver
-    forkserver._forkserver._stop()   # (its own method for stopping it, used by its tests)
+
+    forkserver._forkserver._stop()  # (its own method for stopping it, used by its tests)
 
 
 # --- a tiny site --------------------------------------------------------------------------------
+
 
 @dataclass
 class Site:
@@ -97,8 +100,8 @@ class Site:
     config: dict
     circle: str
     painter: str
-    kept: Piece       # a poem that stays throughout
-    artwork: Piece    # the painter's artwork, carrying the marker words everywhere
+    kept: Piece  # a poem that stays throughout
+    artwork: Piece  # the painter's artwork, carrying the marker words everywhere
 
 
 @pytest.fixture
@@ -109,26 +112,50 @@ def site(app, make_circle, make_account, tmp_path, media_url) -> Site:
     painter = make_account("chitra", circle=circle)
     contributor = item_ops.contributor_for(painter)
     public = ConsentChoice(audience="public", attribution="name")
-    kept = item_ops.contribute(painter, circle, contributor, item_ops.Draft(
-        kind="poem", title="The river at dawn", body="Slow water, and the birds.",
-        tags=["nadi"]), public)
-    artwork = item_ops.contribute(painter, circle, contributor, item_ops.Draft(
-        kind="artwork", title=f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall",
-        body=f"I painted {MARKER} on the wall. {DEVANAGARI_MARKER} आज फिर।", language="hi",
-        tags=[MARKER, DEVANAGARI_MARKER], alt_text=f"A painting of {MARKER}",
-        image=photo()), public)
+    kept = item_ops.contribute(
+        painter,
+        circle,
+        contributor,
+        item_ops.Draft(
+            kind="poem", title="The river at dawn", body="Slow water, and the birds.", tags=["nadi"]
+        ),
+        public,
+    )
+    artwork = item_ops.contribute(
+        painter,
+        circle,
+        contributor,
+        item_ops.Draft(
+            kind="artwork",
+            title=f"{MARKER} {DEVANAGARI_MARKER} the kitchen wall",
+            body=f"I painted {MARKER} on the wall. {DEVANAGARI_MARKER} आज फिर।",
+            language="hi",
+            tags=[MARKER, DEVANAGARI_MARKER],
+            alt_text=f"A painting of {MARKER}",
+            image=photo(),
+        ),
+        public,
+    )
     commit()
-    site = Site(tmp_path, config_for_tests(tmp_path, MEDIA_URL=media_url), circle.slug,
-                painter.username, piece_of(kept.item), piece_of(artwork.item))
+    site = Site(
+        tmp_path,
+        config_for_tests(tmp_path, MEDIA_URL=media_url),
+        circle.slug,
+        painter.username,
+        piece_of(kept.item),
+        piece_of(artwork.item),
+    )
     db.session.remove()
     return site
 
 
 # --- a serving worker, killed at a point ------------------------------------------------------
 
+
 @dataclass
 class Order:
     """What one worker does (plain values: it goes to another process)."""
+
     config: dict
     username: str
     action: str
@@ -146,12 +173,14 @@ def serve(order: Order) -> None:
     os.dup2(log, 2)
     warnings.simplefilter("error")
     from archive import create_app
+
     app = create_app(order.config)
     client = BrowserLikeClient(app.test_client())
     sign_in(client, order.username)
 
     def stop_here() -> None:
         POINTS[order.point](lambda: _arrive(folder / "arrived"))
+
     ACTIONS[order.action](app, client, order, stop_here)
     (folder / "finished").write_text("the request ended without stopping")
 
@@ -165,11 +194,19 @@ def _arrive(path: Path) -> None:
 
 def _edit(app, client, order, stop_here) -> None:
     stop_here()
-    client.post_form(f"{order.piece_url}/edit", {
-        "title": "The kitchen wall, painted again", "body": "A second coat, in blue.",
-        "language": "en", "tags": "rangoli", "alt_text": "A blue wall", "note": "new photo",
-        "image": (io.BytesIO(photo((30, 140, 90))), "again.jpg", "image/jpeg")},
-        content_type="multipart/form-data")
+    client.post_form(
+        f"{order.piece_url}/edit",
+        {
+            "title": "The kitchen wall, painted again",
+            "body": "A second coat, in blue.",
+            "language": "en",
+            "tags": "rangoli",
+            "alt_text": "A blue wall",
+            "note": "new photo",
+            "image": (io.BytesIO(photo((30, 140, 90))), "again.jpg", "image/jpeg"),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def _withdraw(app, client, order, stop_here) -> None:
@@ -179,8 +216,9 @@ def _withdraw(app, client, order, stop_here) -> None:
 
 def _contribute(app, client, order, stop_here) -> None:
     stop_here()
-    client.post_form(f"/circles/{order.circle}/contribute", contribution(),
-                     content_type="multipart/form-data")
+    client.post_form(
+        f"/circles/{order.circle}/contribute", contribution(), content_type="multipart/form-data"
+    )
 
 
 def _withdraw_then_compact(app, client, order, stop_here) -> None:
@@ -190,16 +228,29 @@ def _withdraw_then_compact(app, client, order, stop_here) -> None:
         compaction.compact()
 
 
-ACTIONS = {"edit": _edit, "withdraw": _withdraw, "contribute": _contribute,
-           "compact": _withdraw_then_compact}
+ACTIONS = {
+    "edit": _edit,
+    "withdraw": _withdraw,
+    "contribute": _contribute,
+    "compact": _withdraw_then_compact,
+}
 
 
 def contribution(**fields) -> dict:
-    form = {"kind": "artwork", "title": "Rangoli by the door", "body": "Colours for Diwali.",
-            "language": "en", "tags": "rangoli", "alt_text": "A rangoli of many colours",
-            "audience": "public", "attribution": "name", "pseudonym": "", "review_by": "",
-            "contributor": "me",
-            "image": (io.BytesIO(photo((200, 160, 20))), "rangoli.jpg", "image/jpeg")}
+    form = {
+        "kind": "artwork",
+        "title": "Rangoli by the door",
+        "body": "Colours for Diwali.",
+        "language": "en",
+        "tags": "rangoli",
+        "alt_text": "A rangoli of many colours",
+        "audience": "public",
+        "attribution": "name",
+        "pseudonym": "",
+        "review_by": "",
+        "contributor": "me",
+        "image": (io.BytesIO(photo((200, 160, 20))), "rangoli.jpg", "image/jpeg"),
+    }
     form.update(fields)
     return form
 
@@ -215,12 +266,14 @@ def _after(owner, name: str, arrive, nth: int = 1) -> None:
         if len(calls) == nth:
             arrive()
         return result
+
     setattr(owner, name, stopping)
 
 
 def _before(owner, name: str, arrive) -> None:
     def stopping(*args, **kwargs):
         arrive()
+
     setattr(owner, name, stopping)
 
 
@@ -234,6 +287,7 @@ def _half_written(arrive) -> None:
         if len(calls) == 2:
             os.fsync = lambda fd: arrive()
         return original(self, key, data, content_type)
+
     LocalStorage.put = put
 
 
@@ -248,8 +302,10 @@ def _swapping_in(arrive) -> None:
             swapped = mergetype(w, segments)
             arrive()
             return swapped
+
         with original(ix, *args, mergetype=mergetype and swap_then_stop, **kwargs) as w:
             yield w
+
     index.writing = writing
 
 
@@ -269,9 +325,10 @@ def kill_at(site: Site, action: str, point: str) -> None:
     ``point``."""
     folder = site.folder / f"worker-{action}"
     folder.mkdir()
-    order = Order(site.config, site.painter, action, point, site.artwork.url, site.circle,
-                  str(folder))
-    db.session.remove()   # the test holds no transaction, as a browser holds none
+    order = Order(
+        site.config, site.painter, action, point, site.artwork.url, site.circle, str(folder)
+    )
+    db.session.remove()  # the test holds no transaction, as a browser holds none
     worker = FORKS.Process(target=serve, args=(order,), daemon=True)
     worker.start()
     try:
@@ -279,8 +336,10 @@ def kill_at(site: Site, action: str, point: str) -> None:
         while not (folder / "arrived").exists():
             if not worker.is_alive() or time.monotonic() > deadline:
                 log = folder / "worker.log"
-                pytest.fail(f"the worker never reached {point!r}:\n"
-                            + (log.read_text()[-3000:] if log.exists() else ""))
+                pytest.fail(
+                    f"the worker never reached {point!r}:\n"
+                    + (log.read_text()[-3000:] if log.exists() else "")
+                )
             time.sleep(0.01)
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(10)
@@ -294,6 +353,7 @@ def kill_at(site: Site, action: str, point: str) -> None:
 
 
 # --- the site after a restart ---------------------------------------------------------------
+
 
 @pytest.fixture
 def restart(make_app):
@@ -309,6 +369,7 @@ def restart(make_app):
         assert restarted.client.get("/").status_code == 200
         assert background.wait(app), "what the killed worker left was not finished"
         return restarted
+
     yield start
     for context in reversed(opened):
         db.session.remove()
@@ -346,12 +407,17 @@ def half_written(app) -> list[str]:
     db.session.expire_all()
     found = []
     for item in db.session.scalars(select(Item).order_by(Item.id)):
-        revisions = list(db.session.scalars(select(Revision.id).where(
-            Revision.item_id == item.id).order_by(Revision.number)))
-        tags = db.session.scalar(select(func.count()).select_from(RevisionTag)
-                                 .where(item_rows(RevisionTag, item.id)))
-        consent = db.session.scalar(select(func.count()).select_from(Consent)
-                                    .where(Consent.item_id == item.id))
+        revisions = list(
+            db.session.scalars(
+                select(Revision.id).where(Revision.item_id == item.id).order_by(Revision.number)
+            )
+        )
+        tags = db.session.scalar(
+            select(func.count()).select_from(RevisionTag).where(item_rows(RevisionTag, item.id))
+        )
+        consent = db.session.scalar(
+            select(func.count()).select_from(Consent).where(Consent.item_id == item.id)
+        )
         if item.state == "withdrawn":
             if revisions or tags or consent:
                 found.append(f"withdrawn {item.public_id} keeps rows")
@@ -362,8 +428,14 @@ def half_written(app) -> list[str]:
             found.append(f"{item.public_id}: {consent} consents")
     named = set()
     for asset in db.session.scalars(select(MediaAsset)):
-        if db.session.scalar(select(func.count()).select_from(Revision)
-                             .where(Revision.media_asset_id == asset.id)) == 0:
+        if (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Revision)
+                .where(Revision.media_asset_id == asset.id)
+            )
+            == 0
+        ):
             found.append(f"media row {asset.public_id} that no revision shows")
         named |= {entry["key"] for entry in asset.derivatives.values()}
     stored = media_files(app)
@@ -378,8 +450,12 @@ def half_written(app) -> list[str]:
 def assert_taken_back(restarted: Restarted, piece: Piece, *clients) -> None:
     """Nowhere to be seen, for anyone; its words in no file the site keeps."""
     for client in (restarted.client, *clients):
-        for url in (piece.url, f"{piece.url}/history", f"/api/v1/items/{piece.public_id}",
-                    f"/embed/items/{piece.public_id}"):
+        for url in (
+            piece.url,
+            f"{piece.url}/history",
+            f"/api/v1/items/{piece.public_id}",
+            f"/embed/items/{piece.public_id}",
+        ):
             assert client.get(url).status_code == 410, url
         for url in piece.media_urls:
             assert client.get(url).status_code == 404, url
@@ -390,12 +466,13 @@ def assert_taken_back(restarted: Restarted, piece: Piece, *clients) -> None:
         found += json_text(client.get(f"/api/v1/search?q={MARKER}"))
         assert piece.public_id not in found and "kitchen wall" not in found
     db.session.remove()
-    assert [line["event"] for line in ledger_file.read()
-            if line["item"] == piece.public_id][-1] == "withdrawn"
+    assert [line["event"] for line in ledger_file.read() if line["item"] == piece.public_id][
+        -1
+    ] == "withdrawn"
 
 
 def assert_no_residue(restarted: Restarted, *apps) -> None:
-    db.session.remove()   # no connection is checked out when the engines let go of theirs
+    db.session.remove()  # no connection is checked out when the engines let go of theirs
     for app in (restarted.app, *apps):
         with app.app_context():
             let_go_of_files(app)
@@ -406,9 +483,17 @@ def assert_life_goes_on(restarted: Restarted, site: Site) -> None:
     """Nothing the killed worker held (the database's write lock, the item's row lock, the
     index writer) stops the next person: an edit saves, and search finds it at once."""
     client = restarted.signed_in(site.painter)
-    saved = client.post_form(f"{site.kept.url}/edit", {
-        "title": "The river at dawn", "body": "Slow water, and the kingfisher.",
-        "language": "en", "tags": "nadi", "note": ""}, content_type="multipart/form-data")
+    saved = client.post_form(
+        f"{site.kept.url}/edit",
+        {
+            "title": "The river at dawn",
+            "body": "Slow water, and the kingfisher.",
+            "language": "en",
+            "tags": "nadi",
+            "note": "",
+        },
+        content_type="multipart/form-data",
+    )
     assert saved.status_code == 302, text(saved)[:1000]
     assert background.wait(restarted.app)
     found = text(restarted.client.get("/search?q=kingfisher"))
@@ -416,6 +501,7 @@ def assert_life_goes_on(restarted: Restarted, site: Site) -> None:
 
 
 # --- killed in the middle of a request ------------------------------------------------------
+
 
 def test_an_edit_killed_while_its_revision_is_saved(site, restart):
     kill_at(site, "edit", "revision flushed")
@@ -454,11 +540,14 @@ def test_a_withdrawal_killed_before_its_commit_leaves_the_piece_whole(site, rest
     assert_no_residue(restarted)
 
 
-def test_a_withdrawal_killed_after_its_commit_is_finished_by_the_restarted_site(
-        site, restart, app):
+def test_a_withdrawal_killed_after_its_commit_is_finished_by_the_restarted_site(site, restart, app):
     kill_at(site, "withdraw", "erasure committed")
-    assert rows_of(site.artwork.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0,
-                                        "Consent": 0}
+    assert rows_of(site.artwork.id) == {
+        "Revision": 0,
+        "RevisionTag": 0,
+        "MediaAsset": 0,
+        "Consent": 0,
+    }
     assert in_index(site.artwork.public_id), "the index was updated before the kill"
     assert {task.kind for task in pending_purges()} >= {"database", "media"}
     db.session.remove()
@@ -499,8 +588,11 @@ def test_a_compaction_killed_midway_is_redone(site, restart, app, point):
     assert half_written(restarted.app) == []
     assert not list(index.folder().glob(compaction.ASIDE_PREFIX + "*"))
     in_use = {segment.segid for segment in segments()}
-    left = {path.name for path in index.folder().glob("MAIN_*.*")
-            if path.name.split(".")[0].removeprefix("MAIN_") not in in_use}
+    left = {
+        path.name
+        for path in index.folder().glob("MAIN_*.*")
+        if path.name.split(".")[0].removeprefix("MAIN_") not in in_use
+    }
     assert not left, "segment files the index does not use"
     assert_taken_back(restarted, site.artwork)
     assert site.kept.public_id in text(restarted.client.get("/search?q=river"))
@@ -509,6 +601,7 @@ def test_a_compaction_killed_midway_is_redone(site, restart, app, point):
 
 
 # --- a full disk ------------------------------------------------------------------------------
+
 
 class FullDisk:
     """The media disk fills up halfway through writing the second derivative of an upload
@@ -533,7 +626,7 @@ class Filling:
         self.file = file
 
     def write(self, data) -> None:
-        self.file.write(data[:len(data) // 2])
+        self.file.write(data[: len(data) // 2])
         self.file.flush()
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -549,12 +642,13 @@ class Filling:
 
 def counts() -> dict[str, int]:
     db.session.expire_all()
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Item, Revision, RevisionTag, MediaAsset, Consent)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Item, Revision, RevisionTag, MediaAsset, Consent)
+    }
 
 
-def test_a_full_disk_during_an_upload_is_refused_clearly_and_keeps_nothing(
-        site, app, monkeypatch):
+def test_a_full_disk_during_an_upload_is_refused_clearly_and_keeps_nothing(site, app, monkeypatch):
     client = BrowserLikeClient(app.test_client())
     client.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "hi"
     sign_in(client, site.painter)
@@ -563,8 +657,9 @@ def test_a_full_disk_during_an_upload_is_refused_clearly_and_keeps_nothing(
 
     with monkeypatch.context() as patched:
         patched.setattr(os, "fdopen", disk.fdopen)
-        answer = client.post_form(f"/circles/{site.circle}/contribute", contribution(),
-                                  content_type="multipart/form-data")
+        answer = client.post_form(
+            f"/circles/{site.circle}/contribute", contribution(), content_type="multipart/form-data"
+        )
 
     assert disk.opened == 2, "the disk never filled"
     assert answer.status_code == 507
@@ -577,42 +672,49 @@ def test_a_full_disk_during_an_upload_is_refused_clearly_and_keeps_nothing(
 
 # --- Redis stops ------------------------------------------------------------------------------
 
+
 @pytest.mark.both_databases("sqlite")
-def test_redis_stopping_mid_request_leaves_each_worker_limiting(make_app, tmp_path,
-                                                                monkeypatch):
+def test_redis_stopping_mid_request_leaves_each_worker_limiting(make_app, tmp_path, monkeypatch):
     """Counted in Redis until it stops, in the middle of a sign-in; from then on the worker
     counts in its own memory, with the same limits, and no request fails."""
     import redis
 
     from tests.services import redis_server
+
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.access(binary, os.X_OK):
         redis_server._missing("redis-server is not installed")
     server, url = redis_server._start(binary, tmp_path)
     try:
-        app = make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI=url,
-                       SIGN_IN_ACCOUNT_LIMIT="3 per minute", CODE_RATE_LIMIT="3 per 15 minutes")
+        app = make_app(
+            REDIS_URL=url,
+            RATELIMIT_STORAGE_URI=url,
+            SIGN_IN_ACCOUNT_LIMIT="3 per minute",
+            CODE_RATE_LIMIT="3 per 15 minutes",
+        )
         client = BrowserLikeClient(app.test_client())
 
         def wrong_sign_in() -> int:
-            return client.post_form("/sign-in", {"username": "nobody",
-                                                 "password": "not it at all"}).status_code
+            return client.post_form(
+                "/sign-in", {"username": "nobody", "password": "not it at all"}
+            ).status_code
 
         def wrong_code() -> int:
-            return client.post_form("/withdraw", {"code": "ABCD-EFGH-JKMN-PQRS-TVWX"}
-                                    ).status_code
+            return client.post_form("/withdraw", {"code": "ABCD-EFGH-JKMN-PQRS-TVWX"}).status_code
 
         assert [wrong_sign_in(), wrong_code()] == [422, 422]
         with redis.Redis.from_url(url) as counted:
             assert counted.keys("*"), "the tries were not counted in Redis"
 
         from archive.web import auth
+
         authenticate = auth.ops.authenticate
 
         def stopping(*args, **kwargs):
             server.kill()
             server.wait(10)
             return authenticate(*args, **kwargs)
+
         with monkeypatch.context() as patched:
             patched.setattr(auth.ops, "authenticate", stopping)
             assert wrong_sign_in() == 422
@@ -629,6 +731,7 @@ def test_redis_stopping_mid_request_leaves_each_worker_limiting(make_app, tmp_pa
 
 
 # --- the S3 store stops -----------------------------------------------------------------------
+
 
 class Door:
     """A door on 127.0.0.1 in front of the S3 store. Shut, it cuts every connection and
@@ -706,11 +809,13 @@ def door(seaweed, monkeypatch):
     """The archive reaches the store through a door; its client makes one try instead of
     four (botocore's back-off between tries would add seconds, not change the outcome)."""
     from botocore.config import Config
+
     door = Door(seaweed.endpoint)
     door.open()
     monkeypatch.setenv("AWS_ENDPOINT_URL", door.url)
-    one_try = Config(connect_timeout=2, read_timeout=5,
-                     retries={"total_max_attempts": 1, "mode": "standard"})
+    one_try = Config(
+        connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"}
+    )
     client = s3.client
     monkeypatch.setattr(s3, "client", lambda config=one_try: client(config))
     yield door
@@ -734,20 +839,21 @@ def test_the_s3_store_stopping_during_an_upload(site, app, door, monkeypatch):
     def put_then_stop(self, *args, **kwargs):
         put(self, *args, **kwargs)
         door.shut()
+
     monkeypatch.setattr(s3.S3Storage, "put", put_then_stop)
 
-    answer = client.post_form(f"/circles/{site.circle}/contribute", contribution(),
-                              content_type="multipart/form-data")
+    answer = client.post_form(
+        f"/circles/{site.circle}/contribute", contribution(), content_type="multipart/form-data"
+    )
 
     assert answer.status_code == 503
-    assert ("Your picture could not be stored just now, so nothing was saved."
-            in text(answer))
+    assert "Your picture could not be stored just now, so nothing was saved." in text(answer)
     assert counts() == rows
     assert len(media_files(app) - files) == 1, "the first derivative was stored"
 
     monkeypatch.setattr(s3.S3Storage, "put", put)
-    door.open()                                     # the store is back,
-    monkeypatch.setattr(leftovers, "LEFT_FOR", 0)   # and an hour has passed
+    door.open()  # the store is back,
+    monkeypatch.setattr(leftovers, "LEFT_FOR", 0)  # and an hour has passed
     result = operator(app, "purge")
     assert result.exit_code == 0, result.output
     assert media_files(app) == files
@@ -762,13 +868,18 @@ def test_the_s3_store_stopping_during_a_withdrawal(site, app, door, monkeypatch)
     def erase_as_the_store_stops(*args, **kwargs):
         door.shut()
         return erase(*args, **kwargs)
+
     monkeypatch.setattr(withdraw_ops, "_erase", erase_as_the_store_stops)
 
     answer = client.post_form(f"{site.artwork.url}/withdraw", {"sure": "y"})
 
     assert answer.status_code == 303
-    assert rows_of(site.artwork.id) == {"Revision": 0, "RevisionTag": 0, "MediaAsset": 0,
-                                        "Consent": 0}
+    assert rows_of(site.artwork.id) == {
+        "Revision": 0,
+        "RevisionTag": 0,
+        "MediaAsset": 0,
+        "Consent": 0,
+    }
     anonymous = BrowserLikeClient(app.test_client())
     assert anonymous.get(site.artwork.url).status_code == 410
     assert all(anonymous.get(url).status_code == 404 for url in site.artwork.media_urls)

@@ -11,6 +11,7 @@ that never keep what a refusal or a page view did.
 - Pages (GET) write nothing; a request in which an operation refused keeps nothing, even
   when its view catches the refusal and redirects.
 """
+
 from __future__ import annotations
 
 import sys
@@ -88,10 +89,12 @@ def writes():
 
 # --- signals -------------------------------------------------------------------------------
 
+
 def test_the_operations_send_signals_and_another_app_adds_no_receiver(app, make_app):
     """No process-wide hook lists: the operations send signals, each receiver once."""
     from archive import packs
     from archive.operations import collections, consent
+
     make_app()
     assert not hasattr(consent, "CHANGE_HOOKS") and not hasattr(withdraw, "ERASE_HOOKS")
     changed = list(signals.consent_changed.receivers_for(None))
@@ -99,16 +102,16 @@ def test_the_operations_send_signals_and_another_app_adds_no_receiver(app, make_
     assert sync.queue in changed and len(changed) == len(set(changed)) == 3
     assert len(erasing) == len(set(erasing)) == 3
     # cached packs look up the collection entries the collection receivers take out
-    assert changed.index(packs.queue_drop) \
-        < changed.index(collections.leave_where_no_longer_allowed)
+    assert changed.index(packs.queue_drop) < changed.index(
+        collections.leave_where_no_longer_allowed
+    )
     assert erasing.index(packs.queue_drop) < erasing.index(collections.leave_everything)
 
 
 def test_receivers_run_inside_the_change(app, world):
     """A receiver connected to a signal runs in the change's transaction: an erasure's
     receivers still see the piece's rows."""
-    piece = share(world["contributor"], world.home, title="zqxsignal know-how",
-                  kind="knowhow")
+    piece = share(world["contributor"], world.home, title="zqxsignal know-how", kind="knowhow")
     seen = []
 
     def erasing(item) -> None:
@@ -120,8 +123,7 @@ def test_receivers_run_inside_the_change(app, world):
     signals.item_erasing.connect(erasing)
     signals.consent_changed.connect(changed)
     try:
-        response = change_consent(world.viewers["contributor"].client, piece,
-                                  audience="circle")
+        response = change_consent(world.viewers["contributor"].client, piece, audience="circle")
         assert response.status_code == 302
         withdraw.withdraw_with_code(piece.code)
         commit()
@@ -135,8 +137,10 @@ def test_receivers_run_inside_the_change(app, world):
 
 # --- the ledger file -------------------------------------------------------------------------
 
-def test_a_ledger_line_that_could_not_be_written_is_written_later(app, world, monkeypatch,
-                                                                  fast_retries):
+
+def test_a_ledger_line_that_could_not_be_written_is_written_later(
+    app, world, monkeypatch, fast_retries
+):
     """A full disk when the line is appended: the line waits in the database (committed
     with the event) and the background thread writes it once it can."""
     real = ledger_file.append_to
@@ -146,6 +150,7 @@ def test_a_ledger_line_that_could_not_be_written_is_written_later(app, world, mo
         if failures:
             raise failures.pop()
         real(target, lines)
+
     monkeypatch.setattr(ledger_file, "append_to", full_disk_at_first)
 
     piece = share(world["contributor"], world.home, title="zqxledger poem", kind="poem")
@@ -169,13 +174,19 @@ def test_a_rolled_back_change_leaves_no_ledger_line(app, world):
 
 
 def test_lines_and_purges_a_stopped_process_left_are_done_when_the_next_one_starts(
-        make_app, writes, tmp_path):
+    make_app, writes, tmp_path
+):
     """A process stopped after its commit, before its thread wrote the ledger line and ran
     the purge. The next process's thread does both when it starts: asked before the first
     request is answered, which itself writes nothing."""
     app = make_app(BACKGROUND_WORK=True)
-    line = {"item": "zqxleft", "event": "withdrawn", "change": {}, "actor_role": "code",
-            "at": utcnow().isoformat()}
+    line = {
+        "item": "zqxleft",
+        "event": "withdrawn",
+        "change": {},
+        "actor_role": "code",
+        "at": utcnow().isoformat(),
+    }
     with app.app_context():
         db.session.add(LedgerTask(line=line))
         purge.queue("media", keys=["zqx/left-behind.webp"])
@@ -193,8 +204,13 @@ def test_lines_and_purges_a_stopped_process_left_are_done_when_the_next_one_star
 
 
 def test_flask_purge_and_setup_write_waiting_lines(app):
-    line = {"item": "zqxcron", "event": "withdrawn", "change": {}, "actor_role": "code",
-            "at": utcnow().isoformat()}
+    line = {
+        "item": "zqxcron",
+        "event": "withdrawn",
+        "change": {},
+        "actor_role": "code",
+        "at": utcnow().isoformat(),
+    }
     db.session.add(LedgerTask(line=line))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["purge"], catch_exceptions=False)
@@ -204,8 +220,16 @@ def test_flask_purge_and_setup_write_waiting_lines(app):
 
 
 def test_workers_writing_at_once_write_each_line_once(app):
-    lines = [{"item": f"zqx{n}", "event": "changed", "change": {}, "actor_role": "code",
-              "at": utcnow().isoformat()} for n in range(60)]
+    lines = [
+        {
+            "item": f"zqx{n}",
+            "event": "changed",
+            "change": {},
+            "actor_role": "code",
+            "at": utcnow().isoformat(),
+        }
+        for n in range(60)
+    ]
     db.session.add_all(LedgerTask(line=line) for line in lines)
     db.session.commit()
     errors = []
@@ -218,6 +242,7 @@ def test_workers_writing_at_once_write_each_line_once(app):
                 errors.append(error)
             finally:
                 db.session.remove()
+
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -225,16 +250,18 @@ def test_workers_writing_at_once_write_each_line_once(app):
         thread.join()
     assert errors == []
     written = [line for line in ledger_file.read() if line["item"].startswith("zqx")]
-    assert sorted(written, key=lambda line: line["item"]) \
-        == sorted(lines, key=lambda line: line["item"])
+    assert sorted(written, key=lambda line: line["item"]) == sorted(
+        lines, key=lambda line: line["item"]
+    )
     assert count(LedgerTask) == 0
 
 
 # --- one place, no timers ---------------------------------------------------------------------
 
-def test_every_follow_up_of_an_erasure_is_done_by_the_thread(make_app, make_circle,
-                                                             make_account, monkeypatch,
-                                                             fast_retries):
+
+def test_every_follow_up_of_an_erasure_is_done_by_the_thread(
+    make_app, make_circle, make_account, monkeypatch, fast_retries
+):
     """Index catch-up, compaction, media purge (failing once, then retried), the delayed
     database clean-up and the ledger line: all by the background thread; no timer made."""
     real_timer = threading.Timer
@@ -242,7 +269,8 @@ def test_every_follow_up_of_an_erasure_is_done_by_the_thread(make_app, make_circ
     def no_timers(*args, **kwargs):
         if sys._getframe(1).f_globals.get("__name__", "").startswith("archive"):
             raise AssertionError("follow-up work made a timer of its own")
-        return real_timer(*args, **kwargs)     # (the rate limiter's own)
+        return real_timer(*args, **kwargs)  # (the rate limiter's own)
+
     monkeypatch.setattr(threading, "Timer", no_timers)
     real_media = purge.HANDLERS["media"]
     outage = [OSError("the store is away for a moment")]
@@ -251,6 +279,7 @@ def test_every_follow_up_of_an_erasure_is_done_by_the_thread(make_app, make_circ
         if outage:
             raise outage.pop()
         real_media(payload)
+
     monkeypatch.setitem(purge.HANDLERS, "media", media_away_once)
     app = make_app(BACKGROUND_WORK=True, DATABASE_PURGE_DELAY=1, INDEX_COMPACT_DELAY=0)
     with app.app_context():
@@ -264,29 +293,34 @@ def test_every_follow_up_of_an_erasure_is_done_by_the_thread(make_app, make_circ
         commit()
 
         def all_done() -> bool:
-            return (count(PurgeTask) == 0 and count(LedgerTask) == 0
-                    and not any(s.has_deletions() for s in segments())
-                    and not in_index(piece.public_id))
+            return (
+                count(PurgeTask) == 0
+                and count(LedgerTask) == 0
+                and not any(s.has_deletions() for s in segments())
+                and not in_index(piece.public_id)
+            )
+
         assert until(all_done)
         assert not outage
         assert not media_files(app) & set(piece.media_keys)
-        assert [line["event"] for line in ledger_file.read()
-                if line["item"] == piece.public_id] == ["granted", "withdrawn"]
+        assert [
+            line["event"] for line in ledger_file.read() if line["item"] == piece.public_id
+        ] == ["granted", "withdrawn"]
         db.session.remove()
 
 
 # --- pages write nothing ----------------------------------------------------------------------
 
+
 def test_pages_write_nothing(app, world, writes, monkeypatch):
     """A search with old index tasks to forget, a page while purges are pending: the
     request leaves both to the background thread, ``flask setup`` and ``flask purge``."""
-    piece = share(world["contributor"], world.home, title="zqxquiet know-how",
-                  kind="knowhow")
+    piece = share(world["contributor"], world.home, title="zqxquiet know-how", kind="knowhow")
     db.session.execute(update(IndexTask).values(created_at=utcnow() - timedelta(days=30)))
     purge.queue("media", keys=["zqx/still-waiting.webp"])
     db.session.commit()
     tasks = count(IndexTask)
-    monkeypatch.setattr(sync, "_last_pruned", [None])   # this process has not pruned yet
+    monkeypatch.setattr(sync, "_last_pruned", [None])  # this process has not pruned yet
     writes.seen.clear()
     anonymous = world.viewers["anonymous"].client
     for url in ("/", "/search?q=zqxquiet", piece.url, "/search?q=udasi"):
@@ -297,16 +331,18 @@ def test_pages_write_nothing(app, world, writes, monkeypatch):
 
 # --- a refusal keeps nothing -----------------------------------------------------------------
 
+
 def test_a_view_that_catches_a_refusal_after_a_flush_and_redirects_keeps_nothing(make_app):
     app = make_app()
 
     def half_done():
-        create_circle("zqx-half", "Half made")     # flushed, then refused
+        create_circle("zqx-half", "Half made")  # flushed, then refused
         try:
             raise Refused("not now")
         except Refused as refused:
             flash(str(refused.message), "error")
             return redirect("/")
+
     app.add_url_rule("/zqx-half-done", view_func=half_done)
 
     assert app.test_client().get("/zqx-half-done").status_code == 302
@@ -326,8 +362,9 @@ def test_a_refused_collection_change_that_redirects_queues_nothing(app, world, m
     monkeypatch.setattr(purge, "run_pending", lambda *args, **kwargs: ran.append(1))
     client = world.viewers["facilitator"].client
 
-    response = client.post_form(f"/collections/{slug}/entries/{entry_id(slug, piece.title)}/up",
-                                page=f"/collections/{slug}")
+    response = client.post_form(
+        f"/collections/{slug}/entries/{entry_id(slug, piece.title)}/up", page=f"/collections/{slug}"
+    )
 
     assert response.status_code == 302
     assert count(PurgeTask) == 0 and ran == []

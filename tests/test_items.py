@@ -1,6 +1,7 @@
 """Living documents through the web: contributing (with the receipt), artwork without its
 metadata, recording for someone, revisions, history, word diffs, restoring, and Markdown that
 stays inert whoever wrote it."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -71,8 +72,14 @@ def text_of(response) -> str:
 
 def edit(client, item, **fields):
     current = item.current
-    form = {"title": current.title, "body": current.body, "language": current.language,
-            "tags": ", ".join(current.tags), "alt_text": current.alt_text, "note": ""}
+    form = {
+        "title": current.title,
+        "body": current.body,
+        "language": current.language,
+        "tags": ", ".join(current.tags),
+        "alt_text": current.alt_text,
+        "note": "",
+    }
     form.update(fields)
     return post_multipart(client, f"{item_url(item)}/edit", form)
 
@@ -93,6 +100,7 @@ def database_text(app) -> str:
 
 # --- contributing -----------------------------------------------------------------------------
 
+
 def test_a_participant_contributes_a_hindi_poem(app, people, signed_in):
     client = signed_in(people["asha"])
     form_page = client.get("/circles/ghar/contribute")
@@ -101,25 +109,46 @@ def test_a_participant_contributes_a_hindi_poem(app, people, signed_in):
     assert 'name="contributor"' not in form_page.get_data(as_text=True)  # only for facilitators
     review_by = access.today() + timedelta(days=90)
 
-    response = contribute(client, "ghar", poem_form(
-        content_notes="grief", review_by=review_by.isoformat(), collections="y"))
+    response = contribute(
+        client,
+        "ghar",
+        poem_form(content_notes="grief", review_by=review_by.isoformat(), collections="y"),
+    )
 
     assert response.status_code == 200, text_of(response)[:3000]
     html = response.get_data(as_text=True)
     code = CODE.search(html).group(1)
     assert html.count(code) == 1
     receipt = text_of(response)
-    for words in ("Consent receipt", UDASI, "My circle: the members of this circle",
-                  "With my name", "Given by the author, signed in", "Your withdrawal code",
-                  "this page shows it for 30 minutes"):
+    for words in (
+        "Consent receipt",
+        UDASI,
+        "My circle: the members of this circle",
+        "With my name",
+        "Given by the author, signed in",
+        "Your withdrawal code",
+        "this page shows it for 30 minutes",
+    ):
         assert words in receipt
     item = only_item()
     rev, consent = item.current, item.consent
     assert (item.kind, rev.number, rev.title, rev.body, rev.language, rev.tags) == (
-        "poem", 1, UDASI, POEM_BODY, "hi", ["उम्मीद", "नींद"])
-    assert (consent.audience, consent.attribution, consent.method, consent.review_by,
-            consent.allow_collections, consent.allow_embeds, consent.content_notes) == (
-        "circle", "name", "self", review_by, True, False, ["grief"])
+        "poem",
+        1,
+        UDASI,
+        POEM_BODY,
+        "hi",
+        ["उम्मीद", "नींद"],
+    )
+    assert (
+        consent.audience,
+        consent.attribution,
+        consent.method,
+        consent.review_by,
+        consent.allow_collections,
+        consent.allow_embeds,
+        consent.content_notes,
+    ) == ("circle", "name", "self", review_by, True, False, ["grief"])
     assert consent.receipt_id in html
     # only the hash of the code is kept: not the code, in any spelling, anywhere
     assert consent.withdrawal_code_hash == code_hash(code) == code_hash(code.lower())
@@ -136,8 +165,11 @@ def test_a_participant_contributes_a_hindi_poem(app, people, signed_in):
     html = page.get_data(as_text=True)
     assert code not in html
     assert f"<p>{POEM_LINES[0]}<br>\n{POEM_LINES[1]}</p>" in html
-    content = [t for t in parse(html).tags if t.name == "div" and "text" in
-               t.attrs.get("class", "").split()]
+    content = [
+        t
+        for t in parse(html).tags
+        if t.name == "div" and "text" in t.attrs.get("class", "").split()
+    ]
     assert [t.attrs.get("lang") for t in content] == ["hi"]
     assert '<h1 lang="hi">उदासी</h1>' in html
     assert "Content note: this piece speaks of grief and loss" in text_of(page)
@@ -162,8 +194,12 @@ def test_the_receipt_code_is_shown_on_the_receipt_alone(app, people, signed_in):
 
 # --- artwork ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("photo", [corpus_gps_photo, gps_photo],
-                         ids=["pillow-corpus exif_gps.jpg", "made with GPS and camera make"])
+
+@pytest.mark.parametrize(
+    "photo",
+    [corpus_gps_photo, gps_photo],
+    ids=["pillow-corpus exif_gps.jpg", "made with GPS and camera make"],
+)
 def test_artwork_is_served_without_its_metadata(app, people, signed_in, make_client, photo):
     upload = photo()
     client = signed_in(people["asha"])
@@ -175,8 +211,9 @@ def test_artwork_is_served_without_its_metadata(app, people, signed_in, make_cli
     page = client.get(item_url(item)).get_data(as_text=True)
     urls = image_urls(page)
     preview = f"/media/{asset.public_id}/preview"  # the JPEG for link previews
-    assert sorted(urls + [preview]) == sorted(f"/media/{asset.public_id}/{name}"
-                                              for name in asset.derivatives)
+    assert sorted(urls + [preview]) == sorted(
+        f"/media/{asset.public_id}/{name}" for name in asset.derivatives
+    )
     assert f'alt="{ALT_TEXT}"' in page
     served = set()
     for reader in (client, make_client()):  # its contributor, and anyone (it is public)
@@ -222,6 +259,7 @@ def test_artwork_needs_alt_text(app, people, signed_in):
 
 # --- recording for someone --------------------------------------------------------------------
 
+
 def test_a_facilitator_records_for_someone_without_an_account(app, people, signed_in):
     meera = people["meera"]
     client = signed_in(meera)
@@ -229,9 +267,17 @@ def test_a_facilitator_records_for_someone_without_an_account(app, people, signe
     assert 'value="new"' in form_page and f'value="account:{people["ravi"].id}"' in form_page
     assert f'value="account:{people["sunil"].id}"' not in form_page
 
-    response = contribute(client, "ghar", poem_form(
-        contributor="new", new_pseudonym="नीला आसमान", method="verbal",
-        attribution="pseudonym", pseudonym="नीला"))
+    response = contribute(
+        client,
+        "ghar",
+        poem_form(
+            contributor="new",
+            new_pseudonym="नीला आसमान",
+            method="verbal",
+            attribution="pseudonym",
+            pseudonym="नीला",
+        ),
+    )
 
     assert response.status_code == 200, text_of(response)[:3000]
     receipt = text_of(response)
@@ -241,26 +287,38 @@ def test_a_facilitator_records_for_someone_without_an_account(app, people, signe
     item = only_item()
     profile = item.contributor
     assert (profile.account_id, profile.pseudonym, profile.circle_id, profile.created_by_id) == (
-        None, "नीला आसमान", people["home"].id, meera.id)
+        None,
+        "नीला आसमान",
+        people["home"].id,
+        meera.id,
+    )
     assert (item.consent.method, item.consent.recorded_by_id) == ("verbal", meera.id)
     event = db.session.scalar(select(ConsentEvent))
     assert (event.actor_id, event.actor_role) == (meera.id, "facilitator")
     assert item.current.author_id == meera.id
     # the profile is offered next time, so the same person's pieces stay together
-    assert f'value="profile:{profile.id}"' in client.get(
-        "/circles/ghar/contribute").get_data(as_text=True)
+    assert f'value="profile:{profile.id}"' in client.get("/circles/ghar/contribute").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("contributor", ["ravi", "new", "profile"])
 def test_a_participant_cannot_record_for_someone_else(app, people, signed_in, contributor):
     from archive.operations.items import create_profile
+
     profile = create_profile(people["meera"], people["home"], "छाया")
     db.session.commit()
-    value = {"ravi": f"account:{people['ravi'].id}", "new": "new",
-             "profile": f"profile:{profile.id}"}[contributor]
+    value = {
+        "ravi": f"account:{people['ravi'].id}",
+        "new": "new",
+        "profile": f"profile:{profile.id}",
+    }[contributor]
     before = row_counts()
-    response = contribute(signed_in(people["asha"]), "ghar", poem_form(
-        contributor=value, new_pseudonym="कोई", method="written"))
+    response = contribute(
+        signed_in(people["asha"]),
+        "ghar",
+        poem_form(contributor=value, new_pseudonym="कोई", method="written"),
+    )
     assert response.status_code == 422
     assert '<a href="#contributor">Whose piece is this?</a>' in text_of(response)
     assert row_counts() == before
@@ -271,17 +329,20 @@ def test_a_facilitator_of_another_circle_cannot_record_here(app, people, signed_
     ravi = people["ravi"]
     before = row_counts()
     assert farah.get("/circles/ghar/contribute").status_code == 404
-    response = contribute(farah, "ghar", poem_form(contributor=f"account:{ravi.id}",
-                                                   method="written"))
+    response = contribute(
+        farah, "ghar", poem_form(contributor=f"account:{ravi.id}", method="written")
+    )
     assert response.status_code == 404
-    response = contribute(farah, "elsewhere", poem_form(contributor=f"account:{ravi.id}",
-                                                        method="written"))
+    response = contribute(
+        farah, "elsewhere", poem_form(contributor=f"account:{ravi.id}", method="written")
+    )
     assert response.status_code == 422
     assert "Please choose one of the options." in text_of(response)
     assert row_counts() == before
 
 
 # --- revisions ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def poem(people, signed_in):
@@ -295,8 +356,7 @@ def test_edits_are_new_revisions_and_earlier_ones_never_change(app, poem):
     client, item = poem
     first = revision_rows(item.id)
 
-    response = edit(client, item, body=POEM_BODY.replace(UDASI, KHUSHI_TYPED),
-                    note="एक शब्द बदला")
+    response = edit(client, item, body=POEM_BODY.replace(UDASI, KHUSHI_TYPED), note="एक शब्द बदला")
     assert response.status_code == 302 and response.location == item_url(item)
     second = revision_rows(item.id)
     assert len(second) == 2 and second[0] == first[0]
@@ -333,8 +393,10 @@ def test_a_diff_marks_whole_devanagari_words(app, poem):
     assert html.count("<del>") == html.count("<ins>") == 1  # आज मन में … है stays as it was
     assert f"{POEM_LINES[1]}</li>" in html
     # the default diff is the latest change, and the version page shows the old words
-    assert client.get(f"{item_url(item)}/diff").get_data(as_text=True).count(
-        f"<del>{UDASI}</del>") == 1
+    assert (
+        client.get(f"{item_url(item)}/diff").get_data(as_text=True).count(f"<del>{UDASI}</del>")
+        == 1
+    )
     assert UDASI in client.get(f"{item_url(item)}/versions/1").get_data(as_text=True)
     assert client.get(f"{item_url(item)}/diff?from=1&to=9").status_code == 404
 
@@ -366,8 +428,10 @@ def test_restore_copies_an_old_version_into_a_new_one(app, poem):
     assert again.status_code == 302
     assert "This is already the current version." in text_of(client.get(history_url))
     assert len(revision_rows(item.id)) == 4
-    assert client.post_form(f"{item_url(item)}/versions/9/restore", {},
-                            page=history_url).status_code == 302
+    assert (
+        client.post_form(f"{item_url(item)}/versions/9/restore", {}, page=history_url).status_code
+        == 302
+    )
     assert len(revision_rows(item.id)) == 4
 
 
@@ -387,9 +451,14 @@ def test_saving_without_a_change_is_refused(app, poem):
 def test_a_facilitators_edit_of_a_stewarded_item_is_theirs(app, people, signed_in):
     meera = people["meera"]
     client = signed_in(meera)
-    assert contribute(client, "ghar", poem_form(
-        contributor="new", new_pseudonym="छाया", method="verbal",
-        audience="private")).status_code == 200
+    assert (
+        contribute(
+            client,
+            "ghar",
+            poem_form(contributor="new", new_pseudonym="छाया", method="verbal", audience="private"),
+        ).status_code
+        == 200
+    )
     item = only_item()
     assert edit(client, item, body="उन्होंने कहा: एक पंक्ति और").status_code == 302
     db.session.expire_all()
@@ -404,15 +473,18 @@ def test_a_facilitators_edit_of_a_stewarded_item_is_theirs(app, people, signed_i
     assert "edited by" not in text_of(asha.get(f"{item_url(own)}/history"))
 
 
-def test_replacing_the_artwork_keeps_the_old_version_viewable(app, people, signed_in,
-                                                              make_client):
+def test_replacing_the_artwork_keeps_the_old_version_viewable(app, people, signed_in, make_client):
     client = signed_in(people["asha"])
     assert contribute(client, "ghar", artwork_form(gps_photo())).status_code == 200
     item = only_item()
     old_urls = image_urls(client.get(item_url(item)).get_data(as_text=True))
 
-    response = edit(client, item, image=(io.BytesIO(
-        gps_photo(colour=(20, 160, 60))), "second.jpg", "image/jpeg"), note="नई फ़ोटो")
+    response = edit(
+        client,
+        item,
+        image=(io.BytesIO(gps_photo(colour=(20, 160, 60))), "second.jpg", "image/jpeg"),
+        note="नई फ़ोटो",
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -421,10 +493,10 @@ def test_replacing_the_artwork_keeps_the_old_version_viewable(app, people, signe
     assert len(assets) == 2 and item.current.media_asset_id == assets[1].id
     new_urls = image_urls(client.get(item_url(item)).get_data(as_text=True))
     assert new_urls and not set(new_urls) & set(old_urls)
-    assert sorted(image_urls(client.get(f"{item_url(item)}/versions/1")
-                             .get_data(as_text=True))) == sorted(old_urls)
-    ravi, sunil, anonymous = (signed_in(people["ravi"]), signed_in(people["sunil"]),
-                              make_client())
+    assert sorted(
+        image_urls(client.get(f"{item_url(item)}/versions/1").get_data(as_text=True))
+    ) == sorted(old_urls)
+    ravi, sunil, anonymous = (signed_in(people["ravi"]), signed_in(people["sunil"]), make_client())
     for url in old_urls + new_urls:
         for reader in (client, ravi):
             served = reader.get(url)
@@ -444,30 +516,34 @@ def test_only_the_contributor_edits_their_own_piece(app, poem, people, signed_in
         assert other.get(item_url(item)).status_code == 200
         assert other.get(f"{item_url(item)}/edit").status_code == 403
         before = row_counts()
-        response = other.post_form(f"{item_url(item)}/edit", {
-            "title": "मेरा", "body": "मेरा", "language": "hi"}, page=item_url(item))
+        response = other.post_form(
+            f"{item_url(item)}/edit",
+            {"title": "मेरा", "body": "मेरा", "language": "hi"},
+            page=item_url(item),
+        )
         assert response.status_code == 403
-        restore = other.post_form(f"{item_url(item)}/versions/1/restore", {},
-                                  page=item_url(item))
+        restore = other.post_form(f"{item_url(item)}/versions/1/restore", {}, page=item_url(item))
         assert restore.status_code == 403
         assert row_counts() == before
 
 
 # --- hostile Markdown -----------------------------------------------------------------------
 
-HOSTILE_BODY = "\n\n".join([
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "<iframe src=//evil.example></iframe>",
-    "[x](javascript:alert(1))",
-    '<a href="data:text/html,<script>alert(1)</script>">data link</a>',
-    "<svg onload=alert(1)><circle r=1 /></svg>",
-    '<p style="background:url(https://evil.example/t.png)" onclick="alert(1)">शब्द</p>',
-    "![tracker](https://evil.example/pixel.png)",
-    "<object data=https://evil.example/x.swf></object><embed src=https://evil.example/y>",
-    '<link rel=stylesheet href=https://evil.example/s.css><base href="https://evil.example/">',
-    "सुरक्षित पंक्ति",
-])
+HOSTILE_BODY = "\n\n".join(
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<iframe src=//evil.example></iframe>",
+        "[x](javascript:alert(1))",
+        '<a href="data:text/html,<script>alert(1)</script>">data link</a>',
+        "<svg onload=alert(1)><circle r=1 /></svg>",
+        '<p style="background:url(https://evil.example/t.png)" onclick="alert(1)">शब्द</p>',
+        "![tracker](https://evil.example/pixel.png)",
+        "<object data=https://evil.example/x.swf></object><embed src=https://evil.example/y>",
+        '<link rel=stylesheet href=https://evil.example/s.css><base href="https://evil.example/">',
+        "सुरक्षित पंक्ति",
+    ]
+)
 
 
 def test_hostile_markdown_renders_inert(app, people, signed_in, make_client):
@@ -482,36 +558,59 @@ def test_hostile_markdown_renders_inert(app, people, signed_in, make_client):
         content = main_html(html)
         tags = parse(content).tags
         names = {tag.name for tag in tags}
-        assert not names & {"script", "img", "iframe", "svg", "object", "embed", "link",
-                            "base", "style", "form"}, names
+        assert not names & {
+            "script",
+            "img",
+            "iframe",
+            "svg",
+            "object",
+            "embed",
+            "link",
+            "base",
+            "style",
+            "form",
+        }, names
         for tag in tags:
             for attribute, value in tag.attrs.items():
                 assert not attribute.startswith("on"), (tag.name, attribute)
                 assert attribute != "style", tag.name
                 if attribute == "href":
                     assert not re.match(r"\s*(javascript|data|vbscript):", value, re.I), value
-        assert "evil.example" not in "".join(
-            value for tag in tags for value in tag.attrs.values())
+        assert "evil.example" not in "".join(value for tag in tags for value in tag.attrs.values())
         assert third_party_fetches(html) == []
         assert "सुरक्षित पंक्ति" in content
     api = make_client().get(f"/api/v1/items/{item.public_id}").json["html"]
     assert "<script" not in api and "onerror" not in api and "javascript:" not in api
 
 
-@pytest.mark.parametrize("title", [
-    '"><script>alert(1)</script>', "<b>मोटा</b>", "</title><script>alert(1)</script>",
-    "{{ 7*7 }} {% raw %}", "' onmouseover='alert(1)"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        '"><script>alert(1)</script>',
+        "<b>मोटा</b>",
+        "</title><script>alert(1)</script>",
+        "{{ 7*7 }} {% raw %}",
+        "' onmouseover='alert(1)",
+    ],
+)
 def test_hostile_titles_are_escaped_everywhere(app, people, signed_in, make_client, title):
     client = signed_in(people["asha"])
-    response = contribute(client, "ghar", poem_form(title=title, audience="public",
-                                                    tags="भरोसा"))
+    response = contribute(client, "ghar", poem_form(title=title, audience="public", tags="भरोसा"))
     assert response.status_code == 200
     item = only_item()
     assert item.current.title == title.strip()
     assert edit(client, item, body="दूसरी बार").status_code == 302
-    for path in (item_url(item), f"{item_url(item)}/history", f"{item_url(item)}/versions/1",
-                 f"{item_url(item)}/diff", "/tags/भरोसा", "/circles/ghar", "/",
-                 f"{item_url(item)}/edit", f"{item_url(item)}/receipt"):
+    for path in (
+        item_url(item),
+        f"{item_url(item)}/history",
+        f"{item_url(item)}/versions/1",
+        f"{item_url(item)}/diff",
+        "/tags/भरोसा",
+        "/circles/ghar",
+        "/",
+        f"{item_url(item)}/edit",
+        f"{item_url(item)}/receipt",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
@@ -520,8 +619,9 @@ def test_hostile_titles_are_escaped_everywhere(app, people, signed_in, make_clie
         assert str(escape(title.strip())) in html, path
 
 
-@pytest.mark.parametrize("tags", ["<b>bold</b>", '"><script>alert(1)</script>',
-                                  "ok, <i>", "a&b", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "tags", ["<b>bold</b>", '"><script>alert(1)</script>', "ok, <i>", "a&b", "javascript:alert(1)"]
+)
 def test_hostile_tags_are_refused(app, people, signed_in, tags):
     client = signed_in(people["asha"])
     before = row_counts()
@@ -542,16 +642,20 @@ def test_a_contributor_profile_is_made_once(app, people, signed_in):
     client = signed_in(people["asha"])
     for _ in range(2):
         assert contribute(client, "ghar", poem_form()).status_code == 200
-    assert db.session.scalar(select(Contributor.id).where(
-        Contributor.account_id == people["asha"].id)) is not None
+    assert (
+        db.session.scalar(select(Contributor.id).where(Contributor.account_id == people["asha"].id))
+        is not None
+    )
     assert len(list(db.session.scalars(select(Contributor)))) == 1
     assert len(list(db.session.scalars(select(Item)))) == 2
 
 
 # --- two people editing at once ---------------------------------------------------------------
 
+
 def test_a_save_based_on_an_older_version_keeps_the_text_and_shows_what_changed(
-        app, people, signed_in):
+    app, people, signed_in
+):
     asha = people["asha"]
     client = signed_in(asha)
     assert contribute(client, "ghar", poem_form()).status_code == 200
@@ -559,15 +663,14 @@ def test_a_save_based_on_an_older_version_keeps_the_text_and_shows_what_changed(
     page = text_of(client.get(f"{item_url(item)}/edit"))
     assert 'name="base" type="hidden" value="1"' in page
     # another tab (or the facilitator, for a steward) saves first
-    assert edit(client, item, body="पहली पंक्ति बदली\nकल फिर सुबह होगी",
-                base="1").status_code == 302
+    assert edit(client, item, body="पहली पंक्ति बदली\nकल फिर सुबह होगी", base="1").status_code == 302
     mine = "मेरी अपनी पंक्ति\nकल फिर सुबह होगी"
     late = edit(client, only_item(), body=mine, base="1", note="मेरा बदलाव")
     assert late.status_code == 409
     shown = text_of(late)
-    assert "Saved meanwhile: version 2" in shown and mine in shown     # nothing lost
-    assert "<ins" in late.get_data(as_text=True) and "बदली" in shown   # their change, as a diff
-    assert 'name="base" type="hidden" value="2"' in shown             # saving again: on top
+    assert "Saved meanwhile: version 2" in shown and mine in shown  # nothing lost
+    assert "<ins" in late.get_data(as_text=True) and "बदली" in shown  # their change, as a diff
+    assert 'name="base" type="hidden" value="2"' in shown  # saving again: on top
     assert only_item().current.number == 2 and len(revision_rows(only_item().id)) == 2
     again = edit(client, only_item(), body=mine, base="2")
     assert again.status_code == 302
@@ -582,11 +685,13 @@ def test_restoring_from_an_old_history_page_is_not_applied(app, people, signed_i
     history = client.get(f"{item_url(item)}/history").get_data(as_text=True)
     assert 'name="base" value="2"' in history
     assert edit(client, only_item(), body="तीसरा रूप", base="2").status_code == 302
-    stale = client.post_form(f"{item_url(item)}/versions/1/restore", {"base": "2"},
-                             page=f"{item_url(item)}/history")
+    stale = client.post_form(
+        f"{item_url(item)}/versions/1/restore", {"base": "2"}, page=f"{item_url(item)}/history"
+    )
     assert stale.status_code == 302
-    assert only_item().current.number == 3          # the restore did not land
-    fresh = client.post_form(f"{item_url(item)}/versions/1/restore", {"base": "3"},
-                             page=f"{item_url(item)}/history")
+    assert only_item().current.number == 3  # the restore did not land
+    fresh = client.post_form(
+        f"{item_url(item)}/versions/1/restore", {"base": "3"}, page=f"{item_url(item)}/history"
+    )
     assert fresh.status_code == 302 and only_item().current.number == 4
     assert only_item().current.restored_from == 1

@@ -1,4 +1,5 @@
 """Which language a page is in: the account's choice, then the switcher, then the browser."""
+
 from __future__ import annotations
 
 import re
@@ -22,17 +23,25 @@ def page_language(response) -> str:
 
 
 def choose(client, locale, page="/", **headers):
-    return client.post_form("/language", {"locale": locale, "next": page}, page=page,
-                            headers=headers)
+    return client.post_form(
+        "/language", {"locale": locale, "next": page}, page=page, headers=headers
+    )
 
 
 def test_default_is_english(client):
     assert page_language(client.get("/")) == "en"
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("hi", "hi"), ("mr-IN,mr;q=0.9,en;q=0.5", "mr"), ("en-GB,en;q=0.9", "en"),
-    ("fr,de;q=0.8", "en"), ("fr, hi;q=0.3", "hi")])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("hi", "hi"),
+        ("mr-IN,mr;q=0.9,en;q=0.5", "mr"),
+        ("en-GB,en;q=0.9", "en"),
+        ("fr,de;q=0.8", "en"),
+        ("fr, hi;q=0.3", "hi"),
+    ],
+)
 def test_browser_language(client, header, expected):
     assert page_language(client.get("/", headers={"Accept-Language": header})) == expected
 
@@ -59,8 +68,7 @@ def test_switcher_returns_to_the_page(client):
 
 
 def test_switcher_does_not_redirect_off_site(client):
-    response = client.post_form("/language", {"locale": "hi", "next": "//evil.example"},
-                                page="/")
+    response = client.post_form("/language", {"locale": "hi", "next": "//evil.example"}, page="/")
     assert response.location == "/"
 
 
@@ -115,9 +123,10 @@ def test_signed_in_switcher_saves_the_account_choice(client, make_client, make_a
 def test_account_page_sets_the_language(client, make_account):
     account = make_account("asha")
     sign_in(client, "asha")
-    response = client.post_form("/account", {"profile-display_name": "Asha",
-                                              "profile-locale": "hi",
-                                              "profile-submit": "Save"})
+    response = client.post_form(
+        "/account",
+        {"profile-display_name": "Asha", "profile-locale": "hi", "profile-submit": "Save"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Account, account.id).locale == "hi"
@@ -127,9 +136,10 @@ def test_account_page_sets_the_language(client, make_account):
 def test_account_page_refuses_an_unknown_language(client, make_account):
     account = make_account("asha", locale="hi")
     sign_in(client, "asha")
-    response = client.post_form("/account", {"profile-display_name": "Asha",
-                                              "profile-locale": "xx",
-                                              "profile-submit": "Save"})
+    response = client.post_form(
+        "/account",
+        {"profile-display_name": "Asha", "profile-locale": "xx", "profile-submit": "Save"},
+    )
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Account, account.id).locale == "hi"

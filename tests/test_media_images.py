@@ -1,4 +1,5 @@
 """The artwork pipeline: what it accepts, what it refuses, and that nothing identifying survives."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,12 +17,15 @@ from archive.media.images import DERIVATIVES, ImageRefused, ProcessedImage, proc
 
 CORPUS = Path("/work/shared/corpora/pillow-malformed")
 ACCEPTED_SUFFIXES = {".jpg", ".png", ".webp"}
-XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
-       b'22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
-       b'<dc:creator>Asha Secretname</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>')
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+    b'22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b"<dc:creator>Asha Secretname</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
 
 
 # --- making pictures --------------------------------------------------------------------------
+
 
 def gps_exif(orientation: int | None = None) -> Image.Exif:
     exif = Image.Exif()
@@ -29,10 +33,14 @@ def gps_exif(orientation: int | None = None) -> Image.Exif:
     exif[ExifTags.Base.Artist] = "Asha Secretname"
     if orientation:
         exif[ExifTags.Base.Orientation] = orientation
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
-        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0),
-        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (73.0, 51.0, 24.0),
-    })
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (18.0, 31.0, 12.0),
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: (73.0, 51.0, 24.0),
+        }
+    )
     return exif
 
 
@@ -63,15 +71,19 @@ def with_metadata(kind: str, picture: Image.Image | None = None) -> bytes:
 
 def png_claiming(width: int, height: int) -> bytes:
     """A valid, tiny 1-bit PNG of any pixel size: all-zero rows compress to almost nothing."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body)))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
     row = bytes(1 + (width + 7) // 8)
     packer = zlib.compressobj(9)
     idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def opened(derivative) -> Image.Image:
@@ -93,11 +105,14 @@ def assert_clean(processed: ProcessedImage) -> None:
 
 
 def difference(first: Image.Image, second: Image.Image) -> float:
-    return sum(ImageStat.Stat(ImageChops.difference(first.convert("RGB"),
-                                                    second.convert("RGB"))).mean) / 3
+    return (
+        sum(ImageStat.Stat(ImageChops.difference(first.convert("RGB"), second.convert("RGB"))).mean)
+        / 3
+    )
 
 
 # --- accepted ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP", "HEIF"])
 def test_each_accepted_format_gives_clean_webp_derivatives(kind):
@@ -215,25 +230,29 @@ def test_a_twelve_megapixel_photo_is_processed(record_property):
 
 # --- refused ----------------------------------------------------------------------------------
 
+
 def refusal(data: bytes, **limits) -> ImageRefused:
     with pytest.raises(ImageRefused) as caught:
         process_upload(data, **limits)
     return caught.value
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    (b"", "empty"),
-    (b"Dear diary, this is not a picture.\n" * 20, "not_an_image"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "svg"),
-    (b"\xef\xbb\xbf  <?xml version='1.0'?>\n<svg></svg>", "svg"),
-    (b"<!DOCTYPE html><html><body>hi</body></html>", "not_an_image"),
-    (b"%PDF-1.7\n" + bytes(100), "not_an_image"),
-    (bytes(range(255, -1, -1)) * 8, "not_an_image"),
-    (b"\xff\xd8\xff\xe0" + b"nonsense" * 50, "not_an_image"),
-    (b"\x89PNG\r\n\x1a\n" + b"nonsense" * 50, "not_an_image"),
-    (b"RIFF\x10\x00\x00\x00WEBPVP8 nonsense", "not_an_image"),
-    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"nonsense", "not_an_image"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"Dear diary, this is not a picture.\n" * 20, "not_an_image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "svg"),
+        (b"\xef\xbb\xbf  <?xml version='1.0'?>\n<svg></svg>", "svg"),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "not_an_image"),
+        (b"%PDF-1.7\n" + bytes(100), "not_an_image"),
+        (bytes(range(255, -1, -1)) * 8, "not_an_image"),
+        (b"\xff\xd8\xff\xe0" + b"nonsense" * 50, "not_an_image"),
+        (b"\x89PNG\r\n\x1a\n" + b"nonsense" * 50, "not_an_image"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 nonsense", "not_an_image"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"nonsense", "not_an_image"),
+    ],
+)
 def test_bad_inputs_are_refused_with_a_reason(data, code):
     assert refusal(data).code == code
 
@@ -262,11 +281,14 @@ def test_too_many_bytes_is_refused_before_looking():
     assert refusal(encode(artwork(), "PNG"), max_bytes=1000).code == "too_large"
 
 
-@pytest.mark.parametrize(("width", "height"), [
-    (20000, 20000),  # 400 MP: Pillow's own bomb error
-    (10000, 10000),  # 100 MP: Pillow's bomb warning, raised as an error
-    (8000, 7500),    # 60 MP: our 50 MP cap, checked from the header
-])
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (20000, 20000),  # 400 MP: Pillow's own bomb error
+        (10000, 10000),  # 100 MP: Pillow's bomb warning, raised as an error
+        (8000, 7500),  # 60 MP: our 50 MP cap, checked from the header
+    ],
+)
 def test_too_many_pixels_is_refused_from_the_header(width, height):
     data = png_claiming(width, height)
     assert len(data) < 200_000
@@ -305,8 +327,12 @@ def test_sniff_names_only_accepted_formats():
 
 CORPUS_FILES = sorted(CORPUS.iterdir()) if CORPUS.is_dir() else []
 MUST_PROCESS = {"hopper_orientation_6.jpg", "hopper_orientation_6.webp", "exif_gps.jpg"}
-MUST_BE_TRUNCATED = {"truncated_jpeg.jpg", "truncated_image.png", "truncated_end_chunk.png",
-                     "broken_data_stream.png"}
+MUST_BE_TRUNCATED = {
+    "truncated_jpeg.jpg",
+    "truncated_image.png",
+    "truncated_end_chunk.png",
+    "broken_data_stream.png",
+}
 
 
 def test_the_corpus_is_here():

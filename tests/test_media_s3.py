@@ -3,6 +3,7 @@ what is written there, erasure in a versioned bucket, serving, /healthz, backup 
 
 What every backend promises is tested in test_media_storage.py and the erasure tests, each
 run against a folder and against this server."""
+
 from __future__ import annotations
 
 import threading
@@ -89,9 +90,11 @@ def test_one_client_per_process_shared_by_threads(monkeypatch):
 
 # --- erasure in a versioned bucket ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("media_backend", ["s3-versioned"])
-def test_erasure_removes_every_version_in_a_versioned_bucket(app, seaweed, make_circle,
-                                                             make_account, signed_in):
+def test_erasure_removes_every_version_in_a_versioned_bucket(
+    app, seaweed, make_circle, make_account, signed_in
+):
     bucket, prefix = location(app)
     store = storage_from_config(app.config)
     assert store.keeps_versions()
@@ -114,19 +117,23 @@ def test_an_unversioned_bucket_is_not_asked_for_versions(store, seaweed, monkeyp
     assert not store.keeps_versions()
     key = new_key(".webp")
     store.put(key, b"data", "image/webp")
-    monkeypatch.setattr(s3.S3Storage, "_delete_every_version",
-                        lambda *args: pytest.fail("listed versions in an unversioned bucket"))
+    monkeypatch.setattr(
+        s3.S3Storage,
+        "_delete_every_version",
+        lambda *args: pytest.fail("listed versions in an unversioned bucket"),
+    )
     store.delete(key)
     assert seaweed.everything_under(store.bucket, store.prefix) == []
 
 
 # --- serving ----------------------------------------------------------------------------------
 
+
 def test_artwork_is_streamed_from_the_bucket_with_its_etag(app, world):
     piece = share(world["contributor"], world.home, title="zqxserved painting")
     store = storage_from_config(app.config)
     anonymous = world.viewers["anonymous"].client
-    for (asset, derivatives) in piece.media.items():
+    for asset, derivatives in piece.media.items():
         for name, entry in derivatives.items():
             url = f"/media/{asset}/{name}"
             served = anonymous.get(url)
@@ -140,6 +147,7 @@ def test_artwork_is_streamed_from_the_bucket_with_its_etag(app, world):
 
 
 # --- /healthz ---------------------------------------------------------------------------------
+
 
 def test_healthz_reports_the_bucket(client):
     response = client.get("/healthz")
@@ -160,6 +168,7 @@ def test_healthz_is_503_when_the_bucket_is_not_there(make_app, seaweed):
 
 
 # --- backup and restore -----------------------------------------------------------------------
+
 
 def test_backup_copies_the_bucket_and_restore_puts_it_back(app, world, tmp_path, seaweed):
     kept = share(world["contributor"], world.home, title="zqxkept painting")

@@ -2,6 +2,7 @@
 
 Tests marked ``media_backends`` hold for every backend and run against a folder and against
 a real S3-compatible server (SeaweedFS, tests/services/seaweed.py)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,24 @@ from archive.media.storage import (
     store_processed,
 )
 
-BAD_KEYS = ["", ".", "..", "../secret", "a/../../b", "/etc/passwd", "a//b", "a/", "a\\b",
-            "a b", "ü.webp", ".hidden", "a/.tmp-x", "x\0y", "k" * 201, "%2e%2e"]
+BAD_KEYS = [
+    "",
+    ".",
+    "..",
+    "../secret",
+    "a/../../b",
+    "/etc/passwd",
+    "a//b",
+    "a/",
+    "a\\b",
+    "a b",
+    "ü.webp",
+    ".hidden",
+    "a/.tmp-x",
+    "x\0y",
+    "k" * 201,
+    "%2e%2e",
+]
 
 
 @pytest.fixture
@@ -134,6 +151,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(store, monkeypatch):
 
     def disk_full(descriptor):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError):
         store.put(key, b"new and much longer", "image/webp")
@@ -145,8 +163,13 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(store, monkeypatch):
 
 @pytest.mark.media_backends
 def test_bad_keys_are_refused_everywhere(any_store):
-    calls = (lambda key: any_store.put(key, b"x", "image/webp"), any_store.get, any_store.open,
-             any_store.delete, any_store.exists)
+    calls = (
+        lambda key: any_store.put(key, b"x", "image/webp"),
+        any_store.get,
+        any_store.open,
+        any_store.delete,
+        any_store.exists,
+    )
     for key in BAD_KEYS:
         for call in calls:
             with pytest.raises(InvalidKey):
@@ -175,18 +198,32 @@ def test_storage_from_config(tmp_path, monkeypatch):
             storage_from_config({"MEDIA_URL": url})
 
 
-@pytest.mark.parametrize("url, bucket, prefix", [
-    ("s3://archive-media/site-one", "archive-media", "site-one/"),
-    ("s3://archive-media/site/one/", "archive-media", "site/one/"),
-    ("s3://archive-media", "archive-media", ""), ("S3://archive.media/", "archive.media", "")])
+@pytest.mark.parametrize(
+    "url, bucket, prefix",
+    [
+        ("s3://archive-media/site-one", "archive-media", "site-one/"),
+        ("s3://archive-media/site/one/", "archive-media", "site/one/"),
+        ("s3://archive-media", "archive-media", ""),
+        ("S3://archive.media/", "archive.media", ""),
+    ],
+)
 def test_an_s3_url_names_bucket_and_prefix(url, bucket, prefix):
     store = storage_from_config({"MEDIA_URL": url})
     assert isinstance(store, S3Storage) and (store.bucket, store.prefix) == (bucket, prefix)
     assert store.name_for("abc.webp") == f"{prefix}abc.webp"
 
 
-@pytest.mark.parametrize("url", ["s3://", "s3:///prefix", "s3://Bucket_Name/x", "s3://ab/x",
-                                 "s3://bucket/../x", "s3://bucket/a b"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://",
+        "s3:///prefix",
+        "s3://Bucket_Name/x",
+        "s3://ab/x",
+        "s3://bucket/../x",
+        "s3://bucket/a b",
+    ],
+)
 def test_a_wrong_s3_url_stops_the_start(url, tmp_path):
     with pytest.raises(ValueError):
         storage_from_config({"MEDIA_URL": url})
@@ -198,6 +235,7 @@ def test_a_new_backend_is_one_registry_entry(monkeypatch):
 
 
 # --- store_processed --------------------------------------------------------------------------
+
 
 class MemoryStorage:
     def __init__(self, fail_on_put: int | None = None, fail_delete: bool = False):
@@ -231,9 +269,15 @@ def fake_processed() -> ProcessedImage:
     def derivative(name, side):
         data = name.encode() * side
         return Derivative(name, side, side, data, hashlib.sha256(data).hexdigest())
-    return ProcessedImage("png", {"display": derivative("display", 30),
-                                  "medium": derivative("medium", 20),
-                                  "thumb": derivative("thumb", 10)})
+
+    return ProcessedImage(
+        "png",
+        {
+            "display": derivative("display", 30),
+            "medium": derivative("medium", 20),
+            "thumb": derivative("thumb", 10),
+        },
+    )
 
 
 @pytest.mark.media_backends
@@ -254,8 +298,10 @@ def test_store_processed_puts_every_derivative(any_store):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["bytes"] == len(data)
         assert entry["content_type"] == ("image/jpeg" if name == "preview" else "image/webp")
-        assert (entry["width"], entry["height"]) == (processed.files()[name].width,
-                                                     processed.files()[name].height)
+        assert (entry["width"], entry["height"]) == (
+            processed.files()[name].width,
+            processed.files()[name].height,
+        )
     assert stored["thumb"]["width"] == 400 and stored["preview"]["key"].endswith(".jpg")
 
 
@@ -275,6 +321,7 @@ def test_store_processed_cleans_up_a_local_store(store, monkeypatch):
         if len(calls) == 3:
             raise OSError("disk full")
         real_put(key, data, content_type)
+
     monkeypatch.setattr(store, "put", put_then_fail)
 
     with pytest.raises(OSError, match="disk full"):

@@ -1,4 +1,5 @@
 """Migrations build the same schema the models describe, from an empty database."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def _head() -> set[str]:
 
 def _differences(metadata: sa.MetaData) -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
         return compare_metadata(context, metadata)
 
 
@@ -66,16 +68,19 @@ def test_the_comparison_notices_a_missing_migration(empty_app):
 
     differences = _differences(changed)
 
-    kinds = {(diff[0], getattr(diff[-1], "name", None)) if isinstance(diff, tuple) else diff
-             for diff in differences}
+    kinds = {
+        (diff[0], getattr(diff[-1], "name", None)) if isinstance(diff, tuple) else diff
+        for diff in differences
+    }
     assert ("add_table", "not_migrated") in kinds
     assert ("add_column", "favourite_colour") in kinds
 
 
 def test_upgrade_twice_is_harmless(empty_app):
     migrate.upgrade()
-    db.session.execute(sa.text(
-        "INSERT INTO site_flag (name, set_at) VALUES ('kept', CURRENT_TIMESTAMP)"))
+    db.session.execute(
+        sa.text("INSERT INTO site_flag (name, set_at) VALUES ('kept', CURRENT_TIMESTAMP)")
+    )
     db.session.commit()
 
     migrate.upgrade()
@@ -121,7 +126,7 @@ ROWS_BEFORE_0014 = (
     "UPDATE item SET current_revision_id = 2 WHERE id = 1",
     "INSERT INTO item_tag (item_id, tag) VALUES (1, 'उम्मीद')",
     "INSERT INTO media_asset (id, public_id, item_id, derivatives_json, width, height, "
-    "created_at) VALUES (1, 'm1', 1, '{\"display\": {\"key\": \"k1\"}}', 10, 20, :now)",
+    'created_at) VALUES (1, \'m1\', 1, \'{"display": {"key": "k1"}}\', 10, 20, :now)',
     "INSERT INTO consent (id, item_id, audience, attribution, allow_collections, allow_embeds, "
     "allow_packs, content_notes_json, method, receipt_id, withdrawal_code_hash, language, "
     "created_at, updated_at) VALUES (1, 1, 'circle', 'pseudonym', :yes, :no, :no, "
@@ -134,16 +139,29 @@ ROWS_BEFORE_0014 = (
     "VALUES (2, 'kept', 'granted', '', 'contributor', :now)",
     "INSERT INTO purge_task (id, kind, payload_json, attempts, created_at) "
     "VALUES (7, 'media', '{\"keys\": [\"k0\"]}', 0, :now)",
-    "INSERT INTO ledger_task (id, line_json, created_at) VALUES (3, '{\"event\": \"withdrawn\"}', "
+    'INSERT INTO ledger_task (id, line_json, created_at) VALUES (3, \'{"event": "withdrawn"}\', '
     ":now)",
     "INSERT INTO collection (id, slug, title, circle_id, state, removed_unseen, created_at, "
     "updated_at) VALUES (1, 'ours', 'Ours', 1, 'circle', 0, :now, :now)",
     "INSERT INTO entry (id, collection_id, item_id, position, note, added_at) "
     "VALUES (1, 1, 1, 1, '', :now)",
 )
-UNTOUCHED = ("account", "api_token", "circle", "membership", "contributor", "item", "revision",
-             "media_asset", "consent", "consent_event", "purge_task", "ledger_task",
-             "collection", "entry")
+UNTOUCHED = (
+    "account",
+    "api_token",
+    "circle",
+    "membership",
+    "contributor",
+    "item",
+    "revision",
+    "media_asset",
+    "consent",
+    "consent_event",
+    "purge_task",
+    "ledger_task",
+    "collection",
+    "entry",
+)
 
 
 def _rows(query: str, **params) -> list[tuple]:
@@ -151,17 +169,20 @@ def _rows(query: str, **params) -> list[tuple]:
 
 
 def _counts() -> dict[str, int]:
-    return {table: db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"'))
-            for table in UNTOUCHED}
+    return {
+        table: db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"')) for table in UNTOUCHED
+    }
 
 
 @pytest.fixture
 def before_0014(empty_app):
     from datetime import datetime
+
     migrate.upgrade(BEFORE_0014)
     for statement in ROWS_BEFORE_0014:
-        db.session.execute(sa.text(statement), {"now": datetime(2026, 12, 7), "yes": True,
-                                                "no": False})
+        db.session.execute(
+            sa.text(statement), {"now": datetime(2026, 12, 7), "yes": True, "no": False}
+        )
     db.session.commit()
     counts = _counts()
     db.session.remove()  # a reading transaction left open would hold PostgreSQL's ALTERs
@@ -174,25 +195,31 @@ def test_0014_keeps_every_row_and_moves_the_tags_onto_revisions(before_0014):
 
     assert _counts() == before_0014
     assert "item_tag" not in sa.inspect(db.engine).get_table_names()
-    assert _rows("SELECT revision_id, position, tag FROM revision_tag "
-                 "ORDER BY revision_id, position") == [(1, 0, "नींद"), (1, 1, "hope"),
-                                                       (2, 0, "उम्मीद")]
+    assert _rows(
+        "SELECT revision_id, position, tag FROM revision_tag ORDER BY revision_id, position"
+    ) == [(1, 0, "नींद"), (1, 1, "hope"), (2, 0, "उम्मीद")]
     from archive.models import ConsentEvent, LedgerTask, MediaAsset, PurgeTask, Revision
-    assert [r.tags for r in db.session.scalars(sa.select(Revision).order_by(Revision.id))] == \
-        [["नींद", "hope"], ["उम्मीद"]]
+
+    assert [r.tags for r in db.session.scalars(sa.select(Revision).order_by(Revision.id))] == [
+        ["नींद", "hope"],
+        ["उम्मीद"],
+    ]
     assert db.session.get(MediaAsset, 1).derivatives == {"display": {"key": "k1"}}
     assert db.session.get(Revision, 2).item_id == 1
-    assert [e.change for e in db.session.scalars(sa.select(ConsentEvent)
-                                                  .order_by(ConsentEvent.id))] == \
-        [{"audience": ["public", None]}, {}]
+    assert [
+        e.change for e in db.session.scalars(sa.select(ConsentEvent).order_by(ConsentEvent.id))
+    ] == [{"audience": ["public", None]}, {}]
     assert db.session.get(PurgeTask, 7).payload == {"keys": ["k0"]}
     assert db.session.get(LedgerTask, 3).line == {"event": "withdrawn"}
     assert _rows("SELECT content_notes FROM consent")[0][0] in ('["grief"]', ["grief"])
     # the withdrawn-item guards are back after the tables were copied
     with pytest.raises(sa.exc.DBAPIError, match="withdrawn"):
-        db.session.execute(sa.text(
-            "INSERT INTO revision (item_id, number, title, body, language, alt_text, note, "
-            "created_at) VALUES (2, 1, 't', '', 'en', '', '', CURRENT_TIMESTAMP)"))
+        db.session.execute(
+            sa.text(
+                "INSERT INTO revision (item_id, number, title, body, language, alt_text, note, "
+                "created_at) VALUES (2, 1, 't', '', 'en', '', '', CURRENT_TIMESTAMP)"
+            )
+        )
     db.session.rollback()
     if db.engine.dialect.name == "sqlite":  # ids never reused (0006, 0011) survive the copy
         made = dict(_rows("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
@@ -207,12 +234,13 @@ def test_0014_undone_brings_back_the_tags_beside_items_and_the_text(before_0014)
 
     assert _counts() == before_0014
     assert "revision_tag" not in sa.inspect(db.engine).get_table_names()
-    assert [(i, json.loads(t)) for i, t in _rows("SELECT id, tags_json FROM revision "
-                                                  "ORDER BY id")] == \
-        [(1, ["नींद", "hope"]), (2, ["उम्मीद"])]
+    assert [
+        (i, json.loads(t)) for i, t in _rows("SELECT id, tags_json FROM revision ORDER BY id")
+    ] == [(1, ["नींद", "hope"]), (2, ["उम्मीद"])]
     assert _rows("SELECT item_id, tag FROM item_tag") == [(1, "उम्मीद")]
-    assert json.loads(_rows("SELECT derivatives_json FROM media_asset")[0][0]) == \
-        {"display": {"key": "k1"}}
+    assert json.loads(_rows("SELECT derivatives_json FROM media_asset")[0][0]) == {
+        "display": {"key": "k1"}
+    }
     assert json.loads(_rows("SELECT content_notes_json FROM consent")[0][0]) == ["grief"]
     assert json.loads(_rows("SELECT payload_json FROM purge_task")[0][0]) == {"keys": ["k0"]}
     # no check is left: a value 0014 refuses is taken again
@@ -227,10 +255,13 @@ def test_0014_undone_brings_back_the_tags_beside_items_and_the_text(before_0014)
 
 def test_a_backup_made_before_0014_is_restored_into_todays_shape(before_0014, tmp_path):
     if db.engine.dialect.name == "postgresql":
-        pytest.skip("pg_restore --clean drops only what the dump holds, and revision_tag "
-                    "points at the revision table it would replace: an older dump is "
-                    "loaded into an empty database and migrated there instead")
+        pytest.skip(
+            "pg_restore --clean drops only what the dump holds, and revision_tag "
+            "points at the revision table it would replace: an older dump is "
+            "loaded into an empty database and migrated there instead"
+        )
     from archive import backup
+
     folder = tmp_path / "older-backup"
     folder.mkdir()
     (folder / "media").mkdir()
@@ -244,6 +275,7 @@ def test_a_backup_made_before_0014_is_restored_into_todays_shape(before_0014, tm
     done = {"purge_task": 0}  # the restore carried out the waiting purge
     assert _counts() == {**before_0014, **done}
     from archive.models import Revision
+
     assert db.session.get(Revision, 2).tags == ["उम्मीद"]
 
 
@@ -253,11 +285,19 @@ def test_0014_keeps_the_new_content_columns_out_of_statistics(empty_app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL samples column values into its statistics")
     from archive.db import CONTENT_COLUMNS
+
     migrate.upgrade()
-    targets = {(table, column): db.session.scalar(sa.text(
-        "SELECT attstattarget FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) "
-        "AND attname = :column"), {"table": table, "column": column})
-        for table, columns in CONTENT_COLUMNS.items() for column in columns}
+    targets = {
+        (table, column): db.session.scalar(
+            sa.text(
+                "SELECT attstattarget FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) "
+                "AND attname = :column"
+            ),
+            {"table": table, "column": column},
+        )
+        for table, columns in CONTENT_COLUMNS.items()
+        for column in columns
+    }
     assert targets == {key: 0 for key in targets}
 
 

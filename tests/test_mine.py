@@ -1,7 +1,8 @@
-""""My pieces" (/account/pieces): everything a person shared or that was recorded for them, in
+""" "My pieces" (/account/pieces): everything a person shared or that was recorded for them, in
 one place — who may see each, how it is signed, its review date, where it appears (only the
 collections they may open), what someone else changed — and the audience labels lists give
 to pieces that are not public. The home page offers members "Share something"."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -37,15 +38,33 @@ def pieces_on(page: str) -> dict[str, str]:
     return {public_id: re.sub(r"\s+", " ", block) for public_id, block in PIECE.findall(page)}
 
 
-def share(by, circle, title: str, *, contributor=None, audience="public", collections=True,
-          embeds=False, packs=False, attribution="name", pseudonym="",
-          method="self") -> Piece:
-    draft = item_ops.Draft(kind="poem", title=title, body=f"{title}, line by line",
-                           language="hi")
-    choice = ConsentChoice(audience=audience, attribution=attribution, pseudonym=pseudonym,
-                           collections=collections, embeds=embeds, packs=packs, method=method)
-    result = item_ops.contribute(by, circle, contributor or item_ops.contributor_for(by),
-                                 draft, choice)
+def share(
+    by,
+    circle,
+    title: str,
+    *,
+    contributor=None,
+    audience="public",
+    collections=True,
+    embeds=False,
+    packs=False,
+    attribution="name",
+    pseudonym="",
+    method="self",
+) -> Piece:
+    draft = item_ops.Draft(kind="poem", title=title, body=f"{title}, line by line", language="hi")
+    choice = ConsentChoice(
+        audience=audience,
+        attribution=attribution,
+        pseudonym=pseudonym,
+        collections=collections,
+        embeds=embeds,
+        packs=packs,
+        method=method,
+    )
+    result = item_ops.contribute(
+        by, circle, contributor or item_ops.contributor_for(by), draft, choice
+    )
     return piece_of(result.item, result.receipt.withdrawal_code if result.receipt else "")
 
 
@@ -58,8 +77,11 @@ def narrow(by, piece: Piece, **changes) -> None:
 
 
 def review_passed(piece: Piece) -> None:
-    db.session.execute(update(Consent).where(Consent.item_id == piece.id)
-                       .values(review_by=access.today() - timedelta(days=1)))
+    db.session.execute(
+        update(Consent)
+        .where(Consent.item_id == piece.id)
+        .values(review_by=access.today() - timedelta(days=1))
+    )
 
 
 @pytest.fixture
@@ -71,8 +93,9 @@ def world(circle_people):
     mine = {
         "public": share(asha, home, "खुला आँगन", embeds=True, packs=True),
         "circle": share(asha, home, "घर की बात", audience="circle"),
-        "private": share(asha, home, "मन की डायरी", audience="private",
-                         attribution="pseudonym", pseudonym="सखी"),
+        "private": share(
+            asha, home, "मन की डायरी", audience="private", attribution="pseudonym", pseudonym="सखी"
+        ),
         "narrowed": share(asha, home, "बदली हुई कविता", embeds=True),
         "review": share(asha, home, "पुरानी याद", attribution="anonymous"),
         "gone": share(asha, home, "ली हुई वापस"),
@@ -81,28 +104,44 @@ def world(circle_people):
     review_passed(mine["review"])
     erase(mine["gone"].item(), asha)
     proposal = item_ops.contribute(
-        meera, home, item_ops.contributor_for(asha),
+        meera,
+        home,
+        item_ops.contributor_for(asha),
         item_ops.Draft(kind="poem", title="माँ की चिट्ठी", body="चिट्ठी आई है", language="hi"),
-        ConsentChoice(audience="circle", attribution="name", method="verbal"))
+        ConsentChoice(audience="circle", attribution="name", method="verbal"),
+    )
     mine["proposal"] = piece_of(proposal.item)
     kamla = item_ops.create_profile(meera, home, "Kamla")
     others = {
         "ravi": share(ravi, home, "रवि की कविता", audience="circle"),
-        "profile": share(meera, home, "कमला की कहानी", contributor=kamla,
-                         audience="private", method="verbal"),
+        "profile": share(
+            meera, home, "कमला की कहानी", contributor=kamla, audience="private", method="verbal"
+        ),
         "meera": share(meera, home, "मीरा की बात"),
     }
-    make_collection(meera, home, "open-doc", [mine["public"]], "public",
-                    title="Open document")
-    make_collection(meera, home, "circle-doc", [mine["public"], mine["circle"]], "circle",
-                    title="Circle document")
-    make_collection(meera, home, "draft-doc", [mine["public"], mine["circle"]], "draft",
-                    title="Unfinished draft")
+    make_collection(meera, home, "open-doc", [mine["public"]], "public", title="Open document")
+    make_collection(
+        meera,
+        home,
+        "circle-doc",
+        [mine["public"], mine["circle"]],
+        "circle",
+        title="Circle document",
+    )
+    make_collection(
+        meera,
+        home,
+        "draft-doc",
+        [mine["public"], mine["circle"]],
+        "draft",
+        title="Unfinished draft",
+    )
     return {"people": p, "mine": mine, "others": others}
 
 
-def test_my_pieces_lists_exactly_mine_and_lists_label_who_sees_a_piece(app, world, signed_in,
-                                                                      make_client):
+def test_my_pieces_lists_exactly_mine_and_lists_label_who_sees_a_piece(
+    app, world, signed_in, make_client
+):
     """And members get "Share something" on the home page (one world for all of it: each
     world costs its set-up on two databases)."""
     mine, others, people = world["mine"], world["others"], world["people"]
@@ -184,8 +223,7 @@ def pieces_by_link(page: str) -> dict[str, str]:
     return {public_id: block for public_id, block in CARD.findall(page)}
 
 
-def test_my_pieces_loads_in_the_same_number_of_queries_for_3_and_30(app, circle_people,
-                                                                     signed_in):
+def test_my_pieces_loads_in_the_same_number_of_queries_for_3_and_30(app, circle_people, signed_in):
     p = circle_people
     asha, meera, home = p["asha"], p["meera"], p["home"]
     client = signed_in(asha)
@@ -193,14 +231,22 @@ def test_my_pieces_loads_in_the_same_number_of_queries_for_3_and_30(app, circle_
 
     def add(count: int) -> None:
         for n in range(len(made), len(made) + count):
-            made.append(share(asha, home, f"कविता {n}", audience=("public", "circle")[n % 2],
-                              attribution=("name", "pseudonym")[n % 2],
-                              pseudonym=f"नाम {n}" if n % 2 else ""))
+            made.append(
+                share(
+                    asha,
+                    home,
+                    f"कविता {n}",
+                    audience=("public", "circle")[n % 2],
+                    attribution=("name", "pseudonym")[n % 2],
+                    pseudonym=f"नाम {n}" if n % 2 else "",
+                )
+            )
             if n % 10 == 0:
                 narrow(meera, made[-1], content_notes=["grief"])
         commit()
-        make_collection(meera, home, f"doc-{len(made)}", made[-2:], "circle",
-                        title=f"Doc {len(made)}")
+        make_collection(
+            meera, home, f"doc-{len(made)}", made[-2:], "circle", title=f"Doc {len(made)}"
+        )
 
     def queries() -> int:
         seen = []
@@ -219,4 +265,4 @@ def test_my_pieces_loads_in_the_same_number_of_queries_for_3_and_30(app, circle_
     add(27)
     assert queries() == few
     later = pieces_on(text(client.get("/account/pieces?page=2")))
-    assert list(later) == [piece.public_id for piece in made[::-1][PAGE_SIZE:2 * PAGE_SIZE]]
+    assert list(later) == [piece.public_id for piece in made[::-1][PAGE_SIZE : 2 * PAGE_SIZE]]

@@ -5,6 +5,7 @@ Only public entries whose authors agreed to packs; relative links, no script, no
 any site, derivatives only; an "as of" line and a word about consent. Never stale: rebuilt when
 anything in it changes, and dropped from the instance folder after a withdrawal.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,20 +38,47 @@ def shelf(world):
     said no to packs (in that order); plus a circle collection."""
     me = world["contributor"]
     pieces = {
-        "poem": offer(me, world.home, title=f"{MARKER} first rain", kind="poem",
-                      body="Rain on the tin roof,\nmy daughter laughing.\n\n"
-                           "[our blog](https://example.org/blog)"),
-        "artwork": offer(me, world.home, title="Paper boats", kind="artwork",
-                         body="Made with the children.", language="hi"),
-        "anonymous": offer(me, world.home, title="Nights", kind="story",
-                           attribution="anonymous", content_notes=("grief",)),
+        "poem": offer(
+            me,
+            world.home,
+            title=f"{MARKER} first rain",
+            kind="poem",
+            body="Rain on the tin roof,\nmy daughter laughing.\n\n"
+            "[our blog](https://example.org/blog)",
+        ),
+        "artwork": offer(
+            me,
+            world.home,
+            title="Paper boats",
+            kind="artwork",
+            body="Made with the children.",
+            language="hi",
+        ),
+        "anonymous": offer(
+            me,
+            world.home,
+            title="Nights",
+            kind="story",
+            attribution="anonymous",
+            content_notes=("grief",),
+        ),
         "no packs": offer(me, world.home, title="zqxnopacks song", packs=False),
     }
     curator = world["facilitator"]
-    curate(curator, world.home, "monsoon", list(pieces.values()),
-           notes={pieces["poem"].public_id: "Read this one aloud."})
-    curate(curator, world.home, "inner-monsoon",
-           [offer(me, world.home, title="zqxcircle piece", audience="circle")], state="circle")
+    curate(
+        curator,
+        world.home,
+        "monsoon",
+        list(pieces.values()),
+        notes={pieces["poem"].public_id: "Read this one aloud."},
+    )
+    curate(
+        curator,
+        world.home,
+        "inner-monsoon",
+        [offer(me, world.home, title="zqxcircle piece", audience="circle")],
+        state="circle",
+    )
     return pieces
 
 
@@ -66,8 +94,11 @@ def files_of(data: bytes) -> dict[str, bytes]:
 
 
 def pages_of(files: dict[str, bytes]) -> dict[str, str]:
-    return {name: data.decode("utf-8") for name, data in files.items()
-            if name.endswith((".html", ".css"))}
+    return {
+        name: data.decode("utf-8")
+        for name, data in files.items()
+        if name.endswith((".html", ".css"))
+    }
 
 
 def cached(app) -> list[Path]:
@@ -87,14 +118,22 @@ def holds_marker(path: Path, marker: str = MARKER) -> bool:
 
 # --- what is in a pack ------------------------------------------------------------------------
 
+
 def test_a_pack_holds_only_public_entries_that_allow_packs(world, shelf):
     response, data = download(world.viewers["anonymous"].client)
 
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"] == "attachment; filename=monsoon.zip"
     files = files_of(data)
-    assert set(files) == {"index.html", "style.css", "pieces/1.html", "pieces/2.html",
-                          "pieces/3.html", "images/2.webp", "images/2-thumb.webp"}
+    assert set(files) == {
+        "index.html",
+        "style.css",
+        "pieces/1.html",
+        "pieces/2.html",
+        "pieces/3.html",
+        "images/2.webp",
+        "images/2-thumb.webp",
+    }
     pages = pages_of(files)
     everything = "\n".join(pages.values())
     assert "zqxnopacks" not in everything and "zqxcircle" not in everything
@@ -130,10 +169,11 @@ def test_every_link_in_a_pack_is_relative_and_leads_inside_it(world, shelf):
 def test_pack_images_are_the_stored_derivatives_only(world, shelf):
     files = files_of(download(world.viewers["anonymous"].client)[1])
 
-    (_asset, derivatives), = shelf["artwork"].media.items()
+    ((_asset, derivatives),) = shelf["artwork"].media.items()
     assert hashlib.sha256(files["images/2.webp"]).hexdigest() == derivatives["display"]["sha256"]
-    assert hashlib.sha256(files["images/2-thumb.webp"]).hexdigest() == \
-        derivatives["thumb"]["sha256"]
+    assert (
+        hashlib.sha256(files["images/2-thumb.webp"]).hexdigest() == derivatives["thumb"]["sha256"]
+    )
     for name in ("images/2.webp", "images/2-thumb.webp"):
         assert files[name][:4] == b"RIFF" and CAMERA.encode() not in files[name]
     assert max(derivatives["display"]["width"], derivatives["display"]["height"]) <= 1600
@@ -158,27 +198,30 @@ def test_a_pack_says_as_of_when_and_asks_for_respect(world, shelf):
 
 def test_a_pack_speaks_the_readers_language(world, shelf):
     client = world.viewers["anonymous"].client
-    with client.get("/collections/monsoon/pack.zip",
-                    headers={"Accept-Language": "hi"}) as response:
+    with client.get("/collections/monsoon/pack.zip", headers={"Accept-Language": "hi"}) as response:
         response.direct_passthrough = False
         index = files_of(response.get_data())["index.html"].decode()
     assert '<html lang="hi">' in index
 
 
-@pytest.mark.parametrize("slug, who", [("inner-monsoon", "member"),
-                                       ("inner-monsoon", "facilitator"),
-                                       ("no-such", "anonymous")])
+@pytest.mark.parametrize(
+    "slug, who",
+    [("inner-monsoon", "member"), ("inner-monsoon", "facilitator"), ("no-such", "anonymous")],
+)
 def test_only_public_collections_have_packs(world, shelf, slug, who):
     assert world.viewers[who].client.get(f"/collections/{slug}/pack.zip").status_code == 404
 
 
 def test_a_draft_collection_has_no_pack(world, shelf):
     curate(world["facilitator"], world.home, "draft-monsoon", [shelf["poem"]], state="draft")
-    assert world.viewers["facilitator"].client.get(
-        "/collections/draft-monsoon/pack.zip").status_code == 404
+    assert (
+        world.viewers["facilitator"].client.get("/collections/draft-monsoon/pack.zip").status_code
+        == 404
+    )
 
 
 # --- never stale ------------------------------------------------------------------------------
+
 
 def test_a_pack_is_cached_until_something_in_it_changes(app, world, shelf):
     client = world.viewers["anonymous"].client
@@ -208,8 +251,12 @@ def test_a_consent_change_rebuilds_the_pack_without_the_narrowed_piece(app, worl
 def test_narrowing_to_the_circle_takes_the_piece_out_of_the_pack(app, world, shelf):
     client = world.viewers["anonymous"].client
     download(client)
-    assert change_consent(world.viewers["contributor"].client, shelf["poem"],
-                          audience="circle").status_code == 302
+    assert (
+        change_consent(
+            world.viewers["contributor"].client, shelf["poem"], audience="circle"
+        ).status_code
+        == 302
+    )
 
     assert not any(holds_marker(path) for path in cached(app))
     files = files_of(download(client)[1])
@@ -223,8 +270,12 @@ def test_a_curators_change_gives_a_fresh_pack_and_drops_the_old_one(app, world, 
     (old,) = cached(app)
     curator = world.viewers["facilitator"].client
     entry = collection("monsoon").entries[0]
-    assert curator.post_form(f"/collections/monsoon/entries/{entry.id}/remove",
-                             page="/collections/monsoon").status_code == 302
+    assert (
+        curator.post_form(
+            f"/collections/monsoon/entries/{entry.id}/remove", page="/collections/monsoon"
+        ).status_code
+        == 302
+    )
 
     files = files_of(download(client)[1])
     assert MARKER not in "\n".join(pages_of(files).values())
@@ -233,17 +284,16 @@ def test_a_curators_change_gives_a_fresh_pack_and_drops_the_old_one(app, world, 
 
 # --- withdrawal -------------------------------------------------------------------------------
 
+
 def test_withdrawal_drops_every_cached_pack_that_held_the_piece(app, world, shelf):
     client = world.viewers["anonymous"].client
     download(client)
-    with client.get("/collections/monsoon/pack.zip",
-                    headers={"Accept-Language": "mr"}) as response:
+    with client.get("/collections/monsoon/pack.zip", headers={"Accept-Language": "mr"}) as response:
         assert response.status_code == 200
     assert len(cached(app)) == 2
     assert all(holds_marker(path) for path in cached(app))
 
-    assert withdraw_signed_in(world.viewers["contributor"].client,
-                              shelf["poem"]).status_code == 200
+    assert withdraw_signed_in(world.viewers["contributor"].client, shelf["poem"]).status_code == 200
 
     folder = Path(app.config["INSTANCE_DIR"]) / "packs"
     for path in folder.rglob("*"):
@@ -258,13 +308,16 @@ def test_a_curator_taking_a_piece_out_drops_the_cached_packs_at_once(app, world,
     assert any(holds_marker(path) for path in cached(app))
     entry = collection("monsoon").entries[0]
     curator = world.viewers["facilitator"].client
-    assert curator.post_form(f"/collections/monsoon/entries/{entry.id}/remove",
-                             page="/collections/monsoon").status_code == 302
+    assert (
+        curator.post_form(
+            f"/collections/monsoon/entries/{entry.id}/remove", page="/collections/monsoon"
+        ).status_code
+        == 302
+    )
     folder = Path(app.config["INSTANCE_DIR"]) / "packs"
     assert not any(holds_marker(path) for path in folder.rglob("*") if path.is_file())
 
-    assert withdraw_signed_in(world.viewers["contributor"].client,
-                              shelf["poem"]).status_code == 200
+    assert withdraw_signed_in(world.viewers["contributor"].client, shelf["poem"]).status_code == 200
     assert not any(holds_marker(path) for path in folder.rglob("*") if path.is_file())
 
 
@@ -272,6 +325,7 @@ def test_withdrawal_reaches_a_pack_by_its_manifest(app, world, shelf):
     """The purge finds cached packs by what they hold (their manifest), not only by the
     collections the piece is in today."""
     from archive import packs
+
     download(world.viewers["anonymous"].client)
     item_id = shelf["poem"].item().id
     assert packs.holding(item_id)
@@ -295,10 +349,12 @@ def test_the_pack_purge_is_idempotent_and_leaves_other_packs(app, world, shelf):
 
 # --- the command line -------------------------------------------------------------------------
 
+
 def test_the_cli_exports_a_public_collection(app, world, shelf, tmp_path):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["collections", "export", "monsoon", "--out",
-                                 str(tmp_path / "out")])
+    result = runner.invoke(
+        args=["collections", "export", "monsoon", "--out", str(tmp_path / "out")]
+    )
 
     assert result.exit_code == 0, result.output
     assert "3 pieces" in result.output
@@ -307,8 +363,9 @@ def test_the_cli_exports_a_public_collection(app, world, shelf, tmp_path):
 
 
 def test_the_cli_refuses_a_collection_that_is_not_public(app, world, shelf, tmp_path):
-    result = app.test_cli_runner().invoke(args=["collections", "export", "inner-monsoon",
-                                                "--out", str(tmp_path)])
+    result = app.test_cli_runner().invoke(
+        args=["collections", "export", "inner-monsoon", "--out", str(tmp_path)]
+    )
     assert result.exit_code != 0 and "no public collection" in result.output
     assert not list(tmp_path.glob("*.zip"))
 

@@ -3,6 +3,7 @@
 chooses a new password, which ends every other session and every API token. A used, expired
 or unknown link answers one clear page; the link never reaches the access log; the circle's
 facilitators (and the member) see that help was given, without any content."""
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,8 @@ def people(make_circle, make_account):
     Rohan takes part in another circle; Ravi-admin manages the site."""
     ghar, other = make_circle("ghar", "Ghar"), make_circle("young-voices", "Young voices")
     return {
-        "circle": ghar, "other": other,
+        "circle": ghar,
+        "other": other,
         "meera": make_account("meera", role="facilitator", circle=ghar, display_name="Meera"),
         "farah": make_account("farah", role="facilitator", circle=ghar),
         "asha": make_account("asha", circle=ghar, display_name="Asha"),
@@ -45,8 +47,11 @@ def _members_page(circle) -> str:
 
 
 def _ask_for_link(client, circle, account):
-    return client.post_form(f"/circles/{circle.slug}/members/{account.id}/password-link",
-                            page=_members_page(circle), follow_redirects=True)
+    return client.post_form(
+        f"/circles/{circle.slug}/members/{account.id}/password-link",
+        page=_members_page(circle),
+        follow_redirects=True,
+    )
 
 
 def _link_from(response) -> tuple[str, str]:
@@ -66,16 +71,19 @@ def _resets() -> int:
 
 def _help_events(circle) -> list[tuple]:
     db.session.expire_all()
-    return [(e.subject.username, e.actor.username, e.actor_role) for e in db.session.scalars(
-        select(CircleEvent).where(CircleEvent.circle_id == circle.id,
-                                  CircleEvent.event == "password_help")
-        .order_by(CircleEvent.id))]
+    return [
+        (e.subject.username, e.actor.username, e.actor_role)
+        for e in db.session.scalars(
+            select(CircleEvent)
+            .where(CircleEvent.circle_id == circle.id, CircleEvent.event == "password_help")
+            .order_by(CircleEvent.id)
+        )
+    ]
 
 
-def test_a_facilitator_helps_a_participant_choose_a_new_password(
-        signed_in, make_client, people):
+def test_a_facilitator_helps_a_participant_choose_a_new_password(signed_in, make_client, people):
     circle, asha = people["circle"], people["asha"]
-    at_home = signed_in(asha)                      # a session the reset must end
+    at_home = signed_in(asha)  # a session the reset must end
     token = ops.create_token(asha, "phone")
     db.session.commit()
     members = signed_in(people["meera"]).get(_members_page(circle)).get_data(as_text=True)
@@ -89,7 +97,7 @@ def test_a_facilitator_helps_a_participant_choose_a_new_password(
     html = made.get_data(as_text=True)
     assert made.headers["Cache-Control"] == "no-store"
     assert "https://wa.me/?text=" in html and 'href="sms:?&amp;body=' in html
-    assert f">{link}</textarea>" in html                     # the whole link, to copy
+    assert f">{link}</textarea>" in html  # the whole link, to copy
     stored = db.session.scalar(select(PasswordReset))
     assert stored.token_hash == digest(secret) and stored.account_id == asha.id
     assert secret not in repr([getattr(stored, c.key) for c in PasswordReset.__table__.columns])
@@ -99,20 +107,24 @@ def test_a_facilitator_helps_a_participant_choose_a_new_password(
     form = member.get(f"/reset/{secret}")
     assert form.status_code == 200 and "asha" in form.get_data(as_text=True)
     assert form.headers["Cache-Control"] == "no-store"
-    short = member.post_form(f"/reset/{secret}", {"new_password": "short",
-                                                  "new_password_again": "short"})
+    short = member.post_form(
+        f"/reset/{secret}", {"new_password": "short", "new_password_again": "short"}
+    )
     assert short.status_code == 422
     assert "at least 10 characters" in short.get_data(as_text=True)
-    chosen = member.post_form(f"/reset/{secret}", {"new_password": NEW,
-                                                   "new_password_again": NEW})
+    chosen = member.post_form(f"/reset/{secret}", {"new_password": NEW, "new_password_again": NEW})
 
     assert chosen.status_code == 302
-    assert member.get("/account").status_code == 200            # signed in as Asha
-    assert at_home.get("/account").status_code == 302           # her other session ended
+    assert member.get("/account").status_code == 200  # signed in as Asha
+    assert at_home.get("/account").status_code == 302  # her other session ended
     db.session.expire_all()
     assert db.session.scalar(select(ApiToken.revoked_at)) is not None
-    assert make_client().get("/api/v1/search?q=x",
-                             headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        make_client()
+        .get("/api/v1/search?q=x", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 401
+    )
     assert ops.authenticate("asha", PASSWORD) is None
     assert ops.authenticate("asha", NEW) is not None
     again = make_client().get(f"/reset/{secret}")
@@ -121,11 +133,13 @@ def test_a_facilitator_helps_a_participant_choose_a_new_password(
 
 
 def test_a_facilitator_is_refused_for_anyone_but_the_participants_of_her_circles(
-        request_context, signed_in, people):
+    request_context, signed_in, people
+):
     meera, circle, other = people["meera"], people["circle"], people["other"]
     client = signed_in(meera)
     admin_in_circle = people["admin"]
     from archive.operations.circles import add_member
+
     add_member(circle, admin_in_circle, "participant")
     db.session.commit()
 
@@ -135,15 +149,19 @@ def test_a_facilitator_is_refused_for_anyone_but_the_participants_of_her_circles
         with pytest.raises(Refused) as refused:
             ops.create_password_reset(meera, account)
         assert refused.value.status == 404
-    assert client.post_form(f"/circles/{other.slug}/members/{people['rohan'].id}"
-                            "/password-link", page="/").status_code == 404
+    assert (
+        client.post_form(
+            f"/circles/{other.slug}/members/{people['rohan'].id}/password-link", page="/"
+        ).status_code
+        == 404
+    )
     participant = signed_in(people["ravi"])
     assert _ask_for_link(participant, circle, people["asha"]).status_code in (403, 404)
     assert not access.may_help_with_password(people["ravi"], people["asha"])
     assert not access.may_help_with_password(None, people["asha"])
     assert _resets() == 0 and _help_events(circle) == []
     asha = people["asha"]
-    asha.active = False                        # an account that was closed gets no link
+    asha.active = False  # an account that was closed gets no link
     db.session.commit()
     for helper in (meera, people["admin"]):
         assert not access.may_help_with_password(helper, asha)
@@ -156,44 +174,68 @@ def test_an_admin_helps_anyone_but_himself(signed_in, make_client, people):
     assert f"/admin/accounts/{meera.id}/password-link" in accounts_page
     assert f"/admin/accounts/{admin.id}/password-link" not in accounts_page
 
-    made = client.post_form(f"/admin/accounts/{meera.id}/password-link", page="/admin/accounts",
-                            follow_redirects=True)
+    made = client.post_form(
+        f"/admin/accounts/{meera.id}/password-link", page="/admin/accounts", follow_redirects=True
+    )
 
     _link, secret = _link_from(made)
-    assert make_client().post_form(f"/reset/{secret}", {
-        "new_password": NEW, "new_password_again": NEW}).status_code == 302
+    assert (
+        make_client()
+        .post_form(f"/reset/{secret}", {"new_password": NEW, "new_password_again": NEW})
+        .status_code
+        == 302
+    )
     db.session.expire_all()
     assert ops.authenticate("meera", NEW) is not None
     assert _help_events(people["circle"]) == [("meera", "ravi_admin", "admin")]
-    assert client.post_form(f"/admin/accounts/{admin.id}/password-link",
-                            page="/admin/accounts").status_code == 404
-    assert signed_in(meera, NEW).post_form(
-        f"/admin/accounts/{people['asha'].id}/password-link", page="/").status_code == 403
+    assert (
+        client.post_form(
+            f"/admin/accounts/{admin.id}/password-link", page="/admin/accounts"
+        ).status_code
+        == 404
+    )
+    assert (
+        signed_in(meera, NEW)
+        .post_form(f"/admin/accounts/{people['asha'].id}/password-link", page="/")
+        .status_code
+        == 403
+    )
 
 
 def test_used_expired_replaced_and_unknown_links_answer_alike(signed_in, make_client, people):
     meera, circle, asha = people["meera"], people["circle"], people["asha"]
     facilitator = signed_in(meera)
     _link, used = _link_from(_ask_for_link(facilitator, circle, asha))
-    assert make_client().post_form(f"/reset/{used}", {
-        "new_password": NEW, "new_password_again": NEW}).status_code == 302
+    assert (
+        make_client()
+        .post_form(f"/reset/{used}", {"new_password": NEW, "new_password_again": NEW})
+        .status_code
+        == 302
+    )
     _link, replaced = _link_from(_ask_for_link(facilitator, circle, people["ravi"]))
     _link, expired = _link_from(_ask_for_link(facilitator, circle, people["ravi"]))
-    db.session.execute(update(PasswordReset).where(PasswordReset.token_hash == digest(expired))
-                       .values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.token_hash == digest(expired))
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
     db.session.commit()
 
     visitor = make_client()
-    answers = [visitor.get(f"/reset/{secret}") for secret in
-               (used, replaced, expired, "not-a-real-link", "x" * 400)]
+    answers = [
+        visitor.get(f"/reset/{secret}")
+        for secret in (used, replaced, expired, "not-a-real-link", "x" * 400)
+    ]
     assert {answer.status_code for answer in answers} == {404}
     assert len({_main(answer) for answer in answers}) == 1
     assert GONE in _main(answers[0])
-    tried = visitor.post_form(f"/reset/{expired}", {"new_password": "one more new one",
-                                                    "new_password_again": "one more new one"},
-                              page="/sign-in")
+    tried = visitor.post_form(
+        f"/reset/{expired}",
+        {"new_password": "one more new one", "new_password_again": "one more new one"},
+        page="/sign-in",
+    )
     assert tried.status_code == 404 and _main(tried) == _main(answers[0])
-    assert ops.authenticate("ravi", PASSWORD) is not None     # nothing changed
+    assert ops.authenticate("ravi", PASSWORD) is not None  # nothing changed
 
 
 @pytest.mark.both_databases  # the link is claimed by one UPDATE: on PostgreSQL too
@@ -214,7 +256,7 @@ def test_help_shows_on_the_circle_page_to_its_facilitators_and_the_member(signed
     _ask_for_link(signed_in(people["meera"]), circle, people["asha"])
     line = "A link to choose a new password was made for Asha"
 
-    for who in ("farah", "asha"):            # another facilitator; the member herself
+    for who in ("farah", "asha"):  # another facilitator; the member herself
         page = signed_in(people[who]).get(f"/circles/{circle.slug}").get_data(as_text=True)
         assert line in page, who
         assert "Made by Meera, a facilitator." in page
@@ -229,6 +271,6 @@ def test_the_sign_in_page_says_who_helps(client):
 
 def test_reset_links_never_reach_the_access_log():
     from archive.serving import safe_route, scrub
+
     assert safe_route("/reset/zqxsecret4reset") == "/reset/…"
     assert "zqxsecret4reset" not in scrub("Error handling request /reset/zqxsecret4reset?x=1")
-

@@ -4,6 +4,7 @@ tap) makes one piece; the receipt keeps its withdrawal code for the session that
 piece, for 30 minutes, as a page and as a file to download; every problem of a form is shown
 at once, each next to its field; and a photo that was fine is kept while the rest is fixed,
 so a phone on a thin connection never sends it twice."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -57,9 +58,13 @@ def text_of(response) -> str:
 
 def hidden_fields(html: str) -> dict:
     """The hidden fields of the page's main form, as the browser sends them back."""
-    return {tag.attrs["name"]: tag.attrs.get("value", "") for tag in parse(main_html(html)).tags
-            if tag.name == "input" and tag.attrs.get("type") == "hidden"
-            and tag.attrs.get("name") in ("csrf_token", "form_token", "photo_draft", "base")}
+    return {
+        tag.attrs["name"]: tag.attrs.get("value", "")
+        for tag in parse(main_html(html)).tags
+        if tag.name == "input"
+        and tag.attrs.get("type") == "hidden"
+        and tag.attrs.get("name") in ("csrf_token", "form_token", "photo_draft", "base")
+    }
 
 
 def opened(client, url: str) -> dict:
@@ -90,11 +95,13 @@ def count(model) -> int:
 @pytest.fixture
 def clock(monkeypatch):
     """The receipt's clock, moved on by ``clock.later(minutes)``."""
+
     class Clock:
         shift = timedelta()
 
         def later(self, minutes):
             self.shift = timedelta(minutes=minutes)
+
     moved = Clock()
     monkeypatch.setattr(once, "utcnow", lambda: utcnow() + moved.shift)
     return moved
@@ -102,8 +109,10 @@ def clock(monkeypatch):
 
 # --- Post/Redirect/Get, and the same form sent again -------------------------------------------
 
+
 def test_sharing_answers_with_a_redirect_and_the_same_form_again_makes_no_second_piece(
-        app, people, signed_in):
+    app, people, signed_in
+):
     asha = signed_in(people["asha"])
     response, hidden = shared(asha)
 
@@ -147,11 +156,13 @@ def test_sharing_answers_with_a_redirect_and_the_same_form_again_makes_no_second
 
 
 @pytest.mark.both_databases
-def test_a_double_tap_makes_one_piece_and_both_answers_keep_the_code(app, people, signed_in,
-                                                                     monkeypatch):
+def test_a_double_tap_makes_one_piece_and_both_answers_keep_the_code(
+    app, people, signed_in, monkeypatch
+):
     """Two sends of one form at once (a double tap: the browser keeps the second answer):
     the second waits for the first, makes nothing, and its answer shows the same code."""
     from archive.web import items as views
+
     asha = signed_in(people["asha"])
     url = "/circles/ghar/contribute"
     hidden = opened(asha, url)
@@ -164,12 +175,14 @@ def test_a_double_tap_makes_one_piece_and_both_answers_keep_the_code(app, people
             inside.set()
             time.sleep(0.2)  # the second send arrives while the first is still at work
         return result
+
     monkeypatch.setattr(views.ops, "contribute", slow_contribute)
     answers = {}
 
     def tap(name):
         client = app.test_client(use_cookies=False)
         answers[name] = send(client, url, hidden, poem_form(), Cookie=f"session={cookie}")
+
     first = threading.Thread(target=tap, args=("first",))
     first.start()
     assert inside.wait(10)
@@ -184,15 +197,20 @@ def test_a_double_tap_makes_one_piece_and_both_answers_keep_the_code(app, people
     for name in ("first", "second"):
         client = app.test_client(use_cookies=False)
         kept = answers[name].headers["Set-Cookie"].split(";")[0]
-        codes.add(CODE.search(client.get(receipt, headers={"Cookie": kept})
-                              .get_data(as_text=True)).group(1))
+        codes.add(
+            CODE.search(client.get(receipt, headers={"Cookie": kept}).get_data(as_text=True)).group(
+                1
+            )
+        )
     assert len(codes) == 1
 
 
 # --- the receipt keeps its code, for this session, for 30 minutes -------------------------------
 
+
 def test_the_code_is_for_that_session_alone_for_30_minutes_and_downloads_in_hindi(
-        app, people, signed_in, make_account, clock):
+    app, people, signed_in, make_account, clock
+):
     sunita = make_account("sunita", circle=people["home"], locale="hi")
     client = signed_in(sunita)
     receipt = urlsplit(shared(client)[0].headers["Location"]).path
@@ -242,10 +260,12 @@ def test_the_code_is_for_that_session_alone_for_30_minutes_and_downloads_in_hind
 
 
 def test_a_facilitator_hands_over_a_receipt_and_taking_back_answers_with_a_redirect(
-        app, people, signed_in, make_client):
+    app, people, signed_in, make_client
+):
     meera, ravi = signed_in(people["meera"]), signed_in(people["ravi"])
-    for_someone, _hidden = shared(meera, poem_form(contributor="new", new_pseudonym="छाया",
-                                                   method="verbal"))
+    for_someone, _hidden = shared(
+        meera, poem_form(contributor="new", new_pseudonym="छाया", method="verbal")
+    )
     receipt = urlsplit(for_someone.headers["Location"]).path
     code = code_on(meera, receipt)
     assert RECEIPT.match(receipt) and code
@@ -253,8 +273,10 @@ def test_a_facilitator_hands_over_a_receipt_and_taking_back_answers_with_a_redir
     # a member's piece waits for them: the facilitator gets no code, the member does
     proposals = []
     for title in ("माँ की रसोई", "दादी की चिट्ठी"):
-        proposal, _hidden = shared(meera, poem_form(
-            contributor=f"account:{people['ravi'].id}", method="verbal", title=title))
+        proposal, _hidden = shared(
+            meera,
+            poem_form(contributor=f"account:{people['ravi'].id}", method="verbal", title=title),
+        )
         assert proposal.status_code == 303
         proposals.append(urlsplit(proposal.headers["Location"]).path)
     waiting = proposals[0]
@@ -263,8 +285,9 @@ def test_a_facilitator_hands_over_a_receipt_and_taking_back_answers_with_a_redir
     assert "Waiting for Ravi Member" in page and not CODE.search(page)
     assert ravi.get(waiting).status_code == 404
     piece = waiting.removesuffix("/waiting")
-    agreed = ravi.post_form(piece + "/agree", {"audience": "circle", "attribution": "name"},
-                            page=piece)
+    agreed = ravi.post_form(
+        piece + "/agree", {"audience": "circle", "attribution": "name"}, page=piece
+    )
     assert agreed.status_code == 303
     assert urlsplit(agreed.headers["Location"]).path == piece + "/receipt"
     ravi_code = code_on(ravi, piece + "/receipt")
@@ -278,28 +301,38 @@ def test_a_facilitator_hands_over_a_receipt_and_taking_back_answers_with_a_redir
     answers = [
         ravi.post_form(f"{piece}/withdraw", {"sure": "y"}),
         ravi.post_form(f"{declined}/decline", {}, page=declined),
-        visitor.post("/withdraw", data={"confirm-csrf_token": token, "confirm-code": code,
-                                        "confirm-submit": "y"}),
+        visitor.post(
+            "/withdraw",
+            data={"confirm-csrf_token": token, "confirm-code": code, "confirm-submit": "y"},
+        ),
     ]
     for answer in answers:
         assert answer.status_code == 303, text_of(answer)[:500]
         assert urlsplit(answer.headers["Location"]).path == "/withdrawn"
     assert "It has been taken back" in text_of(visitor.get("/withdrawn"))
-    assert count(Item) == 3 and not db.session.scalars(
-        select(Item).where(Item.state != "withdrawn")).all()
+    assert (
+        count(Item) == 3
+        and not db.session.scalars(select(Item).where(Item.state != "withdrawn")).all()
+    )
 
 
 def test_new_links_and_tokens_answer_with_a_redirect_to_a_page_for_that_session(
-        app, people, signed_in):
+    app, people, signed_in
+):
     meera = signed_in(people["meera"])
     asha = people["asha"]
     made = {
-        "/circles/ghar/invites/new": meera.post_form("/circles/ghar/invites", {"days": "3"},
-                                                     page="/circles/ghar/members"),
+        "/circles/ghar/invites/new": meera.post_form(
+            "/circles/ghar/invites", {"days": "3"}, page="/circles/ghar/members"
+        ),
         f"/circles/ghar/members/{asha.id}/password-link": meera.post_form(
-            f"/circles/ghar/members/{asha.id}/password-link", page="/circles/ghar/members"),
-        "/account/tokens/new": meera.post_form("/account/tokens", {
-            "token-label": "phone", "token-current_password": PASSWORD}, page="/account"),
+            f"/circles/ghar/members/{asha.id}/password-link", page="/circles/ghar/members"
+        ),
+        "/account/tokens/new": meera.post_form(
+            "/account/tokens",
+            {"token-label": "phone", "token-current_password": PASSWORD},
+            page="/account",
+        ),
     }
     other = signed_in(people["meera"])  # her other browser
     for place, answer in made.items():
@@ -314,29 +347,40 @@ def test_new_links_and_tokens_answer_with_a_redirect_to_a_page_for_that_session(
 
 # --- every problem at once --------------------------------------------------------------------
 
+
 def error_of(html: str, field: str) -> str:
     found = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
     return htmllib.unescape(found.group(1)).strip() if found else ""
 
 
-def test_every_problem_is_shown_at_once_next_to_its_field(app, people, signed_in,
-                                                          processed):
+def test_every_problem_is_shown_at_once_next_to_its_field(app, people, signed_in, processed):
     asha = signed_in(people["asha"])
     past = (access.today() - timedelta(days=1)).isoformat()
-    response, _hidden = shared(asha, poem_form(
-        title="", body=" ", tags="नींद, <b>", attribution="pseudonym", pseudonym="",
-        review_by=past))
+    response, _hidden = shared(
+        asha,
+        poem_form(
+            title="",
+            body=" ",
+            tags="नींद, <b>",
+            attribution="pseudonym",
+            pseudonym="",
+            review_by=past,
+        ),
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    expected = {"title": "Please fill this in.",
-                "body": "Please write something in the text box.",
-                "tags": "A tag is a word or a few words",
-                "pseudonym": "Please write the pseudonym to show.",
-                "review_by": "A review date needs to be in the future."}
+    expected = {
+        "title": "Please fill this in.",
+        "body": "Please write something in the text box.",
+        "tags": "A tag is a word or a few words",
+        "pseudonym": "Please write the pseudonym to show.",
+        "review_by": "A review date needs to be in the future.",
+    }
     for field, message in expected.items():
         assert message in error_of(html, field), (field, error_of(html, field))
-    summary = html[html.index('class="error-summary"'):html.index("</ul>",
-                                                                   html.index("error-summary"))]
+    summary = html[
+        html.index('class="error-summary"') : html.index("</ul>", html.index("error-summary"))
+    ]
     assert [f"#{field}" for field in expected] == re.findall(r'href="(#[a-z_]+)"', summary)
     assert count(Item) == 0
 
@@ -344,18 +388,31 @@ def test_every_problem_is_shown_at_once_next_to_its_field(app, people, signed_in
     piece = urlsplit(shared(asha, artwork_form(gps_photo()))[0].headers["Location"]).path
     piece = piece.removesuffix("/receipt")
     hidden = opened(asha, piece + "/edit")
-    failed = send(asha, piece + "/edit", hidden, {
-        "title": "", "body": "", "language": "hi", "tags": "<i>", "alt_text": "",
-        "note": "", "image": (io.BytesIO(gps_photo(colour=(20, 160, 60))), "new.jpg",
-                              "image/jpeg")})
+    failed = send(
+        asha,
+        piece + "/edit",
+        hidden,
+        {
+            "title": "",
+            "body": "",
+            "language": "hi",
+            "tags": "<i>",
+            "alt_text": "",
+            "note": "",
+            "image": (io.BytesIO(gps_photo(colour=(20, 160, 60))), "new.jpg", "image/jpeg"),
+        },
+    )
     assert failed.status_code == 422
     html = failed.get_data(as_text=True)
     assert error_of(html, "title") and error_of(html, "tags") and error_of(html, "alt_text")
     kept = hidden_fields(html)
     assert kept["photo_draft"]
-    saved = send(asha, piece + "/edit", kept, {"title": "नई पेंटिंग", "body": "",
-                                               "language": "hi", "alt_text": ALT_TEXT,
-                                               "note": ""})
+    saved = send(
+        asha,
+        piece + "/edit",
+        kept,
+        {"title": "नई पेंटिंग", "body": "", "language": "hi", "alt_text": ALT_TEXT, "note": ""},
+    )
     assert saved.status_code == 302, text_of(saved)[:2000]
     assert len(processed) == 2  # the first photo, then the new one: each once
     item = db.session.scalar(select(Item))
@@ -366,6 +423,7 @@ def test_every_problem_is_shown_at_once_next_to_its_field(app, people, signed_in
 
 # --- a photo kept while the rest is fixed -----------------------------------------------------
 
+
 @pytest.fixture
 def processed(monkeypatch):
     """Every photo the site decodes, counted."""
@@ -375,6 +433,7 @@ def processed(monkeypatch):
     def counted(data, **kwargs):
         calls.append(len(data))
         return real(data, **kwargs)
+
     monkeypatch.setattr(images, "process_upload", counted)
     return calls
 
@@ -384,7 +443,8 @@ def drafts(app) -> list:
 
 
 def test_a_photo_kept_across_a_failed_send_is_used_on_the_next_and_no_one_elses(
-        app, people, signed_in, make_client, processed, monkeypatch):
+    app, people, signed_in, make_client, processed, monkeypatch
+):
     asha = signed_in(people["asha"])
     url = "/circles/ghar/contribute"
     hidden = opened(asha, url)
@@ -395,8 +455,11 @@ def test_a_photo_kept_across_a_failed_send_is_used_on_the_next_and_no_one_elses(
     assert error_of(html, "title") and error_of(html, "alt_text")
     kept = hidden_fields(html)
     assert kept["photo_draft"] and kept["form_token"] == hidden["form_token"]
-    thumbnail = next(tag.attrs["src"] for tag in parse(main_html(html)).tags
-                     if tag.name == "img" and "/photo-drafts/" in tag.attrs.get("src", ""))
+    thumbnail = next(
+        tag.attrs["src"]
+        for tag in parse(main_html(html)).tags
+        if tag.name == "img" and "/photo-drafts/" in tag.attrs.get("src", "")
+    )
     files = drafts(app)
     assert files and len(files) == len(media_files(app)) and count(MediaAsset) == 0
 
@@ -407,11 +470,13 @@ def test_a_photo_kept_across_a_failed_send_is_used_on_the_next_and_no_one_elses(
     for other in (signed_in(people["asha"]), signed_in(people["meera"])):
         assert other.get(thumbnail).status_code == 404
         # nor does another session's form take it
-        taken = send(other, url, opened(other, url),
-                     artwork_form(None, photo_draft=kept["photo_draft"]))
+        taken = send(
+            other, url, opened(other, url), artwork_form(None, photo_draft=kept["photo_draft"])
+        )
         assert taken.status_code == 422
         assert "Please choose a photo of the artwork." in error_of(
-            taken.get_data(as_text=True), "image")
+            taken.get_data(as_text=True), "image"
+        )
     assert make_client().get(thumbnail).status_code == 404
     assert count(Item) == 0
 
@@ -423,14 +488,14 @@ def test_a_photo_kept_across_a_failed_send_is_used_on_the_next_and_no_one_elses(
     assert drafts(app) == [] and len(media_files(app)) == len(derivatives)
     served = asha.get(f"/media/{item.current.media.public_id}/thumb")
     assert served.status_code == 200
-    assert sha256(served.get_data()) == sha256(shown.get_data()) \
-        == derivatives["thumb"]["sha256"]
+    assert sha256(served.get_data()) == sha256(shown.get_data()) == derivatives["thumb"]["sha256"]
     assert item.current.alt_text == ALT_TEXT
 
     # a photo kept more than an hour ago is not used, and flask purge removes it
     hidden = opened(asha, url)
-    kept = hidden_fields(send(asha, url, hidden, artwork_form(gps_photo(), title=""))
-                         .get_data(as_text=True))
+    kept = hidden_fields(
+        send(asha, url, hidden, artwork_form(gps_photo(), title="")).get_data(as_text=True)
+    )
     files = drafts(app)
     assert files and kept["photo_draft"]
     assert leftovers.remove().startswith("removed 0")  # not an hour old yet
@@ -442,6 +507,5 @@ def test_a_photo_kept_across_a_failed_send_is_used_on_the_next_and_no_one_elses(
     assert drafts(app) == []
     late = send(asha, url, kept, artwork_form(None))
     assert late.status_code == 422
-    assert "Please choose a photo of the artwork." in error_of(late.get_data(as_text=True),
-                                                               "image")
+    assert "Please choose a photo of the artwork." in error_of(late.get_data(as_text=True), "image")
     assert count(Item) == 1

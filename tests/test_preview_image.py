@@ -2,6 +2,7 @@
 a JPEG preview derivative (longest side 1200, no metadata) beside its WebP sizes, kept in the
 media row like every derivative, served by the same access-checked route, named first in
 og:image, and erased with the piece. Artwork stored before it keeps its WebP preview."""
+
 from __future__ import annotations
 
 import html
@@ -55,8 +56,7 @@ def test_the_pipeline_makes_a_clean_jpeg_preview_never_enlarged():
 def og_images(page: str) -> list[dict[str, str]]:
     """Each og:image with the structured properties that follow it, in page order."""
     found: list[dict[str, str]] = []
-    for name, value in re.findall(r'<meta property="og:(image[:\w]*)" content="([^"]*)">',
-                                  page):
+    for name, value in re.findall(r'<meta property="og:(image[:\w]*)" content="([^"]*)">', page):
         if name == "image":
             found.append({})
         found[-1][name] = html.unescape(value)
@@ -65,12 +65,18 @@ def og_images(page: str) -> list[dict[str, str]]:
 
 def test_a_new_artwork_has_a_jpeg_preview_that_follows_the_access_rule(app, world):
     me = world["contributor"]
-    private = share(me, world.home, title=f"{MARKER} private kite", audience="private",
-                    image=photo(size=(1600, 1000)))
-    public = offer(me, world.home, title=f"{MARKER} open kite", kind="artwork",
-                   image=photo(size=(1600, 1000)))
+    private = share(
+        me,
+        world.home,
+        title=f"{MARKER} private kite",
+        audience="private",
+        image=photo(size=(1600, 1000)),
+    )
+    public = offer(
+        me, world.home, title=f"{MARKER} open kite", kind="artwork", image=photo(size=(1600, 1000))
+    )
 
-    (asset, derivatives), = private.media.items()
+    ((asset, derivatives),) = private.media.items()
     preview = derivatives["preview"]
     assert preview["content_type"] == "image/jpeg" and preview["key"].endswith(".jpg")
     assert (preview["width"], preview["height"]) == (1200, 750)
@@ -84,11 +90,15 @@ def test_a_new_artwork_has_a_jpeg_preview_that_follows_the_access_rule(app, worl
         assert world.viewers[other].client.get(url).status_code == 404, other
 
     page = text(world.viewers["anonymous"].client.get(public.url))
-    (public_asset, public_derivatives), = public.media.items()
+    ((public_asset, public_derivatives),) = public.media.items()
     first, second = og_images(page)
-    assert first == {"image": f"{BASE}/media/{public_asset}/preview",
-                     "image:type": "image/jpeg", "image:width": "1200",
-                     "image:height": "750", "image:alt": "A painting of a river"}
+    assert first == {
+        "image": f"{BASE}/media/{public_asset}/preview",
+        "image:type": "image/jpeg",
+        "image:width": "1200",
+        "image:height": "750",
+        "image:alt": "A painting of a river",
+    }
     assert second["image"] == f"{BASE}/media/{public_asset}/display"
     assert second["image:type"] == "image/webp"
     assert "/preview" not in page.split("<main", 1)[1], "pages and srcsets keep WebP"
@@ -99,11 +109,11 @@ def test_a_new_artwork_has_a_jpeg_preview_that_follows_the_access_rule(app, worl
 
 
 def test_artwork_stored_before_previews_keeps_its_webp_preview(world):
-    piece = offer(world["contributor"], world.home, title=f"{MARKER} older kite",
-                  kind="artwork")
+    piece = offer(world["contributor"], world.home, title=f"{MARKER} older kite", kind="artwork")
     asset = db.session.scalar(select(MediaAsset).where(MediaAsset.item_id == piece.id))
-    asset.derivatives = {name: entry for name, entry in asset.derivatives.items()
-                         if name != "preview"}
+    asset.derivatives = {
+        name: entry for name, entry in asset.derivatives.items() if name != "preview"
+    }
     commit()
 
     page = text(world.viewers["anonymous"].client.get(piece.url))

@@ -1,6 +1,7 @@
 """Recording a piece for a member who has an account is a proposal: it waits, seen by that
 member alone, until they agree (then the receipt and its code are theirs), change it first,
 or decline (then it is erased like a withdrawal). The facilitator never receives a code."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -37,14 +38,20 @@ def text_of(response) -> str:
 
 
 def propose(client, ravi, **consent):
-    form = poem_form(contributor=f"account:{ravi.id}", method="verbal", title=TITLE,
-                     audience="public", attribution="name", collections="y", embeds="y")
+    form = poem_form(
+        contributor=f"account:{ravi.id}",
+        method="verbal",
+        title=TITLE,
+        audience="public",
+        attribution="name",
+        collections="y",
+        embeds="y",
+    )
     form.update(consent)
     return contribute(client, "ghar", form)
 
 
-def test_a_proposal_waits_for_its_member_and_only_they_see_it(app, people, signed_in,
-                                                               make_client):
+def test_a_proposal_waits_for_its_member_and_only_they_see_it(app, people, signed_in, make_client):
     meera, ravi = signed_in(people["meera"]), signed_in(people["ravi"])
     response = propose(meera, people["ravi"])
     assert response.status_code == 200
@@ -53,8 +60,7 @@ def test_a_proposal_waits_for_its_member_and_only_they_see_it(app, people, signe
     item = only_item()
     assert item.state == "proposed"
 
-    for client in (meera, signed_in(people["asha"]), signed_in(people["admin"]),
-                   make_client()):
+    for client in (meera, signed_in(people["asha"]), signed_in(people["admin"]), make_client()):
         assert client.get(item_url(item)).status_code == 404
         assert TITLE not in text_of(client.get("/circles/ghar"))
         assert TITLE not in text_of(client.get("/"))
@@ -70,29 +76,34 @@ def test_a_proposal_waits_for_its_member_and_only_they_see_it(app, people, signe
     assert "Meera Facilitator, a facilitator" in ledger
 
 
-def test_agreeing_shares_it_and_gives_the_receipt_to_the_member_alone(app, people,
-                                                                       signed_in, make_client):
+def test_agreeing_shares_it_and_gives_the_receipt_to_the_member_alone(
+    app, people, signed_in, make_client
+):
     meera, ravi = signed_in(people["meera"]), signed_in(people["ravi"])
     propose(meera, people["ravi"])
     item = only_item()
-    response = ravi.post_form(f"{item_url(item)}/agree", {
-        "audience": "circle", "attribution": "anonymous", "collections": "y"},
-        page=item_url(item), follow_redirects=True)
+    response = ravi.post_form(
+        f"{item_url(item)}/agree",
+        {"audience": "circle", "attribution": "anonymous", "collections": "y"},
+        page=item_url(item),
+        follow_redirects=True,
+    )
     assert response.status_code == 200, text_of(response)[:2000]
     assert CODE.search(text_of(response))
     item = only_item()
     assert item.state == "active" and item.consent.audience == "circle"
     assert item.consent.attribution == "anonymous" and item.consent.method == "self"
     assert not item.consent.allow_embeds
-    assert meera.get(item_url(item)).status_code == 200      # the circle sees it now
+    assert meera.get(item_url(item)).status_code == 200  # the circle sees it now
     assert make_client().get(item_url(item)).status_code == 404  # not public: he chose
-    events = [e.event for e in db.session.scalars(select(ConsentEvent)
-                                                 .order_by(ConsentEvent.id))]
+    events = [e.event for e in db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id))]
     assert events == ["proposed", "agreed"]
     # agreeing twice does nothing more
-    assert ravi.post_form(f"{item_url(item)}/agree", {"audience": "circle",
-                                                      "attribution": "anonymous"},
-                          page=item_url(item)).status_code in (404, 422, 400)
+    assert ravi.post_form(
+        f"{item_url(item)}/agree",
+        {"audience": "circle", "attribution": "anonymous"},
+        page=item_url(item),
+    ).status_code in (404, 422, 400)
 
 
 def test_declining_erases_the_proposal(app, people, signed_in):
@@ -106,8 +117,9 @@ def test_declining_erases_the_proposal(app, people, signed_in):
     for model in (Revision, RevisionTag):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
     assert ravi.get(item_url(item)).status_code == 410
-    assert [e.event for e in db.session.scalars(select(ConsentEvent).order_by(
-        ConsentEvent.id))] == ["proposed", "declined"]
+    assert [
+        e.event for e in db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id))
+    ] == ["proposed", "declined"]
 
 
 def test_nobody_else_agrees_or_declines_for_the_member(app, people, signed_in):
@@ -119,9 +131,11 @@ def test_nobody_else_agrees_or_declines_for_the_member(app, people, signed_in):
         token = client.get("/").get_data(as_text=True)
         assert token
         for action in ("agree", "decline"):
-            response = client.post_form(f"{item_url(item)}/{action}",
-                                        {"audience": "public", "attribution": "name"},
-                                        page="/account")
+            response = client.post_form(
+                f"{item_url(item)}/{action}",
+                {"audience": "public", "attribution": "name"},
+                page="/account",
+            )
             assert response.status_code == 404, (who, action)
     assert only_item().state == "proposed"
 
@@ -130,21 +144,39 @@ def test_the_api_proposes_and_the_member_agrees_through_it(app, people):
     meera_token = create_token(people["meera"], "laptop")
     ravi_token = create_token(people["ravi"], "phone")
     db.session.commit()
-    created = app.test_client().post("/api/v1/items", headers=api_headers(meera_token), json={
-        "kind": "poem", "title": TITLE, "body": "दाल\nभात", "language": "hi",
-        "circle": "ghar", "contributor": "ravi",
-        "consent": {"audience": "public", "attribution": "name", "method": "verbal"}})
+    created = app.test_client().post(
+        "/api/v1/items",
+        headers=api_headers(meera_token),
+        json={
+            "kind": "poem",
+            "title": TITLE,
+            "body": "दाल\nभात",
+            "language": "hi",
+            "circle": "ghar",
+            "contributor": "ravi",
+            "consent": {"audience": "public", "attribution": "name", "method": "verbal"},
+        },
+    )
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["state"] == "proposed" and body["receipt"] is None
     public_id = body["id"]
     client = app.test_client()
-    assert client.get(f"/api/v1/items/{public_id}",
-                      headers=api_headers(meera_token)).status_code == 404
-    assert client.get(f"/api/v1/items/{public_id}",
-                      headers=api_headers(ravi_token)).get_json()["state"] == "proposed"
-    agreed = client.post(f"/api/v1/items/{public_id}/agree", headers=api_headers(ravi_token),
-                         json={"consent": {"audience": "circle"}})
+    assert (
+        client.get(f"/api/v1/items/{public_id}", headers=api_headers(meera_token)).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/items/{public_id}", headers=api_headers(ravi_token)).get_json()[
+            "state"
+        ]
+        == "proposed"
+    )
+    agreed = client.post(
+        f"/api/v1/items/{public_id}/agree",
+        headers=api_headers(ravi_token),
+        json={"consent": {"audience": "circle"}},
+    )
     assert agreed.status_code == 200, agreed.get_json()
     assert CODE.fullmatch(agreed.get_json()["receipt"]["withdrawal_code"])
     item = db.session.scalar(select(Item).where(Item.public_id == public_id))

@@ -5,6 +5,7 @@ A public piece shows on all of them; a circle or private piece, a draft or circl
 a share link and an old version never do; a withdrawal or a narrowing takes a piece off at
 once; an anonymous author is never named.
 """
+
 from __future__ import annotations
 
 import html
@@ -43,27 +44,56 @@ def shelf(world):
     """A public poem (two versions), a public artwork, an anonymous public story, and a
     circle piece and a private piece; a public, a circle and a draft collection."""
     me = world["contributor"]
-    poem = offer(me, world.home, title=f"{MARKER} river song",
-                 body="The river *remembers* every stone. " * 12)
+    poem = offer(
+        me,
+        world.home,
+        title=f"{MARKER} river song",
+        body="The river *remembers* every stone. " * 12,
+    )
     poem = revise(me, poem, body=f"Second version of the {MARKER} song. " * 8)
     pieces = {
         "poem": poem,
-        "artwork": offer(me, world.home, title=f"{MARKER} mural", kind="artwork",
-                         body="Painted in the Tuesday session."),
-        "anonymous": offer(me, world.home, title=f"{MARKER} unsigned story", kind="story",
-                           attribution="anonymous"),
-        "pseudonym": offer(me, world.home, title=f"{MARKER} signed lamp", kind="story",
-                           attribution="pseudonym", pseudonym=PSEUDONYM),
+        "artwork": offer(
+            me,
+            world.home,
+            title=f"{MARKER} mural",
+            kind="artwork",
+            body="Painted in the Tuesday session.",
+        ),
+        "anonymous": offer(
+            me, world.home, title=f"{MARKER} unsigned story", kind="story", attribution="anonymous"
+        ),
+        "pseudonym": offer(
+            me,
+            world.home,
+            title=f"{MARKER} signed lamp",
+            kind="story",
+            attribution="pseudonym",
+            pseudonym=PSEUDONYM,
+        ),
         "circle": offer(me, world.home, title="zqxcircleonly piece", audience="circle"),
         "private": offer(me, world.home, title="zqxprivateonly piece", audience="private"),
     }
     curator = world["facilitator"]
-    curate(curator, world.home, "open-river",
-           [pieces["poem"], pieces["artwork"], pieces["anonymous"]])
-    curate(curator, world.home, "inner-river", [pieces["circle"]], state="circle",
-           title="zqxinnercollection")
-    curate(curator, world.home, "draft-river", [pieces["poem"]], state="draft",
-           title="zqxdraftcollection")
+    curate(
+        curator, world.home, "open-river", [pieces["poem"], pieces["artwork"], pieces["anonymous"]]
+    )
+    curate(
+        curator,
+        world.home,
+        "inner-river",
+        [pieces["circle"]],
+        state="circle",
+        title="zqxinnercollection",
+    )
+    curate(
+        curator,
+        world.home,
+        "draft-river",
+        [pieces["poem"]],
+        state="draft",
+        title="zqxdraftcollection",
+    )
     return pieces
 
 
@@ -74,6 +104,7 @@ def page(viewer, url: str) -> str:
 
 
 # --- Open Graph -------------------------------------------------------------------------------
+
 
 def test_a_public_poem_has_open_graph_tags_without_an_image(world, shelf):
     poem: Piece = shelf["poem"]
@@ -97,17 +128,25 @@ def test_public_artwork_offers_its_largest_derivative_as_the_image(world, shelf)
     tags = open_graph(page(anonymous, artwork.url))
 
     assert tags["twitter:card"] == "summary_large_image"
-    (asset, derivatives), = artwork.media.items()
+    ((asset, derivatives),) = artwork.media.items()
     assert tags["og:image"] == f"{BASE}/media/{asset}/display"
     assert (tags["og:image:width"], tags["og:image:height"]) == (
-        str(derivatives["display"]["width"]), str(derivatives["display"]["height"]))
+        str(derivatives["display"]["width"]),
+        str(derivatives["display"]["height"]),
+    )
     image = anonymous.client.get(tags["og:image"].removeprefix(BASE))
     assert image.status_code == 200 and image.mimetype == "image/webp"
 
 
 def test_a_content_note_keeps_words_and_picture_out_of_the_preview(world):
-    artwork = offer(world["contributor"], world.home, title="Heavy days", kind="artwork",
-                    body=f"{MARKER} what the days were like", content_notes=("grief",))
+    artwork = offer(
+        world["contributor"],
+        world.home,
+        title="Heavy days",
+        kind="artwork",
+        body=f"{MARKER} what the days were like",
+        content_notes=("grief",),
+    )
     tags = open_graph(page(world.viewers["anonymous"], artwork.url))
 
     assert "grief" in tags["og:description"].lower()
@@ -115,8 +154,9 @@ def test_a_content_note_keeps_words_and_picture_out_of_the_preview(world):
     assert "og:image" not in tags and tags["twitter:card"] == "summary"
 
 
-@pytest.mark.parametrize("who, which", [("member", "circle"), ("contributor", "circle"),
-                                        ("contributor", "private")])
+@pytest.mark.parametrize(
+    "who, which", [("member", "circle"), ("contributor", "circle"), ("contributor", "private")]
+)
 def test_no_open_graph_on_pieces_that_are_not_public(world, shelf, who, which):
     assert open_graph(page(world.viewers[who], shelf[which].url)) == {}
 
@@ -142,12 +182,15 @@ def test_a_public_collection_has_open_graph_tags(world, shelf):
 
 def test_narrowing_removes_the_open_graph_tags_at_once(world, shelf):
     poem = shelf["poem"]
-    assert change_consent(world.viewers["contributor"].client, poem,
-                          audience="circle").status_code == 302
+    assert (
+        change_consent(world.viewers["contributor"].client, poem, audience="circle").status_code
+        == 302
+    )
     assert open_graph(page(world.viewers["member"], poem.url)) == {}
 
 
 # --- sharing ----------------------------------------------------------------------------------
+
 
 def test_a_public_piece_can_be_shared_without_script_or_third_party_requests(world, shelf):
     poem = shelf["poem"]
@@ -173,6 +216,7 @@ def test_the_share_box_is_only_on_public_pieces_and_collections(world, shelf):
 
 # --- Atom feeds -------------------------------------------------------------------------------
 
+
 def test_the_site_feed_is_well_formed_and_holds_only_public_pieces(world, shelf):
     feed = atom(world.viewers["anonymous"].client.get("/feeds/public.atom"))
 
@@ -186,8 +230,9 @@ def test_the_site_feed_is_well_formed_and_holds_only_public_pieces(world, shelf)
 
 def test_feed_entries_carry_the_current_version_as_html(world, shelf):
     feed = atom(world.viewers["anonymous"].client.get("/feeds/public.atom"))
-    poem = next(e for e in feed.iter(f"{ATOM}entry")
-                if e.findtext(f"{ATOM}title") == shelf["poem"].title)
+    poem = next(
+        e for e in feed.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == shelf["poem"].title
+    )
 
     content = poem.find(f"{ATOM}content")
     assert content.get("type") == "html"
@@ -195,23 +240,29 @@ def test_feed_entries_carry_the_current_version_as_html(world, shelf):
     assert "remembers" not in content.text
     assert poem.find(f"{ATOM}link").get("href") == BASE + shelf["poem"].url
     assert poem.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
-    artwork = next(e for e in feed.iter(f"{ATOM}entry")
-                   if e.findtext(f"{ATOM}title") == shelf["artwork"].title)
-    (asset, _derivatives), = shelf["artwork"].media.items()
+    artwork = next(
+        e for e in feed.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == shelf["artwork"].title
+    )
+    ((asset, _derivatives),) = shelf["artwork"].media.items()
     assert f'<img src="{BASE}/media/{asset}/display"' in artwork.findtext(f"{ATOM}content")
 
 
 def test_feeds_name_authors_only_as_they_consented(world, shelf):
     response = world.viewers["anonymous"].client.get("/feeds/public.atom")
     feed = atom(response)
-    authors = {e.findtext(f"{ATOM}title"): e.findtext(f"{ATOM}author/{ATOM}name")
-               for e in feed.iter(f"{ATOM}entry")}
+    authors = {
+        e.findtext(f"{ATOM}title"): e.findtext(f"{ATOM}author/{ATOM}name")
+        for e in feed.iter(f"{ATOM}entry")
+    }
 
     assert authors[shelf["poem"].title] == CONTRIBUTOR_NAME
     assert authors[shelf["pseudonym"].title] == PSEUDONYM
     assert authors[shelf["anonymous"].title] is None
-    anonymous_entry = next(e for e in feed.iter(f"{ATOM}entry")
-                           if e.findtext(f"{ATOM}title") == shelf["anonymous"].title)
+    anonymous_entry = next(
+        e
+        for e in feed.iter(f"{ATOM}entry")
+        if e.findtext(f"{ATOM}title") == shelf["anonymous"].title
+    )
     assert CONTRIBUTOR_NAME not in tostring(anonymous_entry, encoding="unicode")
 
 
@@ -234,8 +285,11 @@ def test_a_collection_feed_follows_the_collection(world, shelf):
     feed = atom(anonymous.get("/collections/open-river/feed.atom"))
 
     assert feed.findtext(f"{ATOM}title") == "Songs of the river"
-    assert entry_titles(feed) == [shelf["poem"].title, shelf["artwork"].title,
-                                  shelf["anonymous"].title]
+    assert entry_titles(feed) == [
+        shelf["poem"].title,
+        shelf["artwork"].title,
+        shelf["anonymous"].title,
+    ]
     assert feed.findtext(f"{ATOM}author/{ATOM}name") == "Living Archive"
     for slug in ("inner-river", "draft-river", "no-such-river"):
         assert anonymous.get(f"/collections/{slug}/feed.atom").status_code == 404
@@ -244,8 +298,12 @@ def test_a_collection_feed_follows_the_collection(world, shelf):
 
 
 def test_feeds_escape_what_people_write(world):
-    awkward = offer(world["contributor"], world.home, title='Tea & <toast> "at" 5',
-                    body="A < B & C > D\n\n<script>alert(1)</script>")
+    awkward = offer(
+        world["contributor"],
+        world.home,
+        title='Tea & <toast> "at" 5',
+        body="A < B & C > D\n\n<script>alert(1)</script>",
+    )
     feed = atom(world.viewers["anonymous"].client.get("/feeds/public.atom"))
     entry = next(e for e in feed.iter(f"{ATOM}entry"))
     assert entry.findtext(f"{ATOM}title") == awkward.title
@@ -255,23 +313,29 @@ def test_feeds_escape_what_people_write(world):
 
 def test_feeds_are_discoverable_from_the_home_page_and_public_collections(world, shelf):
     anonymous = world.viewers["anonymous"]
-    assert ('<link rel="alternate" type="application/atom+xml" href="/feeds/public.atom"'
-            in page(anonymous, "/"))
-    assert ('<link rel="alternate" type="application/atom+xml" '
-            'href="/collections/open-river/feed.atom"'
-            in page(anonymous, "/collections/open-river"))
-    assert "application/atom+xml" not in page(world.viewers["facilitator"],
-                                              "/collections/inner-river")
+    assert '<link rel="alternate" type="application/atom+xml" href="/feeds/public.atom"' in page(
+        anonymous, "/"
+    )
+    assert (
+        '<link rel="alternate" type="application/atom+xml" '
+        'href="/collections/open-river/feed.atom"' in page(anonymous, "/collections/open-river")
+    )
+    assert "application/atom+xml" not in page(
+        world.viewers["facilitator"], "/collections/inner-river"
+    )
 
 
 # --- sitemap ----------------------------------------------------------------------------------
+
 
 def sitemap(client) -> dict[str, str]:
     response = client.get("/sitemap.xml")
     assert response.status_code == 200 and response.mimetype == "application/xml"
     root = fromstring(response.data)
-    return {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
-            for url in root.iter(f"{SITEMAP}url")}
+    return {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in root.iter(f"{SITEMAP}url")
+    }
 
 
 def test_the_sitemap_lists_the_home_page_public_pieces_and_public_collections(world, shelf):

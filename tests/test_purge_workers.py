@@ -2,6 +2,7 @@
 four workers, a worker whose handler had committed met a task another worker had just
 finished, failed on the vanished row and left the rest of its purges, index entries of
 erased pieces among them, for the next restart)."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -20,11 +21,11 @@ def test_a_worker_finishes_its_run_when_another_has_done_the_same_tasks(app, mon
 
     def first(payload):
         carried_out.append(("first", payload["n"]))
-        if len(carried_out) == 1:               # worker A, inside its first task:
-            with app.app_context():             # worker B runs the whole queue meanwhile
+        if len(carried_out) == 1:  # worker A, inside its first task:
+            with app.app_context():  # worker B runs the whole queue meanwhile
                 assert purge.run_pending() == (2, 0)
                 db.session.remove()
-        db.session.commit()                     # as the database purge does
+        db.session.commit()  # as the database purge does
 
     def second(payload):
         carried_out.append(("second", payload["n"]))
@@ -36,7 +37,7 @@ def test_a_worker_finishes_its_run_when_another_has_done_the_same_tasks(app, mon
     purge.queue("packs", n=2)
     db.session.commit()
 
-    assert purge.run_pending() == (1, 0)        # A: its first task; the second B has done
+    assert purge.run_pending() == (1, 0)  # A: its first task; the second B has done
 
     assert carried_out == [("first", 1), ("first", 1), ("second", 2)]
     assert pending() == 0
@@ -44,7 +45,7 @@ def test_a_worker_finishes_its_run_when_another_has_done_the_same_tasks(app, mon
 
 def test_a_failing_task_is_counted_even_if_it_has_gone_meanwhile(app, monkeypatch):
     def failing(_payload):
-        with app.app_context():                 # another worker finishes it, then A fails
+        with app.app_context():  # another worker finishes it, then A fails
             db.session.execute(PurgeTask.__table__.delete())
             db.session.commit()
             db.session.remove()
@@ -75,10 +76,10 @@ def test_a_checkpoint_blocked_by_a_reader_does_not_hold_up_the_erasure(app, monk
     db.session.commit()
     reader = sqlite3.connect(database)
     reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM scratch").fetchone()   # holds a snapshot in the log
+    reader.execute("SELECT count(*) FROM scratch").fetchone()  # holds a snapshot in the log
     wal = database.with_name(database.name + "-wal")
     try:
-        db.session.execute(text("DELETE FROM scratch"))          # as an erasure deletes
+        db.session.execute(text("DELETE FROM scratch"))  # as an erasure deletes
         purge.queue("database")
         db.session.commit()
         started = time.monotonic()

@@ -5,6 +5,7 @@ the app from the same ``ARCHIVE_*`` environment and sends wrong sign-ins and wro
 withdrawal codes through its own client. With Redis, what one worker counted the other
 sees; without it each counts alone (the control). When Redis does not answer, each worker
 keeps the same limits in its own memory, and ``/healthz`` says the node is degraded."""
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,14 @@ print(json.dumps({
 
 
 def start_worker(env: dict, attempts: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-W", "error", "-c", WORKER, str(attempts)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-W", "error", "-c", WORKER, str(attempts)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def counted(*workers: subprocess.Popen) -> dict:
@@ -56,8 +62,12 @@ def counted(*workers: subprocess.Popen) -> dict:
 
 def limited_environment(app, storage: str | None) -> dict:
     env = environment(app)
-    env.update({"ARCHIVE_SIGN_IN_ACCOUNT_LIMIT": "3 per minute",
-                "ARCHIVE_CODE_RATE_LIMIT": "3 per 15 minutes"})
+    env.update(
+        {
+            "ARCHIVE_SIGN_IN_ACCOUNT_LIMIT": "3 per minute",
+            "ARCHIVE_CODE_RATE_LIMIT": "3 per 15 minutes",
+        }
+    )
     env.pop("ARCHIVE_REDIS_URL", None)
     if storage:
         env["ARCHIVE_REDIS_URL"] = storage
@@ -88,8 +98,10 @@ def test_when_redis_is_down_each_worker_still_limits(app, unreachable_redis_url)
     guessing is still cut off after the same number of tries."""
     env = limited_environment(app, unreachable_redis_url)
 
-    assert counted(start_worker(env, 4)) == {"sign_in": [422, 422, 422, 429],
-                                             "code": [422, 422, 422, 429]}
+    assert counted(start_worker(env, 4)) == {
+        "sign_in": [422, 422, 422, 429],
+        "code": [422, 422, 422, 429],
+    }
 
 
 def test_healthz_with_redis_reachable(make_app, redis_url):
@@ -98,9 +110,10 @@ def test_healthz_with_redis_reachable(make_app, redis_url):
     response = app.test_client().get("/healthz")
 
     assert response.status_code == 200
-    assert response.json == {"status": "ok",
-                             "checks": {"database": "ok", "index": "ok", "media": "ok",
-                                        "rate_limits": "ok"}}
+    assert response.json == {
+        "status": "ok",
+        "checks": {"database": "ok", "index": "ok", "media": "ok", "rate_limits": "ok"},
+    }
 
 
 def test_healthz_with_redis_configured_but_unreachable(make_app, unreachable_redis_url):
@@ -109,13 +122,15 @@ def test_healthz_with_redis_configured_but_unreachable(make_app, unreachable_red
     response = app.test_client().get("/healthz")
 
     assert response.status_code == 200
-    assert response.json == {"status": "degraded",
-                             "checks": {"database": "ok", "index": "ok", "media": "ok",
-                                        "rate_limits": "failing"}}
+    assert response.json == {
+        "status": "degraded",
+        "checks": {"database": "ok", "index": "ok", "media": "ok", "rate_limits": "failing"},
+    }
 
 
 def test_redis_settings_follow_the_redis_url(tmp_path):
     from archive import create_app
+
     config = config_for_tests(tmp_path, REDIS_URL="redis://127.0.0.1:6390/2")
     del config["RATELIMIT_STORAGE_URI"]
 

@@ -9,6 +9,7 @@ embeds, offline packs), the words and pictures of a noted piece wait behind a cl
 ``<details>`` that names its notes. An embed of a piece not shared there answers exactly like
 one of a piece that never existed.
 """
+
 from __future__ import annotations
 
 import html
@@ -54,16 +55,35 @@ def shelf(world):
     author did not allow quoting, and an open poem (no note, quoting allowed)."""
     me = world["contributor"]
     pieces = {
-        "noted": offer(me, world.home, title="शाम की बात", language="hi",
-                       body=f"{NOTED_WORDS}\n\nकल फिर सुबह होगी", content_notes=("grief",)),
-        "noted art": offer(me, world.home, title="Red window", kind="artwork",
-                           body=f"{NOTED_ART_WORDS} in the session",
-                           alt_text=f"{NOTED_ART_WORDS} in red", content_notes=("self-harm",)),
-        "quiet": offer(me, world.home, title="Kept at home", embeds=False,
-                       body=f"{QUIET_WORDS} that stay here"),
-        "quiet art": offer(me, world.home, title="Kept picture", kind="artwork", embeds=False,
-                           body=f"{QUIET_ART_WORDS} in the session",
-                           alt_text=f"{QUIET_ART_WORDS} in blue"),
+        "noted": offer(
+            me,
+            world.home,
+            title="शाम की बात",
+            language="hi",
+            body=f"{NOTED_WORDS}\n\nकल फिर सुबह होगी",
+            content_notes=("grief",),
+        ),
+        "noted art": offer(
+            me,
+            world.home,
+            title="Red window",
+            kind="artwork",
+            body=f"{NOTED_ART_WORDS} in the session",
+            alt_text=f"{NOTED_ART_WORDS} in red",
+            content_notes=("self-harm",),
+        ),
+        "quiet": offer(
+            me, world.home, title="Kept at home", embeds=False, body=f"{QUIET_WORDS} that stay here"
+        ),
+        "quiet art": offer(
+            me,
+            world.home,
+            title="Kept picture",
+            kind="artwork",
+            embeds=False,
+            body=f"{QUIET_ART_WORDS} in the session",
+            alt_text=f"{QUIET_ART_WORDS} in blue",
+        ),
         "open": offer(me, world.home, title="Open road", body=f"{OPEN_WORDS} for everyone"),
     }
     curate(world["facilitator"], world.home, "evenings", list(pieces.values()))
@@ -88,12 +108,12 @@ def kept_behind_note(page: str, words: str, note: str) -> None:
     """The words are on the page, only inside a closed note that names what it speaks of."""
     assert words in inside_notes(page), "the words are not there to open"
     assert words not in outside_notes(page), "the words show outside the note"
-    assert "<details class=\"content-note\" open" not in page
+    assert '<details class="content-note" open' not in page
     assert f"<summary>{note}" in inside_notes(page)
 
 
 def picture_kept_behind_note(page: str, piece) -> None:
-    (asset, _derivatives), = piece.media.items()
+    ((asset, _derivatives),) = piece.media.items()
     assert asset in inside_notes(page) and asset not in outside_notes(page)
 
 
@@ -106,13 +126,14 @@ def never_shown(page: str, piece, *words: str) -> None:
 
 # --- the rule itself --------------------------------------------------------------------------
 
+
 def test_the_rule_is_in_access_and_reaches_templates_as_two_answers(app, world, shelf):
     item = {name: piece.item() for name, piece in shelf.items()}
     assert [access.may_republish(item[n]) for n in shelf] == [False, False, False, False, True]
     assert access.noted(item["noted"]) == ["grief"]
     assert access.noted(item["open"]) == [] and access.noted(None) == []
     assert not access.may_republish(None)
-    assert "may_republish" not in app.jinja_env.globals   # the item page is told by its view
+    assert "may_republish" not in app.jinja_env.globals  # the item page is told by its view
     assert app.jinja_env.globals["noted"] is access.noted
     assert access not in app.jinja_env.globals.values()
 
@@ -122,25 +143,34 @@ def test_a_passed_review_date_or_a_narrowing_stops_republishing(world, shelf):
     item.consent.review_by = access.today() - timedelta(days=1)
     commit()
     assert not access.may_republish(shelf["open"].item())
-    assert change_consent(world.viewers["contributor"].client, shelf["noted"],
-                          audience="circle").status_code == 302
+    assert (
+        change_consent(
+            world.viewers["contributor"].client, shelf["noted"], audience="circle"
+        ).status_code
+        == 302
+    )
     assert not access.may_republish(shelf["noted"].item())
 
 
 # --- where no note can be opened first: feeds -------------------------------------------------
 
+
 def entries(response) -> dict[str, str]:
     """Each entry of a feed, whole, by title."""
-    return {entry.findtext(f"{ATOM}title"): html.unescape(tostring(entry, encoding="unicode"))
-            for entry in atom(response).iter(f"{ATOM}entry")}
+    return {
+        entry.findtext(f"{ATOM}title"): html.unescape(tostring(entry, encoding="unicode"))
+        for entry in atom(response).iter(f"{ATOM}entry")
+    }
 
 
 @pytest.mark.parametrize("url", ["/feeds/public.atom", "/collections/evenings/feed.atom"])
 def test_feeds_give_noted_pieces_only_title_notes_and_link(world, shelf, url):
     found = entries(world.viewers["anonymous"].client.get(url))
 
-    for name, note, words in (("noted", GRIEF, NOTED_WORDS),
-                              ("noted art", SELF_HARM, NOTED_ART_WORDS)):
+    for name, note, words in (
+        ("noted", GRIEF, NOTED_WORDS),
+        ("noted art", SELF_HARM, NOTED_ART_WORDS),
+    ):
         piece = shelf[name]
         entry = found[piece.title]
         assert note in entry
@@ -171,13 +201,16 @@ def test_feeds_still_carry_the_words_of_open_pieces(world, shelf, url):
 
     assert f"<p>{OPEN_WORDS} for everyone</p>" in found[shelf["open"].title]
     if url == "/feeds/public.atom":
-        (asset, _derivatives), = art.media.items()
+        ((asset, _derivatives),) = art.media.items()
         assert f'<img src="{BASE}/media/{asset}/display"' in found["Open painting"]
 
 
 def test_the_feed_names_notes_in_the_readers_language(world, shelf):
-    found = entries(world.viewers["anonymous"].client.get(
-        "/feeds/public.atom", headers={"Accept-Language": "hi"}))
+    found = entries(
+        world.viewers["anonymous"].client.get(
+            "/feeds/public.atom", headers={"Accept-Language": "hi"}
+        )
+    )
     entry = found[shelf["noted"].title]
 
     assert "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।" in entry
@@ -187,16 +220,20 @@ def test_the_feed_names_notes_in_the_readers_language(world, shelf):
 
 # --- previews: Open Graph, the meta description, oEmbed ---------------------------------------
 
+
 def description(page: str) -> str:
     found = DESCRIPTION.findall(page)
     assert len(found) == 1, found
     return html.unescape(found[0])
 
 
-@pytest.mark.parametrize("name, note, words", [("noted", "grief and loss", NOTED_WORDS),
-                                               ("noted art", "self-harm", NOTED_ART_WORDS)])
-def test_previews_of_noted_pieces_show_the_note_never_words_or_picture(world, shelf, name,
-                                                                        note, words):
+@pytest.mark.parametrize(
+    "name, note, words",
+    [("noted", "grief and loss", NOTED_WORDS), ("noted art", "self-harm", NOTED_ART_WORDS)],
+)
+def test_previews_of_noted_pieces_show_the_note_never_words_or_picture(
+    world, shelf, name, note, words
+):
     piece = shelf[name]
     page = get(world.viewers["anonymous"], piece.url)
     tags = {key: html.unescape(value) for key, value in open_graph(page).items()}
@@ -209,10 +246,8 @@ def test_previews_of_noted_pieces_show_the_note_never_words_or_picture(world, sh
     assert tags["twitter:card"] == "summary"
 
 
-@pytest.mark.parametrize("name, words", [("quiet", QUIET_WORDS),
-                                         ("quiet art", QUIET_ART_WORDS)])
-def test_previews_of_pieces_not_to_be_quoted_give_only_title_and_link(world, shelf, name,
-                                                                      words):
+@pytest.mark.parametrize("name, words", [("quiet", QUIET_WORDS), ("quiet art", QUIET_ART_WORDS)])
+def test_previews_of_pieces_not_to_be_quoted_give_only_title_and_link(world, shelf, name, words):
     piece = shelf[name]
     page = get(world.viewers["anonymous"], piece.url)
     tags = {key: html.unescape(value) for key, value in open_graph(page).items()}
@@ -236,8 +271,10 @@ def oembed(client, url: str):
 
 def test_oembed_of_a_noted_piece_gives_title_notes_and_the_card_only(world, shelf):
     client = world.viewers["anonymous"].client
-    for name, note, words in (("noted", GRIEF, NOTED_WORDS),
-                              ("noted art", SELF_HARM, NOTED_ART_WORDS)):
+    for name, note, words in (
+        ("noted", GRIEF, NOTED_WORDS),
+        ("noted art", SELF_HARM, NOTED_ART_WORDS),
+    ):
         piece = shelf[name]
         response = oembed(client, piece.url)
         assert response.status_code == 200
@@ -250,9 +287,12 @@ def test_oembed_of_a_noted_piece_gives_title_notes_and_the_card_only(world, shel
 
 def test_oembed_refuses_alike_what_may_not_be_quoted_hidden_or_unknown(world, shelf):
     me, client = world["contributor"], world.viewers["anonymous"].client
-    hidden = [offer(me, world.home, title="Circle poem", audience="circle").url,
-              offer(me, world.home, title="Private poem", audience="private").url,
-              shelf["quiet"].url, shelf["quiet art"].url]
+    hidden = [
+        offer(me, world.home, title="Circle poem", audience="circle").url,
+        offer(me, world.home, title="Private poem", audience="private").url,
+        shelf["quiet"].url,
+        shelf["quiet art"].url,
+    ]
     answers = [oembed(client, url) for url in hidden + ["/items/nosuchpiece123"]]
     assert {answer.status_code for answer in answers} == {404}
     assert len({main_html(text(answer)) for answer in answers}) == 1, "the same error page"
@@ -260,10 +300,11 @@ def test_oembed_refuses_alike_what_may_not_be_quoted_hidden_or_unknown(world, sh
 
 # --- where the reader can click through: the words wait behind the note -----------------------
 
+
 def search_page(viewer, words: str, **kwargs) -> str:
     """The list of results (the page also repeats the words looked for)."""
     page = get(viewer, "/search", query_string={"q": words}, **kwargs)
-    return page[page.index('<ol class="results">'):page.index("</ol>")]
+    return page[page.index('<ol class="results">') : page.index("</ol>")]
 
 
 def test_search_snippets_of_noted_pieces_wait_behind_the_note(world, shelf):
@@ -276,8 +317,7 @@ def test_search_snippets_of_noted_pieces_wait_behind_the_note(world, shelf):
     kept_behind_note(search_page(anonymous, "udasi"), "मन में", GRIEF)
     kept_behind_note(search_page(anonymous, NOTED_ART_WORDS), NOTED_ART_WORDS, SELF_HARM)
     hindi = search_page(anonymous, DEVANAGARI_MARKER, headers={"Accept-Language": "hi"})
-    kept_behind_note(hindi, DEVANAGARI_MARKER,
-                     "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।")
+    kept_behind_note(hindi, DEVANAGARI_MARKER, "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।")
 
 
 def test_search_snippets_of_pieces_without_notes_show_as_before(world, shelf):
@@ -288,16 +328,23 @@ def test_search_snippets_of_pieces_without_notes_show_as_before(world, shelf):
         assert f'<p class="snippet" lang="en"><mark>{words}</mark>' in page
 
 
-@pytest.mark.parametrize("who, url", [("anonymous", "/"), ("member", "/"),
-                                      ("anonymous", "/tags/nadi"),
-                                      ("member", "/circles/kshetra"),
-                                      ("anonymous", "/collections/evenings")])
-def test_lists_name_a_pieces_notes_and_never_show_its_words_outside_them(world, shelf, who,
-                                                                         url):
+@pytest.mark.parametrize(
+    "who, url",
+    [
+        ("anonymous", "/"),
+        ("member", "/"),
+        ("anonymous", "/tags/nadi"),
+        ("member", "/circles/kshetra"),
+        ("anonymous", "/collections/evenings"),
+    ],
+)
+def test_lists_name_a_pieces_notes_and_never_show_its_words_outside_them(world, shelf, who, url):
     page = get(world.viewers[who], url)
 
-    for name, note, words in (("noted", GRIEF, NOTED_WORDS),
-                              ("noted art", SELF_HARM, NOTED_ART_WORDS)):
+    for name, note, words in (
+        ("noted", GRIEF, NOTED_WORDS),
+        ("noted art", SELF_HARM, NOTED_ART_WORDS),
+    ):
         piece = shelf[name]
         assert piece.title in page and note in page
         never_shown(outside_notes(page), piece, words, DEVANAGARI_MARKER)
@@ -305,10 +352,12 @@ def test_lists_name_a_pieces_notes_and_never_show_its_words_outside_them(world, 
 
 
 @pytest.mark.parametrize("where", ["reading view", "share link"])
-def test_collections_read_as_one_keep_noted_words_and_pictures_behind_the_note(world, shelf,
-                                                                             where):
-    url = ("/collections/evenings/read" if where == "reading view"
-           else share_link(world["facilitator"], "evenings"))
+def test_collections_read_as_one_keep_noted_words_and_pictures_behind_the_note(world, shelf, where):
+    url = (
+        "/collections/evenings/read"
+        if where == "reading view"
+        else share_link(world["facilitator"], "evenings")
+    )
     page = get(world.viewers["anonymous"], url)
 
     kept_behind_note(page, DEVANAGARI_MARKER, GRIEF)
@@ -340,12 +389,12 @@ def pack_pages(client, slug: str = "evenings") -> dict[str, str]:
         assert response.status_code == 200
         data = response.get_data()
     with zipfile.ZipFile(io.BytesIO(data)) as pack:
-        return {name: pack.read(name).decode() for name in pack.namelist()
-                if name.endswith(".html")}
+        return {
+            name: pack.read(name).decode() for name in pack.namelist() if name.endswith(".html")
+        }
 
 
-def test_an_offline_pack_keeps_noted_words_pictures_and_thumbnails_behind_the_note(world,
-                                                                                   shelf):
+def test_an_offline_pack_keeps_noted_words_pictures_and_thumbnails_behind_the_note(world, shelf):
     pages = pack_pages(world.viewers["anonymous"].client)
     index = pages["index.html"]
 
@@ -362,6 +411,7 @@ def test_an_offline_pack_keeps_noted_words_pictures_and_thumbnails_behind_the_no
 
 # --- an embed of a hidden piece answers like one that never existed ---------------------------
 
+
 def answer(client, public_id: str) -> tuple[int, bytes, dict]:
     response = client.get(f"/embed/items/{public_id}")
     return response.status_code, response.data, dict(response.headers)
@@ -369,9 +419,12 @@ def answer(client, public_id: str) -> tuple[int, bytes, dict]:
 
 def test_embeds_of_hidden_and_unknown_pieces_answer_identically(world, shelf):
     me = world["contributor"]
-    hidden = [offer(me, world.home, title="zqxcircle poem", audience="circle"),
-              offer(me, world.home, title="zqxprivate poem", audience="private"),
-              shelf["quiet"], shelf["quiet art"]]
+    hidden = [
+        offer(me, world.home, title="zqxcircle poem", audience="circle"),
+        offer(me, world.home, title="zqxprivate poem", audience="private"),
+        shelf["quiet"],
+        shelf["quiet art"],
+    ]
     for who in ("anonymous", "member", "contributor"):
         client = world.viewers[who].client
         unknown = answer(client, "nosuchpiece123")
@@ -383,19 +436,17 @@ def test_embeds_of_hidden_and_unknown_pieces_answer_identically(world, shelf):
 
 def test_an_embed_of_a_withdrawn_piece_still_says_it_was_taken_back(world, shelf):
     client = world.viewers["anonymous"].client
-    assert withdraw_signed_in(world.viewers["contributor"].client,
-                              shelf["open"]).status_code == 200
+    assert withdraw_signed_in(world.viewers["contributor"].client, shelf["open"]).status_code == 200
 
     status, body, _headers = answer(client, shelf["open"].public_id)
     assert status == 410 and "taken it back" in body.decode()
     assert body != answer(client, "nosuchpiece123")[1]
 
 
-def test_a_noted_pieces_diff_waits_behind_its_note_and_the_api_search_names_the_notes(
-        world, shelf):
+def test_a_noted_pieces_diff_waits_behind_its_note_and_the_api_search_names_the_notes(world, shelf):
     from tests.erasure_helpers import revise
-    piece = revise(world["contributor"], shelf["noted"],
-                   body=f"{NOTED_WORDS}\n\nपरसों भी सुबह होगी")
+
+    piece = revise(world["contributor"], shelf["noted"], body=f"{NOTED_WORDS}\n\nपरसों भी सुबह होगी")
     page = get(world.viewers["anonymous"], f"{piece.url}/diff?from=1&to=2")
     assert "परसों" in inside_notes(page) and "परसों" not in outside_notes(page)
     found = world.viewers["anonymous"].client.get("/api/v1/search?q=nadi").get_json()

@@ -4,6 +4,7 @@ process over WSGI): whatever a client sends, the API never answers with a server
 The site is seeded like a demo site, requests carry a facilitator's bearer token, and part of
 the generated slugs, ids and circle names are real ones, so the writes get past "not found".
 Bounded and derandomized, so a run is quick and repeatable."""
+
 from __future__ import annotations
 
 import random
@@ -45,10 +46,13 @@ def site(tmp_path_factory) -> Site:
         meera = db.session.scalar(select(Account).where(Account.username == "meera"))
         token = create_token(meera, "schemathesis")
         commit()
-        found = Site(app, {"Authorization": f"Bearer {token}"},
-                     list(db.session.scalars(select(Collection.slug))),
-                     list(db.session.scalars(select(Item.public_id))),
-                     list(db.session.scalars(select(Circle.slug))))
+        found = Site(
+            app,
+            {"Authorization": f"Bearer {token}"},
+            list(db.session.scalars(select(Collection.slug))),
+            list(db.session.scalars(select(Item.public_id))),
+            list(db.session.scalars(select(Circle.slug))),
+        )
         db.session.remove()
     return found
 
@@ -70,8 +74,11 @@ def api_schema(site):
         strategy = st.just(dict(parameters))
         for name, values in real.items():
             if name in parameters:
-                strategy = strategy.flatmap(lambda p, n=name, v=values: _some_real(
-                    p[n], v).map(lambda chosen, p=p, n=n: {**p, n: chosen}))
+                strategy = strategy.flatmap(
+                    lambda p, n=name, v=values: _some_real(p[n], v).map(
+                        lambda chosen, p=p, n=n: {**p, n: chosen}
+                    )
+                )
         return strategy
 
     @schema.hook
@@ -81,8 +88,11 @@ def api_schema(site):
         strategy = st.just(dict(body))
         for name, values in (("item", site.item_ids), ("circle", site.circles)):
             if name in body:
-                strategy = strategy.flatmap(lambda b, n=name, v=values: _some_real(
-                    b[n], v).map(lambda chosen, b=b, n=n: {**b, n: chosen}))
+                strategy = strategy.flatmap(
+                    lambda b, n=name, v=values: _some_real(b[n], v).map(
+                        lambda chosen, b=b, n=n: {**b, n: chosen}
+                    )
+                )
         return strategy
 
     return schema
@@ -95,8 +105,14 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 def _server_errors(operation, mode, headers: dict) -> list[str]:
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=20, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @settings(
+        max_examples=20,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
     def run(case):
         # Hypothesis seeds the global ``random`` alike for every example; Whoosh names its
         # segment files with it, and a name drawn twice breaks the index's next commit
@@ -115,6 +131,10 @@ def _server_errors(operation, mode, headers: dict) -> list[str]:
 def test_the_api_never_fails_on_its_side(site, api_schema):
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 15
-    failures = [failure for operation in operations for mode in MODES
-                for failure in _server_errors(operation, mode, site.headers)]
+    failures = [
+        failure
+        for operation in operations
+        for mode in MODES
+        for failure in _server_errors(operation, mode, site.headers)
+    ]
     assert not failures, "\n\n".join(failures[:5])

@@ -6,6 +6,7 @@ Four separate processes (``python -c``, as gunicorn workers would be) contribute
 operations layer against the same SQLite file and index folder, while a fifth searches;
 afterwards the index matches the database exactly. A second test interleaves two workers
 deterministically: one applying an old task while the other saves a newer revision."""
+
 from __future__ import annotations
 
 import json
@@ -89,29 +90,37 @@ def environment(app) -> dict[str, str]:
     """The same ARCHIVE_* settings as the test's app, for a separate process."""
     config = app.config
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARCHIVE_")}
-    env.update({
-        "ARCHIVE_INSTANCE_DIR": str(config["INSTANCE_DIR"]),
-        "ARCHIVE_DATABASE_URL": config["DATABASE_URL"],
-        "ARCHIVE_MEDIA_URL": str(config["MEDIA_URL"]),
-        "ARCHIVE_INDEX_DIR": str(config["INDEX_DIR"]),
-        "ARCHIVE_SECRET_KEY": config["SECRET_KEY"],
-        "ARCHIVE_DEMO": "0",
-        "ARCHIVE_INDEX_COMPACT_DELAY": "-1",
-        "ARCHIVE_ARGON2_TIME_COST": "1",
-        "ARCHIVE_ARGON2_MEMORY_COST": "1024",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "ARCHIVE_INSTANCE_DIR": str(config["INSTANCE_DIR"]),
+            "ARCHIVE_DATABASE_URL": config["DATABASE_URL"],
+            "ARCHIVE_MEDIA_URL": str(config["MEDIA_URL"]),
+            "ARCHIVE_INDEX_DIR": str(config["INDEX_DIR"]),
+            "ARCHIVE_SECRET_KEY": config["SECRET_KEY"],
+            "ARCHIVE_DEMO": "0",
+            "ARCHIVE_INDEX_COMPACT_DELAY": "-1",
+            "ARCHIVE_ARGON2_TIME_COST": "1",
+            "ARCHIVE_ARGON2_MEMORY_COST": "1024",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
 def start(code: str, *args, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-W", "error", "-c", code, *map(str, args)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-W", "error", "-c", code, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circle,
-                                                                  make_account, tmp_path):
+def test_four_processes_contribute_at_once_and_the_index_keeps_up(
+    app, make_circle, make_account, tmp_path
+):
     circle = make_circle("together", "Together")
     accounts = [make_account(f"writer{n}", circle=circle) for n in range(WORKERS)]
     for account in accounts:
@@ -119,10 +128,12 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
     commit()
     go, done = tmp_path / "go", tmp_path / "done"
     env = environment(app)
-    writers = [start(WRITER, go, n, PER_WORKER, account.id, circle.id, env=env)
-               for n, account in enumerate(accounts)]
+    writers = [
+        start(WRITER, go, n, PER_WORKER, account.id, circle.id, env=env)
+        for n, account in enumerate(accounts)
+    ]
     reader = start(READER, go, done, env=env)
-    time.sleep(0.5)                          # let them import and open the app first
+    time.sleep(0.5)  # let them import and open the app first
     go.touch()
     try:
         outcomes = [process.communicate(timeout=180) for process in writers]
@@ -153,21 +164,24 @@ def test_four_processes_contribute_at_once_and_the_index_keeps_up(app, make_circ
     assert everyone.total == WORKERS * PER_WORKER == len(everyone.hits)
 
 
-def test_an_older_task_applied_late_does_not_undo_a_newer_revision(app, make_circle,
-                                                                   make_account,
-                                                                   monkeypatch):
+def test_an_older_task_applied_late_does_not_undo_a_newer_revision(
+    app, make_circle, make_account, monkeypatch
+):
     """Worker A starts applying a task for an item; before A has the index writer, worker B
     saves a new revision (without a word the contributor took out) and applies its own
     task. A must not then write the old revision back: the removed word must not find the
     item, and no task would be left to correct it."""
     circle = make_circle()
     author = make_account(circle=circle)
-    result = item_ops.contribute(author, circle, item_ops.contributor_for(author),
-                                 item_ops.Draft(kind="poem", title="Changing",
-                                                body="zqxtakenout and the rest"),
-                                 ConsentChoice(audience="public"))
+    result = item_ops.contribute(
+        author,
+        circle,
+        item_ops.contributor_for(author),
+        item_ops.Draft(kind="poem", title="Changing", body="zqxtakenout and the rest"),
+        ConsentChoice(audience="public"),
+    )
     public_id, author_id = result.item.public_id, author.id
-    db.session.commit()                        # A's task waits (its after-commit is lost)
+    db.session.commit()  # A's task waits (its after-commit is lost)
     db.session.info.pop("after_commit", None)
 
     real_writer = index.writer
@@ -176,17 +190,21 @@ def test_an_older_task_applied_late_does_not_undo_a_newer_revision(app, make_cir
     def writer_after_b_saves(*args, **kwargs):
         if not interleaved:
             interleaved.append("B")
-            with app.app_context():           # worker B: its own session
+            with app.app_context():  # worker B: its own session
                 by = db.session.get(Account, author_id)
                 item = db.session.scalar(select(Item).where(Item.public_id == public_id))
-                item_ops.revise(by, item, item_ops.Draft(kind="poem", title="Changing",
-                                                         body="only the rest now"))
-                commit()                       # B applies its task (and A's) after commit
+                item_ops.revise(
+                    by,
+                    item,
+                    item_ops.Draft(kind="poem", title="Changing", body="only the rest now"),
+                )
+                commit()  # B applies its task (and A's) after commit
                 db.session.remove()
         return real_writer(*args, **kwargs)
+
     monkeypatch.setattr(index, "writer", writer_after_b_saves)
 
-    assert sync.catch_up() == 0               # worker A: B has applied both tasks
+    assert sync.catch_up() == 0  # worker A: B has applied both tasks
 
     assert interleaved == ["B"]
     assert [hit.item.public_id for hit in search(ANONYMOUS, "rest").hits] == [public_id]
@@ -194,8 +212,9 @@ def test_an_older_task_applied_late_does_not_undo_a_newer_revision(app, make_cir
     assert search(ANONYMOUS, "zqxtakenout").hits == []
 
 
-def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(app, make_circle,
-                                                                   make_account, monkeypatch):
+def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(
+    app, make_circle, make_account, monkeypatch
+):
     """Worker A is behind and waits for the writer; meanwhile worker C catches up (task 1,
     item X) and worker D saves item Z without applying its task. A, once it has the
     writer, applies what is still missing — Z's task — and not X's again."""
@@ -207,13 +226,15 @@ def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(app, make_c
     def save_without_applying(title: str) -> str:
         """Save an item in this worker's own session, as if it crashed after commit."""
         author_id, circle_id, contributor_id = ids
-        result = item_ops.contribute(db.session.get(Account, author_id),
-                                     db.session.get(Circle, circle_id),
-                                     db.session.get(Contributor, contributor_id),
-                                     item_ops.Draft(kind="story", title=title, body=title),
-                                     ConsentChoice(audience="public"))
+        result = item_ops.contribute(
+            db.session.get(Account, author_id),
+            db.session.get(Circle, circle_id),
+            db.session.get(Contributor, contributor_id),
+            item_ops.Draft(kind="story", title=title, body=title),
+            ConsentChoice(audience="public"),
+        )
         public_id = result.item.public_id
-        db.session.commit()                    # committed; its after-commit work is lost
+        db.session.commit()  # committed; its after-commit work is lost
         db.session.info.pop("after_commit", None)
         return public_id
 
@@ -225,16 +246,17 @@ def test_a_task_saved_while_a_worker_waits_for_the_writer_is_applied(app, make_c
     def writer_after_c_and_d(*args, **kwargs):
         if not others:
             others.append("C")
-            with app.app_context():            # worker C catches up with task 1
+            with app.app_context():  # worker C catches up with task 1
                 assert sync.catch_up() == 1
                 db.session.remove()
-            with app.app_context():            # worker D saves Z
+            with app.app_context():  # worker D saves Z
                 later.append(save_without_applying("zqxseconditem"))
                 db.session.remove()
         return real_writer(*args, **kwargs)
+
     monkeypatch.setattr(index, "writer", writer_after_c_and_d)
 
-    assert sync.catch_up() == 1               # worker A: Z's task only
+    assert sync.catch_up() == 1  # worker A: Z's task only
 
     second = later[0]
     monkeypatch.setattr(index, "writer", real_writer)
@@ -281,10 +303,13 @@ def test_a_rebuilt_index_reaches_searchers_other_threads_hold(app, make_circle, 
     open just because the generation numbers happen to match."""
     circle = make_circle()
     author = make_account(circle=circle)
-    result = item_ops.contribute(author, circle, item_ops.contributor_for(author),
-                                 item_ops.Draft(kind="story", title="Rebuilt",
-                                                body="zqxbefore"),
-                                 ConsentChoice(audience="public"))
+    result = item_ops.contribute(
+        author,
+        circle,
+        item_ops.contributor_for(author),
+        item_ops.Draft(kind="story", title="Rebuilt", body="zqxbefore"),
+        ConsentChoice(audience="public"),
+    )
     public_id = result.item.public_id
     commit()
     rebuild.reindex()
@@ -293,9 +318,10 @@ def test_a_rebuilt_index_reaches_searchers_other_threads_hold(app, make_circle, 
         assert other.search("zqxbefore") == (1, [public_id])
 
         item = db.session.scalar(select(Item).where(Item.public_id == public_id))
-        item_ops.revise(author, item, item_ops.Draft(kind="story", title="Rebuilt",
-                                                     body="zqxafter"))
-        db.session.commit()                    # the index is not told: reindex mends it
+        item_ops.revise(
+            author, item, item_ops.Draft(kind="story", title="Rebuilt", body="zqxafter")
+        )
+        db.session.commit()  # the index is not told: reindex mends it
         db.session.info.pop("after_commit", None)
         rebuild.reindex()
 

@@ -2,6 +2,7 @@
 used, a plain Whoosh index in the same process is written, merged and searched by Whoosh's
 own classes — also by its multi-process writer, which the archive's old global patches broke
 (its processes hand their postings over in Whoosh's pool files)."""
+
 from __future__ import annotations
 
 import sys
@@ -26,8 +27,14 @@ from archive.search import index
 from archive.search.engine.codec import ArchiveSegment
 from tests.search_helpers import memory_index
 
-POEMS = ["rain on the roof", "उदासी की शाम", "the rain and the river", "माझ्या मनात पाऊस",
-         "river stones", "rain again"]
+POEMS = [
+    "rain on the roof",
+    "उदासी की शाम",
+    "the rain and the river",
+    "माझ्या मनात पाऊस",
+    "river stones",
+    "rain again",
+]
 
 
 def _archive_defined(value) -> bool:
@@ -38,6 +45,7 @@ def test_no_whoosh_name_is_replaced_by_the_archive():
     """Every class and function Whoosh's loaded modules hold, and every method of their
     classes, is Whoosh's own."""
     from archive.search.schema import make_schema
+
     archive_index = memory_index(make_schema())  # the archive's writers and searchers, used
     with archive_index.writer() as w:
         w.add_document(id="a", content="उदासी की शाम")
@@ -51,9 +59,11 @@ def test_no_whoosh_name_is_replaced_by_the_archive():
             if isinstance(value, (type, types.FunctionType)) and _archive_defined(value):
                 replaced.append(f"{name}.{attribute}")
             if isinstance(value, type) and value.__module__.startswith("whoosh"):
-                replaced += [f"{name}.{attribute}.{method}"
-                             for method, function in vars(value).items()
-                             if _archive_defined(function)]
+                replaced += [
+                    f"{name}.{attribute}.{method}"
+                    for method, function in vars(value).items()
+                    if _archive_defined(function)
+                ]
     assert replaced == []
 
 
@@ -65,8 +75,9 @@ def _stock_index(path):
 def _found(ix, text: str) -> list[str]:
     with ix.searcher() as s:
         assert type(s) is Searcher
-        return sorted(hit["id"] for hit in s.search(QueryParser("body", ix.schema).parse(text),
-                                                    limit=None))
+        return sorted(
+            hit["id"] for hit in s.search(QueryParser("body", ix.schema).parse(text), limit=None)
+        )
 
 
 def test_a_plain_whoosh_index_beside_the_archives_is_stock_whoosh(app, tmp_path):
@@ -74,7 +85,7 @@ def test_a_plain_whoosh_index_beside_the_archives_is_stock_whoosh(app, tmp_path)
         with index.writing() as w:
             w.add_document(id="a1", content="rain on the roof", title="rain")
         with index.searching() as s:
-            (segment_reader, _offset), = s.reader().leaf_readers()
+            ((segment_reader, _offset),) = s.reader().leaf_readers()
             assert type(segment_reader.segment()) is ArchiveSegment
             assert s.document_number(id="a1") is not None
     ix = _stock_index(tmp_path)

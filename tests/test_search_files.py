@@ -1,6 +1,7 @@
 """Segment files read in place (`archive.search.engine.files`): a `ViewFile` reads exactly
 as Whoosh's own `BufferFile` does, and the site's searchers read their segments through it
 (while Whoosh's own compound storage stays as it is)."""
+
 from __future__ import annotations
 
 import os
@@ -18,13 +19,14 @@ def _content() -> bytes:
     from io import BytesIO
 
     from whoosh.filedb.structfile import StructFile
+
     out = StructFile(BytesIO())
     out.write_varint(300)
     out.write_pickle({"उदासी": [1, 2, 3], "line": "one\ntwo"})
     out.write(b"first line\nsecond line\n")
     out.write_array(array("i", range(50)))
     out.write_int(-7)
-    out.write_long(2 ** 40)
+    out.write_long(2**40)
     out.write(bytes(range(256)) * 8)
     return out.file.getvalue()
 
@@ -69,6 +71,7 @@ def test_a_view_file_reads_as_a_buffer_file():
 
 def test_the_sites_searchers_read_their_segments_in_place(app):
     from archive.search.schema import document  # noqa: F401
+
     assert compound.BufferFile is BufferFile
     ix = index.get_index()
     with index.writing(ix) as w:
@@ -89,7 +92,7 @@ def test_a_hash_file_opens_as_whoosh_opens_it(tmp_path):
 
     storage = FileStorage(str(tmp_path))
     rng = random.Random(5)
-    keys = sorted({("उदासी" + str(rng.randrange(10 ** 6))).encode() for _ in range(3000)})
+    keys = sorted({("उदासी" + str(rng.randrange(10**6))).encode() for _ in range(3000)})
     writer = OrderedHashWriter(storage.create_file("words"))
     for key in keys:
         writer.add(key, key[::-1])

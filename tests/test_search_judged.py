@@ -2,6 +2,7 @@
 the site's own contribution path and searched as a visitor, with recall among the first ten
 and mean reciprocal rank held above their thresholds and no query finding a piece it must
 not (nor the piece the visitor may not see)."""
+
 from __future__ import annotations
 
 from flask_login import AnonymousUserMixin

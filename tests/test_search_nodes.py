@@ -5,6 +5,7 @@ machines would. A change made on one reaches the other's search; an erasure leav
 other's results and, once compacted, its index files; a task that commits out of number
 order is still applied; old tasks are forgotten, and a machine that was away longer than
 they are kept rebuilds its index in ``flask setup`` and is unhealthy until then."""
+
 from __future__ import annotations
 
 import time
@@ -47,11 +48,13 @@ def machines(app, make_app, make_circle, make_account, tmp_path):
 
 def share(author_id: int, circle_id: int, body: str) -> str:
     author = db.session.get(Account, author_id)
-    result = item_ops.contribute(author, db.session.get(Circle, circle_id),
-                                 item_ops.contributor_for(author),
-                                 item_ops.Draft(kind="poem", title="Across machines",
-                                                body=body, language="hi"),
-                                 ConsentChoice(audience="public"))
+    result = item_ops.contribute(
+        author,
+        db.session.get(Circle, circle_id),
+        item_ops.contributor_for(author),
+        item_ops.Draft(kind="poem", title="Across machines", body=body, language="hi"),
+        ConsentChoice(audience="public"),
+    )
     public_id = result.item.public_id
     commit()
     return public_id
@@ -67,8 +70,11 @@ def found_on(machine, word: str) -> list[str]:
 
 def files_holding(machine, marker: str) -> list[str]:
     encoded = marker.encode("utf-8")
-    return [path.name for path in Path(machine.config["INDEX_DIR"]).rglob("*")
-            if path.is_file() and encoded in path.read_bytes()]
+    return [
+        path.name
+        for path in Path(machine.config["INDEX_DIR"]).rglob("*")
+        if path.is_file() and encoded in path.read_bytes()
+    ]
 
 
 def item(public_id: str) -> Item:
@@ -83,9 +89,11 @@ def test_a_change_on_one_machine_reaches_the_others_search(machines):
     assert found_on(b, MARKER) == [public_id]
     assert found_on(b, "udasi") == [public_id]
 
-    item_ops.revise(db.session.get(Account, author_id), item(public_id),
-                    item_ops.Draft(kind="poem", title="Across machines",
-                                   body="सुबह की धूप", language="hi"))
+    item_ops.revise(
+        db.session.get(Account, author_id),
+        item(public_id),
+        item_ops.Draft(kind="poem", title="Across machines", body="सुबह की धूप", language="hi"),
+    )
     commit()
     assert found_on(b, MARKER) == []
     assert found_on(b, "धूप") == [public_id]
@@ -115,22 +123,29 @@ def test_a_task_that_commits_out_of_number_order_is_still_applied(machines):
     """On PostgreSQL a transaction can take task number 11, another 12 and commit first.
     Machine B catches up with 10 and 12; when 11 commits, B still applies it."""
     a, b, author_id, circle_id = machines
-    first, third, second = (share(author_id, circle_id, f"{word} {n}")
-                            for n, word in enumerate(("zqxfirst", "zqxthird", "zqxsecond")))
+    first, third, second = (
+        share(author_id, circle_id, f"{word} {n}")
+        for n, word in enumerate(("zqxfirst", "zqxthird", "zqxsecond"))
+    )
     db.session.execute(IndexTask.__table__.delete())
-    db.session.execute(IndexTask.__table__.insert(), [
-        {"id": 10, "item_public_id": first, "created_at": utcnow()},
-        {"id": 12, "item_public_id": third, "created_at": utcnow()}])
+    db.session.execute(
+        IndexTask.__table__.insert(),
+        [
+            {"id": 10, "item_public_id": first, "created_at": utcnow()},
+            {"id": 12, "item_public_id": third, "created_at": utcnow()},
+        ],
+    )
     db.session.commit()
     with b.app_context():
         index.forget(Path(b.config["INDEX_DIR"]))
-        remove_from_index(second)             # B has not seen the second piece yet
+        remove_from_index(second)  # B has not seen the second piece yet
         db.session.remove()
     assert found_on(b, "zqxthird") == [third]
     assert found_on(b, "zqxsecond") == []
 
-    db.session.execute(IndexTask.__table__.insert(),
-                       [{"id": 11, "item_public_id": second, "created_at": utcnow()}])
+    db.session.execute(
+        IndexTask.__table__.insert(), [{"id": 11, "item_public_id": second, "created_at": utcnow()}]
+    )
     db.session.commit()
 
     assert found_on(b, "zqxsecond") == [second]
@@ -144,19 +159,25 @@ def test_settled_tasks_leave_the_mark_and_old_tasks_are_forgotten(machines, monk
     a, b, author_id, circle_id = machines
     public_ids = [share(author_id, circle_id, f"zqxold{n}") for n in range(3)]
     ids = sorted(db.session.scalars(select(IndexTask.id)))
-    db.session.execute(update(IndexTask).where(IndexTask.id.in_(ids[:2]))
-                       .values(created_at=utcnow() - timedelta(days=8)))
-    db.session.execute(update(IndexTask).where(IndexTask.id == ids[2])
-                       .values(created_at=utcnow() - sync.SETTLE - timedelta(minutes=1)))
+    db.session.execute(
+        update(IndexTask)
+        .where(IndexTask.id.in_(ids[:2]))
+        .values(created_at=utcnow() - timedelta(days=8))
+    )
+    db.session.execute(
+        update(IndexTask)
+        .where(IndexTask.id == ids[2])
+        .values(created_at=utcnow() - sync.SETTLE - timedelta(minutes=1))
+    )
     db.session.commit()
-    monkeypatch.setattr(sync, "_last_pruned", [None])   # this process has not pruned yet
+    monkeypatch.setattr(sync, "_last_pruned", [None])  # this process has not pruned yet
 
     assert found_on(b, "zqxold1") == [public_ids[1]]
     db.session.expire_all()
     assert len(list(db.session.scalars(select(IndexTask.id)))) == 3  # a search writes none
     db.session.commit()
     with b.app_context():
-        sync.upkeep()            # the background thread's catching up, after a change
+        sync.upkeep()  # the background thread's catching up, after a change
         db.session.remove()
 
     db.session.expire_all()
@@ -178,17 +199,15 @@ def test_a_machine_away_longer_than_tasks_are_kept_is_rebuilt_by_setup(machines)
         mark = sync.Mark.read()
         mark.checked = time.time() - 8 * 86400
         mark.write()
-        remove_from_index(public_id)          # what it missed while away
+        remove_from_index(public_id)  # what it missed while away
         assert "more than 7 days" in rebuild.needs_rebuild()
         assert b.test_client().get("/healthz").status_code == 503
         with db.engine.begin() as connection:  # the tables came from the models
             command.stamp(migrate.alembic_config(connection), "head")
 
-        result = b.test_cli_runner().invoke(args=["setup", "--no-demo"],
-                                            catch_exceptions=False)
+        result = b.test_cli_runner().invoke(args=["setup", "--no-demo"], catch_exceptions=False)
 
-        assert "rebuilding the search index: the index was last brought up to date" \
-            in result.output
+        assert "rebuilding the search index: the index was last brought up to date" in result.output
         assert rebuild.needs_rebuild() is None
         assert b.test_client().get("/healthz").status_code == 200
         db.session.remove()
@@ -200,7 +219,7 @@ def test_a_new_machine_rebuilds_before_it_serves_search(machines, make_app, tmp_
     alone (older pieces have none left): it is unhealthy until ``flask setup`` rebuilds."""
     a, b, author_id, circle_id = machines
     public_id = share(author_id, circle_id, "zqxjoinword")
-    db.session.execute(IndexTask.__table__.delete())   # forgotten long ago
+    db.session.execute(IndexTask.__table__.delete())  # forgotten long ago
     db.session.commit()
     newcomer = make_app(INDEX_DIR=tmp_path / "index-new")
     with newcomer.app_context():
@@ -208,8 +227,7 @@ def test_a_new_machine_rebuilds_before_it_serves_search(machines, make_app, tmp_
         assert "no record of being complete" in rebuild.needs_rebuild()
         with db.engine.begin() as connection:
             command.stamp(migrate.alembic_config(connection), "head")
-        newcomer.test_cli_runner().invoke(args=["setup", "--no-demo"],
-                                          catch_exceptions=False)
+        newcomer.test_cli_runner().invoke(args=["setup", "--no-demo"], catch_exceptions=False)
         assert newcomer.test_client().get("/healthz").status_code == 200
         db.session.remove()
     assert found_on(newcomer, "zqxjoinword") == [public_id]
@@ -225,13 +243,21 @@ def test_a_change_during_a_rebuild_is_applied_after_the_swap(machines, monkeypat
     def items_while_someone_edits(batch):
         for number, chunk in enumerate(real_items(batch)):
             if number == 0:
-                with a.app_context():          # another worker saves a revision meanwhile
-                    item_ops.revise(db.session.get(Account, author_id), item(public_id),
-                                    item_ops.Draft(kind="poem", title="Across machines",
-                                                   body="zqxduringrebuild", language="hi"))
+                with a.app_context():  # another worker saves a revision meanwhile
+                    item_ops.revise(
+                        db.session.get(Account, author_id),
+                        item(public_id),
+                        item_ops.Draft(
+                            kind="poem",
+                            title="Across machines",
+                            body="zqxduringrebuild",
+                            language="hi",
+                        ),
+                    )
                     commit()
                     db.session.remove()
             yield chunk
+
     monkeypatch.setattr(rebuild, "_active_entries", items_while_someone_edits)
     with b.app_context():
         rebuild.reindex()
@@ -253,27 +279,44 @@ def test_a_rebuild_reads_the_very_entries_the_site_writes(app, make_circle, make
 
     from archive.models import Account as AccountRow
     from archive.search.schema import document
+
     circle = make_circle()
     named = make_account(circle=circle, display_name="मीरा ताई")
-    plain = make_account(circle=circle)               # no display name: the username shows
+    plain = make_account(circle=circle)  # no display name: the username shows
     steward = make_account(circle=circle, role="facilitator")
     profile = item_ops.create_profile(steward, circle, "आजी")
     unnamed_profile = item_ops.create_profile(steward, circle, "नानी")
     commit()
     unnamed_profile.pseudonym = None
-    cases = [(named, None, "name", ""), (named, None, "pseudonym", "चाँद"),
-             (named, None, "anonymous", ""), (plain, None, "name", ""),
-             (steward, profile, "name", ""), (steward, profile, "pseudonym", "रात की रानी"),
-             (steward, unnamed_profile, "name", "")]
+    cases = [
+        (named, None, "name", ""),
+        (named, None, "pseudonym", "चाँद"),
+        (named, None, "anonymous", ""),
+        (plain, None, "name", ""),
+        (steward, profile, "name", ""),
+        (steward, profile, "pseudonym", "रात की रानी"),
+        (steward, unnamed_profile, "name", ""),
+    ]
     for number, (by, contributor, attribution, pseudonym) in enumerate(cases):
         item_ops.contribute(
-            by, circle, contributor or item_ops.contributor_for(by),
-            item_ops.Draft(kind="poem", title=f"कविता {number}", body="नींद\nआती है",
-                           language="hi", tags=["नींद", "rain"] if number % 2 else []),
-            ConsentChoice(audience=("public", "circle", "private")[number % 3],
-                          attribution=attribution, pseudonym=pseudonym,
-                          method="self" if contributor is None else "verbal",
-                          review_by=date(2031, 5, 1) if number % 2 else None))
+            by,
+            circle,
+            contributor or item_ops.contributor_for(by),
+            item_ops.Draft(
+                kind="poem",
+                title=f"कविता {number}",
+                body="नींद\nआती है",
+                language="hi",
+                tags=["नींद", "rain"] if number % 2 else [],
+            ),
+            ConsentChoice(
+                audience=("public", "circle", "private")[number % 3],
+                attribution=attribution,
+                pseudonym=pseudonym,
+                method="self" if contributor is None else "verbal",
+                review_by=date(2031, 5, 1) if number % 2 else None,
+            ),
+        )
     commit()
     db.session.get(AccountRow, plain.id).display_name = None
     commit()

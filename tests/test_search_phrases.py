@@ -2,6 +2,7 @@
 Latin letters. A phrase of the archive's common words goes through their pair terms
 (``CommonPairs``), every other phrase through word positions; both must find exactly the
 same entries, across segments and after deletions."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,14 +65,15 @@ CASES = [
     ('"मुझे भी नींद नहीं"', ["मुझे", "भी", "नींद", "नहीं"], {"hindi-pair", "hindi-three"}),
     ('"भी नींद नहीं आती"', ["भी", "नींद", "नहीं", "आती"], {"hindi-pair"}),
     ('"in the"', ["in", "the"], {"english"}),
-    ('"मुझे उदासी"', ["मुझे", "उदासी"], {"rare"}),          # a rare word: positions
+    ('"मुझे उदासी"', ["मुझे", "उदासी"], {"rare"}),  # a rare word: positions
 ]
 
 
 @pytest.mark.parametrize("split_after", [None, 3])
 @pytest.mark.parametrize("text, words, expected", CASES)
-def test_a_phrase_finds_exactly_the_entries_with_its_words_in_order(text, words, expected,
-                                                                    split_after):
+def test_a_phrase_finds_exactly_the_entries_with_its_words_in_order(
+    text, words, expected, split_after
+):
     ix = ram_index(DOCS, split_after=split_after)
     assert found(ix, text) == expected
     assert by_positions(ix, words) == expected
@@ -104,6 +106,7 @@ def test_pairs_hold_only_common_words():
 
 # --- through the site: common words learned on rebuild ------------------------------------
 
+
 @pytest.fixture
 def publish(app, make_circle, make_account):
     circle = make_circle()
@@ -112,10 +115,12 @@ def publish(app, make_circle, make_account):
 
     def share(body: str) -> str:
         draft = item_ops.Draft(kind="poem", title="रात", body=body, language="hi")
-        result = item_ops.contribute(author, circle, contributor, draft,
-                                     ConsentChoice(audience="public"))
+        result = item_ops.contribute(
+            author, circle, contributor, draft, ConsentChoice(audience="public")
+        )
         commit()
         return result.item.public_id
+
     return share
 
 
@@ -123,8 +128,9 @@ def ids(text: str) -> set[str]:
     return {hit.item.public_id for hit in search(ANONYMOUS, text, per_page=50).hits}
 
 
-def test_rebuilding_learns_the_common_words_and_phrases_still_find_the_same(app, publish,
-                                                                         monkeypatch):
+def test_rebuilding_learns_the_common_words_and_phrases_still_find_the_same(
+    app, publish, monkeypatch
+):
     together = [publish(f"रात {n} को मुझे भी नींद नहीं आती") for n in range(3)]
     apart = publish("नींद भी मुझे नहीं आती")
     other = publish("मुझे उदासी है")
@@ -156,8 +162,7 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
     for path in folder.iterdir():
         path.unlink()
     # an older schema, written in the index folder itself
-    ix = whoosh_index.create_in(folder, Schema(id=ID(stored=True, unique=True),
-                                               content=TEXT()))
+    ix = whoosh_index.create_in(folder, Schema(id=ID(stored=True, unique=True), content=TEXT()))
     with ix.writer() as w:
         w.add_document(id=item, content="मुझे")
     index.forget(folder)
@@ -165,8 +170,7 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
     with db.engine.begin() as connection:  # the tables came from the models, not migrations
         command.stamp(migrate.alembic_config(connection), "head")
 
-    result = app.test_cli_runner().invoke(args=["setup", "--no-demo"],
-                                          catch_exceptions=False)
+    result = app.test_cli_runner().invoke(args=["setup", "--no-demo"], catch_exceptions=False)
     assert "rebuilding the search index" in result.output
     assert not rebuild.outdated()
     assert ids('"मुझे भी"') == {item}
@@ -174,10 +178,12 @@ def test_setup_rebuilds_an_index_made_by_an_older_version(app, publish):
 
 # --- field lengths read per segment (archive/search/engine/lengths.py) --------------------
 
+
 def test_field_lengths_read_per_segment_agree_with_whoosh():
     from whoosh.codec import whoosh3
 
     from archive.search.engine.lengths import LengthsReader
+
     docs = {f"d{n}": " ".join(["मुझे भी नींद"] * (n % 7 + 1)) + f" word{n}" for n in range(300)}
     ix = ram_index(docs, split_after=120)
     with ix.writer() as w:
@@ -188,6 +194,9 @@ def test_field_lengths_read_per_segment_agree_with_whoosh():
             assert isinstance(perdoc, LengthsReader)
             for fieldname in ("content", "pairs", "roman", "title", "id", "tags"):
                 for docnum in range(segment_reader.doc_count_all()):
-                    assert (perdoc.doc_field_length(docnum, fieldname) ==
-                            whoosh3.W3PerDocReader.doc_field_length(perdoc, docnum, fieldname)
-                            ), (fieldname, docnum)
+                    assert perdoc.doc_field_length(
+                        docnum, fieldname
+                    ) == whoosh3.W3PerDocReader.doc_field_length(perdoc, docnum, fieldname), (
+                        fieldname,
+                        docnum,
+                    )

@@ -1,6 +1,7 @@
 """Postings gathered word by word (`archive.search.engine.pool`) make the very segment Whoosh's own
 sorting pool makes: every word's postings, blocks and statistics — also when the pool
 overflows its memory limit into run files, and when a merge adds other segments' postings."""
+
 from __future__ import annotations
 
 import random
@@ -15,8 +16,21 @@ from archive.search.engine.codec import ArchiveCodec
 from archive.search.schema import make_schema
 from tests.search_helpers import memory_index
 
-WORDS = ["उदासी", "ख़ुशी", "माझ्या", "क्षमा", "hope", "rain", "walking", "मन", "घर", "sleep",
-         "नींद", "झोप", "tea"]
+WORDS = [
+    "उदासी",
+    "ख़ुशी",
+    "माझ्या",
+    "क्षमा",
+    "hope",
+    "rain",
+    "walking",
+    "मन",
+    "घर",
+    "sleep",
+    "नींद",
+    "झोप",
+    "tea",
+]
 
 
 def _entries(count: int, seed: int = 4) -> list[dict]:
@@ -24,12 +38,22 @@ def _entries(count: int, seed: int = 4) -> list[dict]:
     entries = []
     for number in range(count):
         # a long tail of rare words too, so that words of one posting are inlined
-        text = " ".join(rng.choice(WORDS) if rng.random() < .9 else f"शब्द{rng.randint(0, 3000)}"
-                        for _ in range(rng.randint(1, 90)))
-        entries.append({"id": f"e{number}", "title": text[:25], "content": text,
-                        "roman": text, "pairs": text, "tags": rng.choice(["नींद", "", "rain"]),
-                        "audience": rng.choice(["public", "circle"]),
-                        "review": rng.choice([20250101, 99991231])})
+        text = " ".join(
+            rng.choice(WORDS) if rng.random() < 0.9 else f"शब्द{rng.randint(0, 3000)}"
+            for _ in range(rng.randint(1, 90))
+        )
+        entries.append(
+            {
+                "id": f"e{number}",
+                "title": text[:25],
+                "content": text,
+                "roman": text,
+                "pairs": text,
+                "tags": rng.choice(["नींद", "", "rain"]),
+                "audience": rng.choice(["public", "circle"]),
+                "review": rng.choice([20250101, 99991231]),
+            }
+        )
     return entries
 
 
@@ -42,16 +66,32 @@ def _everything(ix) -> dict:
             matcher = reader.postings(fieldname, btext)
             blocks, postings = [], []
             while matcher.is_active():
-                blocks.append((matcher.block_max_id(), matcher.block_max_weight(),
-                               matcher.block_min_length(), matcher.block_max_length()))
+                blocks.append(
+                    (
+                        matcher.block_max_id(),
+                        matcher.block_max_weight(),
+                        matcher.block_min_length(),
+                        matcher.block_max_length(),
+                    )
+                )
                 end = matcher._maxid if hasattr(matcher, "_maxid") else None
                 while matcher.is_active() and (end is None or matcher.id() <= end):
                     postings.append((matcher.id(), matcher.weight(), matcher.value()))
                     if matcher.next():
                         break
             found[fieldname, btext] = (
-                (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
-                 info.max_weight(), info.min_id(), info.max_id()), blocks, postings)
+                (
+                    info.weight(),
+                    info.doc_frequency(),
+                    info.min_length(),
+                    info.max_length(),
+                    info.max_weight(),
+                    info.min_id(),
+                    info.max_id(),
+                ),
+                blocks,
+                postings,
+            )
     return found
 
 
@@ -93,7 +133,7 @@ def test_merged_segments_are_the_ones_whoosh_merges():
         writer = _whoosh_writer if name == "whoosh" else lambda ix: ix.writer()
         for start in range(0, 300, 100):
             with writer(ix) as w:
-                for entry in entries[start:start + 100]:
+                for entry in entries[start : start + 100]:
                     w.add_document(**entry)
         with writer(ix) as w:
             for number in range(0, 300, 7):
@@ -111,9 +151,13 @@ def test_postings_added_out_of_order_come_out_in_order(tmp_path):
     terms.add(("content", b"hope", 3, 1.0, None))
     terms.add(("audience", b"public", 4, 1.0, None))
     assert list(terms.iter_postings()) == [
-        ("audience", b"public", 4, 1.0, None), ("content", b"hope", 3, 1.0, None),
-        ("content", b"rain", 1, 1.0, b"\x01"), ("content", b"rain", 2, 2.0, b"\x02"),
-        ("content", b"rain", 5, 5.0, b"\x05"), ("content", b"rain", 9, 9.0, b"\x09")]
+        ("audience", b"public", 4, 1.0, None),
+        ("content", b"hope", 3, 1.0, None),
+        ("content", b"rain", 1, 1.0, b"\x01"),
+        ("content", b"rain", 2, 2.0, b"\x02"),
+        ("content", b"rain", 5, 5.0, b"\x05"),
+        ("content", b"rain", 9, 9.0, b"\x09"),
+    ]
 
 
 def test_run_files_are_removed(tmp_path):
@@ -124,8 +168,10 @@ def test_run_files_are_removed(tmp_path):
     assert len(terms.runs) > 5 and list(storage.list())
     words = list(terms.words())
     assert [word[1] for word in words] == sorted(f"w{n}".encode() for n in range(17))
-    assert all(word[2] == list(range(n, 200, 17)) for n, word in
-               zip(sorted(range(17), key=lambda n: f"w{n}"), words, strict=True))
+    assert all(
+        word[2] == list(range(n, 200, 17))
+        for n, word in zip(sorted(range(17), key=lambda n: f"w{n}"), words, strict=True)
+    )
     assert list(storage.list()) == []
     terms.add(("content", b"x", 1, 1.0, None))
     terms._spill()
@@ -137,4 +183,5 @@ def _counted(method, calls: list):
     def counted(self, *args):
         calls.append(1)
         return method(self, *args)
+
     return counted

@@ -1,6 +1,7 @@
 """A thread's new searcher keeps the readers of the segments its last one had
 (`archive.search.index.Index.open_searcher`): it must find and count exactly what a searcher
 opened from nothing finds, however the index changed in between."""
+
 from __future__ import annotations
 
 import random
@@ -19,12 +20,22 @@ WORDS = "उदासी नींद झोप पाऊस sleep river hope �
 
 
 def _entry(public_id: str, rng: random.Random) -> dict:
-    return entry(public_id=public_id, kind="poem", circle_id=rng.randint(1, 3),
-                 contributor_id=1, has_account=True,
-                 updated_at=datetime(2026, 11, 1, tzinfo=UTC),
-                 title=" ".join(rng.sample(WORDS, 2)), body=" ".join(rng.sample(WORDS, 4)),
-                 tags=rng.sample(WORDS, 1), alt_text="", language="hi", audience="public",
-                 review_by=None, byline=None)
+    return entry(
+        public_id=public_id,
+        kind="poem",
+        circle_id=rng.randint(1, 3),
+        contributor_id=1,
+        has_account=True,
+        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        title=" ".join(rng.sample(WORDS, 2)),
+        body=" ".join(rng.sample(WORDS, 4)),
+        tags=rng.sample(WORDS, 1),
+        alt_text="",
+        language="hi",
+        audience="public",
+        review_by=None,
+        byline=None,
+    )
 
 
 def _found(s, query) -> set[str]:
@@ -36,10 +47,14 @@ def _found(s, query) -> set[str]:
 def _whole(ix) -> tuple[dict, dict]:
     """What a searcher opened from nothing finds: every entry's words, and the count."""
     with ix.searcher() as fresh:
-        found = {word: {hit["id"] for hit in fresh.search(Term("content", word), limit=None)}
-                 for word in WORDS}
-        return found, {"count": fresh.doc_count(),
-                       "ids": {fields["id"] for fields in fresh.all_stored_fields()}}
+        found = {
+            word: {hit["id"] for hit in fresh.search(Term("content", word), limit=None)}
+            for word in WORDS
+        }
+        return found, {
+            "count": fresh.doc_count(),
+            "ids": {fields["id"] for fields in fresh.all_stored_fields()},
+        }
 
 
 def test_a_new_searcher_finds_what_the_index_holds_after_every_kind_of_change(tmp_path):
@@ -68,7 +83,7 @@ def test_a_new_searcher_finds_what_the_index_holds_after_every_kind_of_change(tm
             merge = CLEAR
             w = _rebuilt(ix, w, live, rng)
         w.commit(mergetype=merge)
-        if step % 29 == 28:   # a compaction swaps segments for new ones without deletions
+        if step % 29 == 28:  # a compaction swaps segments for new ones without deletions
             for segment in [seg for seg in ix._segments() if seg.has_deletions()]:
                 compaction._rewrite(ix, tmp_path, segment)
 
@@ -86,8 +101,7 @@ def test_a_new_searcher_finds_what_the_index_holds_after_every_kind_of_change(tm
         assert _found(s, Every()) == live
         for word in WORDS:
             assert _found(s, Term("content", word)) == words[word], (step, word)
-            assert {hit["id"] for hit in s.search(Term("content", word), limit=None)} \
-                == words[word]
+            assert {hit["id"] for hit in s.search(Term("content", word), limit=None)} == words[word]
         assert not any(reader.is_closed for reader in now)
     # most segments were carried over; each change opened only its new one(s)
     assert reused > 2 * opened
@@ -173,7 +187,7 @@ def test_a_compaction_reads_a_table_of_contents_replaced_under_it_again(tmp_path
     def racing():
         if failures:
             failures.pop()
-            raise FileNotFoundError("_MAIN_3.toc")   # another worker's commit replaced it
+            raise FileNotFoundError("_MAIN_3.toc")  # another worker's commit replaced it
         return read()
 
     monkeypatch.setattr(ix, "_read_toc", racing)

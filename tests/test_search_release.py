@@ -7,6 +7,7 @@ segment would keep that file mapped (deleted, but still on disk) until its threa
 again. Here no removed segment file is left in the process's memory maps or open files:
 not in the process that compacted (at once), nor in another worker (at its next request, or
 by its background check without one)."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ ANONYMOUS = AnonymousUserMixin()
 ERASED = "zqxmitjaye"
 WORDS = ("zqxek", "zqxdo", "zqxteen", "zqxchaar")
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/maps").exists(),
-                                reason="reads /proc/<pid>/maps and /proc/<pid>/fd")
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/maps").exists(), reason="reads /proc/<pid>/maps and /proc/<pid>/fd"
+)
 
 
 def segment_files(folder: Path) -> set[str]:
@@ -63,18 +65,19 @@ def held_by(pid: int | str = "self") -> set[str]:
 
 
 def still_held(removed: set[str], pid: int | str = "self") -> list[str]:
-    return sorted(path for path in held_by(pid)
-                  if path.removesuffix(" (deleted)") in removed)
+    return sorted(path for path in held_by(pid) if path.removesuffix(" (deleted)") in removed)
 
 
 def share(author_id: int, circle_id: int, body: str) -> tuple[str, str]:
     """A public piece; its public id and withdrawal code."""
     author = db.session.get(Account, author_id)
-    result = item_ops.contribute(author, db.session.get(Circle, circle_id),
-                                 item_ops.contributor_for(author),
-                                 item_ops.Draft(kind="poem", title="शाम की चाय", body=body,
-                                                language="hi"),
-                                 ConsentChoice(audience="public"))
+    result = item_ops.contribute(
+        author,
+        db.session.get(Circle, circle_id),
+        item_ops.contributor_for(author),
+        item_ops.Draft(kind="poem", title="शाम की चाय", body=body, language="hi"),
+        ConsentChoice(audience="public"),
+    )
     shared = result.item.public_id, result.receipt.withdrawal_code
     commit()
     return shared
@@ -86,8 +89,10 @@ def pieces(app, make_circle, make_account):
     their ids, the first one's withdrawal code, the author's and the circle's ids."""
     circle = make_circle()
     author = make_account(circle=circle)
-    shared = [share(author.id, circle.id, f"{word} {ERASED if n == 0 else ''} धीरे धीरे")
-              for n, word in enumerate(WORDS)]
+    shared = [
+        share(author.id, circle.id, f"{word} {ERASED if n == 0 else ''} धीरे धीरे")
+        for n, word in enumerate(WORDS)
+    ]
     return [public_id for public_id, _code in shared], shared[0][1], author.id, circle.id
 
 
@@ -99,8 +104,9 @@ class SearchingThreads:
         self.app = app
         self.asked = [queue.Queue() for _ in range(count)]
         self.answers: queue.Queue = queue.Queue()
-        self.threads = [threading.Thread(target=self._run, args=(asked,), daemon=True)
-                        for asked in self.asked]
+        self.threads = [
+            threading.Thread(target=self._run, args=(asked,), daemon=True) for asked in self.asked
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -141,7 +147,7 @@ def test_a_compaction_leaves_no_removed_segment_mapped_in_its_process(app, piece
     threads = SearchingThreads(app, 3)
     try:
         assert threads.search(ERASED) == [[ids[0]]] * 3
-        assert threads.search("धीरे") == [sorted(ids)] * 3   # every segment opened
+        assert threads.search("धीरे") == [sorted(ids)] * 3  # every segment opened
         before = segment_files(folder)
         assert len(before) == len(WORDS)
 
@@ -194,9 +200,15 @@ with app.app_context():
 def compact_in_another_worker(app, code: str) -> str:
     """Another worker takes the piece back by its code and compacts the index."""
     env = environment(app)
-    env["ARCHIVE_BACKGROUND_WORK"] = "0"      # the removal is applied before it compacts
-    done = subprocess.run([sys.executable, "-W", "error", "-c", COMPACTING_WORKER, code],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env["ARCHIVE_BACKGROUND_WORK"] = "0"  # the removal is applied before it compacts
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", COMPACTING_WORKER, code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -212,7 +224,7 @@ def test_another_workers_compaction_is_let_go_of_at_the_next_request(app, pieces
         before = segment_files(folder)
         assert "rewrote 1 segment" in compact_in_another_worker(app, code)
         removed = before - segment_files(folder)
-        assert removed and still_held(removed)      # not yet: nothing has happened here
+        assert removed and still_held(removed)  # not yet: nothing has happened here
 
         assert app.test_client().get("/robots.txt").status_code == 200
         assert still_held(removed) == []
@@ -222,6 +234,7 @@ def test_another_workers_compaction_is_let_go_of_at_the_next_request(app, pieces
 
 
 # --- a separately started server -----------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -254,10 +267,25 @@ def server(app, tmp_path):
     log = tmp_path / "server.log"
     with log.open("w") as out:
         master = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--worker-class", "gthread",
-             "--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-             "--no-control-socket", "archive:create_app()"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "--worker-class",
+                "gthread",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "archive:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     address = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -289,8 +317,10 @@ def _search_at_once(address: str, word: str, count: int) -> None:
 
     def one() -> None:
         barrier.wait()
-        statuses.append(requests.get(f"{address}/search", params={"q": word},
-                                     timeout=30).status_code)
+        statuses.append(
+            requests.get(f"{address}/search", params={"q": word}, timeout=30).status_code
+        )
+
     threads = [threading.Thread(target=one) for _ in range(count)]
     for thread in threads:
         thread.start()
@@ -299,8 +329,7 @@ def _search_at_once(address: str, word: str, count: int) -> None:
     assert statuses == [200] * count
 
 
-def test_a_serving_worker_lets_go_of_segments_another_worker_swapped_out(app, pieces,
-                                                                          server):
+def test_a_serving_worker_lets_go_of_segments_another_worker_swapped_out(app, pieces, server):
     """Without a request of its own, the worker's background check lets go of the segment
     another worker's compaction removed; its next search finds what the index holds."""
     ids, code, _author_id, _circle_id = pieces

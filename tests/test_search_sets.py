@@ -2,6 +2,7 @@
 (archive/search/docsets.py, ranking.py, engine/postings.py). They stand in for Whoosh's own
 answers, so they must agree with them: across segments, after deletions, and in a new
 searcher opened after a change."""
+
 from __future__ import annotations
 
 import random
@@ -26,12 +27,18 @@ def entries(count: int, seed: int = 5, prefix: str = "e") -> list[dict]:
     out = []
     for n in range(count):
         # word frequencies from everywhere to rare, so some posting lists span many blocks
-        text = " ".join(rng.choices(WORDS, weights=range(len(WORDS), 0, -1),
-                                    k=rng.randint(3, 40)))
-        out.append({"id": f"{prefix}{n}", "title": text.split()[0], "content": text, "roman": text,
-                    "tags": ",".join(rng.sample(TAGS, rng.randint(0, 2))),
-                    "audience": rng.choice(("public", "circle", "private")),
-                    "review": rng.choice((20250101, 20270101, 99991231))})
+        text = " ".join(rng.choices(WORDS, weights=range(len(WORDS), 0, -1), k=rng.randint(3, 40)))
+        out.append(
+            {
+                "id": f"{prefix}{n}",
+                "title": text.split()[0],
+                "content": text,
+                "roman": text,
+                "tags": ",".join(rng.sample(TAGS, rng.randint(0, 2))),
+                "audience": rng.choice(("public", "circle", "private")),
+                "review": rng.choice((20250101, 20270101, 99991231)),
+            }
+        )
     return out
 
 
@@ -54,8 +61,12 @@ def delete(ix, ids: list[str]) -> None:
 
 
 QUERIES = [
-    Term("content", "उदासी"), Term("content", "नींद"), Term("content", "hope"),
-    Term("content", "absent"), Term("tags", "screen time"), Term("audience", "public"),
+    Term("content", "उदासी"),
+    Term("content", "नींद"),
+    Term("content", "hope"),
+    Term("content", "absent"),
+    Term("tags", "screen time"),
+    Term("audience", "public"),
     Or([Term("content", "उदासी"), Term("content", "sleep")]),
     And([Term("content", "नींद"), Term("content", "rain")]),
     And([Term("content", "मुझे"), Not(Term("content", "school"))]),
@@ -79,8 +90,11 @@ def expected_docs(s, query) -> frozenset:
     if kind is And:
         found = s.doc_count_all() and frozenset(range(s.doc_count_all()))
         for sub in query.subqueries:
-            found = (found - expected_docs(s, sub.query) if type(sub) is Not
-                     else found & expected_docs(s, sub))
+            found = (
+                found - expected_docs(s, sub.query)
+                if type(sub) is Not
+                else found & expected_docs(s, sub)
+            )
         return found - frozenset(d for d in found if s.reader().is_deleted(d))
     if kind is AndNot:
         return expected_docs(s, query.a) - expected_docs(s, query.b)
@@ -111,8 +125,9 @@ def test_a_new_searcher_works_out_only_the_segments_it_did_not_have(monkeypatch)
     ix = build([entries(300), entries(100, seed=6, prefix="f")])
     worked = []
     original = docsets.posting_arrays
-    monkeypatch.setattr(docsets, "posting_arrays",
-                        lambda *word: worked.append(word) or original(*word))
+    monkeypatch.setattr(
+        docsets, "posting_arrays", lambda *word: worked.append(word) or original(*word)
+    )
     word = Term("content", "नींद")
     with ix.searcher() as s:
         docsets.docs(s, word)
@@ -130,14 +145,17 @@ def test_facet_counts_agree_with_the_terms():
     delete(ix, ["e7"])
     rng = random.Random(4)
     with ix.searcher() as s:
-        for allowed in (docsets.docs(s, Term("content", "नींद")),
-                        bitmap(s, rng.sample(range(349), 120)) & ~docsets.deleted(s)):
+        for allowed in (
+            docsets.docs(s, Term("content", "नींद")),
+            bitmap(s, rng.sample(range(349), 120)) & ~docsets.deleted(s),
+        ):
             chosen = numbers(allowed)
             assert 7 not in chosen
-            expected = {value: len(chosen & whoosh_docs(s, Term(name, value)))
-                        for name, names in (("tags", TAGS),
-                                            ("audience", ("public", "circle", "private")))
-                        for value in names}
+            expected = {
+                value: len(chosen & whoosh_docs(s, Term(name, value)))
+                for name, names in (("tags", TAGS), ("audience", ("public", "circle", "private")))
+                for value in names
+            }
             found = docsets.counts(s, ("tags", "audience"), allowed)
             tags, audience = dict(found["tags"]), dict(found["audience"])
             assert {**tags, **audience} == {v: n for v, n in expected.items() if n}
@@ -157,8 +175,13 @@ def test_what_is_kept_stays_within_its_bound(monkeypatch):
 
 def test_newest_first_follows_the_updated_column():
     from archive.search.query import _ranked
-    ix = build([[{**entry, "updated": n % 7} for n, entry in enumerate(entries(60))],
-                [{**entry, "updated": 3} for entry in entries(20, seed=2, prefix="f")]])
+
+    ix = build(
+        [
+            [{**entry, "updated": n % 7} for n, entry in enumerate(entries(60))],
+            [{**entry, "updated": 3} for entry in entries(20, seed=2, prefix="f")],
+        ]
+    )
     with ix.searcher() as s:
         allowed = docsets.docs(s, Term("content", "नींद"))
         chosen = sorted(numbers(allowed))
@@ -176,25 +199,42 @@ def two_segments():
     return ix
 
 
-@pytest.mark.parametrize("text", ["उदासी", "नींद sleep", "नींद OR hope", "मुझे भी",
-                                  '"मुझे भी"', "sleep NOT school", "udasi", "boosted group",
-                                  "with a range", "a NOT inside a group"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "उदासी",
+        "नींद sleep",
+        "नींद OR hope",
+        "मुझे भी",
+        '"मुझे भी"',
+        "sleep NOT school",
+        "udasi",
+        "boosted group",
+        "with a range",
+        "a NOT inside a group",
+    ],
+)
 def test_ranking_only_the_allowed_entries_agrees_with_whoosh(two_segments, text):
     rng = random.Random(text)
     with two_segments.searcher() as s:
         if text == "boosted group":  # scored through Whoosh's matchers
             query = Or([Term("content", "नींद"), Term("content", "rain", boost=3.0)], boost=2.0)
         elif text == "a NOT inside a group":
-            query = Or([And([Term("content", "नींद"), Not(Term("content", "rain"))]),
-                        Term("content", "hope")])
+            query = Or(
+                [
+                    And([Term("content", "नींद"), Not(Term("content", "rain"))]),
+                    Term("content", "hope"),
+                ]
+            )
         elif text == "with a range":
             query = And([parse("उदासी", s.schema), NumericRange("review", 20260601, None)])
         else:
             query = parse(text, s.schema).accept(
-                lambda q: And([Term(q.fieldname, w) for w in q.words])
-                if type(q) is Phrase else q)
+                lambda q: And([Term(q.fieldname, w) for w in q.words]) if type(q) is Phrase else q
+            )
         assert (ranking._words(query) is None) == (
-            text in ("boosted group", "with a range", "a NOT inside a group"))
+            text in ("boosted group", "with a range", "a NOT inside a group")
+        )
         # every match scored (Whoosh's own top-k shortcuts lose the best of a query of two
         # or more words), then the allowed ones in that order
         everything = s.search(query, limit=None)
@@ -225,7 +265,7 @@ def test_skipping_by_bisection_lands_where_whoosh_does():
                 while ours.is_active():
                     target += rng.randint(1, 60)
                     ours.skip_to(target)
-                    W3LeafMatcher.skip_to(theirs, target)   # Whoosh's own, a posting at a time
+                    W3LeafMatcher.skip_to(theirs, target)  # Whoosh's own, a posting at a time
                     assert ours.is_active() == theirs.is_active()
                     if ours.is_active():
                         assert ours.id() == theirs.id() and ours.id() >= target
@@ -243,6 +283,6 @@ def test_posting_arrays_read_every_block_and_inline_postings_too():
                     continue
                 expected = list(theirs.items_as("weight"))
                 ids, weights = postings.posting_arrays(
-                    segment_reader, "content", postings.word_bytes(segment_reader, "content",
-                                                                   word))
+                    segment_reader, "content", postings.word_bytes(segment_reader, "content", word)
+                )
                 assert list(zip(ids.tolist(), weights.tolist(), strict=True)) == expected

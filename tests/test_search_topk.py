@@ -7,6 +7,7 @@ the 10 best, as Whoosh's own unlimited search orders them.
 
 If Whoosh is fixed, the first test passes and fails as "XPASS (strict)": then the ranking's
 reason is gone and it may be replaced by Whoosh's own top-k."""
+
 from __future__ import annotations
 
 import random
@@ -33,9 +34,13 @@ def corpus():
     frequencies = [1 / (n + 1) for n in range(200)]
     with ix.writer() as w:
         for number in range(300):
-            w.add_document(id=str(number), **{
-                field: " ".join(rng.choices(words, frequencies, k=rng.randint(1, 50)))
-                for field in FIELDS})
+            w.add_document(
+                id=str(number),
+                **{
+                    field: " ".join(rng.choices(words, frequencies, k=rng.randint(1, 50)))
+                    for field in FIELDS
+                },
+            )
     query = MultifieldParser(list(FIELDS), schema).parse("w1 w125")
     with ix.searcher() as s:
         every = [(hit.docnum, hit.score) for hit in s.search(query, limit=None)]
@@ -55,13 +60,17 @@ def test_the_best_entry_left_out_scores_above_the_last_one_returned(corpus):
     assert max(score[d] for d in left_out) > min(score[d] for d in returned)
 
 
-@pytest.mark.xfail(strict=True, reason="whoosh-reloaded 2.7.5 top-k: Matcher.replace() "
-                   "drops entries that belong in the top k (docs/whoosh-topk-report.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="whoosh-reloaded 2.7.5 top-k: Matcher.replace() "
+    "drops entries that belong in the top k (docs/whoosh-topk-report.md)",
+)
 def test_stock_whoosh_top_k_returns_the_best_entries(corpus):
     ix, query, every = corpus
     with ix.searcher() as s:
-        assert [hit.docnum for hit in s.search(query, limit=10)] == \
-            [docnum for docnum, _score in every[:10]]
+        assert [hit.docnum for hit in s.search(query, limit=10)] == [
+            docnum for docnum, _score in every[:10]
+        ]
 
 
 def test_the_archives_ranking_returns_the_best_entries(corpus):

@@ -1,4 +1,5 @@
 """A new gunicorn worker is warmed before its first request (`archive.serving`)."""
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,9 @@ def test_warming_compiles_every_template_and_answers_the_first_pages(app, monkey
     serving.warm_up(app)
     cached = {key[1] for key in env.cache.keys()} if env.cache is not None else set()
     assert set(names) <= cached
-    assert sorted(asked) == sorted((path, locale, 200) for path in serving.WARM_PAGES
-                                   for locale in LOCALES)
+    assert sorted(asked) == sorted(
+        (path, locale, 200) for path in serving.WARM_PAGES for locale in LOCALES
+    )
 
 
 def test_a_page_that_fails_while_warming_leaves_the_worker_serving(app, monkeypatch, caplog):
@@ -57,15 +59,27 @@ def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}/archive"
-    env = {"ARCHIVE_BASE_URL": base, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "HOST": "127.0.0.1", "PORT": str(port), "ARCHIVE_WORKERS": "2", "ARCHIVE_DEMO": "0",
-           "ARCHIVE_INSTANCE_DIR": str(tmp_path / "instance"),
-           "ARCHIVE_MEDIA_URL": str(tmp_path / "media")}
+    env = {
+        "ARCHIVE_BASE_URL": base,
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "ARCHIVE_WORKERS": "2",
+        "ARCHIVE_DEMO": "0",
+        "ARCHIVE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "ARCHIVE_MEDIA_URL": str(tmp_path / "media"),
+    }
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        server = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env,
-                                  stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [str(ROOT / "scripts" / "serve")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -89,8 +103,7 @@ def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp
         assert secret not in text
         robots = requests.get(f"{base}/robots.txt", timeout=10)
         assert robots.ok and f"Sitemap: {base}/sitemap.xml" in robots.text
-        forged = requests.get(f"{base}/robots.txt", headers={"Host": "evil.example"},
-                              timeout=10)
+        forged = requests.get(f"{base}/robots.txt", headers={"Host": "evil.example"}, timeout=10)
         assert forged.status_code == 400 and "evil.example" not in forged.text
         instance = tmp_path / "instance"
         for path in (instance, instance / "archive.sqlite3", instance / "index"):

@@ -2,6 +2,7 @@
 address; a sign-in that works uses up nothing. Thirty people on one Wi-Fi sign in within a
 minute; guessing one account is cut off after five wrong passwords whatever address they come
 from; the page that says so keeps the username that was typed."""
+
 from __future__ import annotations
 
 from archive.config import SETTINGS
@@ -11,8 +12,10 @@ from tests.conftest import PASSWORD, BrowserLikeClient
 
 WORKSHOP = "203.0.113.7"
 #: the site's own limits, not the test configuration's
-DEFAULTS = {"SIGN_IN_ACCOUNT_LIMIT": SETTINGS["SIGN_IN_ACCOUNT_LIMIT"][0],
-            "SIGN_IN_ADDRESS_LIMIT": SETTINGS["SIGN_IN_ADDRESS_LIMIT"][0]}
+DEFAULTS = {
+    "SIGN_IN_ACCOUNT_LIMIT": SETTINGS["SIGN_IN_ACCOUNT_LIMIT"][0],
+    "SIGN_IN_ADDRESS_LIMIT": SETTINGS["SIGN_IN_ADDRESS_LIMIT"][0],
+}
 
 
 def _from(app, address: str) -> BrowserLikeClient:
@@ -52,10 +55,11 @@ def test_guessing_one_account_is_limited_from_any_address(make_app):
     """(Through Redis, shared by two workers: tests/test_rate_limits_shared.py.)"""
     app = make_app(**DEFAULTS)
     _people(app, "आशा", "ravi")
-    guesses = [_sign_in(app, f"198.51.100.{n}", "आशा", f"guess number {n}").status_code
-               for n in range(5)]
+    guesses = [
+        _sign_in(app, f"198.51.100.{n}", "आशा", f"guess number {n}").status_code for n in range(5)
+    ]
 
-    limited = _sign_in(app, "198.51.100.99", "आशा")           # even the right password
+    limited = _sign_in(app, "198.51.100.99", "आशा")  # even the right password
 
     assert guesses == [422] * 5
     assert limited.status_code == 429
@@ -86,12 +90,14 @@ def test_the_limited_page_keeps_the_username(make_app):
 def test_many_failures_from_one_address_are_capped(make_app):
     app = make_app(SIGN_IN_ADDRESS_LIMIT="3 per minute")
     _people(app, "lata", "ravi")
-    answers = [_sign_in(app, WORKSHOP, name, "not the one").status_code
-               for name in ("lata", "ravi", "someone")]
+    answers = [
+        _sign_in(app, WORKSHOP, name, "not the one").status_code
+        for name in ("lata", "ravi", "someone")
+    ]
 
     assert answers == [422] * 3
     assert _sign_in(app, WORKSHOP, "lata").status_code == 429
-    assert _sign_in(app, "192.0.2.1", "lata").status_code == 302    # another address
+    assert _sign_in(app, "192.0.2.1", "lata").status_code == 302  # another address
 
 
 def test_reset_links_are_tried_against_the_same_allowance(make_app):

@@ -8,6 +8,7 @@ The walk is checked against the whole rule, so a withdrawal, a narrowing or a ch
 attribution is seen on every surface at once. When a surface is added to ``SURFACES``,
 ``test_every_surface_is_walked`` fails until it gets an entry here.
 """
+
 from __future__ import annotations
 
 import html
@@ -46,13 +47,13 @@ from tests.public_helpers import curate, open_graph, share_link
 @dataclass
 class Sight:
     """What one viewer got from one surface: whether the piece shows, and all the text."""
+
     shown: bool
     text: str
 
 
 def _mentions(page: str, piece: Piece) -> bool:
-    return (MARKER in page or piece.public_id in page
-            or any(asset in page for asset in piece.media))
+    return MARKER in page or piece.public_id in page or any(asset in page for asset in piece.media)
 
 
 def _page(viewer: Viewer, url: str, piece: Piece) -> Sight:
@@ -103,8 +104,11 @@ def _export(viewer: Viewer, piece: Piece) -> Sight:
         return Sight(False, text(response))
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
-    contents = "\n".join(archive.read(name).decode("utf-8") for name in names
-                         if name.endswith((".md", ".json", ".txt")))
+    contents = "\n".join(
+        archive.read(name).decode("utf-8")
+        for name in names
+        if name.endswith((".md", ".json", ".txt"))
+    )
     everything = "\n".join(names) + "\n" + contents
     return Sight(_mentions(everything, piece), everything)
 
@@ -128,18 +132,20 @@ def _xml(viewer: Viewer, url: str, piece: Piece) -> Sight:
 
 
 def _feeds(viewer: Viewer, piece: Piece) -> Sight:
-    return _either(_xml(viewer, "/feeds/public.atom", piece),
-                   _xml(viewer, f"/collections/{PUBLIC_SHELF}/feed.atom", piece))
+    return _either(
+        _xml(viewer, "/feeds/public.atom", piece),
+        _xml(viewer, f"/collections/{PUBLIC_SHELF}/feed.atom", piece),
+    )
 
 
 def _embeds(viewer: Viewer, piece: Piece) -> Sight:
     """The card shows the piece only if it names it; oEmbed only if it answers."""
     card = viewer.client.get(f"/embed/items/{piece.public_id}")
     page = html.unescape(text(card))
-    oembed = viewer.client.get("/oembed", query_string={
-        "url": f"http://localhost{piece.url}", "format": "json"})
-    return Sight(MARKER in page or oembed.status_code == 200,
-                 page + "\n" + json_text(oembed))
+    oembed = viewer.client.get(
+        "/oembed", query_string={"url": f"http://localhost{piece.url}", "format": "json"}
+    )
+    return Sight(MARKER in page or oembed.status_code == 200, page + "\n" + json_text(oembed))
 
 
 def _open_graph(viewer: Viewer, piece: Piece) -> Sight:
@@ -156,8 +162,11 @@ def _pack(viewer: Viewer, piece: Piece) -> Sight:
             return Sight(False, data.decode("utf-8", "replace"))
     with zipfile.ZipFile(io.BytesIO(data)) as pack:
         names = pack.namelist()
-        everything = "\n".join(names) + "\n" + "\n".join(
-            pack.read(name).decode("utf-8") for name in names if name.endswith(".html"))
+        everything = (
+            "\n".join(names)
+            + "\n"
+            + "\n".join(pack.read(name).decode("utf-8") for name in names if name.endswith(".html"))
+        )
     return Sight(_mentions(html.unescape(everything), piece), html.unescape(everything))
 
 
@@ -170,8 +179,9 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "tag pages": lambda v, p: _listing(v, f"/tags/{p.tag}", p),
     "circle pages": lambda v, p: _listing(v, f"/circles/{p.circle_slug}", p),
     "home page": lambda v, p: _listing(v, "/", p),
-    "search results": lambda v, p: _either(_listing(v, f"/search?q={p.tag}", p),
-                                           _listing(v, f"/api/v1/search?q={p.tag}", p)),
+    "search results": lambda v, p: _either(
+        _listing(v, f"/search?q={p.tag}", p), _listing(v, f"/api/v1/search?q={p.tag}", p)
+    ),
     "JSON API item": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}", p),
     "JSON API revisions": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/revisions", p),
     "JSON API diff": lambda v, p: _api(v, f"/api/v1/items/{p.public_id}/diff?from=1&to=2", p),
@@ -183,11 +193,12 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "waiting page": lambda v, p: _page(v, f"{p.url}/waiting", p),
     "participant export": _export,
     "collection pages": lambda v, p: _either(
-        *(_listing(v, f"/collections/{slug}", p) for slug in SHELVES)),
+        *(_listing(v, f"/collections/{slug}", p) for slug in SHELVES)
+    ),
     "collective-document view": lambda v, p: _either(
-        *(_listing(v, f"/collections/{slug}/read", p) for slug in SHELVES)),
-    "share links": lambda v, p: _either(
-        *(_listing(v, SHARE_LINKS[slug], p) for slug in SHELVES)),
+        *(_listing(v, f"/collections/{slug}/read", p) for slug in SHELVES)
+    ),
+    "share links": lambda v, p: _either(*(_listing(v, SHARE_LINKS[slug], p) for slug in SHELVES)),
     "Atom feeds": _feeds,
     "sitemap": lambda v, p: _xml(v, "/sitemap.xml", p),
     "embeds and oEmbed": _embeds,
@@ -213,21 +224,38 @@ def shown_on(viewer: Viewer, piece: Piece) -> set[str]:
 # --- what the rule says each viewer sees ------------------------------------------------------
 
 #: surfaces every reader of a piece gets
-READING = {"item page", "history page", "diff page", "revision page",
-           "media (every derivative)", "tag pages", "home page", "search results",
-           "JSON API item",
-           "JSON API revisions", "JSON API diff", "collection pages",
-           "collective-document view"}
+READING = {
+    "item page",
+    "history page",
+    "diff page",
+    "revision page",
+    "media (every derivative)",
+    "tag pages",
+    "home page",
+    "search results",
+    "JSON API item",
+    "JSON API revisions",
+    "JSON API diff",
+    "collection pages",
+    "collective-document view",
+}
 #: surfaces for the whole world: a piece is on them while it is public, and for no one else
-PUBLIC = {"share links", "Atom feeds", "sitemap", "embeds and oEmbed", "Open Graph tags",
-          "offline packs"}
+PUBLIC = {
+    "share links",
+    "Atom feeds",
+    "sitemap",
+    "embeds and oEmbed",
+    "Open Graph tags",
+    "offline packs",
+}
 MEMBERS = {"contributor", "facilitator", "member"}
 
 
 def expected(role: str, audience: str) -> set[str]:
     """The table of design.md for a piece whose contributor has an account."""
-    may_see = (role == "contributor" or (audience == "circle" and role in MEMBERS)
-               or audience == "public")
+    may_see = (
+        role == "contributor" or (audience == "circle" and role in MEMBERS) or audience == "public"
+    )
     if not may_see:
         return set()
     surfaces = set(READING)
@@ -235,7 +263,7 @@ def expected(role: str, audience: str) -> set[str]:
         surfaces |= PUBLIC
     if role in MEMBERS:
         surfaces.add("circle pages")
-    if role in ("contributor", "facilitator"):             # they may act on its consent
+    if role in ("contributor", "facilitator"):  # they may act on its consent
         surfaces |= {"receipt page", "receipt JSON", "receipt text file"}
     if role == "contributor":
         surfaces |= {"participant export", "my pieces page"}
@@ -254,8 +282,7 @@ def shelve(world: World, piece: Piece) -> Piece:
     commit()
     curator = world["facilitator"]
     curate(curator, world.home, PUBLIC_SHELF, [piece], title="The shelf for everyone")
-    curate(curator, world.home, CIRCLE_SHELF, [piece], state="circle",
-           title="The circle's shelf")
+    curate(curator, world.home, CIRCLE_SHELF, [piece], state="circle", title="The circle's shelf")
     for slug in SHELVES:
         SHARE_LINKS[slug] = share_link(curator, slug)
     return piece
@@ -266,18 +293,27 @@ def piece(world) -> Piece:
     """A public artwork with two revisions (so there is a history and a diff to walk), in a
     public and a circle collection, open to embeds and packs."""
     contributor = world["contributor"]
-    first = share(contributor, world.home, title=f"{MARKER} river", tags=("nadi",),
-                  body="The river at dawn.", audience="public", attribution="name")
+    first = share(
+        contributor,
+        world.home,
+        title=f"{MARKER} river",
+        tags=("nadi",),
+        body="The river at dawn.",
+        audience="public",
+        attribution="name",
+    )
     return shelve(world, revise(contributor, first, body="The river at dawn, and the birds."))
 
 
 # --- the walk itself --------------------------------------------------------------------------
 
+
 def test_every_surface_is_walked():
     assert set(SURFACE_WALK) == set(access.SURFACES), (
         "a surface without a walk entry (or a walk entry for a surface that is gone): "
         f"missing {set(access.SURFACES) - set(SURFACE_WALK)}, "
-        f"extra {set(SURFACE_WALK) - set(access.SURFACES)}")
+        f"extra {set(SURFACE_WALK) - set(access.SURFACES)}"
+    )
 
 
 def test_the_walk_sees_the_piece_where_the_rule_allows(world, piece):
@@ -286,6 +322,7 @@ def test_the_walk_sees_the_piece_where_the_rule_allows(world, piece):
 
 
 # --- withdrawal -------------------------------------------------------------------------------
+
 
 def test_a_withdrawn_piece_is_on_no_surface_for_anyone(world, piece):
     contributor = world.viewers["contributor"]
@@ -316,6 +353,7 @@ def test_a_withdrawn_piece_answers_with_a_tombstone(world, piece, role):
 
 
 # --- narrowing --------------------------------------------------------------------------------
+
 
 def test_narrowing_takes_effect_on_every_surface_at_once(world, piece):
     contributor = world.viewers["contributor"].client
@@ -348,19 +386,28 @@ def test_a_passed_review_date_counts_as_private_on_every_surface(world, piece):
 
 # --- attribution ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("attribution, shown_as", [("name", CONTRIBUTOR_NAME),
-                                                   ("pseudonym", PSEUDONYM)])
+
+@pytest.mark.parametrize(
+    "attribution, shown_as", [("name", CONTRIBUTOR_NAME), ("pseudonym", PSEUDONYM)]
+)
 def test_switching_to_anonymous_removes_the_name_everywhere(world, attribution, shown_as):
     contributor = world["contributor"]
-    first = share(contributor, world.home, title=f"{MARKER} lamp", tags=("diya",),
-                  audience="public", attribution=attribution,
-                  pseudonym=PSEUDONYM if attribution == "pseudonym" else "")
+    first = share(
+        contributor,
+        world.home,
+        title=f"{MARKER} lamp",
+        tags=("diya",),
+        audience="public",
+        attribution=attribution,
+        pseudonym=PSEUDONYM if attribution == "pseudonym" else "",
+    )
     piece = shelve(world, revise(contributor, first, body="A second version."))
     anonymous = world.viewers["anonymous"]
     assert shown_as in walk(anonymous, piece)["item page"].text
 
-    response = change_consent(world.viewers["contributor"].client, piece,
-                              attribution="anonymous", pseudonym="")
+    response = change_consent(
+        world.viewers["contributor"].client, piece, attribution="anonymous", pseudonym=""
+    )
     assert response.status_code == 302
 
     for role in ROLES:

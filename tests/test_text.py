@@ -1,4 +1,5 @@
 """Markdown rendering, sanitising and word diffs as the archive's writers will meet them."""
+
 from __future__ import annotations
 
 import sys
@@ -66,24 +67,38 @@ def test_safe_links_are_kept_with_rel() -> None:
     assert 'rel="nofollow noopener noreferrer ugc"' in html
 
 
-@pytest.mark.parametrize("source", [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    '<iframe src="https://evil.example/"></iframe>',
-    "[x](javascript:alert(1))",
-    "[x](JAVASCRIPT:alert(1))",
-    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "[x](vbscript:msgbox(1))",
-    '<a href="javascript:alert(1)">x</a>',
-    "<a href=' jav&#x09;ascript:alert(1)'>x</a>",
-    "<svg onload=alert(1)><circle r=1 /></svg>",
-    "![photo](https://tracker.example/pixel.png)",
-    '<p onclick="alert(1)" style="color:red">x</p>',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<iframe src="https://evil.example/"></iframe>',
+        "[x](javascript:alert(1))",
+        "[x](JAVASCRIPT:alert(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "[x](vbscript:msgbox(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        "<a href=' jav&#x09;ascript:alert(1)'>x</a>",
+        "<svg onload=alert(1)><circle r=1 /></svg>",
+        "![photo](https://tracker.example/pixel.png)",
+        '<p onclick="alert(1)" style="color:red">x</p>',
+    ],
+)
 def test_hostile_markup_is_inert(source: str) -> None:
     html = render_markdown(f"before\n\n{source}\n\nafter").lower()
-    for forbidden in ("<script", "onerror", "onload", "onclick", "javascript:", "vbscript:",
-                      "data:", "<iframe", "<img", "<svg", "style="):
+    for forbidden in (
+        "<script",
+        "onerror",
+        "onload",
+        "onclick",
+        "javascript:",
+        "vbscript:",
+        "data:",
+        "<iframe",
+        "<img",
+        "<svg",
+        "style=",
+    ):
         assert forbidden not in html
     assert "<p>before</p>" in html and "<p>after</p>" in html
 
@@ -141,12 +156,15 @@ def test_concurrent_renders_match_single_threaded() -> None:
 # --- word_diff -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "कभी कभी हमें उदासी होती है।",
-    "क्षत्रिय ज्ञान श्रम त्रिकोण हँसी अंधेरा दुःख",
-    "\u0915\u093c\u0932\u092e ॠषि मी ठीक आहे॥",
-    "ज़िंदगी\u200cनामा प्र\u200dकाश",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "कभी कभी हमें उदासी होती है।",
+        "क्षत्रिय ज्ञान श्रम त्रिकोण हँसी अंधेरा दुःख",
+        "\u0915\u093c\u0932\u092e ॠषि मी ठीक आहे॥",
+        "ज़िंदगी\u200cनामा प्र\u200dकाश",
+    ],
+)
 def test_tokens_never_split_a_letter_from_its_signs(text: str) -> None:
     parts = tokens(text)
     assert "".join(parts) == text
@@ -218,7 +236,8 @@ def test_first_revision_is_all_added_and_identical_texts_have_no_changes() -> No
 
 def test_diff_inputs_are_nfc() -> None:
     assert word_diff("\u0928\u093c", "\u0929") == [
-        DiffLine("same", (Segment("\u0929", "same"),), 1, 1)]
+        DiffLine("same", (Segment("\u0929", "same"),), 1, 1)
+    ]
 
 
 def test_rendered_diff_uses_ins_and_del() -> None:

@@ -4,6 +4,7 @@ The messages are extracted from the code and templates in-process (the same mapp
 ``pybabel extract -F archive/translations/babel.cfg``), so a new string without its
 translation fails here, not on a participant's phone.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,10 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "archive" / "translations"
 SOURCES = ("archive", "templates")
 LOCALES = ("hi", "mr")
-KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2),
-            "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2),
-            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
-            "npgettext": ((1, "c"), 2, 3)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[#0\- +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
 
@@ -40,8 +49,8 @@ def extract() -> dict[tuple[str | None, str], tuple]:
     found = {}
     for path in _source_files():
         for filename, lineno, message, _comments, context in check_and_call_extract_file(
-                str(path), method_map, options_map, None, KEYWORDS, (), False,
-                dirpath=str(ROOT)):
+            str(path), method_map, options_map, None, KEYWORDS, (), False, dirpath=str(ROOT)
+        ):
             if isinstance(message, tuple) and len(message) == 1:
                 message = message[0]
             singular = message[0] if isinstance(message, tuple) else message
@@ -51,8 +60,7 @@ def extract() -> dict[tuple[str | None, str], tuple]:
 
 
 def placeholders(text: str) -> set[str]:
-    return {match.group(0) for match in PLACEHOLDER.finditer(text)
-            if match.group(0) != "%%"}
+    return {match.group(0) for match in PLACEHOLDER.finditer(text) if match.group(0) != "%%"}
 
 
 def _named(found: set[str]) -> set[str]:
@@ -61,8 +69,7 @@ def _named(found: set[str]) -> set[str]:
 
 def problems_in(catalog, messages) -> list[str]:
     problems = []
-    for (context, singular), (message, where) in sorted(messages.items(),
-                                                         key=lambda kv: kv[1][1]):
+    for (context, singular), (message, where) in sorted(messages.items(), key=lambda kv: kv[1][1]):
         entry = catalog.get(singular, context)
         label = f"{where}: {singular!r}"
         if entry is None:
@@ -97,8 +104,9 @@ def _placeholder_problems(message, forms: list[str], label: str) -> list[str]:
         if not _named(expected | got):
             continue  # no named placeholders: nothing to check for %-formatting by name
         if got - expected or needed - got:
-            problems.append(f"placeholders  {label}: msgstr has {sorted(got)}, "
-                            f"msgid has {sorted(expected)}")
+            problems.append(
+                f"placeholders  {label}: msgstr has {sorted(got)}, msgid has {sorted(expected)}"
+            )
     return problems
 
 
@@ -122,6 +130,7 @@ def test_extraction_sees_python_and_templates(messages):
 def test_the_checker_finds_problems():
     """The test below can fail: a catalog with each kind of mistake is reported."""
     from babel.messages.catalog import Catalog
+
     catalog = Catalog(locale="hi")
     catalog.add("Saved.", "")
     catalog.add("Hello %(name)s", "नमस्ते %(nam)s")
@@ -155,5 +164,7 @@ def test_every_message_is_translated(messages, locale):
 
     problems = problems_in(catalog, messages)
 
-    assert not problems, (f"{len(problems)} of {len(messages)} messages are not ready in "
-                          f"{po.relative_to(ROOT)}:\n" + "\n".join(problems))
+    assert not problems, (
+        f"{len(problems)} of {len(messages)} messages are not ready in "
+        f"{po.relative_to(ROOT)}:\n" + "\n".join(problems)
+    )

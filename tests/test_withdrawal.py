@@ -2,6 +2,7 @@
 the contributor signed in, a facilitator on the contributor's request, anyone holding the
 receipt's code, the JSON API and the command line. Then consent changes, review dates, the
 ledger pages and receipts."""
+
 from __future__ import annotations
 
 import html
@@ -38,8 +39,9 @@ from tests.erasure_helpers import (
 
 pytestmark = pytest.mark.both_databases
 
-GENERIC = ("That code does not match anything we hold. Please check it against your receipt "
-           "and try again.")
+GENERIC = (
+    "That code does not match anything we hold. Please check it against your receipt and try again."
+)
 #: a code with zeros and ones in it, so the O-for-0 and I/L-for-1 readings can be tried
 KNOWN_CODE = "70K1-M0AB-1C0D-E0FG-H1J0"
 
@@ -57,10 +59,17 @@ def known_code(monkeypatch):
 def piece(world: World, known_code) -> Piece:
     """A circle artwork with two revisions, signed with a pseudonym, markers everywhere."""
     contributor = world["contributor"]
-    first = share(contributor, world.home, title=f"{MARKER} {DEVANAGARI_MARKER} garden",
-                  tags=(MARKER, DEVANAGARI_MARKER), body=f"Words of {MARKER}",
-                  alt_text=f"A painting of {MARKER}", audience="circle",
-                  attribution="pseudonym", pseudonym=PSEUDONYM)
+    first = share(
+        contributor,
+        world.home,
+        title=f"{MARKER} {DEVANAGARI_MARKER} garden",
+        tags=(MARKER, DEVANAGARI_MARKER),
+        body=f"Words of {MARKER}",
+        alt_text=f"A painting of {MARKER}",
+        audience="circle",
+        attribution="pseudonym",
+        pseudonym=PSEUDONYM,
+    )
     return revise(contributor, first, body=f"More words of {MARKER}")
 
 
@@ -69,6 +78,7 @@ def page_text(response) -> str:
 
 
 # --- the contributor, signed in ---------------------------------------------------------------
+
 
 @pytest.mark.media_backends
 def test_the_contributor_withdraws_once_sure(app, world, piece):
@@ -106,6 +116,7 @@ def test_withdrawing_again_says_so_and_changes_nothing(app, world, piece):
 
 # --- a facilitator, on the contributor's request ----------------------------------------------
 
+
 @pytest.mark.media_backends
 def test_a_facilitator_withdraws_with_a_reason(app, world, piece):
     client = world.viewers["facilitator"].client
@@ -131,12 +142,20 @@ def test_a_facilitator_withdraws_with_a_reason(app, world, piece):
 def test_a_facilitator_withdraws_for_someone_without_an_account(app, world):
     from archive.db import commit
     from archive.operations.items import create_profile
+
     facilitator = world["facilitator"]
     profile = create_profile(facilitator, world.home, PSEUDONYM)
     commit()
-    piece = share(facilitator, world.home, title=f"{MARKER} told in a session",
-                  contributor=profile, method="verbal", audience="private",
-                  attribution="pseudonym", pseudonym=PSEUDONYM)
+    piece = share(
+        facilitator,
+        world.home,
+        title=f"{MARKER} told in a session",
+        contributor=profile,
+        method="verbal",
+        audience="private",
+        attribution="pseudonym",
+        pseudonym=PSEUDONYM,
+    )
     client = world.viewers["facilitator"].client
     assert client.get(piece.url).status_code == 200, "the steward sees it"
 
@@ -154,8 +173,9 @@ def test_nobody_else_can_withdraw(app, world, piece, who):
     before = snapshot(app, piece)
 
     assert client.get(f"{piece.url}/withdraw").status_code == 404
-    response = client.post_form(f"{piece.url}/withdraw", {"sure": "y", "reason": "in-person"},
-                                page="/")
+    response = client.post_form(
+        f"{piece.url}/withdraw", {"sure": "y", "reason": "in-person"}, page="/"
+    )
 
     assert response.status_code == 404
     assert snapshot(app, piece) == before
@@ -163,11 +183,18 @@ def test_nobody_else_can_withdraw(app, world, piece, who):
 
 # --- anyone holding the code ------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed", [
-    KNOWN_CODE, KNOWN_CODE.lower(), KNOWN_CODE.replace("-", " "),
-    KNOWN_CODE.replace("0", "O"),
-    KNOWN_CODE.lower().replace("-", "  ").replace("0", "o").replace("1", "l"),
-], ids=["as printed", "lower case", "spaces", "O for 0", "all at once"])
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        KNOWN_CODE,
+        KNOWN_CODE.lower(),
+        KNOWN_CODE.replace("-", " "),
+        KNOWN_CODE.replace("0", "O"),
+        KNOWN_CODE.lower().replace("-", "  ").replace("0", "o").replace("1", "l"),
+    ],
+    ids=["as printed", "lower case", "spaces", "O for 0", "all at once"],
+)
 def test_the_code_door_in_two_steps(app, world, piece, make_client, typed):
     client = make_client()
     assert client.get("/withdraw").status_code == 200
@@ -189,19 +216,31 @@ def test_the_code_door_in_two_steps(app, world, piece, make_client, typed):
 
 def _without_secrets(page: str) -> str:
     """The page apart from its CSRF tokens and the code echoed back into the field."""
-    page = re.sub(r'(name="csrf_token" type="hidden" value=|'
-                  r'type="hidden" name="csrf_token" value=)"[^"]*"', "CSRF", page)
+    page = re.sub(
+        r'(name="csrf_token" type="hidden" value=|'
+        r'type="hidden" name="csrf_token" value=)"[^"]*"',
+        "CSRF",
+        page,
+    )
     return re.sub(r'(<input[^>]*name="code"[^>]*value=)"[^"]*"', r'\1"CODE"', page)
 
 
 def test_wrong_malformed_and_used_codes_all_get_the_same_answer(app, world, piece, make_client):
     withdrawer = make_client()
-    assert confirm_code(withdrawer, text(enter_code(withdrawer, KNOWN_CODE)),
-                        follow_redirects=True).status_code == 200
+    assert (
+        confirm_code(
+            withdrawer, text(enter_code(withdrawer, KNOWN_CODE)), follow_redirects=True
+        ).status_code
+        == 200
+    )
     client = make_client()
     answers = {}
-    for name, code in {"wrong": "ABCD-EFGH-JKMN-PQRS-TVWX", "malformed": "hello-world",
-                       "too short": "70K1-M0AB", "used": KNOWN_CODE}.items():
+    for name, code in {
+        "wrong": "ABCD-EFGH-JKMN-PQRS-TVWX",
+        "malformed": "hello-world",
+        "too short": "70K1-M0AB",
+        "used": KNOWN_CODE,
+    }.items():
         response = enter_code(client, code)
         assert response.status_code == 422, name
         assert GENERIC in page_text(response), name
@@ -247,10 +286,12 @@ def test_code_entry_is_rate_limited(make_app):
 
 # --- the JSON API -----------------------------------------------------------------------------
 
+
 def api_withdraw(world, who: str, piece: Piece, body: dict | None = None):
     viewer = world.viewers[who]
-    return viewer.client.post(f"/api/v1/items/{piece.public_id}/withdraw",
-                              headers=viewer.headers, json=body or {})
+    return viewer.client.post(
+        f"/api/v1/items/{piece.public_id}/withdraw", headers=viewer.headers, json=body or {}
+    )
 
 
 @pytest.mark.media_backends
@@ -282,8 +323,10 @@ def test_a_facilitator_withdraws_through_the_api_with_a_reason(app, world, piece
     assert events_of(piece, "withdrawn")[0].change["reason"] == "in-writing"
 
 
-@pytest.mark.parametrize("who, status", [("member", 404), ("other facilitator", 404),
-                                         ("stranger", 404), ("anonymous", 401)])
+@pytest.mark.parametrize(
+    "who, status",
+    [("member", 404), ("other facilitator", 404), ("stranger", 404), ("anonymous", 401)],
+)
 def test_nobody_else_withdraws_through_the_api(app, world, piece, who, status):
     before = snapshot(app, piece)
     response = api_withdraw(world, who, piece, {"reason": "in-person"})
@@ -292,6 +335,7 @@ def test_nobody_else_withdraws_through_the_api(app, world, piece, who, status):
 
 
 # --- the command line -------------------------------------------------------------------------
+
 
 @pytest.mark.media_backends
 def test_the_cli_withdraws_on_request(app, world, piece):
@@ -320,19 +364,35 @@ def test_the_cli_withdraws_on_request(app, world, piece):
 
 def test_the_cli_refuses_someone_who_may_not_act(app, world, piece):
     before = snapshot(app, piece)
-    result = app.test_cli_runner().invoke(args=[
-        "items", "withdraw", piece.public_id, "--by", world["other facilitator"].username,
-        "--reason", "in-person"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "items",
+            "withdraw",
+            piece.public_id,
+            "--by",
+            world["other facilitator"].username,
+            "--reason",
+            "in-person",
+        ]
+    )
     assert result.exit_code != 0
     assert snapshot(app, piece) == before
 
 
 # --- changing consent -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def public_piece(world) -> Piece:
-    return share(world["contributor"], world.home, title=f"{MARKER} kite", tags=("patang",),
-                 audience="public", attribution="pseudonym", pseudonym=PSEUDONYM)
+    return share(
+        world["contributor"],
+        world.home,
+        title=f"{MARKER} kite",
+        tags=("patang",),
+        audience="public",
+        attribution="pseudonym",
+        pseudonym=PSEUDONYM,
+    )
 
 
 def consent_of(piece: Piece) -> Consent:
@@ -340,18 +400,21 @@ def consent_of(piece: Piece) -> Consent:
 
 
 def test_the_contributor_narrows(app, world, public_piece):
-    response = change_consent(world.viewers["contributor"].client, public_piece,
-                              audience="circle")
+    response = change_consent(world.viewers["contributor"].client, public_piece, audience="circle")
 
     assert response.status_code == 302
     assert consent_of(public_piece).audience == "circle"
     changed = events_of(public_piece, "changed")
     assert [(e.change, e.actor_role) for e in changed] == [
-        ({"audience": ["public", "circle"]}, "contributor")]
+        ({"audience": ["public", "circle"]}, "contributor")
+    ]
     assert world.viewers["anonymous"].client.get(public_piece.url).status_code == 404
     assert world.viewers["member"].client.get(public_piece.url).status_code == 200
-    assert [line["change"] for line in ledger_file_lines(app, public_piece)
-            if line["event"] == "changed"] == [{"audience": ["public", "circle"]}]
+    assert [
+        line["change"]
+        for line in ledger_file_lines(app, public_piece)
+        if line["event"] == "changed"
+    ] == [{"audience": ["public", "circle"]}]
 
 
 def test_a_facilitator_narrows_on_request_with_a_reason(app, world, public_piece):
@@ -373,16 +436,32 @@ def test_a_facilitator_narrows_on_request_with_a_reason(app, world, public_piece
     assert event.change == {"audience": ["public", "circle"], "reason": "phone-or-message"}
 
 
-@pytest.mark.parametrize("widening", [
-    {"audience": "public"}, {"attribution": "name"}, {"collections": True},
-    {"embeds": True}, {"packs": True}], ids=lambda w: next(iter(w)))
+@pytest.mark.parametrize(
+    "widening",
+    [
+        {"audience": "public"},
+        {"attribution": "name"},
+        {"collections": True},
+        {"embeds": True},
+        {"packs": True},
+    ],
+    ids=lambda w: next(iter(w)),
+)
 def test_a_facilitator_never_widens_for_a_contributor_with_an_account(app, world, widening):
-    piece = share(world["contributor"], world.home, title=f"{MARKER} kite", tags=("patang",),
-                  audience="circle", attribution="pseudonym", pseudonym=PSEUDONYM)
+    piece = share(
+        world["contributor"],
+        world.home,
+        title=f"{MARKER} kite",
+        tags=("patang",),
+        audience="circle",
+        attribution="pseudonym",
+        pseudonym=PSEUDONYM,
+    )
     before = snapshot(app, piece)
 
-    response = change_consent(world.viewers["facilitator"].client, piece,
-                              reason="in-person", **widening)
+    response = change_consent(
+        world.viewers["facilitator"].client, piece, reason="in-person", **widening
+    )
 
     assert response.status_code == 422
     assert "Only the person who shared it can" in page_text(response)
@@ -390,23 +469,36 @@ def test_a_facilitator_never_widens_for_a_contributor_with_an_account(app, world
 
 
 def test_the_ledger_keeps_values_for_choices_and_only_changed_for_a_pseudonym(
-        app, world, public_piece):
-    response = change_consent(world.viewers["contributor"].client, public_piece,
-                              audience="circle", pseudonym="zqxnewname", collections=True,
-                              content_notes=["grief"])
+    app, world, public_piece
+):
+    response = change_consent(
+        world.viewers["contributor"].client,
+        public_piece,
+        audience="circle",
+        pseudonym="zqxnewname",
+        collections=True,
+        content_notes=["grief"],
+    )
 
     assert response.status_code == 302
     change = events_of(public_piece, "changed")[0].change
-    assert change == {"audience": ["public", "circle"], "pseudonym": "changed",
-                      "allow_collections": [False, True], "content_notes": [[], ["grief"]]}
-    for stored in (json.dumps(events_of(public_piece, "changed")[0].change, ensure_ascii=False),
-                   str(ledger_file_lines(app, public_piece))):
+    assert change == {
+        "audience": ["public", "circle"],
+        "pseudonym": "changed",
+        "allow_collections": [False, True],
+        "content_notes": [[], ["grief"]],
+    }
+    for stored in (
+        json.dumps(events_of(public_piece, "changed")[0].change, ensure_ascii=False),
+        str(ledger_file_lines(app, public_piece)),
+    ):
         assert PSEUDONYM not in stored and "zqxnewname" not in stored
     assert consent_of(public_piece).pseudonym == "zqxnewname"
 
 
 def test_a_passed_review_date_asks_the_contributor_and_hides_it_from_others(
-        app, world, public_piece):
+    app, world, public_piece
+):
     consent = consent_of(public_piece)
     consent.review_by = access.today() - timedelta(days=1)
     db.session.commit()
@@ -418,7 +510,8 @@ def test_a_passed_review_date_asks_the_contributor_and_hides_it_from_others(
         assert world.viewers[who].client.get(public_piece.url).status_code == 404, who
 
     confirmed = world.viewers["contributor"].client.post_form(
-        f"{public_piece.url}/consent/confirm", {"review_by": ""}, page=public_piece.url)
+        f"{public_piece.url}/consent/confirm", {"review_by": ""}, page=public_piece.url
+    )
 
     assert confirmed.status_code == 302
     assert consent_of(public_piece).review_by is None
@@ -427,7 +520,8 @@ def test_a_passed_review_date_asks_the_contributor_and_hides_it_from_others(
     again = world.viewers["contributor"].client.get(public_piece.url)
     assert "Please confirm" not in page_text(again)
     assert [e.change for e in events_of(public_piece, "confirmed")] == [
-        {"review_by": [(access.today() - timedelta(days=1)).isoformat(), None]}]
+        {"review_by": [(access.today() - timedelta(days=1)).isoformat(), None]}
+    ]
 
 
 def test_only_those_who_act_on_consent_may_confirm(app, world, public_piece):
@@ -435,20 +529,40 @@ def test_only_those_who_act_on_consent_may_confirm(app, world, public_piece):
     consent.review_by = access.today() - timedelta(days=1)
     db.session.commit()
     response = world.viewers["member"].client.post_form(
-        f"{public_piece.url}/consent/confirm", {"review_by": ""}, page="/")
+        f"{public_piece.url}/consent/confirm", {"review_by": ""}, page="/"
+    )
     assert response.status_code == 404
     assert consent_of(public_piece).review_by is not None
 
 
 # --- ledger pages -----------------------------------------------------------------------------
 
+
 def test_the_ledger_pages(app, world, piece):
-    members_piece = share(world["member"], world.home, title="A member's poem", kind="poem",
-                          tags=("kavita",), audience="circle")
-    hidden = share(world["member"], world.home, title="Only mine", kind="poem",
-                   tags=("diary",), audience="private")
-    elsewhere = share(world["stranger"], world.elsewhere, title="Far away", kind="poem",
-                      tags=("door",), audience="circle")
+    members_piece = share(
+        world["member"],
+        world.home,
+        title="A member's poem",
+        kind="poem",
+        tags=("kavita",),
+        audience="circle",
+    )
+    hidden = share(
+        world["member"],
+        world.home,
+        title="Only mine",
+        kind="poem",
+        tags=("diary",),
+        audience="private",
+    )
+    elsewhere = share(
+        world["stranger"],
+        world.elsewhere,
+        title="Far away",
+        kind="poem",
+        tags=("door",),
+        audience="circle",
+    )
     assert withdraw_signed_in(world.viewers["contributor"].client, piece).status_code == 200
 
     mine = world.viewers["contributor"].client.get("/account/ledger")
@@ -460,10 +574,10 @@ def test_the_ledger_pages(app, world, piece):
     circle = world.viewers["facilitator"].client.get(f"/circles/{world.home.slug}/ledger")
     assert circle.status_code == 200
     assert members_piece.public_id in text(circle) and "A member's poem" in page_text(circle)
-    for unseen in (hidden, elsewhere):   # a member's private piece: not even its id
+    for unseen in (hidden, elsewhere):  # a member's private piece: not even its id
         assert unseen.public_id not in text(circle) and unseen.title not in page_text(circle)
     for page in (mine, circle):
-        assert piece.public_id not in text(page)   # taken back: no id, no title
+        assert piece.public_id not in text(page)  # taken back: no id, no title
         for secret in (MARKER, DEVANAGARI_MARKER, PSEUDONYM):
             assert secret not in page_text(page)
 
@@ -477,6 +591,7 @@ def test_the_ledger_pages(app, world, piece):
 
 
 # --- receipts ---------------------------------------------------------------------------------
+
 
 def code_forms(code: str) -> list[str]:
     return [code, code.replace("-", ""), code.lower(), code.replace("-", " ")]

@@ -1,5 +1,6 @@
 """JSON API v1: bearer-token authentication, JSON errors, the same operations and access rule
 as the web pages."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -17,8 +18,13 @@ csrf.exempt(bp)  # no cookies here: a bearer token is the only credential
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None,
-                 problems: list[dict] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        problems: list[dict] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
         self.problems = problems
@@ -37,10 +43,11 @@ def _api_error(error: ApiError):
 @bp.errorhandler(Refused)
 def _refused(refused: Refused):
     """Every problem the operation found, so a client fixes them all in one go."""
-    problems = [{"error": str(message), **({"field": field} if field else {})}
-                for field, message in refused.problems]
-    return _api_error(ApiError(refused.status, str(refused.message), refused.field,
-                               problems))
+    problems = [
+        {"error": str(message), **({"field": field} if field else {})}
+        for field, message in refused.problems
+    ]
+    return _api_error(ApiError(refused.status, str(refused.message), refused.field, problems))
 
 
 @bp.errorhandler(Unavailable)
@@ -74,6 +81,7 @@ def token_required(view):
         if not viewer().is_authenticated:
             raise ApiError(401, "This needs an API token: Authorization: Bearer <token>.")
         return view(*args, **kwargs)
+
     return wrapped
 
 

@@ -2,6 +2,7 @@
 
 Every write goes through ``archive.operations.collections``, so the API refuses exactly what
 the pages refuse (and a refusal becomes a JSON error through the blueprint's handler)."""
+
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
@@ -45,30 +46,51 @@ def _url(collection: Collection) -> str:
 
 
 def summary(collection: Collection) -> dict:
-    return {"slug": collection.slug, "title": collection.title, "state": collection.state,
-            "circle": collection.circle.slug, "url": _url(collection),
-            "updated_at": collection.updated_at.isoformat() + "Z"}
+    return {
+        "slug": collection.slug,
+        "title": collection.title,
+        "state": collection.state,
+        "circle": collection.circle.slug,
+        "url": _url(collection),
+        "updated_at": collection.updated_at.isoformat() + "Z",
+    }
 
 
 def _entry(entry: Entry) -> dict:
     item, rev = entry.item, entry.item.current
     assert rev is not None  # an entry's piece is not taken back: its entries go with it
-    return {"id": entry.id, "note": entry.note, "item": {
-        "id": item.public_id, "title": rev.title, "byline": access.byline(item),
-        "kind": item.kind, "language": rev.language,
-        "url": url_for("items.show", public_id=item.public_id, _external=True)}}
+    return {
+        "id": entry.id,
+        "note": entry.note,
+        "item": {
+            "id": item.public_id,
+            "title": rev.title,
+            "byline": access.byline(item),
+            "kind": item.kind,
+            "language": rev.language,
+            "url": url_for("items.show", public_id=item.public_id, _external=True),
+        },
+    }
 
 
 def represent(collection: Collection) -> dict:
     """The collection as this viewer sees it: only entries the access rule shows them."""
     intro = collection.intro
-    body = {**summary(collection),
-            "read_url": url_for("collections.read", slug=collection.slug, _external=True),
-            "intro": {"markdown": intro.body if intro else "",
-                      "html": str(render_markdown(intro.body)) if intro else "",
-                      "version": intro.number if intro else 0},
-            "entries": [_entry(entry) for entry in access.shown_entries(
-                viewer(), collection, public_only=not viewer().is_authenticated)]}
+    body = {
+        **summary(collection),
+        "read_url": url_for("collections.read", slug=collection.slug, _external=True),
+        "intro": {
+            "markdown": intro.body if intro else "",
+            "html": str(render_markdown(intro.body)) if intro else "",
+            "version": intro.number if intro else 0,
+        },
+        "entries": [
+            _entry(entry)
+            for entry in access.shown_entries(
+                viewer(), collection, public_only=not viewer().is_authenticated
+            )
+        ],
+    }
     if access.may_curate(viewer(), collection):
         body["pieces_left"] = collection.removed_unseen
     return body
@@ -76,9 +98,11 @@ def represent(collection: Collection) -> dict:
 
 @bp.get("/collections")
 def list_collections():
-    found = db.session.scalars(access.visible_collections(viewer())
-                               .order_by(Collection.updated_at.desc(), Collection.id.desc())
-                               .limit(200))
+    found = db.session.scalars(
+        access.visible_collections(viewer())
+        .order_by(Collection.updated_at.desc(), Collection.id.desc())
+        .limit(200)
+    )
     return jsonify({"collections": [summary(collection) for collection in found]})
 
 
@@ -99,8 +123,14 @@ def _circle(data: dict) -> Circle:
 def create_collection():
     data = _body()
     circle = _circle(data)
-    collection = ops.create(viewer(), circle, text(data, "slug"), text(data, "title"),
-                            text(data, "intro"), text(data, "state", "draft"))
+    collection = ops.create(
+        viewer(),
+        circle,
+        text(data, "slug"),
+        text(data, "title"),
+        text(data, "intro"),
+        text(data, "state", "draft"),
+    )
     return jsonify(represent(collection)), 201, {"Location": _url(collection)}
 
 
@@ -110,8 +140,9 @@ def update_collection(slug: str):
     collection = _curated(slug)
     data = _body()
     current = collection.intro.body if collection.intro else ""
-    ops.update(viewer(), collection, text(data, "title", collection.title),
-               text(data, "intro", current))
+    ops.update(
+        viewer(), collection, text(data, "title", collection.title), text(data, "intro", current)
+    )
     return jsonify(represent(collection))
 
 
@@ -132,7 +163,7 @@ def move_entry(slug: str, entry_id: int):
     collection = _curated(slug)
     direction = text(_body(), "direction")
     if direction not in STEPS:
-        raise ApiError(422, "'direction' must be \"up\" or \"down\".", "direction")
+        raise ApiError(422, '\'direction\' must be "up" or "down".', "direction")
     ops.move_entry(viewer(), collection, entry_id, STEPS[direction])
     db.session.expire(collection, ["entries"])  # reload them in their new order
     return jsonify(represent(collection))
@@ -158,9 +189,19 @@ def set_state(slug: str):
 def _not_public(refused: ops.NotPublic):
     """Which pieces keep a collection from being public, as data: those the curator may see
     by id, title and audience now; the others only counted."""
-    return jsonify({"error": str(refused.message), "status": refused.status, "field": "state",
-                    "not_public": [{"id": item.public_id,
-                                    "title": item.current.title if item.current else "",
-                                    "audience": audience}
-                                   for item, audience in refused.pieces],
-                    "not_public_hidden": refused.hidden}), refused.status
+    return jsonify(
+        {
+            "error": str(refused.message),
+            "status": refused.status,
+            "field": "state",
+            "not_public": [
+                {
+                    "id": item.public_id,
+                    "title": item.current.title if item.current else "",
+                    "audience": audience,
+                }
+                for item, audience in refused.pieces
+            ],
+            "not_public_hidden": refused.hidden,
+        }
+    ), refused.status

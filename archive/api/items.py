@@ -1,4 +1,5 @@
 """``/api/v1/items``: contribute, read, revise, list revisions and diff — as the web does."""
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,16 @@ def _flag(data: dict, name: str) -> bool:
 
 
 def _draft(data: dict, kind: str, image: bytes | None) -> ops.Draft:
-    return ops.Draft(kind=kind, title=_text(data, "title"), body=_text(data, "body"),
-                     language=_text(data, "language", "en"), tags=_list(data, "tags"),
-                     alt_text=_text(data, "alt_text"), image=image, note=_text(data, "note"))
+    return ops.Draft(
+        kind=kind,
+        title=_text(data, "title"),
+        body=_text(data, "body"),
+        language=_text(data, "language", "en"),
+        tags=_list(data, "tags"),
+        alt_text=_text(data, "alt_text"),
+        image=image,
+        note=_text(data, "note"),
+    )
 
 
 def _consent(data: dict, for_self: bool) -> ConsentChoice:
@@ -78,10 +86,14 @@ def _consent(data: dict, for_self: bool) -> ConsentChoice:
     return ConsentChoice(
         audience=_text(consent, "audience", "private"),
         attribution=_text(consent, "attribution", "anonymous"),
-        pseudonym=_text(consent, "pseudonym"), collections=_flag(consent, "collections"),
-        embeds=_flag(consent, "embeds"), packs=_flag(consent, "packs"),
-        content_notes=_list(data, "content_notes"), review_by=review_by,
-        method=_text(consent, "method", "self" if for_self else ""))
+        pseudonym=_text(consent, "pseudonym"),
+        collections=_flag(consent, "collections"),
+        embeds=_flag(consent, "embeds"),
+        packs=_flag(consent, "packs"),
+        content_notes=_list(data, "content_notes"),
+        review_by=review_by,
+        method=_text(consent, "method", "self" if for_self else ""),
+    )
 
 
 def _date(value) -> date | None:
@@ -90,8 +102,9 @@ def _date(value) -> date | None:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ApiError(422, "'consent.review_by' must be a date (YYYY-MM-DD) or null.",
-                       "review_by") from None
+        raise ApiError(
+            422, "'consent.review_by' must be a date (YYYY-MM-DD) or null.", "review_by"
+        ) from None
 
 
 def _circle(data: dict) -> Circle:
@@ -115,11 +128,15 @@ def _contributor(data: dict, circle: Circle) -> Contributor:
             raise ApiError(403, "Only a facilitator records for someone else.", "contributor")
         return ops.create_profile(viewer(), circle, _text(given, "pseudonym"))
     if "profile" in given:
-        found = db.session.get(Contributor, db_int(given["profile"]) or 0) \
-            if isinstance(given["profile"], int) else None
+        found = (
+            db.session.get(Contributor, db_int(given["profile"]) or 0)
+            if isinstance(given["profile"], int)
+            else None
+        )
     else:
-        account = db.session.scalar(select(Account).where(
-            Account.username_key == key(_text(given, "username"))))
+        account = db.session.scalar(
+            select(Account).where(Account.username_key == key(_text(given, "username")))
+        )
         found = ops.contributor_for(account) if account is not None else None
     if found is None:
         raise ApiError(403, "You cannot record an item for that person.", "contributor")
@@ -138,22 +155,40 @@ def represent(item: Item, rev=None) -> dict:
     assert rev is not None and current is not None and circle is not None
     assert consent is not None
     body = {
-        "id": item.public_id, "url": _url(item), "kind": item.kind,
-        "circle": circle.slug, "revision": rev.number,
-        "current_revision": current.number, "title": rev.title, "body": rev.body,
-        "html": str(render_markdown(rev.body)), "language": rev.language, "tags": rev.tags,
-        "content_notes": consent.content_notes, "byline": access.byline(item),
+        "id": item.public_id,
+        "url": _url(item),
+        "kind": item.kind,
+        "circle": circle.slug,
+        "revision": rev.number,
+        "current_revision": current.number,
+        "title": rev.title,
+        "body": rev.body,
+        "html": str(render_markdown(rev.body)),
+        "language": rev.language,
+        "tags": rev.tags,
+        "content_notes": consent.content_notes,
+        "byline": access.byline(item),
         "created_at": item.created_at.isoformat() + "Z",
-        "updated_at": item.updated_at.isoformat() + "Z", "media": None,
+        "updated_at": item.updated_at.isoformat() + "Z",
+        "media": None,
     }
     if rev.media is not None:
-        body["media"] = {"alt_text": rev.alt_text, "width": rev.media.width,
-                         "height": rev.media.height, "derivatives": {
-                             name: {"url": url_for("items.media", asset_id=rev.media.public_id,
-                                                   name=name, _external=True),
-                                    "width": e["width"], "height": e["height"]}
-                             for name, e in rev.media.derivatives.items()
-                             if e["content_type"] == WEBP}}  # the link preview is for pages
+        body["media"] = {
+            "alt_text": rev.alt_text,
+            "width": rev.media.width,
+            "height": rev.media.height,
+            "derivatives": {
+                name: {
+                    "url": url_for(
+                        "items.media", asset_id=rev.media.public_id, name=name, _external=True
+                    ),
+                    "width": e["width"],
+                    "height": e["height"],
+                }
+                for name, e in rev.media.derivatives.items()
+                if e["content_type"] == WEBP
+            },
+        }  # the link preview is for pages
     if item.state == "proposed":
         body["state"] = "proposed"
     if access.consent_role(viewer(), item) is not None:
@@ -164,13 +199,19 @@ def represent(item: Item, rev=None) -> dict:
 def _consent_view(item: Item) -> dict:
     c = item.consent
     assert c is not None  # shown only for a piece whose consent may change
-    return {"audience": c.audience, "effective_audience": access.effective_audience(c),
-            "attribution": c.attribution, "pseudonym": c.pseudonym,
-            "collections": c.allow_collections, "embeds": c.allow_embeds,
-            "packs": c.allow_packs,
-            "review_by": c.review_by.isoformat() if c.review_by else None,
-            "content_notes": c.content_notes, "method": c.method,
-            "receipt_id": c.receipt_id}
+    return {
+        "audience": c.audience,
+        "effective_audience": access.effective_audience(c),
+        "attribution": c.attribution,
+        "pseudonym": c.pseudonym,
+        "collections": c.allow_collections,
+        "embeds": c.allow_embeds,
+        "packs": c.allow_packs,
+        "review_by": c.review_by.isoformat() if c.review_by else None,
+        "content_notes": c.content_notes,
+        "method": c.method,
+        "receipt_id": c.receipt_id,
+    }
 
 
 @bp.post("/items")
@@ -180,10 +221,20 @@ def create_item():
     circle = _circle(data)
     contributor = _contributor(data, circle)
     kind = _text(data, "kind")
-    result = ops.contribute(viewer(), circle, contributor, _draft(data, kind, image),
-                            _consent(data, contributor.account_id == viewer().id))
-    reply = {"id": result.item.public_id, "url": _url(result.item), "revision": 1,
-             "state": result.item.state, "receipt": _receipt(result.receipt)}
+    result = ops.contribute(
+        viewer(),
+        circle,
+        contributor,
+        _draft(data, kind, image),
+        _consent(data, contributor.account_id == viewer().id),
+    )
+    reply = {
+        "id": result.item.public_id,
+        "url": _url(result.item),
+        "revision": 1,
+        "state": result.item.state,
+        "receipt": _receipt(result.receipt),
+    }
     return jsonify(reply), 201, {"Location": _url(result.item)}
 
 
@@ -206,30 +257,57 @@ def create_revision(public_id: str):
     data, image = _payload()
     base = data.get("base_revision")
     if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
-        raise ApiError(422, "'base_revision' must be the revision number the edit started "
-                            "from.", "base_revision")
+        raise ApiError(
+            422,
+            "'base_revision' must be the revision number the edit started from.",
+            "base_revision",
+        )
     current = item.current
     if current is None:  # taken back since it was looked up
         raise access.Unavailable(410)
-    merged = {"title": current.title, "body": current.body, "language": current.language,
-              "tags": current.tags, "alt_text": current.alt_text, **data}
+    merged = {
+        "title": current.title,
+        "body": current.body,
+        "language": current.language,
+        "tags": current.tags,
+        "alt_text": current.alt_text,
+        **data,
+    }
     try:
         rev = ops.revise(viewer(), item, _draft(merged, item.kind or "", image), base=base)
     except ops.EditConflict as conflict:
-        return jsonify({"error": "Someone saved a newer revision since the one this edit "
-                                 "started from. Nothing was saved.", "status": 409,
-                        "field": "base_revision",
-                        "current_revision": conflict.current.number}), 409
+        return jsonify(
+            {
+                "error": "Someone saved a newer revision since the one this edit "
+                "started from. Nothing was saved.",
+                "status": 409,
+                "field": "base_revision",
+                "current_revision": conflict.current.number,
+            }
+        ), 409
     return jsonify({"id": item.public_id, "revision": rev.number, "url": _url(item)}), 201
 
 
 @bp.get("/items/<public_id>/revisions")
 def list_revisions(public_id: str):
     item = _item(public_id)
-    return jsonify({"id": item.public_id, "revisions": [
-        {"number": r.number, "title": r.title, "language": r.language, "tags": r.tags,
-         "note": r.note, "restored_from": r.restored_from,
-         "created_at": r.created_at.isoformat() + "Z"} for r in ops.revisions(item)]})
+    return jsonify(
+        {
+            "id": item.public_id,
+            "revisions": [
+                {
+                    "number": r.number,
+                    "title": r.title,
+                    "language": r.language,
+                    "tags": r.tags,
+                    "note": r.note,
+                    "restored_from": r.restored_from,
+                    "created_at": r.created_at.isoformat() + "Z",
+                }
+                for r in ops.revisions(item)
+            ],
+        }
+    )
 
 
 @bp.get("/items/<public_id>/diff")
@@ -243,14 +321,25 @@ def diff(public_id: str):
         raise ApiError(404, "No such revision.")
     lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
     summary = summarise(lines)
-    return jsonify({
-        "id": item.public_id, "from": older.number, "to": newer.number,
-        "title": {"from": older.title, "to": newer.title},
-        "words_added": summary.words_added, "words_removed": summary.words_removed,
-        "lines": [{"change": line.change, "old_number": line.old_number,
-                   "new_number": line.new_number,
-                   "segments": [{"text": s.text, "change": s.change} for s in line.segments]}
-                  for line in lines]})
+    return jsonify(
+        {
+            "id": item.public_id,
+            "from": older.number,
+            "to": newer.number,
+            "title": {"from": older.title, "to": newer.title},
+            "words_added": summary.words_added,
+            "words_removed": summary.words_removed,
+            "lines": [
+                {
+                    "change": line.change,
+                    "old_number": line.old_number,
+                    "new_number": line.new_number,
+                    "segments": [{"text": s.text, "change": s.change} for s in line.segments],
+                }
+                for line in lines
+            ],
+        }
+    )
 
 
 @bp.post("/items/<public_id>/withdraw")
@@ -278,11 +367,17 @@ def change_consent(public_id: str):
         raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
-        raise ApiError(422, "'reason' must be one of in-person, phone-or-message, in-writing.",
-                       "reason")
+        raise ApiError(
+            422, "'reason' must be one of in-person, phone-or-message, in-writing.", "reason"
+        )
     changed = consent_ops.change(item, _consent_change(item, data), viewer(), reason=reason)
-    return jsonify({"id": item.public_id, "consent": _consent_view(item),
-                    "changed": sorted(name for name in changed if name != "reason")})
+    return jsonify(
+        {
+            "id": item.public_id,
+            "consent": _consent_view(item),
+            "changed": sorted(name for name in changed if name != "reason"),
+        }
+    )
 
 
 def _consent_change(item: Item, data: dict) -> ConsentChoice:
@@ -309,11 +404,13 @@ def agree(public_id: str):
     item = _item(public_id, proposals=True)
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
-    choice = _consent_change(item, data["consent"]) if isinstance(data.get("consent"), dict) \
-        else None
+    choice = (
+        _consent_change(item, data["consent"]) if isinstance(data.get("consent"), dict) else None
+    )
     receipt = consent_ops.agree(item, viewer(), choice)
-    return jsonify({"id": item.public_id, "state": item.state, "url": _url(item),
-                    "receipt": _receipt(receipt)})
+    return jsonify(
+        {"id": item.public_id, "state": item.state, "url": _url(item), "receipt": _receipt(receipt)}
+    )
 
 
 @bp.post("/items/<public_id>/decline")

@@ -1,4 +1,5 @@
 """``GET /api/v1/search``: the same search, filter and re-check as the search page."""
+
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
@@ -12,22 +13,40 @@ from archive.search.query import search
 @bp.get("/search")
 def api_search():
     args = request.args
-    found = search(viewer(), args.get("q", "")[:200],
-                   page=page_number(),
-                   order="newest" if args.get("order") == "newest" else "relevance",
-                   kind=args.get("kind"), language=args.get("language"),
-                   circle=args.get("circle"), tag=args.get("tag"))
-    return jsonify({
-        "query": found.query, "total": found.total, "page": found.page, "pages": found.pages,
-        "results": [_result(hit) for hit in found.hits],
-        "facets": {name: [{"value": v, "count": n} for v, n in values]
-                   for name, values in found.facets.items()}})
+    found = search(
+        viewer(),
+        args.get("q", "")[:200],
+        page=page_number(),
+        order="newest" if args.get("order") == "newest" else "relevance",
+        kind=args.get("kind"),
+        language=args.get("language"),
+        circle=args.get("circle"),
+        tag=args.get("tag"),
+    )
+    return jsonify(
+        {
+            "query": found.query,
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+            "results": [_result(hit) for hit in found.hits],
+            "facets": {
+                name: [{"value": v, "count": n} for v, n in values]
+                for name, values in found.facets.items()
+            },
+        }
+    )
 
 
 def _result(hit) -> dict:
     rev = hit.item.current
     assert rev is not None  # only pieces that may be seen are found
-    return {"id": hit.item.public_id, "title": rev.title, "kind": hit.item.kind,
-            "language": rev.language, "snippet": str(hit.snippet),
-            "content_notes": access.noted(hit.item),
-            "url": url_for("items.show", public_id=hit.item.public_id, _external=True)}
+    return {
+        "id": hit.item.public_id,
+        "title": rev.title,
+        "kind": hit.item.kind,
+        "language": rev.language,
+        "snippet": str(hit.snippet),
+        "content_notes": access.noted(hit.item),
+        "url": url_for("items.show", public_id=hit.item.public_id, _external=True),
+    }

@@ -25,6 +25,7 @@ Decisions (design.md, "Media"):
 3.14; under a threaded server another thread's warning filters may briefly change. The pixel
 check before decoding does not depend on it; the warning filter is a second line.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,30 +51,68 @@ PREVIEW = ("preview", 1200, 80)
 WEBP = "image/webp"
 JPEG = "image/jpeg"
 
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
-                b"mif1", b"msf1"}
+_HEIF_BRANDS = {
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+}
 #: Signatures of image formats we recognise but do not accept: (offset, bytes).
 _OTHER_IMAGES = (
-    (0, b"GIF87a"), (0, b"GIF89a"), (0, b"II*\0"), (0, b"MM\0*"), (0, b"II+\0"),
-    (0, b"MM\0+"), (0, b"\0\0\1\0"), (0, b"\0\0\2\0"), (0, b"icns"), (0, b"8BPS"),
-    (0, b"DDS "), (0, b"BLP1"), (0, b"BLP2"), (0, b"\x01\xda"), (0, b"\xff\x4f\xff\x51"),
-    (0, b"\0\0\0\x0cjP  \r\n\x87\n"), (0, b"\xff\x0a"), (0, b"\0\0\0\x0cJXL \r\n\x87\n"),
-    (4, b"\x11\xaf"), (4, b"\x12\xaf"), (4, b"ftyp"), (0, b"qoif"), (0, b"\x76\x2f\x31\x01"),
+    (0, b"GIF87a"),
+    (0, b"GIF89a"),
+    (0, b"II*\0"),
+    (0, b"MM\0*"),
+    (0, b"II+\0"),
+    (0, b"MM\0+"),
+    (0, b"\0\0\1\0"),
+    (0, b"\0\0\2\0"),
+    (0, b"icns"),
+    (0, b"8BPS"),
+    (0, b"DDS "),
+    (0, b"BLP1"),
+    (0, b"BLP2"),
+    (0, b"\x01\xda"),
+    (0, b"\xff\x4f\xff\x51"),
+    (0, b"\0\0\0\x0cjP  \r\n\x87\n"),
+    (0, b"\xff\x0a"),
+    (0, b"\0\0\0\x0cJXL \r\n\x87\n"),
+    (4, b"\x11\xaf"),
+    (4, b"\x12\xaf"),
+    (4, b"ftyp"),
+    (0, b"qoif"),
+    (0, b"\x76\x2f\x31\x01"),
 )
 _BMP_HEADER_SIZES = {n.to_bytes(4, "little") for n in (12, 40, 52, 56, 64, 108, 124)}
 
 MESSAGES = {
     "empty": _l("This file is empty. Please choose your picture again."),
-    "too_many_pixels": _l("This picture is too big for us to work with. "
-                          "Please send a smaller copy, such as a normal phone photo."),
-    "not_an_image": _l("We could not open this file as a picture. "
-                       "Please choose a photo saved as JPEG, PNG, WebP or HEIC."),
-    "svg": _l("SVG drawings cannot be added here. "
-              "Please save it as a PNG or JPEG, or take a screenshot, and try again."),
-    "truncated": _l("This picture seems incomplete or damaged; perhaps it did not finish "
-                    "uploading. Please try again."),
-    "unsupported": _l("We can take pictures saved as JPEG, PNG, WebP or HEIC. "
-                      "Please save this one in one of those and try again."),
+    "too_many_pixels": _l(
+        "This picture is too big for us to work with. "
+        "Please send a smaller copy, such as a normal phone photo."
+    ),
+    "not_an_image": _l(
+        "We could not open this file as a picture. "
+        "Please choose a photo saved as JPEG, PNG, WebP or HEIC."
+    ),
+    "svg": _l(
+        "SVG drawings cannot be added here. "
+        "Please save it as a PNG or JPEG, or take a screenshot, and try again."
+    ),
+    "truncated": _l(
+        "This picture seems incomplete or damaged; perhaps it did not finish "
+        "uploading. Please try again."
+    ),
+    "unsupported": _l(
+        "We can take pictures saved as JPEG, PNG, WebP or HEIC. "
+        "Please save this one in one of those and try again."
+    ),
 }
 
 
@@ -122,8 +161,9 @@ class ProcessedImage:
         return {**self.derivatives, **extra}
 
 
-def process_upload(data: bytes, *, max_bytes: int = MAX_BYTES,
-                   max_pixels: int = MAX_PIXELS) -> ProcessedImage:
+def process_upload(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
+) -> ProcessedImage:
     """Turn uploaded bytes into derivatives, or raise `ImageRefused` saying why not.
 
     ``max_pixels`` above Pillow's ``Image.MAX_IMAGE_PIXELS`` has no effect: Pillow's
@@ -163,9 +203,13 @@ def _check_size(data: bytes, max_bytes: int) -> None:
         raise ImageRefused("empty")
     if len(data) > max_bytes:
         megabytes = max(1, max_bytes // (1024 * 1024))
-        raise ImageRefused("too_large", _l(
-            "This picture is too large. Please choose one smaller than %(megabytes)s MB.",
-            megabytes=megabytes))
+        raise ImageRefused(
+            "too_large",
+            _l(
+                "This picture is too large. Please choose one smaller than %(megabytes)s MB.",
+                megabytes=megabytes,
+            ),
+        )
 
 
 def _looks_like_svg(data: bytes) -> bool:
@@ -174,7 +218,7 @@ def _looks_like_svg(data: bytes) -> bool:
 
 
 def _looks_like_other_image(data: bytes) -> bool:
-    if any(data[at:at + len(magic)] == magic for at, magic in _OTHER_IMAGES):
+    if any(data[at : at + len(magic)] == magic for at, magic in _OTHER_IMAGES):
         return True
     if data.endswith(b"TRUEVISION-XFILE.\0"):
         return True
@@ -184,8 +228,12 @@ def _looks_like_other_image(data: bytes) -> bool:
         return True
     # TGA has no signature; a plausible header (colour map 0/1, a known image type and depth)
     # will do
-    return (len(data) > 18 and data[1] in (0, 1) and data[2] in (1, 2, 3, 9, 10, 11)
-            and data[16] in (8, 15, 16, 24, 32))
+    return (
+        len(data) > 18
+        and data[1] in (0, 1)
+        and data[2] in (1, 2, 3, 9, 10, 11)
+        and data[16] in (8, 15, 16, 24, 32)
+    )
 
 
 @contextlib.contextmanager
@@ -308,8 +356,9 @@ def _preview(picture: Image.Image) -> Derivative:
     buffer = io.BytesIO()
     smaller.save(buffer, "JPEG", quality=quality, optimize=True)
     data = buffer.getvalue()
-    return Derivative(name, smaller.width, smaller.height, data,
-                      hashlib.sha256(data).hexdigest(), JPEG)
+    return Derivative(
+        name, smaller.width, smaller.height, data, hashlib.sha256(data).hexdigest(), JPEG
+    )
 
 
 def _shrink(picture: Image.Image, longest: int) -> Image.Image:
@@ -325,8 +374,7 @@ def _encode(name: str, picture: Image.Image, quality: int) -> Derivative:
     buffer = io.BytesIO()
     picture.save(buffer, "WEBP", quality=quality, method=4)
     data = buffer.getvalue()
-    return Derivative(name, picture.width, picture.height, data,
-                      hashlib.sha256(data).hexdigest())
+    return Derivative(name, picture.width, picture.height, data, hashlib.sha256(data).hexdigest())
 
 
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:

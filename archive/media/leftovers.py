@@ -9,6 +9,7 @@ it is used within the hour or left. ``flask purge`` (which runs every compactor)
 no row names once they are older than `LEFT_FOR`, and a folder's partial writes: an upload
 still under way is never that old.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,11 @@ def _remove() -> str:
     storage = storage_from_config(current_app.config)
     moment = time.time() - LEFT_FOR
     old = set(storage.written_before(moment))
-    named = {entry["key"] for derivatives in db.session.scalars(
-        select(MediaAsset.derivatives)) for entry in derivatives.values()}
+    named = {
+        entry["key"]
+        for derivatives in db.session.scalars(select(MediaAsset.derivatives))
+        for entry in derivatives.values()
+    }
     unnamed = old - named
     for key in unnamed:
         storage.delete(key)

@@ -13,6 +13,7 @@ Erasure must remove the bytes. In a bucket with versioning on (or suspended), de
 only adds a delete marker and the old versions stay readable, so `S3Storage.delete` asks the
 bucket and, where versions can exist, deletes every version of the key one by one.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,16 +34,27 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 #: Serving and purging: a few quick retries, never a request hanging on a dead endpoint.
-WORK = Config(connect_timeout=5, read_timeout=30, max_pool_connections=20,
-              retries={"total_max_attempts": 4, "mode": "standard"})
+WORK = Config(
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=20,
+    retries={"total_max_attempts": 4, "mode": "standard"},
+)
 #: ``/healthz`` answers within seconds when the store is away.
-PROBE = Config(connect_timeout=2, read_timeout=5,
-               retries={"total_max_attempts": 1, "mode": "standard"})
+PROBE = Config(
+    connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"}
+)
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
-_ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_PROFILE",
-                "AWS_DEFAULT_REGION", "AWS_REGION")
+_ENVIRONMENT = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
 
 
 def client(config: Config = WORK):
@@ -63,8 +75,9 @@ class S3Storage:
 
     def __init__(self, bucket: str, prefix: str = "") -> None:
         if not _BUCKET.fullmatch(bucket or ""):
-            raise ValueError(f"MEDIA_URL: {bucket!r} is not an S3 bucket name "
-                             "(use s3://bucket/prefix)")
+            raise ValueError(
+                f"MEDIA_URL: {bucket!r} is not an S3 bucket name (use s3://bucket/prefix)"
+            )
         prefix = prefix.strip("/")
         if prefix:
             check_key(prefix)
@@ -79,12 +92,17 @@ class S3Storage:
         """One PutObject: the store keeps all of it or none, and checks the MD5 we send."""
         digest = hashlib.md5(data, usedforsecurity=False).digest()
         try:
-            client().put_object(Bucket=self.bucket, Key=self.name_for(key), Body=data,
-                                ContentType=content_type,
-                                ContentMD5=base64.b64encode(digest).decode())
-        except BotoCoreError as error:   # no answer: not reached, cut off, timed out
-            raise StoreUnavailable(f"the S3 store did not answer: {type(error).__name__}") \
-                from error
+            client().put_object(
+                Bucket=self.bucket,
+                Key=self.name_for(key),
+                Body=data,
+                ContentType=content_type,
+                ContentMD5=base64.b64encode(digest).decode(),
+            )
+        except BotoCoreError as error:  # no answer: not reached, cut off, timed out
+            raise StoreUnavailable(
+                f"the S3 store did not answer: {type(error).__name__}"
+            ) from error
 
     def get(self, key: str) -> bytes:
         with self.open(key) as body:
@@ -117,22 +135,28 @@ class S3Storage:
         return True
 
     def keys(self) -> Iterator[str]:
-        pages = client().get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
+        pages = (
+            client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.bucket, Prefix=self.prefix)
+        )
         for page in pages:
             for entry in page.get("Contents", []):
-                yield entry["Key"][len(self.prefix):]
+                yield entry["Key"][len(self.prefix) :]
 
     def written_before(self, moment: float) -> Iterator[str]:
-        pages = client().get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
+        pages = (
+            client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.bucket, Prefix=self.prefix)
+        )
         for page in pages:
             for entry in page.get("Contents", []):
                 if entry["LastModified"].timestamp() < moment:
-                    yield entry["Key"][len(self.prefix):]
+                    yield entry["Key"][len(self.prefix) :]
 
     def drop_unfinished(self, moment: float) -> int:
-        return 0   # a PutObject is kept whole or not at all
+        return 0  # a PutObject is kept whole or not at all
 
     def check(self) -> None:
         client(PROBE).head_bucket(Bucket=self.bucket)
@@ -145,11 +169,15 @@ class S3Storage:
         return self._keeps_versions
 
     def _delete_every_version(self, name: str) -> None:
-        pages = client().get_paginator("list_object_versions").paginate(
-            Bucket=self.bucket, Prefix=name)
-        versions = [entry["VersionId"] for page in pages
-                    for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
-                    if entry["Key"] == name]
+        pages = (
+            client().get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=name)
+        )
+        versions = [
+            entry["VersionId"]
+            for page in pages
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            if entry["Key"] == name
+        ]
         for version in versions:
             client().delete_object(Bucket=self.bucket, Key=name, VersionId=version)
 

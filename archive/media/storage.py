@@ -6,6 +6,7 @@ live: a folder (the default, ``media/``) or ``s3://bucket/prefix`` for any S3-co
 (`archive.media.s3`). A new backend is a class with the `Storage` methods plus one entry in
 `BACKENDS`, named by the URL's scheme.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -145,8 +146,11 @@ class LocalStorage:
         for fan in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]")):
             for path in sorted(fan.rglob("*")):
                 key = path.relative_to(fan).as_posix()
-                if path.is_file() and _KEY.fullmatch(key) and not any(
-                        part.startswith(".") for part in key.split("/")):
+                if (
+                    path.is_file()
+                    and _KEY.fullmatch(key)
+                    and not any(part.startswith(".") for part in key.split("/"))
+                ):
                     yield key
 
     def written_before(self, moment: float) -> Iterator[str]:
@@ -218,13 +222,17 @@ def _local_from_config(config: Mapping[str, Any]) -> Storage:
 
 def _s3_from_config(config: Mapping[str, Any]) -> Storage:
     from archive.media.s3 import S3Storage  # boto3 is imported only by sites that use it
+
     location = urlsplit(str(config["MEDIA_URL"]))
     return S3Storage(location.netloc, location.path)
 
 
 #: ``MEDIA_URL`` scheme -> factory taking the app configuration ("" is a folder).
 BACKENDS: dict[str, Callable[[Mapping[str, Any]], Storage]] = {
-    "": _local_from_config, "file": _local_from_config, "s3": _s3_from_config}
+    "": _local_from_config,
+    "file": _local_from_config,
+    "s3": _s3_from_config,
+}
 
 
 def media_scheme(config: Mapping[str, Any]) -> str:
@@ -234,8 +242,10 @@ def media_scheme(config: Mapping[str, Any]) -> str:
         return ""
     scheme = urlsplit(str(url)).scheme.lower()
     if scheme not in BACKENDS:
-        raise ValueError(f"MEDIA_URL: unknown kind of store {scheme!r}; "
-                         f"use a folder or one of: {', '.join(s for s in BACKENDS if s)}://")
+        raise ValueError(
+            f"MEDIA_URL: unknown kind of store {scheme!r}; "
+            f"use a folder or one of: {', '.join(s for s in BACKENDS if s)}://"
+        )
     return scheme
 
 
@@ -267,9 +277,14 @@ def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, di
             key = new_key(SUFFIXES.get(derivative.content_type, ""))
             attempted.append(key)
             storage.put(key, derivative.data, derivative.content_type)
-            stored[name] = {"key": key, "width": derivative.width, "height": derivative.height,
-                            "bytes": derivative.byte_size, "sha256": derivative.sha256,
-                            "content_type": derivative.content_type}
+            stored[name] = {
+                "key": key,
+                "width": derivative.width,
+                "height": derivative.height,
+                "bytes": derivative.byte_size,
+                "sha256": derivative.sha256,
+                "content_type": derivative.content_type,
+            }
     except BaseException:
         _delete_quietly(storage, attempted)
         raise

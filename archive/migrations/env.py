@@ -1,4 +1,5 @@
 """Alembic environment: the URL and metadata come from the archive application itself."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -8,9 +9,12 @@ from archive.migrate import migrating
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=db.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=db.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

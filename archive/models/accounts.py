@@ -1,4 +1,5 @@
 """Accounts: who signs in, and the API tokens they hold."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,7 +36,8 @@ class Account(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="account", cascade="all, delete-orphan")
+        back_populates="account", cascade="all, delete-orphan"
+    )
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -55,6 +57,7 @@ class Account(UserMixin, Model):
 
 class ApiToken(Model):
     """A bearer token for the JSON API. Only a SHA-256 of the secret is kept."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -70,12 +73,15 @@ class PasswordReset(Model):
     """A one-time, expiring link with which a member chooses a new password, made for them
     by a facilitator of their circle or an admin (no email needed). Only a SHA-256 of the
     link's token is kept. ``ended_at``: used, or replaced by a newer link for the account."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
-                                            index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     created_by_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"))
+        ForeignKey("account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[Optional[datetime]]

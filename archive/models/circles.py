@@ -1,4 +1,5 @@
 """Circles (communities), who belongs to them, and the invites that bring people in."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,13 @@ CIRCLE_ROLES = ("participant", "facilitator")
 #: what a circle's members are shown about who runs it, or who of the site's admins sits in it;
 #: and, to its facilitators and the member concerned, a link made for a member to choose a new
 #: password ("password_help")
-CIRCLE_EVENTS = ("facilitator_added", "facilitator_removed", "admin_joined", "admin_left",
-                 "password_help")
+CIRCLE_EVENTS = (
+    "facilitator_added",
+    "facilitator_removed",
+    "admin_joined",
+    "admin_left",
+    "password_help",
+)
 #: the acting account's role on the site; "site" when no account acted (command line, set-up)
 EVENT_ACTOR_ROLES = ROLES + ("site",)
 
@@ -30,7 +36,8 @@ class Circle(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="circle", cascade="all, delete-orphan")
+        back_populates="circle", cascade="all, delete-orphan"
+    )
 
 
 class Membership(Model):
@@ -48,6 +55,7 @@ class Membership(Model):
 
 class Invite(Model):
     """A single-use, expiring link to join a circle. Only a SHA-256 of the token is kept."""
+
     __table_args__ = (one_of("role", CIRCLE_ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,12 +63,12 @@ class Invite(Model):
     circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16), default="participant")
     created_by_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"))
+        ForeignKey("account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[Optional[datetime]]
-    used_by_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"))
+    used_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     revoked_at: Mapped[Optional[datetime]]
 
     circle: Mapped[Circle] = relationship()
@@ -72,16 +80,14 @@ class CircleEvent(Model):
     (one of ``CIRCLE_EVENTS``), to whom, who did it and in which role, and when. No free text.
     Shown to the circle's members, so that no one gains a facilitator's view of a circle
     unseen (``archive.operations.circles`` records them)."""
+
     __table_args__ = (one_of("event", CIRCLE_EVENTS), one_of("actor_role", EVENT_ACTOR_ROLES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"),
-                                           index=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circle.id", ondelete="CASCADE"), index=True)
     event: Mapped[str] = mapped_column(String(24))
-    subject_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"))
-    actor_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"))
+    subject_id: Mapped[Optional[int]] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     actor_role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,5 @@
 """Forms sent once: what a second send of the same form leads to."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,9 @@ class SentForm(Model):
     the answer's address names a piece by its public id only."""
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
-                                            index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     result: Mapped[Optional[str]] = mapped_column(String(300))
     sealed: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,4 +1,5 @@
 """Small facts about the site itself, such as whether the demo data has been loaded."""
+
 from __future__ import annotations
 
 from datetime import datetime

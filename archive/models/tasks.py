@@ -1,5 +1,6 @@
 """Work that must follow a committed change even if the process dies first: purges, index
 updates, copies of ledger lines."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,6 +19,7 @@ PURGE_KINDS = ("media", "database", "packs")
 class PurgeTask(Model):
     """Queued in the same transaction as an erasure; done after commit, retried until done.
     The payload holds only random storage keys and public ids, never content."""
+
     #: ids never reused, so a worker finishing a task can never delete a newer one
     __table_args__ = (one_of("kind", PURGE_KINDS), {"sqlite_autoincrement": True})
 
@@ -30,8 +32,9 @@ class PurgeTask(Model):
 
 
 class IndexTask(Model):
-    """"Bring this item's index entry in line with the database", written in the same
+    """ "Bring this item's index entry in line with the database", written in the same
     transaction as the change and applied after commit. Holds only the public id."""
+
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +46,7 @@ class LedgerTask(Model):
     """A consent ledger event's line, waiting to be copied to the file on disk
     (`archive.ledger_file`): written in the event's own transaction, deleted once the line
     is on disk. Holds only what the ledger holds: ids, enumerated values and times."""
+
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)

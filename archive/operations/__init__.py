@@ -4,6 +4,7 @@ Operations ``flush()`` and never commit: the request or command that called them
 once, or rolls back. When an operation refuses, it raises :class:`Refused` with a message
 for the person, in their language.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,8 +27,13 @@ class Refused(Exception):
     ``problems`` lists every (field, message) a check found, so a form shows them all at
     once; ``field`` and ``message`` are the first of them."""
 
-    def __init__(self, message=None, field: str | None = None, status: int = 422,
-                 problems: Optional[list[tuple[Optional[str], object]]] = None):
+    def __init__(
+        self,
+        message=None,
+        field: str | None = None,
+        status: int = 422,
+        problems: Optional[list[tuple[Optional[str], object]]] = None,
+    ):
         self.problems = list(problems) if problems else [(field, message)]
         field, message = self.problems[0]
         super().__init__(str(message))

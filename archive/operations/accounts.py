@@ -1,5 +1,6 @@
 """Accounts: creating them, signing in and out, passwords (and the links with which a member
 chooses a new one), languages, API tokens, invites."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,10 @@ _DUMMY_HASH: dict[str, str] = {}
 def check_username(username: str) -> str:
     username = one_line(username)
     if not USERNAME.match(username):
-        raise Refused(_l("A username has 3 to 40 letters or digits, and may use . - _ "
-                         "(no spaces)."), field="username")
+        raise Refused(
+            _l("A username has 3 to 40 letters or digits, and may use . - _ (no spaces)."),
+            field="username",
+        )
     if db.session.scalar(select(Account.id).where(Account.username_key == key(username))):
         raise Refused(USERNAME_TAKEN, field="username")
     return username
@@ -51,23 +54,36 @@ def check_username(username: str) -> str:
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise Refused(lazy_ngettext("Please use at least %(num)d character for your password.",
-                                    "Please use at least %(num)d characters for your password.",
-                                    MIN_PASSWORD), field="password")
+        raise Refused(
+            lazy_ngettext(
+                "Please use at least %(num)d character for your password.",
+                "Please use at least %(num)d characters for your password.",
+                MIN_PASSWORD,
+            ),
+            field="password",
+        )
     if len(password) > MAX_PASSWORD:
         raise Refused(_l("That password is too long."), field="password")
     return password
 
 
-def create_account(username: str, password: str, role: str = "participant",
-                   display_name: str = "", locale: Optional[str] = None) -> Account:
+def create_account(
+    username: str,
+    password: str,
+    role: str = "participant",
+    display_name: str = "",
+    locale: Optional[str] = None,
+) -> Account:
     if role not in ROLES:
         raise Refused(_l("Unknown role."), field="role")
-    account = Account(username=check_username(username),
-                      username_key=key(username),
-                      password_hash=passwords.hash_password(check_password(password)),
-                      role=role, display_name=one_line(display_name)[:80] or None,
-                      locale=locale if locale in LOCALES else None)
+    account = Account(
+        username=check_username(username),
+        username_key=key(username),
+        password_hash=passwords.hash_password(check_password(password)),
+        role=role,
+        display_name=one_line(display_name)[:80] or None,
+        locale=locale if locale in LOCALES else None,
+    )
     _insert_unless_taken(account)
     return account
 
@@ -120,9 +136,10 @@ def sign_out_everywhere(account: Account) -> int:
     password that let someone make it."""
     end_sessions(account)
     return rows_changed(
-        update(ApiToken).where(ApiToken.account_id == account.id,
-                               ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow()))
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def _check_current_password(account: Account, current: str) -> None:
@@ -157,11 +174,17 @@ def _index_bylines_again(account: Account) -> None:
     """Bylines are indexed for search: every active piece signed with the account's name is
     indexed again, so the old name finds nothing and the new one finds the piece."""
     from archive.search import queue
+
     signed = db.session.scalars(
-        select(Item).join(Contributor, Contributor.id == Item.contributor_id)
+        select(Item)
+        .join(Contributor, Contributor.id == Item.contributor_id)
         .join(Consent, Consent.item_id == Item.id)
-        .where(Contributor.account_id == account.id, Item.state == "active",
-               Consent.attribution == "name"))
+        .where(
+            Contributor.account_id == account.id,
+            Item.state == "active",
+            Consent.attribution == "name",
+        )
+    )
     for item in signed:
         queue(item)
 
@@ -170,10 +193,20 @@ def set_role(account: Account, role: str, by: Optional[Account] = None) -> None:
     """Change the account's role on the site. A participant facilitates no circle: each
     circle it facilitated is told (a ``CircleEvent`` by ``by``)."""
     from archive.operations.circles import record_change
+
     if role not in ROLES:
         raise Refused(_l("Unknown role."), field="role")
-    if account.role == "admin" and role != "admin" and (db.session.scalar(
-            select(func.count()).select_from(Account).where(Account.role == "admin")) or 0) <= 1:
+    if (
+        account.role == "admin"
+        and role != "admin"
+        and (
+            db.session.scalar(
+                select(func.count()).select_from(Account).where(Account.role == "admin")
+            )
+            or 0
+        )
+        <= 1
+    ):
         raise Refused(_l("The site needs at least one admin."), field="role")
     account.role = role
     if role == "participant":
@@ -184,6 +217,7 @@ def set_role(account: Account, role: str, by: Optional[Account] = None) -> None:
 
 
 # --- API tokens ---------------------------------------------------------------------------
+
 
 def create_token_confirmed(account: Account, current_password: str, label: str = "") -> str:
     """A token asked for on the account page: only with the current password, so a session
@@ -196,8 +230,9 @@ def create_token(account: Account, label: str = "") -> str:
     """A new API token; the secret is returned once and only its hash is kept. (For the
     command line, whose operator already holds the site; people use `create_token_confirmed`.)"""
     secret = "la_" + passwords.new_secret()
-    db.session.add(ApiToken(account=account, secret_hash=passwords.digest(secret),
-                            label=one_line(label)[:80]))
+    db.session.add(
+        ApiToken(account=account, secret_hash=passwords.digest(secret), label=one_line(label)[:80])
+    )
     db.session.flush()
     return secret
 
@@ -211,8 +246,11 @@ def revoke_token(account: Account, token_id: int) -> None:
 
 
 def account_for_token(secret: str) -> Optional[Account]:
-    token = db.session.scalar(select(ApiToken).where(
-        ApiToken.secret_hash == passwords.digest(secret), ApiToken.revoked_at.is_(None)))
+    token = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.secret_hash == passwords.digest(secret), ApiToken.revoked_at.is_(None)
+        )
+    )
     if token is None or not token.account.active:
         return None
     token.last_used_at = utcnow()
@@ -221,8 +259,10 @@ def account_for_token(secret: str) -> Optional[Account]:
 
 # --- invites ------------------------------------------------------------------------------
 
-def create_invite(circle: Circle, by: Account, days: Optional[int] = None,
-                  role: str = "participant") -> str:
+
+def create_invite(
+    circle: Circle, by: Account, days: Optional[int] = None, role: str = "participant"
+) -> str:
     """A single-use link token to join ``circle``; returned once, kept only as a hash."""
     days = current_app.config["INVITE_DAYS"] if days is None else days
     if not 1 <= days <= 30:
@@ -230,25 +270,41 @@ def create_invite(circle: Circle, by: Account, days: Optional[int] = None,
     if role == "facilitator" and not by.is_admin:
         raise Refused(_l("Only an admin can invite a facilitator."), field="role")
     token = passwords.new_secret()
-    db.session.add(Invite(token_hash=passwords.digest(token), circle=circle, role=role,
-                          created_by=by, expires_at=utcnow() + timedelta(days=days)))
+    db.session.add(
+        Invite(
+            token_hash=passwords.digest(token),
+            circle=circle,
+            role=role,
+            created_by=by,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     db.session.flush()
     return token
 
 
 def open_invite(token: str) -> Invite:
     """The invite behind a token, if it can still be used."""
-    invite = db.session.scalar(select(Invite).where(
-        Invite.token_hash == passwords.digest(token or "")))
+    invite = db.session.scalar(
+        select(Invite).where(Invite.token_hash == passwords.digest(token or ""))
+    )
     if invite is None or invite.revoked_at is not None:
-        raise Refused(_l("This invite link is not valid. Please ask your facilitator for a "
-                         "new one."), status=404)
+        raise Refused(
+            _l("This invite link is not valid. Please ask your facilitator for a new one."),
+            status=404,
+        )
     if invite.used_at is not None:
-        raise Refused(_l("This invite link has already been used. Please ask your "
-                         "facilitator for a new one."), status=410)
+        raise Refused(
+            _l(
+                "This invite link has already been used. Please ask your facilitator for a new one."
+            ),
+            status=410,
+        )
     if invite.expires_at <= utcnow():
-        raise Refused(_l("This invite link has expired. Please ask your facilitator for a "
-                         "new one."), status=410)
+        raise Refused(
+            _l("This invite link has expired. Please ask your facilitator for a new one."),
+            status=410,
+        )
     return invite
 
 
@@ -256,25 +312,38 @@ def redeem_invite(token: str, account: Account) -> Membership:
     """Use the invite for ``account``; a second use, even at the same moment, is refused."""
     invite = open_invite(token)
     claimed = rows_changed(
-        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None))
-        .values(used_at=utcnow(), used_by_id=account.id))
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=account.id)
+    )
     if claimed != 1:
-        raise Refused(_l("This invite link has already been used. Please ask your "
-                         "facilitator for a new one."), status=410)
+        raise Refused(
+            _l(
+                "This invite link has already been used. Please ask your facilitator for a new one."
+            ),
+            status=410,
+        )
     from archive.operations.circles import add_member
+
     role = "facilitator" if invite.role == "facilitator" else "participant"
     if role == "facilitator" and account.role == "participant":
         account.role = "facilitator"
-    if db.session.scalar(select(Membership.role).where(
-            Membership.account_id == account.id,
-            Membership.circle_id == invite.circle_id)) == "facilitator":
+    if (
+        db.session.scalar(
+            select(Membership.role).where(
+                Membership.account_id == account.id, Membership.circle_id == invite.circle_id
+            )
+        )
+        == "facilitator"
+    ):
         role = "facilitator"  # an invite never lowers the role someone already has
     # the invite's maker chose the role: a facilitator joining this way is theirs to answer for
     return add_member(invite.circle, account, role, by=invite.created_by)
 
 
-def join_with_invite(token: str, username: str, password: str, display_name: str = "",
-                     locale: Optional[str] = None) -> Account:
+def join_with_invite(
+    token: str, username: str, password: str, display_name: str = "", locale: Optional[str] = None
+) -> Account:
     """Someone new picks a username and password from an invite link."""
     open_invite(token)
     account = create_account(username, password, display_name=display_name, locale=locale)
@@ -289,8 +358,10 @@ def revoke_invite(invite: Invite) -> None:
 
 # --- password help ------------------------------------------------------------------------
 
-PASSWORD_LINK_GONE = _l("This link to choose a new password does not work any more. Please "
-                        "ask your facilitator for a new one.")
+PASSWORD_LINK_GONE = _l(
+    "This link to choose a new password does not work any more. Please "
+    "ask your facilitator for a new one."
+)
 
 
 def create_password_reset(by: Account, account: Account) -> str:
@@ -300,17 +371,26 @@ def create_password_reset(by: Account, account: Account) -> str:
     help is recorded, without content, in the account's circles."""
     from archive import access
     from archive.operations.circles import record_password_help
+
     if not access.may_help_with_password(by, account):
         raise Refused(_l("There is no such member here."), status=404)
     now = utcnow()
-    db.session.execute(update(PasswordReset).where(PasswordReset.account_id == account.id,
-                                                   PasswordReset.ended_at.is_(None))
-                       .values(ended_at=now))
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.account_id == account.id, PasswordReset.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     token = passwords.new_secret()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
-    db.session.add(PasswordReset(token_hash=passwords.digest(token), account_id=account.id,
-                                 created_by_id=by.id, created_at=now,
-                                 expires_at=now + timedelta(hours=hours)))
+    db.session.add(
+        PasswordReset(
+            token_hash=passwords.digest(token),
+            account_id=account.id,
+            created_by_id=by.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
     record_password_help(account, by)
     db.session.flush()
     return token
@@ -319,10 +399,15 @@ def create_password_reset(by: Account, account: Account) -> str:
 def open_password_reset(token: str) -> PasswordReset:
     """The link behind a token while it can be used; a used, replaced, expired or unknown
     link is refused alike (404), so none of them says more than the others."""
-    found = db.session.scalar(select(PasswordReset).where(
-        PasswordReset.token_hash == passwords.digest(token or "")))
-    if (found is None or found.ended_at is not None or found.expires_at <= utcnow()
-            or not found.account.active):
+    found = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == passwords.digest(token or ""))
+    )
+    if (
+        found is None
+        or found.ended_at is not None
+        or found.expires_at <= utcnow()
+        or not found.account.active
+    ):
         raise Refused(PASSWORD_LINK_GONE, status=404)
     return found
 
@@ -334,9 +419,10 @@ def reset_password(token: str, new: str) -> Account:
     reset = open_password_reset(token)
     check_password(new)
     claimed = rows_changed(
-        update(PasswordReset).where(PasswordReset.id == reset.id,
-                                    PasswordReset.ended_at.is_(None))
-        .values(ended_at=utcnow()))
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
     if claimed != 1:
         raise Refused(PASSWORD_LINK_GONE, status=404)
     account = reset.account

@@ -1,6 +1,7 @@
 """Curating: collections, their versioned introduction, ordered entries, states, share
 links. Consent decides what may enter; a consent change or a withdrawal takes entries out
 at once (``leave_where_no_longer_allowed`` runs as a consent hook)."""
+
 from __future__ import annotations
 
 import re
@@ -37,20 +38,28 @@ PIECE_NOT_FOUND = _l("That piece was not found.")
 ENTRY_NOT_FOUND = _l("That entry is not in this collection.")
 
 
-def create(by: Account, circle: Circle, slug: Optional[str], title: str, intro: str = "",
-           state: str = "draft") -> Collection:
+def create(
+    by: Account,
+    circle: Circle,
+    slug: Optional[str],
+    title: str,
+    intro: str = "",
+    state: str = "draft",
+) -> Collection:
     """``slug`` None: the address is made from the title (`slugs.from_title`)."""
     if not access.may_manage_circle(by, circle):
-        raise Refused(_l("Only a facilitator of the circle can make its collections."),
-                      status=403)
+        raise Refused(_l("Only a facilitator of the circle can make its collections."), status=403)
     slug = slugs.from_title(title) if slug is None else (slug or "").strip().lower()
     if not SLUG.match(slug):
-        raise Refused(_l("A short name for links uses 3 to 64 small letters, digits and "
-                         "hyphens."), field="slug")
+        raise Refused(
+            _l("A short name for links uses 3 to 64 small letters, digits and hyphens."),
+            field="slug",
+        )
     if db.session.scalar(select(Collection.id).where(Collection.slug == slug)):
         raise Refused(SLUG_TAKEN, field="slug")
-    collection = Collection(slug=slug, title=_title(title), circle=circle, curator=by,
-                            state="draft")
+    collection = Collection(
+        slug=slug, title=_title(title), circle=circle, curator=by, state="draft"
+    )
     _insert_unless_taken(collection)
     if intro:
         revise_intro(by, collection, intro)
@@ -74,8 +83,9 @@ def _insert_unless_taken(collection: Collection) -> None:
 def _title(title: str) -> str:
     title = one_line(title)
     if not title or len(title) > 200:
-        raise Refused(_l("Please give the collection a title (up to 200 characters)."),
-                      field="title")
+        raise Refused(
+            _l("Please give the collection a title (up to 200 characters)."), field="title"
+        )
     return title
 
 
@@ -93,13 +103,23 @@ def revise_intro(by: Account, collection: Collection, body: str) -> CollectionIn
     """A new version of the introduction; earlier ones stay."""
     body = nfc(body).strip()
     if len(body) > MAX_INTRO:
-        raise Refused(lazy_ngettext("Please keep the introduction under %(num)d character.",
-                                    "Please keep the introduction under %(num)d characters.",
-                                    MAX_INTRO), field="intro")
-    number = (db.session.scalar(select(func.max(CollectionIntro.number))
-                                .where(CollectionIntro.collection_id == collection.id)) or 0) + 1
-    intro = CollectionIntro(collection_id=collection.id, number=number, body=body,
-                            author_id=by.id)
+        raise Refused(
+            lazy_ngettext(
+                "Please keep the introduction under %(num)d character.",
+                "Please keep the introduction under %(num)d characters.",
+                MAX_INTRO,
+            ),
+            field="intro",
+        )
+    number = (
+        db.session.scalar(
+            select(func.max(CollectionIntro.number)).where(
+                CollectionIntro.collection_id == collection.id
+            )
+        )
+        or 0
+    ) + 1
+    intro = CollectionIntro(collection_id=collection.id, number=number, body=body, author_id=by.id)
     db.session.add(intro)
     db.session.flush()
     collection.intro = intro
@@ -111,15 +131,15 @@ def _curate(by: Account, collection: Collection) -> None:
     """Only curators change a collection; any change makes its cached offline packs stale,
     and those go (they hold its pieces' words)."""
     if not access.may_curate(by, collection):
-        raise Refused(_l("Only a facilitator of the circle can change this collection."),
-                      status=403)
+        raise Refused(
+            _l("Only a facilitator of the circle can change this collection."), status=403
+        )
     if collection.id is not None and first_time(("packs-stale", collection.id)):
         purge.queue("packs", collections=[collection.id])
         background.after_commit(purge.run_pending)
 
 
-def add_entry(by: Account, collection: Collection, item: Optional[Item],
-              note: str = "") -> Entry:
+def add_entry(by: Account, collection: Collection, item: Optional[Item], note: str = "") -> Entry:
     """A piece the curator may not see (or that was taken back) is refused exactly as an
     unknown one (``item`` None). Consent is read under the item's lock: an entry added while
     a narrowing or an erasure commits waits for it, then is refused rather than left
@@ -131,14 +151,23 @@ def add_entry(by: Account, collection: Collection, item: Optional[Item],
     if not access.may_view_item(by, item):
         raise Refused(PIECE_NOT_FOUND, field="item")
     if not access.may_enter_collection(item, collection):
-        raise Refused(_l("This piece cannot go into this collection: its author has not "
-                         "agreed to that (or, for a public collection, it is not public)."),
-                      field="item")
+        raise Refused(
+            _l(
+                "This piece cannot go into this collection: its author has not "
+                "agreed to that (or, for a public collection, it is not public)."
+            ),
+            field="item",
+        )
     if any(entry.item_id == item.id for entry in collection.entries):
         raise Refused(_l("This piece is already in the collection."), field="item")
     position = max((entry.position for entry in collection.entries), default=0) + 1
-    entry = Entry(collection=collection, item=item, position=position,
-                  note=one_line(note)[:500], added_by_id=by.id)
+    entry = Entry(
+        collection=collection,
+        item=item,
+        position=position,
+        note=one_line(note)[:500],
+        added_by_id=by.id,
+    )
     db.session.add(entry)
     collection.updated_at = utcnow()
     db.session.flush()
@@ -192,12 +221,17 @@ def set_state(by: Account, collection: Collection, state: str) -> None:
     if state not in STATES:
         raise Refused(_l("Please choose draft, circle or public."), field="state")
     if state == "public":
-        blocking = [e.item for e in collection.entries
-                    if access.effective_audience(e.item.consent) != "public"]
+        blocking = [
+            e.item
+            for e in collection.entries
+            if access.effective_audience(e.item.consent) != "public"
+        ]
         if blocking:
             shown = [item for item in blocking if access.may_view_item(by, item)]
-            raise NotPublic([(item, access.effective_audience(item.consent)) for item in shown],
-                            hidden=len(blocking) - len(shown))
+            raise NotPublic(
+                [(item, access.effective_audience(item.consent)) for item in shown],
+                hidden=len(blocking) - len(shown),
+            )
     collection.state = state
     collection.updated_at = utcnow()
     db.session.flush()
@@ -220,18 +254,31 @@ class NotPublic(Refused):
 def _not_public(pieces: list[tuple[Item, str]], hidden: int) -> str:
     said = []
     if pieces:
-        named = ", ".join(gettext("“%(title)s” (%(audience)s)",
-                                  title=item.current.title if item.current else "",
-                                  audience=NOT_PUBLIC_AUDIENCE[audience])
-                          for item, audience in pieces)
-        said.append(ngettext("This piece is not public: %(pieces)s.",
-                             "These pieces are not public: %(pieces)s.", len(pieces),
-                             pieces=named))
+        named = ", ".join(
+            gettext(
+                "“%(title)s” (%(audience)s)",
+                title=item.current.title if item.current else "",
+                audience=NOT_PUBLIC_AUDIENCE[audience],
+            )
+            for item, audience in pieces
+        )
+        said.append(
+            ngettext(
+                "This piece is not public: %(pieces)s.",
+                "These pieces are not public: %(pieces)s.",
+                len(pieces),
+                pieces=named,
+            )
+        )
     if hidden:
-        said.append(ngettext("%(num)d piece that you cannot see is not public.",
-                             "%(num)d pieces that you cannot see are not public.", hidden))
-    said.append(gettext("A public collection holds only public pieces: take those out "
-                        "first."))
+        said.append(
+            ngettext(
+                "%(num)d piece that you cannot see is not public.",
+                "%(num)d pieces that you cannot see are not public.",
+                hidden,
+            )
+        )
+    said.append(gettext("A public collection holds only public pieces: take those out first."))
     return " ".join(said)
 
 
@@ -242,6 +289,7 @@ def seen_removals(by: Account, collection: Collection) -> None:
 
 
 # --- consent hooks: entries leave at once ------------------------------------------------
+
 
 def leave_where_no_longer_allowed(item: Item) -> None:
     """After a consent change: the item leaves every collection it may no longer be in.
@@ -267,6 +315,7 @@ def leave_everything(item: Item) -> None:
 
 # --- share links --------------------------------------------------------------------------
 
+
 def create_share_link(by: Account, collection: Collection, days: int) -> str:
     _curate(by, collection)
     if collection.state == "draft":
@@ -274,8 +323,14 @@ def create_share_link(by: Account, collection: Collection, days: int) -> str:
     if not 1 <= days <= 90:
         raise Refused(_l("A share link can last from 1 to 90 days."), field="days")
     token = passwords.new_secret()
-    db.session.add(ShareLink(collection=collection, token_hash=passwords.digest(token),
-                             created_by_id=by.id, expires_at=utcnow() + timedelta(days=days)))
+    db.session.add(
+        ShareLink(
+            collection=collection,
+            token_hash=passwords.digest(token),
+            created_by_id=by.id,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     db.session.flush()
     return token
 
@@ -291,8 +346,9 @@ def revoke_share_link(by: Account, collection: Collection, link_id: int) -> None
 
 def open_share_link(token: str) -> Optional[Collection]:
     """The collection behind a live link, or None (expired, revoked, unknown: all alike)."""
-    link = db.session.scalar(select(ShareLink).where(
-        ShareLink.token_hash == passwords.digest(token or "")))
+    link = db.session.scalar(
+        select(ShareLink).where(ShareLink.token_hash == passwords.digest(token or ""))
+    )
     if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
         return None
     if link.collection.state == "draft":

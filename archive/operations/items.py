@@ -1,4 +1,5 @@
 """Contributing and revising items. Every save is a new, append-only revision."""
+
 from __future__ import annotations
 
 import errno
@@ -48,6 +49,7 @@ log = logging.getLogger("archive.items")
 @dataclass
 class Draft:
     """What a person submits for an item: one revision's worth of content."""
+
     kind: str
     title: str
     body: str = ""
@@ -77,6 +79,7 @@ def public_id() -> str:
 
 # --- contributors -------------------------------------------------------------------------
 
+
 def contributor_for(account: Account) -> Contributor:
     """The contributor profile of an account holder (made on first use)."""
     found = db.session.scalar(select(Contributor).where(Contributor.account_id == account.id))
@@ -91,12 +94,14 @@ def create_profile(by: Account, circle: Circle, pseudonym: str) -> Contributor:
     """A profile for someone without an account, kept by ``circle``: a pseudonym only.
     Only the circle's facilitators keep such profiles."""
     if not access.is_facilitator(by, circle):
-        raise Refused(_l("Only a facilitator of the circle records for someone without an "
-                         "account."), field="contributor", status=403)
+        raise Refused(
+            _l("Only a facilitator of the circle records for someone without an account."),
+            field="contributor",
+            status=403,
+        )
     pseudonym = one_line(pseudonym)
     if not 1 <= len(pseudonym) <= 80:
-        raise Refused(_l("Please give a pseudonym of up to 80 characters."),
-                      field="pseudonym")
+        raise Refused(_l("Please give a pseudonym of up to 80 characters."), field="pseudonym")
     profile = Contributor(circle=circle, pseudonym=pseudonym, created_by_id=by.id)
     db.session.add(profile)
     db.session.flush()
@@ -104,6 +109,7 @@ def create_profile(by: Account, circle: Circle, pseudonym: str) -> Contributor:
 
 
 # --- checking what was submitted -----------------------------------------------------------
+
 
 def clean_tags(raw: list[str] | str) -> list[str]:
     """Tags as a circle's vocabulary keeps them: NFC, lower case, single spaces, no markup."""
@@ -115,13 +121,22 @@ def clean_tags(raw: list[str] | str) -> list[str]:
         if not tag:
             continue
         if len(tag) > MAX_TAG or not TAG.match(tag):
-            raise Refused(_l("A tag is a word or a few words (up to 40 letters), without "
-                             "symbols such as < > or &."), field="tags")
+            raise Refused(
+                _l(
+                    "A tag is a word or a few words (up to 40 letters), without "
+                    "symbols such as < > or &."
+                ),
+                field="tags",
+            )
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise Refused(lazy_ngettext("Please use at most %(num)d tag.",
-                                    "Please use at most %(num)d tags.", MAX_TAGS), field="tags")
+        raise Refused(
+            lazy_ngettext(
+                "Please use at most %(num)d tag.", "Please use at most %(num)d tags.", MAX_TAGS
+            ),
+            field="tags",
+        )
     return tags
 
 
@@ -137,35 +152,57 @@ def check_draft(draft: Draft, *, needs_image: bool, has_picture: bool = False) -
     if not title.strip(INVISIBLE):
         problems.add(_l("Please give it a title."), "title")
     elif len(title) > MAX_TITLE:
-        problems.add(lazy_ngettext("Please keep the title under %(num)d character.",
-                                   "Please keep the title under %(num)d characters.",
-                                   MAX_TITLE + 1), "title")
+        problems.add(
+            lazy_ngettext(
+                "Please keep the title under %(num)d character.",
+                "Please keep the title under %(num)d characters.",
+                MAX_TITLE + 1,
+            ),
+            "title",
+        )
     body = nfc(draft.body).strip("\n")
     if draft.kind != "artwork" and not body.strip():
         problems.add(_l("Please write something in the text box."), "body")
     elif len(body) > MAX_BODY:
-        problems.add(lazy_ngettext("This is longer than we can keep in one piece (%(num)d "
-                                   "character). Please split it in two.",
-                                   "This is longer than we can keep in one piece (%(num)d "
-                                   "characters). Please split it in two.", MAX_BODY), "body")
+        problems.add(
+            lazy_ngettext(
+                "This is longer than we can keep in one piece (%(num)d "
+                "character). Please split it in two.",
+                "This is longer than we can keep in one piece (%(num)d "
+                "characters). Please split it in two.",
+                MAX_BODY,
+            ),
+            "body",
+        )
     if draft.kind == "artwork" and needs_image and draft.image is None:
         problems.add(_l("Please choose a photo of the artwork."), "image")
     alt_text = one_line(draft.alt_text)
     if (draft.kind == "artwork" or draft.image is not None or has_picture) and not alt_text:
-        problems.add(_l("Please describe the artwork in a sentence or two for people who "
-                        "cannot see it."), "alt_text")
+        problems.add(
+            _l("Please describe the artwork in a sentence or two for people who cannot see it."),
+            "alt_text",
+        )
     elif len(alt_text) > 1000:
         problems.add(_l("Please keep the description under 1000 characters."), "alt_text")
     tags: list[str] = []
     with problems.gathered():
         tags = clean_tags(draft.tags)
     problems.raise_any()
-    return Draft(kind=draft.kind, title=title, body=body, language=draft.language, tags=tags,
-                 alt_text=alt_text, image=draft.image, note=one_line(draft.note)[:200])
+    return Draft(
+        kind=draft.kind,
+        title=title,
+        body=body,
+        language=draft.language,
+        tags=tags,
+        alt_text=alt_text,
+        image=draft.image,
+        note=one_line(draft.note)[:200],
+    )
 
 
-def check_contribution(draft: Draft, choice: ConsentChoice, *, for_self: bool,
-                       proposal: bool) -> tuple[Draft, Optional[images.ProcessedImage]]:
+def check_contribution(
+    draft: Draft, choice: ConsentChoice, *, for_self: bool, proposal: bool
+) -> tuple[Draft, Optional[images.ProcessedImage]]:
     """Every problem of a new piece at once — its words, its picture and its consent — or
     the checked draft and its processed picture. Writes nothing (a form's first check)."""
     problems = Problems()
@@ -182,18 +219,19 @@ def check_contribution(draft: Draft, choice: ConsentChoice, *, for_self: bool,
 
 # --- writing -------------------------------------------------------------------------------
 
-def contribute(by: Account, circle: Circle, contributor: Contributor, draft: Draft,
-               choice: ConsentChoice) -> Contribution:
+
+def contribute(
+    by: Account, circle: Circle, contributor: Contributor, draft: Draft, choice: ConsentChoice
+) -> Contribution:
     """A new item with its first revision and its consent, and the receipt for it (none
     when it is a proposal to a member, who receives it on agreeing: ``consent.grant``)."""
     if not access.may_contribute_for(by, contributor, circle):
-        raise Refused(_l("Please choose whose piece this is."), field="contributor",
-                      status=403)
+        raise Refused(_l("Please choose whose piece this is."), field="contributor", status=403)
     for_self = contributor.account_id == by.id
     draft, processed = check_contribution(
-        draft, choice, for_self=for_self, proposal=not for_self and contributor.has_account)
-    item = Item(public_id=public_id(), kind=draft.kind, circle=circle,
-                contributor=contributor)
+        draft, choice, for_self=for_self, proposal=not for_self and contributor.has_account
+    )
+    item = Item(public_id=public_id(), kind=draft.kind, circle=circle, contributor=contributor)
     db.session.add(item)
     db.session.flush()
     receipt = grant(item, choice, by=by, language=draft.language)
@@ -206,9 +244,14 @@ class EditConflict(Refused):
     between. Nothing is saved; ``current`` is what was saved meanwhile."""
 
     def __init__(self, current: Revision):
-        super().__init__(_l("Someone saved a newer version while you were editing. Your "
-                            "text is kept below: compare it with what was saved, then save "
-                            "again."), status=409)
+        super().__init__(
+            _l(
+                "Someone saved a newer version while you were editing. Your "
+                "text is kept below: compare it with what was saved, then save "
+                "again."
+            ),
+            status=409,
+        )
         self.current = current
 
 
@@ -221,9 +264,21 @@ def revise(by: Account, item: Item, draft: Draft, base: Optional[int] = None) ->
     assert current is not None  # held active
     draft = check_revision(item, draft)
     media = _store_image(item, processed) if processed is not None else current.media
-    if (current.title, current.body, current.language, current.tags, current.alt_text,
-            current.media_asset_id) == (draft.title, draft.body, draft.language, draft.tags,
-                                        draft.alt_text, media.id if media else None):
+    if (
+        current.title,
+        current.body,
+        current.language,
+        current.tags,
+        current.alt_text,
+        current.media_asset_id,
+    ) == (
+        draft.title,
+        draft.body,
+        draft.language,
+        draft.tags,
+        draft.alt_text,
+        media.id if media else None,
+    ):
         raise Refused(_l("Nothing has changed yet. Edit something, then save."))
     return _new_revision(item, draft, by, media=media)
 
@@ -244,8 +299,14 @@ def restore(by: Account, item: Item, number: int, base: Optional[int] = None) ->
     if old.id == item.current_revision_id:
         raise Refused(_l("This is already the current version."))
     assert item.kind is not None  # held active
-    draft = Draft(kind=item.kind, title=old.title, body=old.body, language=old.language,
-                  tags=old.tags, alt_text=old.alt_text)
+    draft = Draft(
+        kind=item.kind,
+        title=old.title,
+        body=old.body,
+        language=old.language,
+        tags=old.tags,
+        alt_text=old.alt_text,
+    )
     return _new_revision(item, draft, by, media=old.media, restored_from=old.number)
 
 
@@ -264,8 +325,9 @@ def _hold_for_edit(by: Account, item: Item, base: Optional[int]) -> None:
 def revision(item: Item, number: int) -> Optional[Revision]:
     if not 0 < number < 2**63:  # no such revision, and a database integer cannot hold it
         return None
-    return db.session.scalar(select(Revision).where(Revision.item_id == item.id,
-                                                    Revision.number == number))
+    return db.session.scalar(
+        select(Revision).where(Revision.item_id == item.id, Revision.number == number)
+    )
 
 
 def revision_text(rev: Revision) -> str:
@@ -279,21 +341,39 @@ def revision_text(rev: Revision) -> str:
 
 
 def revisions(item: Item) -> list[Revision]:
-    return list(db.session.scalars(select(Revision).where(Revision.item_id == item.id)
-                                   .order_by(Revision.number.desc())))
+    return list(
+        db.session.scalars(
+            select(Revision).where(Revision.item_id == item.id).order_by(Revision.number.desc())
+        )
+    )
 
 
-def _new_revision(item: Item, draft: Draft, by: Account, media: Optional[MediaAsset],
-                  restored_from: Optional[int] = None) -> Revision:
+def _new_revision(
+    item: Item,
+    draft: Draft,
+    by: Account,
+    media: Optional[MediaAsset],
+    restored_from: Optional[int] = None,
+) -> Revision:
     hold_active(item, states=LIVE)  # and so the numbers below are not taken by another edit
-    number = (db.session.scalar(select(func.max(Revision.number))
-                                .where(Revision.item_id == item.id)) or 0) + 1
-    rev = Revision(item_id=item.id, number=number, title=draft.title, body=draft.body,
-                   language=draft.language,
-                   tag_rows=[RevisionTag(tag=tag, position=position)
-                             for position, tag in enumerate(draft.tags)],
-                   media=media, alt_text=draft.alt_text, author_id=by.id, note=draft.note,
-                   restored_from=restored_from)
+    number = (
+        db.session.scalar(select(func.max(Revision.number)).where(Revision.item_id == item.id)) or 0
+    ) + 1
+    rev = Revision(
+        item_id=item.id,
+        number=number,
+        title=draft.title,
+        body=draft.body,
+        language=draft.language,
+        tag_rows=[
+            RevisionTag(tag=tag, position=position) for position, tag in enumerate(draft.tags)
+        ],
+        media=media,
+        alt_text=draft.alt_text,
+        author_id=by.id,
+        note=draft.note,
+        restored_from=restored_from,
+    )
     db.session.add(rev)
     db.session.flush()
     item.current = rev
@@ -320,8 +400,7 @@ def _process(data) -> Optional[images.ProcessedImage]:
         raise Refused(refused.message, field="image") from None
 
 
-def _store_image(item: Item,
-                 processed: Optional[images.ProcessedImage]) -> Optional[MediaAsset]:
+def _store_image(item: Item, processed: Optional[images.ProcessedImage]) -> Optional[MediaAsset]:
     """Store a processed artwork; the files go again if the transaction fails."""
     if processed is None:
         return None
@@ -338,9 +417,13 @@ def _store_image(item: Item,
 
     on_rollback(remove)
     largest = max(stored.values(), key=lambda entry: entry["width"] * entry["height"])
-    asset = MediaAsset(public_id=public_id(), item_id=item.id,
-                       derivatives=stored, width=largest["width"],
-                       height=largest["height"])
+    asset = MediaAsset(
+        public_id=public_id(),
+        item_id=item.id,
+        derivatives=stored,
+        width=largest["width"],
+        height=largest["height"],
+    )
     db.session.add(asset)
     db.session.flush()
     return asset
@@ -351,8 +434,19 @@ def _not_stored(error: OSError) -> Refused:
     `store_processed` could not take back is removed later by `archive.media.leftovers`)."""
     log.warning("an artwork could not be stored: %s", error)
     if error.errno in NO_ROOM:
-        return Refused(_l("There is no room to store your picture just now, so nothing was "
-                          "saved. Please try again later, or tell a facilitator."),
-                       field="image", status=507)
-    return Refused(_l("Your picture could not be stored just now, so nothing was saved. "
-                      "Please try again in a little while."), field="image", status=503)
+        return Refused(
+            _l(
+                "There is no room to store your picture just now, so nothing was "
+                "saved. Please try again later, or tell a facilitator."
+            ),
+            field="image",
+            status=507,
+        )
+    return Refused(
+        _l(
+            "Your picture could not be stored just now, so nothing was saved. "
+            "Please try again in a little while."
+        ),
+        field="image",
+        status=503,
+    )

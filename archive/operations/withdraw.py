@@ -7,6 +7,7 @@
 2. After commit the purges run: files and derivatives, index entries, cached packs, the
    SQLite write-ahead log. Unfinished purges are retried (see ``archive.purge``).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -44,11 +45,13 @@ def replay_erase(item: Item) -> None:
     _erase(item, None, "replay", None, "withdrawn")
 
 
-def _erase(item: Item, actor: Optional[Account], role: str, reason: Optional[str],
-           event: str) -> None:
+def _erase(
+    item: Item, actor: Optional[Account], role: str, reason: Optional[str], event: str
+) -> None:
     keys = _media_keys(item)
     change: dict[str, object] = {
-        "audience": [item.consent.audience if item.consent else None, None]}
+        "audience": [item.consent.audience if item.consent else None, None]
+    }
     if reason:
         change["reason"] = reason
     record(item, event, change, actor, role)
@@ -86,8 +89,13 @@ def withdraw_with_code(code: str) -> Item:
     """The door for anyone holding a receipt. A wrong code learns nothing about any item."""
     item = item_for_code(code)
     if item is None:
-        raise Refused(_l("That code does not match anything we hold. Please check it against "
-                         "your receipt and try again."), field="code")
+        raise Refused(
+            _l(
+                "That code does not match anything we hold. Please check it against "
+                "your receipt and try again."
+            ),
+            field="code",
+        )
     hold_active(item)
     _erase(item, None, "code", None, "withdrawn")
     return item
@@ -96,8 +104,9 @@ def withdraw_with_code(code: str) -> Item:
 def item_for_code(code: str) -> Optional[Item]:
     if len(normalise_code(code).replace("-", "")) != 20:
         return None
-    consent = db.session.scalar(select(Consent).where(
-        Consent.withdrawal_code_hash == code_hash(code)))
+    consent = db.session.scalar(
+        select(Consent).where(Consent.withdrawal_code_hash == code_hash(code))
+    )
     if consent is None or consent.item.state != "active":
         return None
     return consent.item

@@ -3,6 +3,7 @@
 Other modules call ``queue(item)`` within the transaction that changed an item (an erasure
 too); ``init_app`` connects it to the consent signals and registers the index's compaction
 with ``flask purge``."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -28,6 +29,7 @@ def _let_go_of_removed_segments() -> None:
     """Segments another process removed are let go of before this process answers
     anything (one ``stat`` of the index folder when nothing changed)."""
     from archive.search import index
+
     try:
         index.let_go_if_changed()
     except Exception:  # the page is still answered; the check runs again
@@ -39,9 +41,9 @@ def _keep_checking(_error=None) -> None:
     `held.CHECK_EVERY` seconds for segments other processes removed, so that one that
     receives no request lets go of them too."""
     from archive.search import held, index
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
-    if app.config["BACKGROUND_WORK"] and not app.extensions.get(_CHECKING) \
-            and index.holding():
+    if app.config["BACKGROUND_WORK"] and not app.extensions.get(_CHECKING) and index.holding():
         app.extensions[_CHECKING] = True
         background.later(_check_segments, held.CHECK_EVERY)
 
@@ -51,6 +53,7 @@ _CHECKING = "archive_segment_check"
 
 def _check_segments() -> None:
     from archive.search import held, index
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     try:
         _let_go_of_removed_segments()

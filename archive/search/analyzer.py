@@ -5,6 +5,7 @@ Python's ``\\w`` does not match Devanagari vowel signs or the virama: the stock 
 cut उदासी to उद. Words here are runs of word characters *and* Devanagari combining marks
 (U+0900–U+0963, U+0971–U+097F, ZWNJ, ZWJ) — never the danda । ॥.
 """
+
 from __future__ import annotations
 
 import re
@@ -123,16 +124,33 @@ class _FromWords(Analyzer):
     def query_tokens(self, value, **kwargs):
         return self.full(value, **kwargs)
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         if mode != "index" or chars or keeporiginal or not tokenize:
-            return self.query_tokens(value, positions=positions, chars=chars,
-                                     keeporiginal=keeporiginal, removestops=removestops,
-                                     start_pos=start_pos, start_char=start_char,
-                                     tokenize=tokenize, mode=mode, **kwargs)
-        return self._tokens(self.words(value), positions, removestops, start_pos, mode,
-                            kwargs)
+            return self.query_tokens(
+                value,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                start_char=start_char,
+                tokenize=tokenize,
+                mode=mode,
+                **kwargs,
+            )
+        return self._tokens(self.words(value), positions, removestops, start_pos, mode, kwargs)
 
     @staticmethod
     def _tokens(words, positions, removestops, start_pos, mode, kwargs):
@@ -160,8 +178,9 @@ class RomanWords(_FromWords):
         self.full = roman_analyzer()
 
     def words(self, text):
-        return [form for word in index_words(text) if not word.isascii()
-                for form in roman_forms(word)]
+        return [
+            form for word in index_words(text) if not word.isascii() for form in roman_forms(word)
+        ]
 
 
 class CommonPairs(_FromWords):
@@ -183,27 +202,86 @@ class CommonPairs(_FromWords):
 
     def words(self, text):
         common, words = self.common, index_words(text)
-        return [pair_token(a, b) for a, b in pairwise(words)
-                if a in common and b in common]
+        return [pair_token(a, b) for a, b in pairwise(words) if a in common and b in common]
 
     def query_tokens(self, value, positions=False, mode="", **kwargs):
         words = [token.text for token in self.full(value, mode=mode, **kwargs)]
-        return self._tokens([pair_token(a, b) for a, b in pairwise(words)],
-                            positions, True, 0, mode, {})
+        return self._tokens(
+            [pair_token(a, b) for a, b in pairwise(words)], positions, True, 0, mode, {}
+        )
 
 
 # --- Devanagari → folded Latin ------------------------------------------------------------
 
-VOWELS = {"अ": "a", "आ": "a", "इ": "i", "ई": "i", "उ": "u", "ऊ": "u", "ऋ": "ri", "ए": "e",
-          "ऐ": "ai", "ओ": "o", "औ": "au", "ऍ": "a", "ऑ": "o", "ऎ": "e", "ऒ": "o"}
-SIGNS = {"ा": "a", "ि": "i", "ी": "i", "ु": "u", "ू": "u", "ृ": "ri", "े": "e", "ै": "ai",
-         "ो": "o", "ौ": "au", "ॅ": "a", "ॉ": "o", "ॆ": "e", "ॊ": "o"}
+VOWELS = {
+    "अ": "a",
+    "आ": "a",
+    "इ": "i",
+    "ई": "i",
+    "उ": "u",
+    "ऊ": "u",
+    "ऋ": "ri",
+    "ए": "e",
+    "ऐ": "ai",
+    "ओ": "o",
+    "औ": "au",
+    "ऍ": "a",
+    "ऑ": "o",
+    "ऎ": "e",
+    "ऒ": "o",
+}
+SIGNS = {
+    "ा": "a",
+    "ि": "i",
+    "ी": "i",
+    "ु": "u",
+    "ू": "u",
+    "ृ": "ri",
+    "े": "e",
+    "ै": "ai",
+    "ो": "o",
+    "ौ": "au",
+    "ॅ": "a",
+    "ॉ": "o",
+    "ॆ": "e",
+    "ॊ": "o",
+}
 CONSONANTS = {
-    "क": "k", "ख": "kh", "ग": "g", "घ": "gh", "ङ": "n", "च": "ch", "छ": "chh", "ज": "j",
-    "झ": "jh", "ञ": "n", "ट": "t", "ठ": "th", "ड": "d", "ढ": "dh", "ण": "n", "त": "t",
-    "थ": "th", "द": "d", "ध": "dh", "न": "n", "प": "p", "फ": "ph", "ब": "b", "भ": "bh",
-    "म": "m", "य": "y", "र": "r", "ल": "l", "ळ": "l", "व": "v", "श": "sh", "ष": "sh",
-    "स": "s", "ह": "h"}
+    "क": "k",
+    "ख": "kh",
+    "ग": "g",
+    "घ": "gh",
+    "ङ": "n",
+    "च": "ch",
+    "छ": "chh",
+    "ज": "j",
+    "झ": "jh",
+    "ञ": "n",
+    "ट": "t",
+    "ठ": "th",
+    "ड": "d",
+    "ढ": "dh",
+    "ण": "n",
+    "त": "t",
+    "थ": "th",
+    "द": "d",
+    "ध": "dh",
+    "न": "n",
+    "प": "p",
+    "फ": "ph",
+    "ब": "b",
+    "भ": "bh",
+    "म": "m",
+    "य": "y",
+    "र": "r",
+    "ल": "l",
+    "ळ": "l",
+    "व": "v",
+    "श": "sh",
+    "ष": "sh",
+    "स": "s",
+    "ह": "h",
+}
 #: nukta letters as people type them in Latin letters
 NUKTA = {"क": "k", "ख": "kh", "ग": "g", "ज": "z", "ड": "d", "ढ": "dh", "फ": "f", "य": "y"}
 MARKS = {"ं": "n", "ँ": "n", "ः": "h"}
@@ -244,15 +322,24 @@ def _drop_schwas(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Hindi and Marathi speech drops the final schwa (kept after a cluster: स्वप्न is
     swapna), and a schwa in V C _ C V."""
     kept = list(segments)
-    if (kept and kept[-1][0] == "A" and len(kept) > 2
-            and not (kept[-2][0] == "C" and kept[-3][0] == "C")):
+    if (
+        kept
+        and kept[-1][0] == "A"
+        and len(kept) > 2
+        and not (kept[-2][0] == "C" and kept[-3][0] == "C")
+    ):
         kept.pop()
     for i in range(len(kept) - 3, 1, -1):
         if kept[i][0] != "A":
             continue
-        before, after = kept[i - 2:i], kept[i + 1:i + 3]
-        if (before[0][0] in "VA" and before[1][0] == "C" and len(after) == 2
-                and after[0][0] == "C" and after[1][0] == "V"):
+        before, after = kept[i - 2 : i], kept[i + 1 : i + 3]
+        if (
+            before[0][0] in "VA"
+            and before[1][0] == "C"
+            and len(after) == 2
+            and after[0][0] == "C"
+            and after[1][0] == "V"
+        ):
             del kept[i]
     return kept
 
@@ -272,17 +359,26 @@ def romanize(word: str) -> str:
 def _letters(segments: list[tuple[str, str]]) -> str:
     if segments and segments[-1] == ("M", "h"):
         segments = segments[:-1] + [("V", "ah")]
-    return "".join(letters if kind != "M" or letters != "h" else ""
-                   for kind, letters in segments)
+    return "".join(letters if kind != "M" or letters != "h" else "" for kind, letters in segments)
 
 
 def fold(text: str) -> str:
     """Latin letters as people type them: no diacritics, doubled vowels collapsed."""
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    for long, short in (("aa", "a"), ("ee", "i"), ("ii", "i"), ("oo", "u"), ("uu", "u"),
-                        ("w", "v"), ("z", "j"), ("f", "ph"), ("q", "k"), ("sh", "s"),
-                        ("jh", "j")):
+    for long, short in (
+        ("aa", "a"),
+        ("ee", "i"),
+        ("ii", "i"),
+        ("oo", "u"),
+        ("uu", "u"),
+        ("w", "v"),
+        ("z", "j"),
+        ("f", "ph"),
+        ("q", "k"),
+        ("sh", "s"),
+        ("jh", "j"),
+    ):
         text = text.replace(long, short)
     return re.sub(r"(.)\1+", r"\1", text)
 
@@ -298,8 +394,11 @@ def roman_forms(token: str) -> tuple[str, ...]:
     forms: list[str] = []
     for variant in (_drop_schwas(segments), _terse(_drop_schwas(segments)), written):
         letters = _letters(variant)
-        for reading in ((letters.replace("jn", "gy"), letters.replace("jn", "dny"))
-                        if "jn" in letters else (letters,)):
+        for reading in (
+            (letters.replace("jn", "gy"), letters.replace("jn", "dny"))
+            if "jn" in letters
+            else (letters,)
+        ):
             form = fold(reading)
             if form not in forms:
                 forms.append(form)

@@ -4,6 +4,7 @@ Deleting an entry only marks it deleted; its words stay in its segment's files u
 segment is rewritten. `compact` rewrites every segment that holds deleted entries, aside,
 while saves go on, and swaps the new one in under the writer.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -30,6 +31,7 @@ def schedule_compaction(delay: Optional[float] = None) -> None:
     (``INDEX_COMPACT_DELAY`` seconds; below zero, only ``flask purge`` compacts). One that
     fails is tried again (`archive.background`); ``flask purge`` compacts too."""
     from archive import background
+
     delay = current_app.config["INDEX_COMPACT_DELAY"] if delay is None else delay
     if delay >= 0:
         background.later(compact, delay)
@@ -82,7 +84,7 @@ def _rewrite(ix: whoosh_index.Index, path: Path, segment) -> bool:
         except FileNotFoundError:
             if any(s.segid == segment.segid for s in table(ix).segments):
                 raise
-            return False   # merged away meanwhile: the merge left its removed entries out
+            return False  # merged away meanwhile: the merge left its removed entries out
         swapped = []
 
         def swap(_w, segments):
@@ -100,8 +102,11 @@ def _rewrite(ix: whoosh_index.Index, path: Path, segment) -> bool:
                     if name.startswith(fresh.segment_id() + "."):
                         os.replace(aside / name, path / name)
             swapped.append(True)
-            return [fresh if s is current else s for s in segments
-                    if s is not current or fresh is not None]
+            return [
+                fresh if s is current else s
+                for s in segments
+                if s is not current or fresh is not None
+            ]
 
         with index.writing(ix, mergetype=swap):
             pass
@@ -128,5 +133,3 @@ def _without_deletions(ix: whoosh_index.Index, segment, aside: Path):
         raise
     (fresh,) = table(scratch).segments
     return fresh
-
-

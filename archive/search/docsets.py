@@ -19,6 +19,7 @@ What is kept per segment lives in the index handle's `SegmentCache` (``s.kept``)
 worked out for a whole searcher, in the searcher's ``memo`` (`engine.searching`). A stock
 Whoosh searcher (a test's, a check's) keeps nothing between calls.
 """
+
 from __future__ import annotations
 
 import threading
@@ -199,8 +200,9 @@ def _segment_docs(leaf, reader, segment: str, query: Query, cache) -> np.ndarray
     return found
 
 
-def term_postings(cache, reader, fieldname: str, text, btext: Optional[bytes] = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def term_postings(
+    cache, reader, fieldname: str, text, btext: Optional[bytes] = None
+) -> tuple[np.ndarray, np.ndarray]:
     """A word's entries in one segment (deleted ones included), in order, and its weight
     in each; kept per segment in ``cache``."""
     btext = btext if btext is not None else word_bytes(reader, fieldname, text)
@@ -244,10 +246,10 @@ def column(s, fieldname: str) -> np.ndarray:
             local = cache.recall(key) if segment is not None else None
             if local is None:
                 count = reader.doc_count_all()
-                values = reader.column_reader(fieldname) if reader.has_column(fieldname) \
-                    else [0] * count
-                local = np.fromiter((values[n] for n in range(count)), dtype=np.int64,
-                                    count=count)
+                values = (
+                    reader.column_reader(fieldname) if reader.has_column(fieldname) else [0] * count
+                )
+                local = np.fromiter((values[n] for n in range(count)), dtype=np.int64, count=count)
                 if segment is not None:
                     cache.keep(key, local)
             parts.append(local)
@@ -265,7 +267,7 @@ def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]
     for leaf, offset in s.leaf_searchers():
         reader = leaf.reader()
         end = offset + reader.doc_count_all()
-        mine = chosen[np.searchsorted(chosen, offset):np.searchsorted(chosen, end)] - offset
+        mine = chosen[np.searchsorted(chosen, offset) : np.searchsorted(chosen, end)] - offset
         if not len(mine):
             continue
         for fieldname, tally in tallies.items():
@@ -277,8 +279,10 @@ def counts(s, fieldnames, allowed: np.ndarray) -> dict[str, list[tuple[str, int]
             found = np.bincount(codes[runs], minlength=len(names))
             for code in np.flatnonzero(found):
                 tally[names[code]] = tally.get(names[code], 0) + int(found[code])
-    return {name: sorted(tally.items(), key=lambda pair: (-pair[1], pair[0]))
-            for name, tally in tallies.items()}
+    return {
+        name: sorted(tally.items(), key=lambda pair: (-pair[1], pair[0]))
+        for name, tally in tallies.items()
+    }
 
 
 def _values(cache, reader, fieldname: str):

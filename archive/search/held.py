@@ -15,6 +15,7 @@ by the background thread every `CHECK_EVERY` seconds. A holder's lock is held wh
 thread searches, so a reader is never closed under a search; a thread whose searcher was
 taken apart opens a new one next time, from the readers it still has (``spare``).
 """
+
 from __future__ import annotations
 
 import os
@@ -66,16 +67,19 @@ class Holder:
         for segment in dropped:
             close(readers[segment])
         self.searcher = None
-        self.spare = {segment: reader for segment, reader in readers.items()
-                      if segment not in dropped}
+        self.spare = {
+            segment: reader for segment, reader in readers.items() if segment not in dropped
+        }
         return dropped
 
 
 def segment_readers(searcher) -> dict[str, SegmentReader]:
     """A searcher's open segment readers by segment id."""
-    return {reader.segment().segment_id(): reader
-            for reader, _offset in searcher.reader().leaf_readers()
-            if isinstance(reader, SegmentReader) and not reader.is_closed}
+    return {
+        reader.segment().segment_id(): reader
+        for reader, _offset in searcher.reader().leaf_readers()
+        if isinstance(reader, SegmentReader) and not reader.is_closed
+    }
 
 
 def close(reader: SegmentReader) -> None:
@@ -135,7 +139,7 @@ class Searchers:
                 if each.generation < generation:
                     dropped |= each.let_go(each.readers().keys() - live)
                     if each.searcher is None:
-                        each.generation = generation   # the spare readers are all live
+                        each.generation = generation  # the spare readers are all live
         self.cache.forget_segments(dropped)
         return dropped
 

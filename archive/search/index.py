@@ -15,6 +15,7 @@ leave the index are closed in every thread (`held`).
 Keeping the index in line with the database is `sync`; rewriting segments that hold erased
 text, `compaction`; rebuilding, `rebuild`.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -91,8 +92,7 @@ class Index:
         with holder.lock:
             current = holder.searcher
             if current is None or not current.up_to_date():
-                holder.hold(self.open_searcher(current if current is not None
-                                               else holder.spare))
+                holder.hold(self.open_searcher(current if current is not None else holder.spare))
             yield holder.searcher
 
     def let_go_of_removed(self) -> set[str]:
@@ -101,8 +101,9 @@ class Index:
         if not self.searchers.holding():
             return set()
         toc = table(self.whoosh())
-        return self.searchers.let_go_unless({segment.segment_id() for segment in toc.segments},
-                                            toc.generation)
+        return self.searchers.let_go_unless(
+            {segment.segment_id() for segment in toc.segments}, toc.generation
+        )
 
 
 _handles: dict[str, Index] = {}
@@ -176,14 +177,18 @@ def holding() -> bool:
     return handle().searchers.holding()
 
 
-def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
-           **options):
+def writer(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT, **options):
     return open_writer(ix or get_index(), timeout=timeout, delay=WRITER_POLL, **options)
 
 
 @contextmanager
-def writing(ix: Optional[whoosh_index.Index] = None, timeout: float = WRITER_TIMEOUT,
-            limitmb: int = 128, mergetype=None, **commit_options):
+def writing(
+    ix: Optional[whoosh_index.Index] = None,
+    timeout: float = WRITER_TIMEOUT,
+    limitmb: int = 128,
+    mergetype=None,
+    **commit_options,
+):
     """A timed writer that is committed, or cancelled if anything fails — including the
     commit itself (a full disk): the index lock is never left held. ``limitmb``: the memory
     its postings may take before they are written to temporary files. Segments the commit

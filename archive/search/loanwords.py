@@ -8,6 +8,7 @@ the ``stem`` field), and a query for a Devanagari spelling also looks for the En
 Spellings with and without nukta or chandrabindu need not be listed: the stem keys make
 them one.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,6 +1,7 @@
 """Searching as a viewer: the query is filtered by the access rule inside the index, every
 hit is checked again with ``archive.access`` against the database, and what is shown comes
 from the current revision of items the viewer may see."""
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,14 @@ class Results:
 #: filters, and wildcards, ranges, "every document", +/- and single quotes are search-engine
 #: habits; their characters are read as plain words (and each plugin costs every query its
 #: pass over the text). A boost ("river^2") is kept: it still finds the word.
-UNOFFERED = (FieldsPlugin, WildcardPlugin, PlusMinusPlugin, RangePlugin, EveryPlugin,
-             SingleQuotePlugin)
+UNOFFERED = (
+    FieldsPlugin,
+    WildcardPlugin,
+    PlusMinusPlugin,
+    RangePlugin,
+    EveryPlugin,
+    SingleQuotePlugin,
+)
 _parsers: dict[int, tuple[object, MultifieldParser]] = {}
 
 
@@ -126,8 +133,9 @@ def _with_loanwords(q: Query) -> Query:
     `loanwords`)."""
     if type(q) is not Or:
         return q
-    word = next((sub.text for sub in q.subqueries
-                 if type(sub) is Term and sub.fieldname == "content"), None)
+    word = next(
+        (sub.text for sub in q.subqueries if type(sub) is Term and sub.fieldname == "content"), None
+    )
     if word is None:
         return q
     extra: list[Query] = []
@@ -138,11 +146,13 @@ def _with_loanwords(q: Query) -> Query:
     else:
         for english in english_for(word):
             extra.append(Term("content", english, boost=LOANWORD_BOOST))
-            extra += [Term("stem", key, boost=LOANWORD_BOOST)
-                      for spelling in devanagari_for(english) for key in stem_keys(spelling)]
+            extra += [
+                Term("stem", key, boost=LOANWORD_BOOST)
+                for spelling in devanagari_for(english)
+                for key in stem_keys(spelling)
+            ]
     known = {(sub.fieldname, sub.text) for sub in q.subqueries if type(sub) is Term}
-    extra = [term for term in dict.fromkeys(extra)
-             if (term.fieldname, term.text) not in known]
+    extra = [term for term in dict.fromkeys(extra) if (term.fieldname, term.text) not in known]
     return Or(list(q.subqueries) + extra) if extra else q
 
 
@@ -156,8 +166,7 @@ def _phrase(phrase: Phrase, common: frozenset) -> Query:
     if phrase.fieldname != "content":
         return NullQuery
     words = phrase.words
-    if (phrase.slop != 1 or len(words) < 2
-            or not all(word in common for word in words)):
+    if phrase.slop != 1 or len(words) < 2 or not all(word in common for word in words):
         return phrase
     if len(words) == 2:
         return Term("pairs", pair_token(*words), boost=phrase.boost)
@@ -192,18 +201,21 @@ def _in_order(postings, doc: int) -> bool:
             return False
         places.append(set(matcher.value_as("positions")))
     first, rest = places[0], places[1:]
-    return any(all(start + step in later for step, later in enumerate(rest, 1))
-               for start in first)
+    return any(all(start + step in later for step, later in enumerate(rest, 1)) for start in first)
 
 
 def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
     wanted = {"kind": kind, "language": language, "circle": circle, "tags": tag}
-    return [Term(name, str(value).lower() if name == "tags" else str(value))
-            for name, value in wanted.items() if value]
+    return [
+        Term(name, str(value).lower() if name == "tags" else str(value))
+        for name, value in wanted.items()
+        if value
+    ]
 
 
-def search(viewer, text: str, page: int = 1, order: str = "relevance",
-           per_page: int = PER_PAGE, **narrow) -> Results:
+def search(
+    viewer, text: str, page: int = 1, order: str = "relevance", per_page: int = PER_PAGE, **narrow
+) -> Results:
     """Matches, narrowed to the permitted set inside the index (sets kept per segment), with
     facet counts from that set; the page shown is re-checked against the database. Entries
     whose item changed since the index last caught up are left out until it has."""
@@ -212,8 +224,9 @@ def search(viewer, text: str, page: int = 1, order: str = "relevance",
         return _search(s, stale, viewer, text, page, order, per_page, narrow)
 
 
-def _search(s, stale: frozenset[str], viewer, text: str, page: int, order: str,
-            per_page: int, narrow: dict) -> Results:
+def _search(
+    s, stale: frozenset[str], viewer, text: str, page: int, order: str, per_page: int, narrow: dict
+) -> Results:
     results = Results(query=text, page=max(page, 1))
     query = parse(text, s.schema)
     if query is None:
@@ -227,10 +240,12 @@ def _search(s, stale: frozenset[str], viewer, text: str, page: int, order: str,
     results.pages = math.ceil(results.total / per_page)
     if not results.total:
         results.suggestions = suggest.suggestions(
-            s, text, query, viewable, lambda other: _finds(s, other, viewable))
+            s, text, query, viewable, lambda other: _finds(s, other, viewable)
+        )
         return results
-    results.facets = {name: counted[:20]
-                      for name, counted in docsets.counts(s, FACETS, found).items()}
+    results.facets = {
+        name: counted[:20] for name, counted in docsets.counts(s, FACETS, found).items()
+    }
     first = (results.page - 1) * per_page
     upto = first + per_page
     if order == "newest" or wider is None:
@@ -258,12 +273,14 @@ def _viewable(s, stale: frozenset[str], viewer, narrow: dict) -> np.ndarray:
         viewable = viewable & docsets.docs(s, term)
     if stale:
         viewable = viewable & ~docsets.docs(
-            s, Or([Term("id", public_id) for public_id in sorted(stale)]))
+            s, Or([Term("id", public_id) for public_id in sorted(stale)])
+        )
     return viewable
 
 
-def _widened(s, query: Query, allowed: np.ndarray, viewable: np.ndarray
-             ) -> tuple[Optional[Query], Optional[np.ndarray]]:
+def _widened(
+    s, query: Query, allowed: np.ndarray, viewable: np.ndarray
+) -> tuple[Optional[Query], Optional[np.ndarray]]:
     """When the words found few pieces: the query widened (`suggest.widen`) and the
     viewable entries only the widened query finds."""
     if np.count_nonzero(allowed) >= WIDEN_BELOW:
@@ -288,16 +305,18 @@ def _ranked(s, query: Query, allowed: np.ndarray, order: str, upto: int) -> list
         return docnums[np.lexsort((docnums, -updated))[:upto]].tolist()
     # the allowed set already holds exactly the phrase matches: rank them by their words
     # instead of checking every position a second time
-    by_words = query.accept(lambda q: And([Term(q.fieldname, w) for w in q.words])
-                            if type(q) is Phrase else q)
+    by_words = query.accept(
+        lambda q: And([Term(q.fieldname, w) for w in q.words]) if type(q) is Phrase else q
+    )
     return ranking.best(s, by_words, allowed, upto)
 
 
 def _items(public_ids: list[str]) -> dict[str, Item]:
     if not public_ids:
         return {}
-    return {item.public_id: item for item in db.session.scalars(_items_query(),
-                                                                {"ids": public_ids})}
+    return {
+        item.public_id: item for item in db.session.scalars(_items_query(), {"ids": public_ids})
+    }
 
 
 @cache
@@ -305,17 +324,24 @@ def _items_query():
     """Built once (building it and its cache key took a third of its time): the account
     too, as a result's byline names it (one query, not one per result); not the circle:
     neither the access rule nor a result shows more of it than its number."""
-    return select(Item).where(Item.public_id.in_(bindparam("ids", expanding=True))).options(
-        joinedload(Item.current), joinedload(Item.consent),
-        joinedload(Item.contributor).joinedload(Contributor.account))
+    return (
+        select(Item)
+        .where(Item.public_id.in_(bindparam("ids", expanding=True)))
+        .options(
+            joinedload(Item.current),
+            joinedload(Item.consent),
+            joinedload(Item.contributor).joinedload(Contributor.account),
+        )
+    )
 
 
 def circle_names(ids: list[str]) -> dict[str, str]:
     numbers = [int(i) for i in ids if i.isdigit()]
     if not numbers:
         return {}
-    return {str(c.id): c.name for c in db.session.scalars(
-        select(Circle).where(Circle.id.in_(numbers)))}
+    return {
+        str(c.id): c.name for c in db.session.scalars(select(Circle).where(Circle.id.in_(numbers)))
+    }
 
 
 # --- snippets: from the database's current revision, escaped ------------------------------
@@ -343,11 +369,19 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     if "query" not in known:
         known["query"] = _snippet_words(query)
     words, roman, stems = known["query"]
-    passages = _passages(text, words, known.setdefault("words", {}), _found,
-                         _candidates(words)) if words else []
+    passages = (
+        _passages(text, words, known.setdefault("words", {}), _found, _candidates(words))
+        if words
+        else []
+    )
     if not passages and (roman or stems):
-        passages = _passages(text, (roman, stems), known.setdefault("loose", {}),
-                             _found_loosely, _loose_candidates(roman, stems))
+        passages = _passages(
+            text,
+            (roman, stems),
+            known.setdefault("loose", {}),
+            _found_loosely,
+            _loose_candidates(roman, stems),
+        )
     if not passages:
         return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
     out = []
@@ -362,8 +396,9 @@ def snippet(item: Item, query: Query, known: Optional[dict] = None) -> Markup:
     return Markup(" … ".join(out))
 
 
-def _passages(text: str, wanted: frozenset | tuple, known: dict[str, bool], found,
-              candidates: re.Pattern) -> list[tuple[int, int, list[tuple[int, int]]]]:
+def _passages(
+    text: str, wanted: frozenset | tuple, known: dict[str, bool], found, candidates: re.Pattern
+) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """(start, end, marked spans) of the first passages holding a word of ``wanted``.
     ``candidates`` finds the words of the text that may be one of them (all, or fewer);
     ``found`` decides."""
@@ -391,15 +426,20 @@ def _passages(text: str, wanted: frozenset | tuple, known: dict[str, bool], foun
 
 
 def _snippet_words(query: Query) -> tuple[frozenset, frozenset, frozenset]:
-    found = [(name, word.decode() if isinstance(word, bytes) else word)
-             for name, word in query.iter_all_terms()]
+    found = [
+        (name, word.decode() if isinstance(word, bytes) else word)
+        for name, word in query.iter_all_terms()
+    ]
     words = {word for name, word in found if name in ("content", "title")}
     words |= {word for name, pair in found if name == "pairs" for word in pair.split("+")}
-    return (frozenset(words), frozenset(word for name, word in found if name == "roman"),
-            frozenset(word for name, word in found if name == "stem"))
+    return (
+        frozenset(words),
+        frozenset(word for name, word in found if name == "roman"),
+        frozenset(word for name, word in found if name == "stem"),
+    )
 
 
-_WORD_CHAR = WORD[:WORD.index("]") + 1]
+_WORD_CHAR = WORD[: WORD.index("]") + 1]
 
 
 @lru_cache(maxsize=64)
@@ -409,8 +449,9 @@ def _candidates(words: frozenset) -> re.Pattern:
     otherwise) are the first letters of a wanted word, ignoring case. A match starts where
     no word letter comes before (see `_starts_word` for an apostrophe) and is as long as
     the word `_WORDS` finds there."""
-    beginnings = sorted({word[:2] if word.isascii() else word[:1] for word in words},
-                        key=len, reverse=True)
+    beginnings = sorted(
+        {word[:2] if word.isascii() else word[:1] for word in words}, key=len, reverse=True
+    )
     starts = "|".join(map(re.escape, beginnings))
     return re.compile(rf"(?<!{_WORD_CHAR})(?=(?i:{starts})){WORD}")
 
@@ -421,17 +462,23 @@ def _roman_candidates(roman: frozenset) -> re.Pattern:
     letter's romanized forms cannot start as any of ``roman`` does (`roman_first_letters`),
     left to the regex engine instead of romanized one by one."""
     letters = {word[0] for word in roman if word}
-    unlike = sorted(char for char in _ROMAN_STARTS
-                    if not (roman_first_letters(char) or frozenset()) & letters)
+    unlike = sorted(
+        char for char in _ROMAN_STARTS if not (roman_first_letters(char) or frozenset()) & letters
+    )
     if not unlike:
         return _WORDS
     return re.compile(rf"(?<!{_WORD_CHAR})(?![{re.escape(''.join(unlike))}]){WORD}")
 
 
 #: the first letters whose romanized forms are known (`roman_first_letters`)
-_ROMAN_STARTS = [char for char in map(chr, [*range(0x30, 0x3A), *range(0x41, 0x5B), 0x5F,
-                                             *range(0x61, 0x7B), *range(0x0900, 0x0980)])
-                 if roman_first_letters(char) is not None]
+_ROMAN_STARTS = [
+    char
+    for char in map(
+        chr,
+        [*range(0x30, 0x3A), *range(0x41, 0x5B), 0x5F, *range(0x61, 0x7B), *range(0x0900, 0x0980)],
+    )
+    if roman_first_letters(char) is not None
+]
 
 
 def _starts_word(text: str, at: int) -> bool:
@@ -466,7 +513,8 @@ def _found_loosely(token: str, wanted: tuple[frozenset, frozenset]) -> bool:
     """Whether a word of a text is one of the query's romanized forms or stem keys."""
     roman, stems = wanted
     return (bool(roman) and _found_romanized(token, roman)) or (
-        bool(stems) and not stems.isdisjoint(stem_keys(_lower(token))))
+        bool(stems) and not stems.isdisjoint(stem_keys(_lower(token)))
+    )
 
 
 def _lower(token: str) -> str:

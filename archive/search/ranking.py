@@ -15,6 +15,7 @@ word's allowed entries at once, with the same arithmetic as Whoosh's ``bm25`` in
 order, so the scores are Whoosh's to the last bit. Any other query is scored through its
 Whoosh matcher, skipping straight to each allowed entry.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -53,8 +54,14 @@ def _scored(s, query: Query, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarra
             continue
         if words is None:
             context = context or s.context(needs_current=True, top_query=query)
-            _through_matcher(query.matcher(leaf, context), np.flatnonzero(mine).tolist(),
-                             offset, total, touched, 1.0)
+            _through_matcher(
+                query.matcher(leaf, context),
+                np.flatnonzero(mine).tolist(),
+                offset,
+                total,
+                touched,
+                1.0,
+            )
             continue
         for fieldname, text, boost in words:
             _add_word(leaf, fieldname, text, boost, mine, offset, total, touched)
@@ -65,8 +72,9 @@ def _scored(s, query: Query, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return docnums, found
 
 
-def _words(query: Query, top: bool = True
-           ) -> Optional[tuple[list[tuple[str, object, float]], float]]:
+def _words(
+    query: Query, top: bool = True
+) -> Optional[tuple[list[tuple[str, object, float]], float]]:
     """(field, text, boost) of every word that adds to an entry's score, and what the
     ``NOT`` parts of the whole query add (Whoosh scores each 1.0, in every entry) — or None
     when the query is more than words (phrases, ranges, boosted groups, a ``NOT`` deeper
@@ -96,8 +104,16 @@ def _words(query: Query, top: bool = True
     return None
 
 
-def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset: int,
-              total: np.ndarray, touched: np.ndarray) -> None:
+def _add_word(
+    leaf,
+    fieldname: str,
+    text,
+    boost: float,
+    mine: np.ndarray,
+    offset: int,
+    total: np.ndarray,
+    touched: np.ndarray,
+) -> None:
     reader = leaf.reader()
     cache = docsets.cache_of(leaf)
     if fieldname not in leaf.schema:
@@ -110,14 +126,16 @@ def _add_word(leaf, fieldname: str, text, boost: float, mine: np.ndarray, offset
     if (fieldname, btext) not in reader:
         return
     weighting = leaf.weighting
-    lengths = docsets.lengths(cache, reader, fieldname) \
-        if type(weighting) is BM25F and field.scorable else None
+    lengths = (
+        docsets.lengths(cache, reader, fieldname)
+        if type(weighting) is BM25F and field.scorable
+        else None
+    )
     if lengths is None:
         scorer = weighting.scorer(leaf, fieldname, btext)
         matcher = word_matcher(reader, fieldname, btext, scorer=scorer)
         if matcher is not None:
-            _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total,
-                             touched, boost)
+            _through_matcher(matcher, np.flatnonzero(mine).tolist(), offset, total, touched, boost)
         return
     ids, weights = docsets.term_postings(cache, reader, fieldname, text, btext)
     keep = mine[ids]
@@ -146,8 +164,9 @@ def _average_length(top, fieldname: str) -> float:
     return kept[fieldname]
 
 
-def _through_matcher(matcher, mine: list[int], offset: int, total: np.ndarray,
-                     touched: np.ndarray, boost: float) -> None:
+def _through_matcher(
+    matcher, mine: list[int], offset: int, total: np.ndarray, touched: np.ndarray, boost: float
+) -> None:
     for local in mine:
         if not matcher.is_active():
             return

@@ -1,4 +1,5 @@
 """Rebuilding the index from the database, and telling when it must be rebuilt."""
+
 from __future__ import annotations
 
 import gc
@@ -30,8 +31,9 @@ COMMON_MAX_WORDS = 4000
 REINDEX_MEMORY_MB = 2048
 
 
-def reindex(progress: Callable[[int], None] = lambda n: None, procs: int = 1,
-            batch: int = 500) -> int:
+def reindex(
+    progress: Callable[[int], None] = lambda n: None, procs: int = 1, batch: int = 500
+) -> int:
     """Rebuild the whole index from the database into a fresh folder, then swap it in."""
     target = index.folder()
     fresh = target.with_name(target.name + ".new")
@@ -75,6 +77,7 @@ def common_words(min_entries: Optional[int] = None, sample: int = COMMON_SAMPLE)
     """The words found in at least ``min_entries`` (`COMMON_MIN_ENTRIES`) active entries,
     estimated from an even sample of them (the index is being rebuilt: it cannot be asked)."""
     from archive.search.analyzer import index_words
+
     min_entries = min_entries or COMMON_MIN_ENTRIES
     total = active_count()
     if total < min_entries:
@@ -84,7 +87,7 @@ def common_words(min_entries: Optional[int] = None, sample: int = COMMON_SAMPLE)
     chosen = list(db.session.scalars(ids))[::step]
     counts: Counter = Counter()
     for start in range(0, len(chosen), 500):
-        for _id, fields in _entries(Item.id.in_(chosen[start:start + 500])):
+        for _id, fields in _entries(Item.id.in_(chosen[start : start + 500])):
             counts.update(set(index_words(fields["content"])))
     needed = min_entries * len(chosen) / total
     return frozenset(word for word, n in counts.most_common(COMMON_MAX_WORDS) if n >= needed)
@@ -98,13 +101,17 @@ def outdated(ix: Optional[whoosh_index.Index] = None) -> bool:
         current, segments = toc.schema, toc.segments
     except Exception:  # noqa: BLE001 — a schema this version cannot even read
         return True
-    if any(type(segment) is not ArchiveSegment or type(segment.codec()) is not ArchiveCodec
-           for segment in segments):
+    if any(
+        type(segment) is not ArchiveSegment or type(segment.codec()) is not ArchiveCodec
+        for segment in segments
+    ):
         return True
     wanted = make_schema()
-    return (sorted(current.names()) != sorted(wanted.names()) or any(
+    return sorted(current.names()) != sorted(wanted.names()) or any(
         type(getattr(current[name], part, None)) is not type(getattr(wanted[name], part, None))
-        for name in wanted.names() for part in ("analyzer", "format")))
+        for name in wanted.names()
+        for part in ("analyzer", "format")
+    )
 
 
 def _generation(path: Path) -> int:
@@ -132,47 +139,100 @@ def _entries(condition, limit: Optional[int] = None) -> list[tuple[int, dict]]:
     entry as `schema.document` does from the objects)."""
     from archive.access import shown_as
     from archive.models import Account, Consent, Revision
-    query = (select(Item.id, Item.public_id, Item.kind, Item.circle_id, Item.contributor_id,
-                    Item.updated_at, Revision.id, Revision.title, Revision.body,
-                    Revision.alt_text, Revision.language, Consent.audience,
-                    Consent.review_by, Consent.attribution, Consent.pseudonym,
-                    Contributor.account_id, Contributor.pseudonym, Account.display_name,
-                    Account.username)
-             .join(Revision, Revision.id == Item.current_revision_id)
-             .join(Consent, Consent.item_id == Item.id)
-             .join(Contributor, Contributor.id == Item.contributor_id)
-             .outerjoin(Account, Account.id == Contributor.account_id)
-             .where(Item.state == "active", condition).order_by(Item.id).limit(limit))
+
+    query = (
+        select(
+            Item.id,
+            Item.public_id,
+            Item.kind,
+            Item.circle_id,
+            Item.contributor_id,
+            Item.updated_at,
+            Revision.id,
+            Revision.title,
+            Revision.body,
+            Revision.alt_text,
+            Revision.language,
+            Consent.audience,
+            Consent.review_by,
+            Consent.attribution,
+            Consent.pseudonym,
+            Contributor.account_id,
+            Contributor.pseudonym,
+            Account.display_name,
+            Account.username,
+        )
+        .join(Revision, Revision.id == Item.current_revision_id)
+        .join(Consent, Consent.item_id == Item.id)
+        .join(Contributor, Contributor.id == Item.contributor_id)
+        .outerjoin(Account, Account.id == Contributor.account_id)
+        .where(Item.state == "active", condition)
+        .order_by(Item.id)
+        .limit(limit)
+    )
     rows = db.session.execute(query).all()
     tags = _tags_of([row[6] for row in rows])
     found = []
-    for (item_id, public_id, kind, circle_id, contributor_id, updated_at, revision_id, title,
-         body, alt_text, language, audience, review_by, attribution, pseudonym,
-         account_id, contributor_pseudonym, display_name, username) in rows:
+    for (
+        item_id,
+        public_id,
+        kind,
+        circle_id,
+        contributor_id,
+        updated_at,
+        revision_id,
+        title,
+        body,
+        alt_text,
+        language,
+        audience,
+        review_by,
+        attribution,
+        pseudonym,
+        account_id,
+        contributor_pseudonym,
+        display_name,
+        username,
+    ) in rows:
         # as `Contributor.name`: the account's shown name, else the pseudonym its steward keeps
-        name = (display_name or username) if username is not None \
-            else contributor_pseudonym or ""
-        found.append((item_id, entry(
-            # an active item has a kind (a CHECK says so)
-            public_id=public_id, kind=kind or "", circle_id=circle_id,
-            contributor_id=contributor_id, has_account=account_id is not None,
-            updated_at=updated_at, title=title, body=body,
-            tags=tags.get(revision_id, []), alt_text=alt_text, language=language,
-            audience=audience, review_by=review_by,
-            byline=shown_as(attribution, pseudonym, name))))
+        name = (display_name or username) if username is not None else contributor_pseudonym or ""
+        found.append(
+            (
+                item_id,
+                entry(
+                    # an active item has a kind (a CHECK says so)
+                    public_id=public_id,
+                    kind=kind or "",
+                    circle_id=circle_id,
+                    contributor_id=contributor_id,
+                    has_account=account_id is not None,
+                    updated_at=updated_at,
+                    title=title,
+                    body=body,
+                    tags=tags.get(revision_id, []),
+                    alt_text=alt_text,
+                    language=language,
+                    audience=audience,
+                    review_by=review_by,
+                    byline=shown_as(attribution, pseudonym, name),
+                ),
+            )
+        )
     return found
 
 
 def _tags_of(revision_ids: list[int]) -> dict[int, list[str]]:
     """Each revision's tags in their order, read in one query per thousand revisions."""
     from archive.models import RevisionTag
+
     tags: dict[int, list[str]] = {}
     for start in range(0, len(revision_ids), 1000):
-        chunk = revision_ids[start:start + 1000]
+        chunk = revision_ids[start : start + 1000]
         for revision_id, tag in db.session.execute(
-                select(RevisionTag.revision_id, RevisionTag.tag)
-                .where(RevisionTag.revision_id.in_(chunk))
-                .order_by(RevisionTag.revision_id, RevisionTag.position)):
+            select(RevisionTag.revision_id, RevisionTag.tag)
+            .where(RevisionTag.revision_id.in_(chunk))
+            .order_by(RevisionTag.revision_id, RevisionTag.position)
+        ):
             tags.setdefault(revision_id, []).append(tag)
     return tags
 
@@ -184,7 +244,7 @@ def _swap(fresh: Path, target: Path) -> None:
     if target.exists():
         target.rename(old)
     fresh.rename(target)
-    index.forget(target)   # and what a search opened meanwhile
+    index.forget(target)  # and what a search opened meanwhile
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -208,5 +268,3 @@ def needs_rebuild() -> Optional[str]:
         days = current_app.config["INDEX_TASK_DAYS"]
         return f"the index was last brought up to date more than {days} days ago"
     return None
-
-

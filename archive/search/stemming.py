@@ -18,6 +18,7 @@ meet उदासी, and ``shala`` meets शाळेतून; a Latin word (E
 letters: "bahut udaas hoon") is keyed by its folded spelling without final vowels, so a
 Devanagari query finds it too. Index and query use the same keys.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,22 +35,30 @@ _LETTER = re.compile(r"[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")
 
 #: Marathi case endings and postpositions written as one word with the oblique stem;
 #: the longest first
-MARATHI_CASE = sorted("""
+MARATHI_CASE = sorted(
+    """
     साठी पर्यंत मध्ये पासून सोबत बरोबर कडून कडे खाली वरून वर ऐवजी प्रमाणे सारखा सारखी सारखे
     तून हून शी ला ना ने नी चा ची चे च्या त ही
-""".split(), key=len, reverse=True)
+""".split(),
+    key=len,
+    reverse=True,
+)
 
 #: Hindi inflectional endings (Ramanathan and Rao's list, as Lucene's HindiStemmer has it,
 #: less the bare verb endings ना ने नी ता ते ती, which took सपना to सप and गलती to गल: a
 #: verb keeps its न or त, the same in all its forms) and the Marathi oblique and plural
 #: endings; the longest first
-INFLECTION = sorted("""
+INFLECTION = sorted(
+    """
     ाएंगी ाएंगे ाऊंगी ाऊंगा ाइयां ाइयों
     ाएगी ाएगा ाओगी ाओगे एंगी ेंगी एंगे ेंगे ूंगी ूंगा ातीं नाओं नाएं ताओं ताएं ियां ियों
     ाकर ाइए ाईं ाया ेगी ेगा ोगी ोगे ाने ाना ाते ाती ाता तीं ाओं ाएं ुओं ुएं ुआं ्या ्ये ्यां
     कर ाओ िए ाई ाए ीं ां ों ें
     ो े ू ु ी ि ा
-""".split(), key=len, reverse=True)
+""".split(),
+    key=len,
+    reverse=True,
+)
 
 #: a stem keeps at least this many aksharas (आईला → आई, never आ)
 MIN_AKSHARAS = 2
@@ -85,8 +94,8 @@ _ONLY_AFTER = {"त": "ाीेंई", "ने": "ाीेंई", "ना": 
 
 def _strip(word: str, endings: list[str]) -> str:
     for ending in endings:
-        if word.endswith(ending) and aksharas(word[:-len(ending)]) >= MIN_AKSHARAS:
-            rest = word[:-len(ending)]
+        if word.endswith(ending) and aksharas(word[: -len(ending)]) >= MIN_AKSHARAS:
+            rest = word[: -len(ending)]
             if rest.endswith(VIRAMA):
                 continue
             if ending in _ONLY_AFTER and rest[-1] not in _ONLY_AFTER[ending]:

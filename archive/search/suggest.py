@@ -10,6 +10,7 @@ When a search finds nothing at all, `suggestions` offers the words of the index 
 letters away that are in a piece the viewer may see, and only those: a word of a piece
 hidden from them is never shown.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,9 +51,8 @@ def distance(a: str, b: str, limit: int) -> int:
     for i, char in enumerate(a, 1):
         current = [i] + [0] * len(b)
         for j, other in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (char != other))
-            if (before is not None and j > 1 and char == b[j - 2] and a[i - 2] == other):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            if before is not None and j > 1 and char == b[j - 2] and a[i - 2] == other:
                 current[j] = min(current[j], before[j - 2] + 1)
         if min(current) > limit:
             return limit + 1
@@ -63,8 +63,10 @@ def distance(a: str, b: str, limit: int) -> int:
 def _terms(reader, fieldname: str, prefix: str) -> Iterable[str]:
     if fieldname not in reader.schema:
         return ()
-    return (term.decode() if isinstance(term, bytes) else term
-            for term in reader.expand_prefix(fieldname, prefix))
+    return (
+        term.decode() if isinstance(term, bytes) else term
+        for term in reader.expand_prefix(fieldname, prefix)
+    )
 
 
 def near(reader, fieldname: str, word: str, limit: int) -> list[str]:
@@ -72,8 +74,11 @@ def near(reader, fieldname: str, word: str, limit: int) -> list[str]:
     starting with its first letter (as most typing slips keep it), ``word`` left out."""
     if not word:
         return []
-    return [term for term in _terms(reader, fieldname, word[0])
-            if term != word and distance(word, term, limit) <= limit]
+    return [
+        term
+        for term in _terms(reader, fieldname, word[0])
+        if term != word and distance(word, term, limit) <= limit
+    ]
 
 
 def slips(reader, fieldname: str, word: str) -> list[str]:
@@ -95,17 +100,21 @@ def one_apart(a: str, b: str) -> bool:
     pairs = enumerate(zip(a, b, strict=False))
     at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
     if len(a) == len(b):
-        return a[at + 1:] == b[at + 1:] or (
-            at + 1 < len(a) and a[at] == b[at + 1] and a[at + 1] == b[at]
-            and a[at + 2:] == b[at + 2:])
+        return a[at + 1 :] == b[at + 1 :] or (
+            at + 1 < len(a)
+            and a[at] == b[at + 1]
+            and a[at + 1] == b[at]
+            and a[at + 2 :] == b[at + 2 :]
+        )
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-    return longer[at + 1:] == shorter[at:]
+    return longer[at + 1 :] == shorter[at:]
 
 
 def begun(reader, fieldname: str, word: str) -> list[str]:
     """The index's words of ``fieldname`` that ``word`` begins, ``word`` left out."""
-    return [term for term in islice(_terms(reader, fieldname, word), MAX_WIDER + 1)
-            if term != word][:MAX_WIDER]
+    return [
+        term for term in islice(_terms(reader, fieldname, word), MAX_WIDER + 1) if term != word
+    ][:MAX_WIDER]
 
 
 def _wider_words(reader, fieldname: str, word: str, typos: bool) -> list[str]:
@@ -133,8 +142,10 @@ def widen(s, query: Query, viewable: np.ndarray) -> Optional[Query]:
         extra = []
         for sub in q.subqueries:
             if type(sub) is Term and sub.fieldname in WIDENED:
-                extra += [Term(sub.fieldname, term, boost=sub.boost * WIDER_BOOST)
-                          for term in _wider_words(reader, sub.fieldname, sub.text, typos)]
+                extra += [
+                    Term(sub.fieldname, term, boost=sub.boost * WIDER_BOOST)
+                    for term in _wider_words(reader, sub.fieldname, sub.text, typos)
+                ]
         if not extra:
             return q
         widened[0] = True
@@ -150,8 +161,9 @@ def _word_group(q: Or) -> bool:
     return any(type(sub) is Term and sub.fieldname == "content" for sub in q.subqueries)
 
 
-def suggestions(s, text: str, query: Query, viewable: np.ndarray,
-                finds: Callable[[str], bool]) -> list[str]:
+def suggestions(
+    s, text: str, query: Query, viewable: np.ndarray, finds: Callable[[str], bool]
+) -> list[str]:
     """Other queries like ``text``, each with one word replaced by a word of the index two
     letters away, found in an entry of ``viewable`` (the entries the viewer may see), and
     finding something (``finds``). Closest and most found first."""
@@ -159,8 +171,9 @@ def suggestions(s, text: str, query: Query, viewable: np.ndarray,
     typed = _WORDS.findall(text)
     out: list[str] = []
     for group in _groups(query):
-        word = next(sub.text for sub in group.subqueries
-                    if type(sub) is Term and sub.fieldname == "content")
+        word = next(
+            sub.text for sub in group.subqueries if type(sub) is Term and sub.fieldname == "content"
+        )
         limit = 1 if len(word) < 5 else SUGGEST_DISTANCE
         ranked = []
         for term in near(reader, "content", word, limit):
@@ -168,8 +181,9 @@ def suggestions(s, text: str, query: Query, viewable: np.ndarray,
             if seen:
                 ranked.append((distance(word, term, limit), -seen, term))
         for _d, _n, term in sorted(ranked):
-            suggested = " ".join(term if normal_word(typed_word) == word else typed_word
-                                 for typed_word in typed)
+            suggested = " ".join(
+                term if normal_word(typed_word) == word else typed_word for typed_word in typed
+            )
             if suggested not in out and suggested != text and finds(suggested):
                 out.append(suggested)
             if len(out) == MAX_SUGGESTIONS:

@@ -13,6 +13,7 @@ change made on one machine — an erasure above all — reaches the others' inde
 machine that was away longer than tasks are kept rebuilds its index (``flask setup``,
 `rebuild.needs_rebuild`).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,6 +56,7 @@ class Mark:
     ``checked`` is when this folder last knew itself up to date (seconds since the epoch);
     ``whole`` says the folder holds every piece: it was rebuilt, or it started when every
     active piece still had a task kept (a new site), not merely caught up with the tasks."""
+
     settled: int = 0
     recent: set[int] = field(default_factory=set)
     checked: Optional[float] = None
@@ -64,8 +66,12 @@ class Mark:
     def read(cls, path: Optional[Path] = None) -> Optional[Mark]:
         try:
             data = json.loads((Path(path or index.folder()) / MARK_FILE).read_text())
-            return cls(int(data["settled"]), set(map(int, data["recent"])),
-                       float(data["checked"]), bool(data["whole"]))
+            return cls(
+                int(data["settled"]),
+                set(map(int, data["recent"])),
+                float(data["checked"]),
+                bool(data["whole"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -73,9 +79,16 @@ class Mark:
         """Replace the file in one step: a reader sees the old mark or the new one."""
         target = Path(path or index.folder()) / MARK_FILE
         temporary = target.with_name(f".{MARK_FILE}.{os.getpid()}.{threading.get_ident()}")
-        temporary.write_text(json.dumps({"settled": self.settled,
-                                         "recent": sorted(self.recent),
-                                         "checked": self.checked, "whole": self.whole}))
+        temporary.write_text(
+            json.dumps(
+                {
+                    "settled": self.settled,
+                    "recent": sorted(self.recent),
+                    "checked": self.checked,
+                    "whole": self.whole,
+                }
+            )
+        )
         os.replace(temporary, target)
 
     @classmethod
@@ -97,8 +110,9 @@ class Mark:
         """Note ``tasks`` (every task after ``settled``: (id, created_at)) as applied."""
         self.recent |= {task_id for task_id, _at in tasks}
         old_enough = utcnow() - SETTLE
-        self.settled = max([task_id for task_id, at in tasks if at < old_enough],
-                           default=self.settled)
+        self.settled = max(
+            [task_id for task_id, at in tasks if at < old_enough], default=self.settled
+        )
         self.recent = {task_id for task_id in self.recent if task_id > self.settled}
         if not self.lost():  # catching up with the kept tasks cannot make good what was lost
             self.checked = time.time()
@@ -107,8 +121,7 @@ class Mark:
 @cache
 def _waiting():
     """How many tasks come after a number (built once: every search asks it first)."""
-    return select(func.count()).select_from(IndexTask).where(
-        IndexTask.id > bindparam("settled"))
+    return select(func.count()).select_from(IndexTask).where(IndexTask.id > bindparam("settled"))
 
 
 def queue(item: Item) -> None:
@@ -116,6 +129,7 @@ def queue(item: Item) -> None:
     (`archive.background`: by this process's thread, the request has answered by then),
     here and on every other machine that keeps an index."""
     from archive import background
+
     db.session.add(IndexTask(item_public_id=item.public_id))
     background.after_commit(upkeep)
 
@@ -142,11 +156,16 @@ def catch_up(wait: float = index.WRITER_TIMEOUT) -> int:
         return 0
     try:
         mark = Mark.read() or Mark.first()  # another worker may have caught up meanwhile
-        tasks = list(db.session.execute(
-            select(IndexTask.id, IndexTask.item_public_id, IndexTask.created_at)
-            .where(IndexTask.id > mark.settled).order_by(IndexTask.id)))
-        fresh = [(task_id, public_id) for task_id, public_id, _at in tasks
-                 if task_id not in mark.recent]
+        tasks = list(
+            db.session.execute(
+                select(IndexTask.id, IndexTask.item_public_id, IndexTask.created_at)
+                .where(IndexTask.id > mark.settled)
+                .order_by(IndexTask.id)
+            )
+        )
+        fresh = [
+            (task_id, public_id) for task_id, public_id, _at in tasks if task_id not in mark.recent
+        ]
         removed = _update(w, {public_id for _id, public_id in fresh}) if fresh else 0
         merging = index.Merging(index.merge_when_many)
         if fresh:
@@ -188,8 +207,9 @@ def _unapplied(mark: Mark) -> frozenset[str]:
         query = query.where((IndexTask.id > newest) | IndexTask.id.in_(gaps))
     else:
         query = query.where(IndexTask.id > mark.settled)
-    return frozenset(public_id for task_id, public_id in db.session.execute(query)
-                     if task_id not in mark.recent)
+    return frozenset(
+        public_id for task_id, public_id in db.session.execute(query) if task_id not in mark.recent
+    )
 
 
 def _refresh_checked(mark: Mark) -> None:
@@ -205,8 +225,10 @@ def _refresh_checked(mark: Mark) -> None:
 def _update(w, public_ids: set[str]) -> int:
     """Read the items only once the writer is ours: read before, a worker that saved a
     newer revision and wrote it meanwhile would be overwritten with the older one."""
-    items = {item.public_id: item for item in db.session.scalars(
-        select(Item).where(Item.public_id.in_(public_ids)))}
+    items = {
+        item.public_id: item
+        for item in db.session.scalars(select(Item).where(Item.public_id.in_(public_ids)))
+    }
     removed = 0
     for public_id in sorted(public_ids):
         item = items.get(public_id)
@@ -236,16 +258,20 @@ def prune_tasks() -> int:
 
 
 def active_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Item)
-                             .where(Item.state == "active")) or 0
+    return (
+        db.session.scalar(select(func.count()).select_from(Item).where(Item.state == "active")) or 0
+    )
 
 
 def _every_piece_has_a_task() -> bool:
     """Whether applying the kept tasks alone builds a complete index (true on a new site;
     false once tasks have been forgotten, or on an index from before tasks were kept)."""
-    without = select(func.count()).select_from(Item).where(
-        Item.state == "active",
-        ~select(IndexTask.id).where(IndexTask.item_public_id == Item.public_id).exists())
+    without = (
+        select(func.count())
+        .select_from(Item)
+        .where(
+            Item.state == "active",
+            ~select(IndexTask.id).where(IndexTask.item_public_id == Item.public_id).exists(),
+        )
+    )
     return not db.session.scalar(without)
-
-

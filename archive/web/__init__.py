@@ -1,4 +1,5 @@
 """Blueprints by feature. Views stay thin: parse the request, call an operation, render."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -16,8 +17,13 @@ def safe_next(target: str | None, default: str) -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return default
     return target
 
@@ -27,10 +33,12 @@ def admin_required(view):
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             from archive.extensions import login_manager
+
             return login_manager.unauthorized()
         if not access.may_administer(current_user):
             abort(403)
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -54,4 +62,3 @@ def mark_problems(form, problems) -> None:
 def invalid(template: str, form, **context):
     """A form that failed validation: shown again, nothing stored (422 rolls back)."""
     return render_template(template, form=form, **context), 422
-

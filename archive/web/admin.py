@@ -1,5 +1,6 @@
 """Administration: circles, who facilitates them, account roles, and links for anyone to
 choose a new password."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -24,8 +25,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @admin_required
 def index():
-    return render_template("admin/index.html", form=CircleForm(formdata=None),
-                           **_index_context())
+    return render_template("admin/index.html", form=CircleForm(formdata=None), **_index_context())
 
 
 @bp.post("/circles")
@@ -35,9 +35,12 @@ def create_circle():
     if not form.validate_on_submit():
         return invalid("admin/index.html", form, **_index_context())
     try:
-        circle = ops.create_circle(form.slug.data or "", form.name.data or "",
-                                   form.description.data or "",
-                                   " ".join(form.languages.data or []))
+        circle = ops.create_circle(
+            form.slug.data or "",
+            form.name.data or "",
+            form.description.data or "",
+            " ".join(form.languages.data or []),
+        )
     except Refused as refused:
         return form_refused(form, refused, "admin/index.html", **_index_context())
     flash(_("The circle %(name)s is ready.", name=circle.name), "info")
@@ -50,8 +53,9 @@ def circle(slug: str):
     found = db.session.scalar(select(Circle).where(Circle.slug == slug)) or abort(404)
     form = MemberForm()
     if form.validate_on_submit():
-        account = db.session.scalar(select(Account).where(
-            Account.username_key == key(form.username.data)))
+        account = db.session.scalar(
+            select(Account).where(Account.username_key == key(form.username.data))
+        )
         if account is None:
             form.username.errors = [_("There is no account with that username.")]
             return invalid("admin/circle.html", form, circle=found)
@@ -61,18 +65,25 @@ def circle(slug: str):
             return form_refused(form, refused, "admin/circle.html", circle=found)
         flash(_("%(name)s is now in this circle.", name=account.shown_name), "info")
         return redirect(url_for("admin.circle", slug=slug))
-    return render_template("admin/circle.html", form=form, circle=found), \
-        422 if form.errors else 200
+    return render_template(
+        "admin/circle.html", form=form, circle=found
+    ), 422 if form.errors else 200
 
 
 @bp.get("/accounts")
 @admin_required
 def accounts():
     everyone = list(db.session.scalars(select(Account).order_by(Account.username_key)))
-    return render_template("admin/accounts.html", accounts=everyone,
-                           form=RoleForm(formdata=None),
-                           may_help={account.id for account in everyone
-                                     if access.may_help_with_password(current_user, account)})
+    return render_template(
+        "admin/accounts.html",
+        accounts=everyone,
+        form=RoleForm(formdata=None),
+        may_help={
+            account.id
+            for account in everyone
+            if access.may_help_with_password(current_user, account)
+        },
+    )
 
 
 @bp.post("/accounts/<int:account_id>/password-link")
@@ -80,6 +91,7 @@ def accounts():
 def make_password_link(account_id: int):
     """A one-time link for anyone (but oneself) to choose a new password, shown once."""
     from archive.web.circles import make_password_link_for
+
     account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
     return make_password_link_for(account, url_for("admin.accounts"))
 
@@ -88,6 +100,7 @@ def make_password_link(account_id: int):
 @admin_required
 def password_link(account_id: int):
     from archive.web.circles import password_link_page
+
     account = db.session.get(Account, db_int(account_id) or 0) or abort(404)
     return password_link_page(account, url_for("admin.accounts"), _("Accounts and roles"))
 
@@ -108,7 +121,10 @@ def set_role(account_id: int):
 
 
 def _index_context() -> dict:
-    counts = dict(db.session.execute(
-        select(Membership.circle_id, func.count()).group_by(Membership.circle_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(Membership.circle_id, func.count()).group_by(Membership.circle_id)
+        ).all()
+    )
     circles = list(db.session.scalars(select(Circle).order_by(Circle.name)))
     return {"circles": circles, "counts": counts}

@@ -1,5 +1,6 @@
 """Signing in and out, joining from an invite, choosing a new password with a link a
 facilitator made, and one's own account settings."""
+
 from __future__ import annotations
 
 from flask import (
@@ -73,6 +74,7 @@ def _login_limit() -> str:
 # are counted one by one) and a sign-in that works starts the count afresh; per address a try
 # is counted once it has failed, as are tries of unknown, used or expired password links.
 
+
 def _account_failure_limit() -> str:
     return current_app.config["SIGN_IN_ACCOUNT_LIMIT"]
 
@@ -95,10 +97,11 @@ def _link_failed(response) -> bool:
 
 
 _sign_in_failures_per_address = limiter.shared_limit(
-    _address_failure_limit, scope="sign-in-failures", methods=["POST"],
-    deduct_when=_sign_in_failed)
+    _address_failure_limit, scope="sign-in-failures", methods=["POST"], deduct_when=_sign_in_failed
+)
 _link_failures_per_address = limiter.shared_limit(
-    _address_failure_limit, scope="sign-in-failures", deduct_when=_link_failed)
+    _address_failure_limit, scope="sign-in-failures", deduct_when=_link_failed
+)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -108,6 +111,7 @@ def _too_many_tries(error):
     db.session.rollback()
     if request.endpoint != "auth.sign_in":
         from archive.errors import render_error
+
         return render_error(429)
     return render_template("auth/sign_in.html", form=SignInForm(), limited=True), 429
 
@@ -134,8 +138,7 @@ def sign_in():
         return render_template("auth/sign_in.html", form=form), 422 if form.errors else 200
     account = ops.authenticate(form.username.data or "", form.password.data or "")
     if account is None:
-        form.password.errors = [_("That username and password do not match. Please try "
-                                  "again.")]
+        form.password.errors = [_("That username and password do not match. Please try again.")]
         return render_template("auth/sign_in.html", form=form), 422
     _forget_account_failures()
     _start_session(account)
@@ -159,9 +162,15 @@ def sign_out_everywhere():
     if not PlainForm().validate_on_submit():
         return redirect(url_for("auth.account"))
     stopped = ops.sign_out_everywhere(current_user._get_current_object())
-    message = ngettext("You are signed out everywhere, and %(num)d API token was stopped.",
-                       "You are signed out everywhere, and %(num)d API tokens were stopped.",
-                       stopped) if stopped else _("You are signed out everywhere.")
+    message = (
+        ngettext(
+            "You are signed out everywhere, and %(num)d API token was stopped.",
+            "You are signed out everywhere, and %(num)d API tokens were stopped.",
+            stopped,
+        )
+        if stopped
+        else _("You are signed out everywhere.")
+    )
     _end_this_session()
     flash(message, "info")
     return redirect(url_for("pages.home"))
@@ -182,17 +191,22 @@ def join(token: str):
     try:
         invite = ops.open_invite(token)
     except Refused as refused:
-        return render_template("auth/invite_gone.html", message=refused.message), \
-            refused.status
+        return render_template("auth/invite_gone.html", message=refused.message), refused.status
     if current_user.is_authenticated:
         return _join_signed_in(token, invite)
     form = JoinForm()
     if not form.validate_on_submit():
-        return render_template("auth/join.html", form=form, invite=invite), \
-            422 if form.errors else 200
+        return render_template(
+            "auth/join.html", form=form, invite=invite
+        ), 422 if form.errors else 200
     try:
-        account = ops.join_with_invite(token, form.username.data or "", form.password.data or "",
-                                       form.display_name.data or "", session.get("locale"))
+        account = ops.join_with_invite(
+            token,
+            form.username.data or "",
+            form.password.data or "",
+            form.display_name.data or "",
+            session.get("locale"),
+        )
     except Refused as refused:
         return form_refused(form, refused, "auth/join.html", invite=invite)
     _start_session(account)
@@ -207,8 +221,7 @@ def _join_signed_in(token: str, invite):
     try:
         ops.redeem_invite(token, current_user._get_current_object())
     except Refused as refused:  # used in another tab or by someone else meanwhile
-        return render_template("auth/invite_gone.html", message=refused.message), \
-            refused.status
+        return render_template("auth/invite_gone.html", message=refused.message), refused.status
     flash(_("Welcome to %(circle)s.", circle=invite.circle.name), "info")
     return redirect(url_for("circles.show", slug=invite.circle.slug))
 
@@ -223,19 +236,26 @@ def reset_password(token: str):
         return _password_link_gone(refused)
     form = NewPasswordForm()
     if not form.validate_on_submit():
-        return render_template("auth/reset_password.html", form=form,
-                               account=reset.account), 422 if form.errors else 200
+        return render_template(
+            "auth/reset_password.html", form=form, account=reset.account
+        ), 422 if form.errors else 200
     try:
         account = ops.reset_password(token, form.new_password.data or "")
     except Refused as refused:
         if refused.field is None:  # used meanwhile, in another tab or by someone else
             return _password_link_gone(refused)
         form.new_password.errors = [refused.message]
-        return render_template("auth/reset_password.html", form=form,
-                               account=reset.account), refused.status
+        return render_template(
+            "auth/reset_password.html", form=form, account=reset.account
+        ), refused.status
     _start_session(account)
-    flash(_("Your new password is saved and you are signed in. Anywhere else you were "
-            "signed in, you are now signed out."), "info")
+    flash(
+        _(
+            "Your new password is saved and you are signed in. Anywhere else you were "
+            "signed in, you are now signed out."
+        ),
+        "info",
+    )
     return redirect(url_for("pages.home"))
 
 
@@ -267,18 +287,24 @@ def change_password():
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(password=form))
     try:
-        stopped = ops.change_password(current_user, form.current_password.data or "",
-                                      form.new_password.data or "")
+        stopped = ops.change_password(
+            current_user, form.current_password.data or "", form.new_password.data or ""
+        )
     except Refused as refused:
-        return form_refused(form, refused, "auth/account.html",
-                            **_account_forms(password=form))
+        return form_refused(form, refused, "auth/account.html", **_account_forms(password=form))
     _start_session(current_user._get_current_object())
-    flash(ngettext("Your password is changed. %(num)d API token and your other sessions "
-                   "were ended.",
-                   "Your password is changed. %(num)d API tokens and your other sessions "
-                   "were ended.", stopped) if stopped else
-          _("Your password is changed. Anywhere else you were signed in, you are now signed "
-            "out."), "info")
+    flash(
+        ngettext(
+            "Your password is changed. %(num)d API token and your other sessions were ended.",
+            "Your password is changed. %(num)d API tokens and your other sessions were ended.",
+            stopped,
+        )
+        if stopped
+        else _(
+            "Your password is changed. Anywhere else you were signed in, you are now signed out."
+        ),
+        "info",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -290,8 +316,9 @@ def create_token():
     if not form.validate_on_submit():
         return invalid("auth/account.html", None, **_account_forms(token=form))
     try:
-        secret = ops.create_token_confirmed(current_user, form.current_password.data or "",
-                                            form.label.data or "")
+        secret = ops.create_token_confirmed(
+            current_user, form.current_password.data or "", form.label.data or ""
+        )
     except Refused as refused:
         return form_refused(form, refused, "auth/account.html", **_account_forms(token=form))
     return once.show_once(url_for("auth.token_created"), {"secret": secret})
@@ -322,13 +349,16 @@ def revoke_token(token_id: int):
 
 def _account_forms(**given):
     return {
-        "profile": given.get("profile") or ProfileForm(prefix="profile", formdata=None,
-                                                        obj=current_user),
+        "profile": given.get("profile")
+        or ProfileForm(prefix="profile", formdata=None, obj=current_user),
         "password": given.get("password") or PasswordForm(prefix="password", formdata=None),
         "token": given.get("token") or TokenForm(prefix="token", formdata=None),
         "plain": PlainForm(),
-        "tokens": list(db.session.scalars(
-            select(ApiToken).where(ApiToken.account_id == current_user.id,
-                                   ApiToken.revoked_at.is_(None))
-            .order_by(ApiToken.created_at.desc()))),
+        "tokens": list(
+            db.session.scalars(
+                select(ApiToken)
+                .where(ApiToken.account_id == current_user.id, ApiToken.revoked_at.is_(None))
+                .order_by(ApiToken.created_at.desc())
+            )
+        ),
     }

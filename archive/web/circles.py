@@ -1,5 +1,6 @@
 """Circle pages, their members, the invites facilitators hand out, and the links they make
 for a member to choose a new password."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -49,11 +50,17 @@ def show(slug: str):
     circle = _circle(slug)
     page = page_number()
     items, more = circle_items(circle, page)
-    return render_template("circles/show.html", circle=circle, items=items, page=page,
-                           more=more, is_member=access.is_member(current_user, circle),
-                           is_facilitator=access.is_facilitator(current_user, circle),
-                           may_manage=access.may_manage_circle(current_user, circle),
-                           events=_recent_events(circle))
+    return render_template(
+        "circles/show.html",
+        circle=circle,
+        items=items,
+        page=page,
+        more=more,
+        is_member=access.is_member(current_user, circle),
+        is_facilitator=access.is_facilitator(current_user, circle),
+        may_manage=access.may_manage_circle(current_user, circle),
+        events=_recent_events(circle),
+    )
 
 
 #: how many changes of who runs a circle its page lists
@@ -64,11 +71,17 @@ def _recent_events(circle: Circle) -> list[CircleEvent]:
     """The newest changes to who facilitates the circle, for those who may see them."""
     if not access.may_view_circle_events(current_user, circle):
         return []
-    return list(db.session.scalars(
-        select(CircleEvent).where(CircleEvent.circle_id == circle.id,
-                                  access.password_help_shown(current_user, circle))
-        .order_by(CircleEvent.id.desc()).limit(SHOWN_EVENTS)
-        .options(selectinload(CircleEvent.subject), selectinload(CircleEvent.actor))))
+    return list(
+        db.session.scalars(
+            select(CircleEvent)
+            .where(
+                CircleEvent.circle_id == circle.id, access.password_help_shown(current_user, circle)
+            )
+            .order_by(CircleEvent.id.desc())
+            .limit(SHOWN_EVENTS)
+            .options(selectinload(CircleEvent.subject), selectinload(CircleEvent.actor))
+        )
+    )
 
 
 @bp.get("/<slug>/members")
@@ -86,14 +99,19 @@ def create_invite(slug: str):
     if not form.validate_on_submit():
         return render_template("circles/members.html", **_members_context(circle, form)), 422
     try:
-        token = account_ops.create_invite(circle, current_user, form.days.data,
-                                          form.role.data if current_user.is_admin
-                                          else "participant")
+        token = account_ops.create_invite(
+            circle,
+            current_user,
+            form.days.data,
+            form.role.data if current_user.is_admin else "participant",
+        )
     except Refused as refused:
         flash(refused.message, "error")
         return redirect(url_for("circles.members", slug=slug))
-    return once.show_once(url_for("circles.invite_created", slug=slug), {
-        "link": url_for("auth.join", token=token, _external=True), "days": form.days.data})
+    return once.show_once(
+        url_for("circles.invite_created", slug=slug),
+        {"link": url_for("auth.join", token=token, _external=True), "days": form.days.data},
+    )
 
 
 @bp.get("/<slug>/invites/new")
@@ -104,8 +122,9 @@ def invite_created(slug: str):
     shown = once.shown(url_for("circles.invite_created", slug=slug))
     if shown is None:
         return redirect(url_for("circles.members", slug=slug))
-    return render_template("circles/invite_created.html", circle=circle, link=shown["link"],
-                           days=shown["days"])
+    return render_template(
+        "circles/invite_created.html", circle=circle, link=shown["link"], days=shown["days"]
+    )
 
 
 @bp.post("/<slug>/invites/<int:invite_id>/revoke")
@@ -134,9 +153,11 @@ def make_password_link(slug: str, account_id: int):
 @login_required
 def password_link(slug: str, account_id: int):
     circle = _managed_circle(slug)
-    return password_link_page(_member(circle, account_id),
-                              url_for("circles.members", slug=slug),
-                              _("Members of %(circle)s", circle=circle.name))
+    return password_link_page(
+        _member(circle, account_id),
+        url_for("circles.members", slug=slug),
+        _("Members of %(circle)s", circle=circle.name),
+    )
 
 
 def make_password_link_for(account: Account, back: str):
@@ -148,26 +169,36 @@ def make_password_link_for(account: Account, back: str):
         token = account_ops.create_password_reset(current_user, account)
     except Refused as refused:
         abort(refused.status)
-    return once.show_once(request.path, {
-        "link": url_for("auth.reset_password", token=token, _external=True)})
+    return once.show_once(
+        request.path, {"link": url_for("auth.reset_password", token=token, _external=True)}
+    )
 
 
 def password_link_page(account: Account, back: str, back_label: str):
     """The page that shows a new password link, made by the POST to this same address, to
     this session for 30 minutes, to send or copy (admin pages too)."""
     from flask import current_app
+
     shown = once.shown(request.path)
     if shown is None:
         return redirect(back)
-    return render_template("circles/password_link.html", account=account, back=back,
-                           back_label=back_label, link=shown["link"],
-                           hours=current_app.config["PASSWORD_RESET_HOURS"])
+    return render_template(
+        "circles/password_link.html",
+        account=account,
+        back=back,
+        back_label=back_label,
+        link=shown["link"],
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )
 
 
 def _member(circle: Circle, account_id: int) -> Account:
     """A member of this circle, or 404."""
-    found = db.session.scalar(select(Account).join(Membership).where(
-        Membership.circle_id == circle.id, Account.id == db_int(account_id)))
+    found = db.session.scalar(
+        select(Account)
+        .join(Membership)
+        .where(Membership.circle_id == circle.id, Account.id == db_int(account_id))
+    )
     return found or abort(404)
 
 
@@ -195,15 +226,34 @@ def remove_member(slug: str, account_id: int):
 
 
 def _members_context(circle: Circle, form: InviteForm | None = None) -> dict:
-    memberships = list(db.session.scalars(
-        select(Membership).join(Account).where(Membership.circle_id == circle.id)
-        .order_by(Membership.role.desc(), Account.username_key)))
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .join(Account)
+            .where(Membership.circle_id == circle.id)
+            .order_by(Membership.role.desc(), Account.username_key)
+        )
+    )
     invites = db.session.scalars(
-        select(Invite).where(Invite.circle_id == circle.id, Invite.used_at.is_(None),
-                             Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
-        .order_by(Invite.created_at.desc()))
-    return {"circle": circle, "memberships": memberships, "invites": list(invites),
-            "form": form or InviteForm(formdata=None), "plain": PlainForm(),
-            "is_admin": current_user.is_admin,
-            "may_help": {m.account_id for m in memberships
-                         if access.may_help_with_password(current_user, m.account)}}
+        select(Invite)
+        .where(
+            Invite.circle_id == circle.id,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > utcnow(),
+        )
+        .order_by(Invite.created_at.desc())
+    )
+    return {
+        "circle": circle,
+        "memberships": memberships,
+        "invites": list(invites),
+        "form": form or InviteForm(formdata=None),
+        "plain": PlainForm(),
+        "is_admin": current_user.is_admin,
+        "may_help": {
+            m.account_id
+            for m in memberships
+            if access.may_help_with_password(current_user, m.account)
+        },
+    }

@@ -1,4 +1,5 @@
 """Collection pages, the collective document, curating, and unlisted share links."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -41,11 +42,16 @@ def curated_collection(slug: str) -> Collection:
 
 @bp.get("/collections/")
 def index():
-    found = db.session.scalars(access.visible_collections(current_user)
-                               .order_by(Collection.updated_at.desc()).limit(200))
-    return render_template("collections/index.html", collections=list(found),
-                           circles=[c for c in access.circles_of(current_user)
-                                    if access.may_manage_circle(current_user, c)])
+    found = db.session.scalars(
+        access.visible_collections(current_user).order_by(Collection.updated_at.desc()).limit(200)
+    )
+    return render_template(
+        "collections/index.html",
+        collections=list(found),
+        circles=[
+            c for c in access.circles_of(current_user) if access.may_manage_circle(current_user, c)
+        ],
+    )
 
 
 @bp.route("/circles/<slug>/collections/new", methods=["GET", "POST"])
@@ -60,11 +66,13 @@ def create(slug: str):
         # whenever the form comes back
         form.slug.data = slugs.asked_or_made(form.slug.data or "", form.title.data or "")
     if not form.validate_on_submit():
-        return render_template("collections/new.html", form=form, circle=circle), \
-            422 if form.errors else 200
+        return render_template(
+            "collections/new.html", form=form, circle=circle
+        ), 422 if form.errors else 200
     try:
-        collection = ops.create(current_user, circle, form.slug.data, form.title.data or "",
-                                form.intro.data or "")
+        collection = ops.create(
+            current_user, circle, form.slug.data, form.title.data or "", form.intro.data or ""
+        )
     except Refused as refused:
         return form_refused(form, refused, "collections/new.html", circle=circle)
     return redirect(url_for("collections.show", slug=collection.slug))
@@ -74,8 +82,9 @@ def create(slug: str):
 def show(slug: str):
     collection = visible_collection(slug)
     curating = access.may_curate(current_user, collection)
-    entries = access.shown_entries(current_user, collection,
-                                   public_only=not current_user.is_authenticated)
+    entries = access.shown_entries(
+        current_user, collection, public_only=not current_user.is_authenticated
+    )
     context = {"collection": collection, "entries": entries, "curating": curating}
     if curating:
         context.update(_curator_context(collection))
@@ -86,8 +95,9 @@ def show(slug: str):
 def read(slug: str):
     """The collection as one flowing living document (and a clean zine when printed)."""
     collection = visible_collection(slug)
-    entries = access.shown_entries(current_user, collection,
-                                   public_only=not current_user.is_authenticated)
+    entries = access.shown_entries(
+        current_user, collection, public_only=not current_user.is_authenticated
+    )
     return render_template("collections/read.html", collection=collection, entries=entries)
 
 
@@ -98,32 +108,64 @@ def shared(token: str):
     if collection is None:
         abort(404)
     entries = access.shown_entries(None, collection, public_only=True)
-    response = render_template("collections/read.html", collection=collection,
-                               entries=entries, unlisted=True)
-    return response, 200, {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store",
-                           "Referrer-Policy": "no-referrer"}
+    response = render_template(
+        "collections/read.html", collection=collection, entries=entries, unlisted=True
+    )
+    return (
+        response,
+        200,
+        {
+            "X-Robots-Tag": "noindex, nofollow",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 # --- curating -------------------------------------------------------------------------------
 
+
 def _curator_context(collection: Collection, **forms) -> dict:
     present = {entry.item_id for entry in collection.entries}
-    candidates = [item for item in db.session.scalars(
-        access.select_visible(current_user, listed=True)
-        .where(Item.circle_id == collection.circle_id)
-        .order_by(Item.updated_at.desc()).limit(300))
-        if item.id not in present and access.may_enter_collection(item, collection)]
+    candidates = [
+        item
+        for item in db.session.scalars(
+            access.select_visible(current_user, listed=True)
+            .where(Item.circle_id == collection.circle_id)
+            .order_by(Item.updated_at.desc())
+            .limit(300)
+        )
+        if item.id not in present and access.may_enter_collection(item, collection)
+    ]
     add = forms.get("add") or AddEntryForm(formdata=None)
     add.item.choices = [(item.public_id, item.current.title) for item in candidates]
-    edit = forms.get("edit") or EditForm(formdata=None, data={
-        "title": collection.title, "intro": collection.intro.body if collection.intro else ""})
+    edit = forms.get("edit") or EditForm(
+        formdata=None,
+        data={
+            "title": collection.title,
+            "intro": collection.intro.body if collection.intro else "",
+        },
+    )
     state = forms.get("state") or StateForm(formdata=None, data={"state": collection.state})
-    links = db.session.scalars(select(ShareLink).where(
-        ShareLink.collection_id == collection.id, ShareLink.revoked_at.is_(None),
-        ShareLink.expires_at > utcnow()).order_by(ShareLink.created_at.desc()))
-    return {"add": add, "edit": edit, "state_form": state, "plain": PlainForm(),
-            "note_form": NoteForm(formdata=None), "share": ShareLinkForm(formdata=None),
-            "links": list(links), "left_out": ops.left_out_by_share_link(collection)}
+    links = db.session.scalars(
+        select(ShareLink)
+        .where(
+            ShareLink.collection_id == collection.id,
+            ShareLink.revoked_at.is_(None),
+            ShareLink.expires_at > utcnow(),
+        )
+        .order_by(ShareLink.created_at.desc())
+    )
+    return {
+        "add": add,
+        "edit": edit,
+        "state_form": state,
+        "plain": PlainForm(),
+        "note_form": NoteForm(formdata=None),
+        "share": ShareLinkForm(formdata=None),
+        "links": list(links),
+        "left_out": ops.left_out_by_share_link(collection),
+    }
 
 
 def _back(collection: Collection):
@@ -135,9 +177,15 @@ def _refused(collection: Collection, refused: Refused, **forms):
         flash(refused.message, "error")
         return _back(collection)
     form = next(iter(forms.values()))
-    return form_refused(form, refused, "collections/show.html", collection=collection,
-                        entries=access.shown_entries(current_user, collection), curating=True,
-                        **_curator_context(collection, **forms))
+    return form_refused(
+        form,
+        refused,
+        "collections/show.html",
+        collection=collection,
+        entries=access.shown_entries(current_user, collection),
+        curating=True,
+        **_curator_context(collection, **forms),
+    )
 
 
 @bp.post("/collections/<slug>/edit")
@@ -173,12 +221,20 @@ def set_state(slug: str):
 def _not_public(collection: Collection, form: StateForm, refused: ops.NotPublic):
     """The page again (422), naming beside the choice each piece that keeps the collection
     from being public, with who may see it, and counting those the curator cannot see."""
-    form.state.errors = [_("A public collection holds only public pieces. Take these out "
-                           "first, or keep the collection for the circle.")]
-    return render_template("collections/show.html", collection=collection,
-                           entries=access.shown_entries(current_user, collection),
-                           curating=True, not_public=refused,
-                           **_curator_context(collection, state=form)), refused.status
+    form.state.errors = [
+        _(
+            "A public collection holds only public pieces. Take these out "
+            "first, or keep the collection for the circle."
+        )
+    ]
+    return render_template(
+        "collections/show.html",
+        collection=collection,
+        entries=access.shown_entries(current_user, collection),
+        curating=True,
+        not_public=refused,
+        **_curator_context(collection, state=form),
+    ), refused.status
 
 
 @bp.post("/collections/<slug>/entries")
@@ -238,9 +294,13 @@ def create_share_link(slug: str):
         token = ops.create_share_link(current_user, collection, form.days.data)
     except Refused as refused:
         return _refused(collection, refused)
-    return once.show_once(url_for("collections.share_link_created", slug=slug), {
-        "link": url_for("collections.shared", token=token, _external=True),
-        "days": form.days.data})
+    return once.show_once(
+        url_for("collections.share_link_created", slug=slug),
+        {
+            "link": url_for("collections.shared", token=token, _external=True),
+            "days": form.days.data,
+        },
+    )
 
 
 @bp.get("/collections/<slug>/share-links/new")
@@ -251,9 +311,13 @@ def share_link_created(slug: str):
     shown = once.shown(url_for("collections.share_link_created", slug=slug))
     if shown is None:
         return _back(collection)
-    return render_template("collections/share_link.html", collection=collection,
-                           link=shown["link"], days=shown["days"],
-                           left_out=ops.left_out_by_share_link(collection))
+    return render_template(
+        "collections/share_link.html",
+        collection=collection,
+        link=shown["link"],
+        days=shown["days"],
+        left_out=ops.left_out_by_share_link(collection),
+    )
 
 
 @bp.post("/collections/<slug>/share-links/<int:link_id>/revoke")

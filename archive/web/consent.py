@@ -1,4 +1,5 @@
 """Consent that the contributor holds: receipts, changes, review prompts and withdrawal."""
+
 from __future__ import annotations
 
 from flask import (
@@ -72,8 +73,9 @@ def receipt_text(public_id: str):
         return redirect(url_for("consent.receipt", public_id=public_id), 303)
     assert item.consent is not None  # a piece whose consent may change has one
     response = current_app.response_class(_receipt_file(item, code), mimetype="text/plain")
-    response.headers["Content-Disposition"] = \
+    response.headers["Content-Disposition"] = (
         f'attachment; filename="receipt-{item.consent.receipt_id[:8]}.txt"'
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -81,7 +83,7 @@ def receipt_text(public_id: str):
 @bp.post("/items/<public_id>/receipt/kept")
 @login_required
 def code_kept(public_id: str):
-    """"I have kept my code": the session and the database let go of it at once."""
+    """ "I have kept my code": the session and the database let go of it at once."""
     item = _item_for_consent(public_id)
     if PlainForm().validate_on_submit():
         once.forget(_receipt_path(item))
@@ -92,13 +94,22 @@ def code_kept(public_id: str):
 def _receipt_file(item: Item, code: str) -> str:
     withdraw = url_for("consent.withdraw_by_code", _external=True)
     assert item.current is not None and item.consent is not None  # not taken back
-    return "\n".join([
-        f"{_('Living Archive')} — {_('Consent receipt')}", "",
-        f"{_('Piece')}: {item.current.title}",
-        f"{_('Receipt number')}: {item.consent.receipt_id}",
-        f"{_('Your withdrawal code')}: {code}", "",
-        _("With this code anyone can take this piece back at any time, without an account: "
-          "open %(url)s and type the code.", url=withdraw), ""])
+    return "\n".join(
+        [
+            f"{_('Living Archive')} — {_('Consent receipt')}",
+            "",
+            f"{_('Piece')}: {item.current.title}",
+            f"{_('Receipt number')}: {item.consent.receipt_id}",
+            f"{_('Your withdrawal code')}: {code}",
+            "",
+            _(
+                "With this code anyone can take this piece back at any time, without an account: "
+                "open %(url)s and type the code.",
+                url=withdraw,
+            ),
+            "",
+        ]
+    )
 
 
 def _receipt_path(item: Item) -> str:
@@ -123,8 +134,9 @@ def change(public_id: str):
     form = ConsentForm(obj=form_values(item.consent) if request.method == "GET" else None)
     context = {"item": item, "role": access.consent_role(current_user, item)}
     if not form.validate_on_submit():
-        return render_template("consent/change.html", form=form, **context), \
-            422 if form.errors else 200
+        return render_template(
+            "consent/change.html", form=form, **context
+        ), 422 if form.errors else 200
     try:
         ops.change(item, _choice(form), current_user, reason=form.reason.data)
     except Refused as refused:
@@ -134,11 +146,16 @@ def change(public_id: str):
 
 
 def _choice(form: ConsentForm) -> ConsentChoice:
-    return ConsentChoice(audience=form.audience.data, attribution=form.attribution.data,
-                         pseudonym=form.pseudonym.data or "",
-                         collections=form.collections.data, embeds=form.embeds.data,
-                         packs=form.packs.data, content_notes=form.content_notes.data or [],
-                         review_by=form.review_by.data)
+    return ConsentChoice(
+        audience=form.audience.data,
+        attribution=form.attribution.data,
+        pseudonym=form.pseudonym.data or "",
+        collections=form.collections.data,
+        embeds=form.embeds.data,
+        packs=form.packs.data,
+        content_notes=form.content_notes.data or [],
+        review_by=form.review_by.data,
+    )
 
 
 @bp.post("/items/<public_id>/consent/confirm")
@@ -170,8 +187,7 @@ def agree(public_id: str):
     if token is None:
         return once.too_old(form, "items/proposal.html", item=item, rev=item.current)
     if not form.validate_on_submit():
-        return render_template("items/proposal.html", item=item, rev=item.current,
-                               form=form), 422
+        return render_template("items/proposal.html", item=item, rev=item.current, form=form), 422
     sent_before = once.claim(token)
     if sent_before is not None:
         return sent_before
@@ -200,8 +216,9 @@ def withdraw(public_id: str):
     form = WithdrawForm()
     context = {"item": item, "role": access.consent_role(current_user, item)}
     if not form.validate_on_submit():
-        return render_template("consent/withdraw.html", form=form, **context), \
-            422 if form.errors else 200
+        return render_template(
+            "consent/withdraw.html", form=form, **context
+        ), 422 if form.errors else 200
     try:
         erase(item, current_user, form.reason.data)
     except Refused as refused:
@@ -225,8 +242,13 @@ def withdraw_by_code():
         try:
             withdraw_with_code(confirm_form.code.data or "")
         except Refused:
-            flash(_("That code does not match anything we hold. Please check it against "
-                    "your receipt and try again."), "error")
+            flash(
+                _(
+                    "That code does not match anything we hold. Please check it against "
+                    "your receipt and try again."
+                ),
+                "error",
+            )
             return redirect(url_for("consent.withdraw_by_code"))
         return redirect(url_for("consent.withdrawn"), 303)
     form = CodeForm()
@@ -234,8 +256,12 @@ def withdraw_by_code():
         return render_template("consent/code.html", form=form), 422 if form.errors else 200
     item = item_for_code(form.code.data or "")
     if item is None:
-        form.code.errors = [_("That code does not match anything we hold. Please check it "
-                              "against your receipt and try again.")]
+        form.code.errors = [
+            _(
+                "That code does not match anything we hold. Please check it "
+                "against your receipt and try again."
+            )
+        ]
         return render_template("consent/code.html", form=form), 422
     confirm_form.code.data = form.code.data
     return render_template("consent/code_confirm.html", item=item, form=confirm_form)
@@ -246,14 +272,19 @@ def withdraw_by_code():
 def my_ledger():
     """Every consent entry of my pieces; changes someone else made first."""
     found = ledger.lines(ledger.own_events(current_user), current_user, own=True)
-    return render_template("consent/ledger.html", lines=found, circle=None,
-                           by_others=[line for line in found if line.by_someone_else])
+    return render_template(
+        "consent/ledger.html",
+        lines=found,
+        circle=None,
+        by_others=[line for line in found if line.by_someone_else],
+    )
 
 
 @bp.get("/circles/<slug>/ledger")
 @login_required
 def circle_ledger(slug: str):
     from archive.models import Circle
+
     circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
     if circle is None or not access.is_facilitator(current_user, circle):
         abort(404)
@@ -266,6 +297,7 @@ def circle_ledger(slug: str):
 def export():
     """Everything I contributed, as a zip (see ``archive.export``)."""
     from archive.export import build_zip
+
     response = current_app.response_class(build_zip(current_user), mimetype="application/zip")
     response.headers["Content-Disposition"] = "attachment; filename=living-archive-mine.zip"
     return response

@@ -1,6 +1,7 @@
 """``/healthz``: is the database answering, the search index usable and caught up, the media
 store (a folder, or an S3 bucket) reachable, and (when rate limits are shared through
 Redis) Redis reachable?"""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,10 @@ def healthz():
         checks["rate_limits"] = _rate_limit_store_ok()
         if healthy and not checks["rate_limits"]:
             status = "degraded"
-    body = {"status": status,
-            "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()}}
+    body = {
+        "status": status,
+        "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+    }
     return jsonify(body), 200 if healthy else 503
 
 
@@ -73,10 +76,12 @@ def _rate_limits_shared() -> bool:
 
 
 def _rate_limit_store_ok() -> bool:
-    if limiter.storage.check():   # a ping; any failure to answer is False
+    if limiter.storage.check():  # a ping; any failure to answer is False
         return True
-    current_app.logger.warning("health check: rate-limit store not answering; "
-                               "limits are counted per worker until it answers")
+    current_app.logger.warning(
+        "health check: rate-limit store not answering; "
+        "limits are counted per worker until it answers"
+    )
     return False
 
 

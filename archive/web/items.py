@@ -1,4 +1,5 @@
 """Contributing, reading and revising items: item pages, history, diffs, restore, media."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -38,6 +39,7 @@ PAGE_SIZE = 30
 
 # --- looking things up through the access rule -------------------------------------------
 
+
 def visible_item(public_id: str) -> Item:
     """The item if this viewer may see it: 410 if it was withdrawn, else 404."""
     return access.item_for(current_user, public_id)
@@ -58,6 +60,7 @@ def member_circle(slug: str) -> Circle:
 
 
 # --- contributing ---------------------------------------------------------------------------
+
 
 @bp.get("/contribute")
 @login_required
@@ -93,8 +96,12 @@ def contribute(slug: str):
     problems = Problems()
     with problems.gathered():
         for_self, proposal = _whose(form)
-        ops.check_contribution(_draft(form, form.kind.data, photo), _consent_choice(form),
-                               for_self=for_self, proposal=proposal)
+        ops.check_contribution(
+            _draft(form, form.kind.data, photo),
+            _consent_choice(form),
+            for_self=for_self,
+            proposal=proposal,
+        )
     if not valid or problems.found or form.image.errors:
         mark_problems(form, problems.found)
         return _once_more(form, photo, "items/contribute.html", **context)
@@ -107,17 +114,24 @@ def _share(form: ContributeForm, circle: Circle, token: str, photo, context: dic
         return sent_before
     try:
         contributor = _chosen_contributor(form, circle)
-        result = ops.contribute(current_user, circle, contributor,
-                                _draft(form, form.kind.data, photo),
-                                _consent_choice(form))
+        result = ops.contribute(
+            current_user,
+            circle,
+            contributor,
+            _draft(form, form.kind.data, photo),
+            _consent_choice(form),
+        )
     except Refused as refused:
         _keep_unless_stored(form, photo, refused)
         return form_refused(form, refused, "items/contribute.html", **context)
     photo_drafts.let_go()
     if result.receipt is None:
         return once.done(token, url_for("items.waiting", public_id=result.item.public_id))
-    return once.done(token, url_for("consent.receipt", public_id=result.item.public_id),
-                     shown={"code": result.receipt.withdrawal_code})
+    return once.done(
+        token,
+        url_for("consent.receipt", public_id=result.item.public_id),
+        shown={"code": result.receipt.withdrawal_code},
+    )
 
 
 def _once_more(form, photo, template: str, **context):
@@ -145,8 +159,9 @@ def _whose(form: ContributeForm) -> tuple[bool, bool]:
 def waiting(public_id: str):
     """To the one who recorded it: the piece waits for its member to agree."""
     item = access.item_for(current_user, public_id, proposed_by=True)
-    return render_template("items/proposed.html", item=item,
-                           member=item.contributor.name if item.contributor else "")
+    return render_template(
+        "items/proposed.html", item=item, member=item.contributor.name if item.contributor else ""
+    )
 
 
 def _contributor_choices(circle: Circle) -> list[tuple[str, str]]:
@@ -154,17 +169,21 @@ def _contributor_choices(circle: Circle) -> list[tuple[str, str]]:
     if not access.is_facilitator(current_user, circle):
         return choices
     members = db.session.scalars(
-        select(Account).join(Membership).where(Membership.circle_id == circle.id,
-                                               Account.id != current_user.id)
-        .order_by(Account.username_key))
-    choices += [(f"account:{a.id}", _("%(name)s (member of this circle)", name=a.shown_name))
-                for a in members]
+        select(Account)
+        .join(Membership)
+        .where(Membership.circle_id == circle.id, Account.id != current_user.id)
+        .order_by(Account.username_key)
+    )
+    choices += [
+        (f"account:{a.id}", _("%(name)s (member of this circle)", name=a.shown_name))
+        for a in members
+    ]
     profiles = db.session.scalars(
-        select(Contributor).where(Contributor.circle_id == circle.id,
-                                  Contributor.account_id.is_(None))
-        .order_by(Contributor.pseudonym))
-    choices += [(f"profile:{p.id}", _("%(name)s (no account)", name=p.pseudonym))
-                for p in profiles]
+        select(Contributor)
+        .where(Contributor.circle_id == circle.id, Contributor.account_id.is_(None))
+        .order_by(Contributor.pseudonym)
+    )
+    choices += [(f"profile:{p.id}", _("%(name)s (no account)", name=p.pseudonym)) for p in profiles]
     choices.append(("new", _("Someone without an account (give a pseudonym below)")))
     return choices
 
@@ -189,31 +208,48 @@ def _chosen_contributor(form: ContributeForm, circle: Circle) -> Contributor:
 
 def _draft(form, kind: str, photo) -> ops.Draft:
     """``photo``: the form's picture, already processed (`photo_drafts.photo_for`)."""
-    return ops.Draft(kind=kind, title=form.title.data or "", body=form.body.data or "",
-                     language=form.language.data, tags=form.tags.data or "",
-                     alt_text=form.alt_text.data or "", image=photo,
-                     note=getattr(form, "note", None) and form.note.data or "")
+    return ops.Draft(
+        kind=kind,
+        title=form.title.data or "",
+        body=form.body.data or "",
+        language=form.language.data,
+        tags=form.tags.data or "",
+        alt_text=form.alt_text.data or "",
+        image=photo,
+        note=getattr(form, "note", None) and form.note.data or "",
+    )
 
 
 def _consent_choice(form: ContributeForm) -> ConsentChoice:
     return ConsentChoice(
-        audience=form.audience.data, attribution=form.attribution.data,
-        pseudonym=form.pseudonym.data or "", collections=form.collections.data,
-        embeds=form.embeds.data, packs=form.packs.data,
-        content_notes=form.content_notes.data or [], review_by=form.review_by.data,
-        method=form.method.data or "")
+        audience=form.audience.data,
+        attribution=form.attribution.data,
+        pseudonym=form.pseudonym.data or "",
+        collections=form.collections.data,
+        embeds=form.embeds.data,
+        packs=form.packs.data,
+        content_notes=form.content_notes.data or [],
+        review_by=form.review_by.data,
+        method=form.method.data or "",
+    )
 
 
 def _circle_tags(circle: Circle) -> list[str]:
     """The circle's vocabulary, from what its members may already see."""
-    query = (access.select_visible(current_user).where(Item.circle_id == circle.id)
-             .with_only_columns(RevisionTag.tag)
-             .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-             .distinct().order_by(RevisionTag.tag).limit(40))
+    query = (
+        access.select_visible(current_user)
+        .where(Item.circle_id == circle.id)
+        .with_only_columns(RevisionTag.tag)
+        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
+        .distinct()
+        .order_by(RevisionTag.tag)
+        .limit(40)
+    )
     return list(db.session.scalars(query))
 
 
 # --- reading --------------------------------------------------------------------------------
+
 
 @bp.get("/items/<public_id>")
 def show(public_id: str):
@@ -222,29 +258,44 @@ def show(public_id: str):
         form = AgreeForm(obj=form_values(item.consent))
         form.form_token.data = once.new_token()
         return render_template("items/proposal.html", item=item, rev=item.current, form=form)
-    return render_template("items/show.html", item=item, rev=item.current,
-                           may_edit=access.may_edit_item(current_user, item),
-                           is_contributor=access.is_contributor(current_user, item),
-                           consent_role=access.consent_role(current_user, item),
-                           review_waiting=access.review_waiting(current_user, item),
-                           public=access.is_public(item), embeddable=access.may_embed(item),
-                           republish=access.may_republish(item))
+    return render_template(
+        "items/show.html",
+        item=item,
+        rev=item.current,
+        may_edit=access.may_edit_item(current_user, item),
+        is_contributor=access.is_contributor(current_user, item),
+        consent_role=access.consent_role(current_user, item),
+        review_waiting=access.review_waiting(current_user, item),
+        public=access.is_public(item),
+        embeddable=access.may_embed(item),
+        republish=access.may_republish(item),
+    )
 
 
 @bp.get("/items/<public_id>/history")
 def history(public_id: str):
     item = visible_item(public_id)
-    return render_template("items/history.html", item=item, revisions=ops.revisions(item),
-                           may_edit=access.may_edit_item(current_user, item),
-                           plain=PlainForm())
+    return render_template(
+        "items/history.html",
+        item=item,
+        revisions=ops.revisions(item),
+        may_edit=access.may_edit_item(current_user, item),
+        plain=PlainForm(),
+    )
 
 
 @bp.get("/items/<public_id>/versions/<int:number>")
 def version(public_id: str, number: int):
     item = visible_item(public_id)
     rev = ops.revision(item, number) or abort(404)
-    return render_template("items/show.html", item=item, rev=rev, old_version=True,
-                           may_edit=False, is_contributor=False)
+    return render_template(
+        "items/show.html",
+        item=item,
+        rev=rev,
+        old_version=True,
+        may_edit=False,
+        is_contributor=False,
+    )
 
 
 @bp.get("/items/<public_id>/diff")
@@ -257,9 +308,15 @@ def diff(public_id: str):
     if older is None or newer is None:
         abort(404)
     lines = word_diff(ops.revision_text(older), ops.revision_text(newer))
-    return render_template("items/diff.html", item=item, older=older, newer=newer,
-                           diff=render_diff(lines), summary=summarise(lines),
-                           numbers=[r.number for r in ops.revisions(item)])
+    return render_template(
+        "items/diff.html",
+        item=item,
+        older=older,
+        newer=newer,
+        diff=render_diff(lines),
+        summary=summarise(lines),
+        numbers=[r.number for r in ops.revisions(item)],
+    )
 
 
 @bp.post("/items/<public_id>/versions/<int:number>/restore")
@@ -305,8 +362,12 @@ def edit(public_id: str):
     except ops.EditConflict as conflict:
         form.base.data = str(conflict.current.number)  # saving again goes on top of theirs
         photo_drafts.keep(form, photo)
-        return render_template("items/edit.html", form=form, item=item,
-                               conflict=_conflict(item, base, conflict.current)), 409
+        return render_template(
+            "items/edit.html",
+            form=form,
+            item=item,
+            conflict=_conflict(item, base, conflict.current),
+        ), 409
     except Refused as refused:
         _keep_unless_stored(form, photo, refused)
         return form_refused(form, refused, "items/edit.html", item=item)
@@ -372,17 +433,28 @@ def _stream_from_storage(response: Response, entry: dict) -> None:
 def tag(tag: str):
     wanted = one_line(tag).lower()
     page = page_number()
-    query = (access.select_visible(current_user, listed=True)
-             .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-             .where(RevisionTag.tag == wanted).order_by(Item.updated_at.desc()))
+    query = (
+        access.select_visible(current_user, listed=True)
+        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
+        .where(RevisionTag.tag == wanted)
+        .order_by(Item.updated_at.desc())
+    )
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return render_template("items/tag.html", tag=wanted, items=found[:PAGE_SIZE], page=page,
-                           more=len(found) > PAGE_SIZE)
+    return render_template(
+        "items/tag.html",
+        tag=wanted,
+        items=found[:PAGE_SIZE],
+        page=page,
+        more=len(found) > PAGE_SIZE,
+    )
 
 
 def circle_items(circle: Circle, page: int) -> tuple[list[Item], bool]:
     """One page of a circle's items that the viewer may see, newest first."""
-    query = (access.select_visible(current_user, listed=True).where(Item.circle_id == circle.id)
-             .order_by(Item.updated_at.desc()))
+    query = (
+        access.select_visible(current_user, listed=True)
+        .where(Item.circle_id == circle.id)
+        .order_by(Item.updated_at.desc())
+    )
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE

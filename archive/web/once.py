@@ -15,6 +15,7 @@ site's secret. Neither the cookie nor the database alone gives the code, and the
 never holds it in clear. ``flask purge`` clears sealed codes past their time and forgets
 sent forms after `KEPT_FOR`; a token older than that is no longer accepted.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +72,7 @@ def token_of(form) -> Optional[str]:
 def too_old(form, template: str, **context):
     """The form again with a fresh token: one opened long ago might have been sent before."""
     form.form_token.data = new_token()
-    flash(_("This form was opened a long time ago. Please check it, then send it again."),
-          "error")
+    flash(_("This form was opened a long time ago. Please check it, then send it again."), "error")
     return render_template(template, form=form, **context), 422
 
 
@@ -89,10 +89,11 @@ def claim(token: str):
     table = SentForm.__table__
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = db.session.execute(
-        dialect.insert(table).values(token_hash=_hash(token), account_id=current_user.id,
-                                     created_at=utcnow())
+        dialect.insert(table)
+        .values(token_hash=_hash(token), account_id=current_user.id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=[table.c.token_hash])
-        .returning(table.c.token_hash))
+        .returning(table.c.token_hash)
+    )
     if inserted.first() is not None:
         return None
     row = db.session.get(SentForm, _hash(token), populate_existing=True)
@@ -131,8 +132,12 @@ def shown(result: str) -> Optional[dict]:
     if not token:
         return None
     row = db.session.get(SentForm, _hash(token))
-    if row is None or row.sealed is None or row.account_id != _account_id() \
-            or utcnow() - row.created_at > SHOWN_FOR:
+    if (
+        row is None
+        or row.sealed is None
+        or row.account_id != _account_id()
+        or utcnow() - row.created_at > SHOWN_FOR
+    ):
         _let_go(result)
         return None
     return json.loads(_unseal(token, row.sealed))
@@ -145,8 +150,9 @@ def forget(result: str) -> None:
     token = session.get(SESSION_KEY, {}).get(result)
     _let_go(result)
     if token:
-        db.session.execute(update(SentForm).where(SentForm.token_hash == _hash(token))
-                           .values(sealed=None))
+        db.session.execute(
+            update(SentForm).where(SentForm.token_hash == _hash(token)).values(sealed=None)
+        )
 
 
 def _answer(row: SentForm, token: str):
@@ -172,7 +178,7 @@ def _let_go(result: str) -> None:
 def _in_site(path: str) -> str:
     """A path as the app sees it (without the prefix a proxy passes on)."""
     root = request.script_root
-    return path[len(root):] if root and path.startswith(root + "/") else path
+    return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
 def _account_id() -> Optional[int]:
@@ -185,8 +191,10 @@ def _hash(token: str) -> str:
 
 def _keystream(token: str, length: int) -> bytes:
     key = str(current_app.secret_key).encode()
-    blocks = (hmac.new(key, f"sealed:{token}:{n}".encode(), hashlib.sha256).digest()
-              for n in range(length // 32 + 1))
+    blocks = (
+        hmac.new(key, f"sealed:{token}:{n}".encode(), hashlib.sha256).digest()
+        for n in range(length // 32 + 1)
+    )
     return b"".join(blocks)[:length]
 
 
@@ -203,9 +211,11 @@ def _unseal(token: str, sealed: str) -> str:
 def clear_old() -> str:
     """``flask purge``: sealed codes past their time are cleared, old sent forms forgotten."""
     now = utcnow()
-    cleared = rows_changed(update(SentForm).where(
-        SentForm.sealed.is_not(None), SentForm.created_at < now - SHOWN_FOR)
-        .values(sealed=None))
+    cleared = rows_changed(
+        update(SentForm)
+        .where(SentForm.sealed.is_not(None), SentForm.created_at < now - SHOWN_FOR)
+        .values(sealed=None)
+    )
     forgotten = rows_changed(delete(SentForm).where(SentForm.created_at < now - KEPT_FOR))
     db.session.commit()
     return f"cleared {cleared} code(s) past their time, forgot {forgotten} sent form(s)"

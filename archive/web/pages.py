@@ -1,4 +1,5 @@
 """The home page and the language switcher."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
@@ -18,11 +19,18 @@ RECENT = 12
 
 @bp.get("/")
 def home():
-    recent = db.session.scalars(access.select_visible(current_user, listed=True)
-                                .order_by(Item.updated_at.desc()).limit(RECENT))
-    return render_template("pages/home.html", circles=access.circles_of(current_user),
-                           recent=list(recent), proposals=access.proposals_for(current_user),
-                           member=bool(access.roles(current_user)))
+    recent = db.session.scalars(
+        access.select_visible(current_user, listed=True)
+        .order_by(Item.updated_at.desc())
+        .limit(RECENT)
+    )
+    return render_template(
+        "pages/home.html",
+        circles=access.circles_of(current_user),
+        recent=list(recent),
+        proposals=access.proposals_for(current_user),
+        member=bool(access.roles(current_user)),
+    )
 
 
 @bp.post("/language")

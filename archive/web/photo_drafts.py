@@ -11,6 +11,7 @@ Only the session that sent the photo sees or uses it (`thumbnail`, `photo_for`);
 names a draft, so no other page serves it, and ``flask purge`` removes drafts an hour old
 with the other files nothing names (`archive.media.leftovers`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -92,8 +93,11 @@ def kept_photo(form) -> Optional[dict]:
     if draft is None:
         return None
     _key, width, height, _type = draft["files"].get("thumb") or _smallest(draft)
-    return {"src": url_for("photo_drafts.thumbnail", draft_id=draft["id"]),
-            "width": width, "height": height}
+    return {
+        "src": url_for("photo_drafts.thumbnail", draft_id=draft["id"]),
+        "width": width,
+        "height": height,
+    }
 
 
 @bp.get("/photo-drafts/<draft_id>.webp")
@@ -138,10 +142,10 @@ def _load(draft: dict) -> images.ProcessedImage:
     loaded = {}
     for name, (key, width, height, content_type) in draft["files"].items():
         data = storage.get(key)
-        loaded[name] = images.Derivative(name, width, height, data,
-                                         hashlib.sha256(data).hexdigest(), content_type)
-    sizes = {name: loaded[name] for name, _side, _quality in images.DERIVATIVES
-             if name in loaded}
+        loaded[name] = images.Derivative(
+            name, width, height, data, hashlib.sha256(data).hexdigest(), content_type
+        )
+    sizes = {name: loaded[name] for name, _side, _quality in images.DERIVATIVES if name in loaded}
     return images.ProcessedImage("kept", sizes, loaded.get(images.PREVIEW[0]))
 
 

@@ -5,6 +5,7 @@ Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``show
 and ``may_republish`` and ``noted`` for what of a piece may travel); none decides on its own.
 Nothing is cached longer than the next look: a withdrawal or a narrowing shows at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,6 +41,7 @@ ITEM_PATH = re.compile(r"/(?:embed/)?items/([A-Za-z0-9_-]{1,24})/?")
 
 # --- template helpers -----------------------------------------------------------------------
 
+
 @bp.app_template_global()
 def og_locale(language: str) -> str:
     return OG_LOCALES.get(language) or OG_LOCALES.get(str(get_locale() or "en"), "en_IN")
@@ -55,37 +57,51 @@ def embed_code(item: Item, height: Optional[int] = None) -> Markup:
     width, so a phone never scrolls sideways; the card inside keeps to its own max-width),
     with no border (a border would add to that full width) and no inline style (the
     advocate's page may not allow it)."""
-    return Markup('<iframe src="{}" width="100%" height="{}" frameborder="0" title="{}" '
-                  'loading="lazy"></iframe>').format(
+    return Markup(
+        '<iframe src="{}" width="100%" height="{}" frameborder="0" title="{}" '
+        'loading="lazy"></iframe>'
+    ).format(
         url_for("public.embed_item", public_id=item.public_id, _external=True),
         height or EMBED_SIZES.get(item.kind or "", EMBED_SIZE)[1],
-        item.current.title if item.current else "")
+        item.current.title if item.current else "",
+    )
 
 
 # --- Atom feeds -----------------------------------------------------------------------------
 
+
 @bp.get("/feeds/public.atom")
 def site_feed():
     """The newest public pieces of the whole archive."""
-    found = db.session.scalars(access.select_visible(None, listed=True)
-                               .order_by(Item.updated_at.desc()).limit(FEED_SIZE))
+    found = db.session.scalars(
+        access.select_visible(None, listed=True).order_by(Item.updated_at.desc()).limit(FEED_SIZE)
+    )
     entries = [_entry(item) for item in found if access.is_public(item)]
-    return _atom(entries, title=_("Living Archive"), subtitle=_("Shared with everyone"),
-                 self_url=url_for(".site_feed", _external=True),
-                 page_url=url_for("pages.home", _external=True))
+    return _atom(
+        entries,
+        title=_("Living Archive"),
+        subtitle=_("Shared with everyone"),
+        self_url=url_for(".site_feed", _external=True),
+        page_url=url_for("pages.home", _external=True),
+    )
 
 
 @bp.get("/collections/<slug>/feed.atom")
 def collection_feed(slug: str):
     """A public collection's pieces, in the collection's order."""
     collection = _public_collection(slug)
-    entries = [_entry(entry.item, entry.note)
-               for entry in access.shown_entries(None, collection, public_only=True)]
-    return _atom(entries, title=collection.title,
-                 subtitle=excerpt_line(collection.intro.body if collection.intro else ""),
-                 self_url=url_for(".collection_feed", slug=slug, _external=True),
-                 page_url=url_for("collections.show", slug=slug, _external=True),
-                 updated=collection.updated_at)
+    entries = [
+        _entry(entry.item, entry.note)
+        for entry in access.shown_entries(None, collection, public_only=True)
+    ]
+    return _atom(
+        entries,
+        title=collection.title,
+        subtitle=excerpt_line(collection.intro.body if collection.intro else ""),
+        self_url=url_for(".collection_feed", slug=slug, _external=True),
+        page_url=url_for("collections.show", slug=slug, _external=True),
+        updated=collection.updated_at,
+    )
 
 
 def _entry(item: Item, note: str = "") -> dict:
@@ -94,22 +110,37 @@ def _entry(item: Item, note: str = "") -> dict:
     rev, consent = item.current, item.consent
     assert rev is not None and consent is not None  # feeds list only pieces that may be seen
     url = url_for("items.show", public_id=item.public_id, _external=True)
-    return {"url": url, "title": rev.title, "author": access.byline(item), "tags": rev.tags,
-            "lang": rev.language if rev.language in LANGUAGES else None,
-            "published": _stamp(item.created_at),
-            "updated": _stamp(max(item.updated_at, consent.updated_at)),
-            "content": render_template("public/_feed_content.html", rev=rev, url=url,
-                                       words=access.may_republish(item),
-                                       notes=access.noted(item), note=note).strip()}
+    return {
+        "url": url,
+        "title": rev.title,
+        "author": access.byline(item),
+        "tags": rev.tags,
+        "lang": rev.language if rev.language in LANGUAGES else None,
+        "published": _stamp(item.created_at),
+        "updated": _stamp(max(item.updated_at, consent.updated_at)),
+        "content": render_template(
+            "public/_feed_content.html",
+            rev=rev,
+            url=url,
+            words=access.may_republish(item),
+            notes=access.noted(item),
+            note=note,
+        ).strip(),
+    }
 
 
 def _atom(entries: list[dict], *, updated: Optional[datetime] = None, **feed) -> Response:
     newest = max((entry["updated"] for entry in entries), default=None)
     if updated is not None:
         newest = max(filter(None, (newest, _stamp(updated))))
-    body = render_template("public/feed.xml", entries=entries, site_name=_("Living Archive"),
-                           updated=newest or _stamp(utcnow()),
-                           lang=str(get_locale() or "en"), **feed)
+    body = render_template(
+        "public/feed.xml",
+        entries=entries,
+        site_name=_("Living Archive"),
+        updated=newest or _stamp(utcnow()),
+        lang=str(get_locale() or "en"),
+        **feed,
+    )
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -120,33 +151,55 @@ def _stamp(moment: datetime) -> str:
 
 # --- sitemap --------------------------------------------------------------------------------
 
+
 @bp.get("/sitemap.xml")
 def sitemap():
     """The home page, public pieces and public collections; never anything else."""
-    items = [item for item in db.session.scalars(
-        access.select_visible(None).order_by(Item.updated_at.desc()).limit(SITEMAP_SIZE))
-        if access.is_public(item)]
-    collections = db.session.scalars(access.visible_collections(None)
-                                     .order_by(Collection.updated_at.desc()))
-    urls = [(url_for("pages.home", _external=True),
-             items[0].updated_at.date().isoformat() if items else None)]
-    urls += [(url_for("items.show", public_id=item.public_id, _external=True),
-              item.updated_at.date().isoformat()) for item in items]
-    urls += [(url_for("collections.show", slug=c.slug, _external=True),
-              c.updated_at.date().isoformat()) for c in collections
-             if access.may_view_collection(None, c)]
-    return Response(render_template("public/sitemap.xml", urls=urls),
-                    mimetype="application/xml")
+    items = [
+        item
+        for item in db.session.scalars(
+            access.select_visible(None).order_by(Item.updated_at.desc()).limit(SITEMAP_SIZE)
+        )
+        if access.is_public(item)
+    ]
+    collections = db.session.scalars(
+        access.visible_collections(None).order_by(Collection.updated_at.desc())
+    )
+    urls = [
+        (
+            url_for("pages.home", _external=True),
+            items[0].updated_at.date().isoformat() if items else None,
+        )
+    ]
+    urls += [
+        (
+            url_for("items.show", public_id=item.public_id, _external=True),
+            item.updated_at.date().isoformat(),
+        )
+        for item in items
+    ]
+    urls += [
+        (url_for("collections.show", slug=c.slug, _external=True), c.updated_at.date().isoformat())
+        for c in collections
+        if access.may_view_collection(None, c)
+    ]
+    return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
 
 
 # --- embeds and oEmbed ----------------------------------------------------------------------
 
+
 @bp.get("/robots.txt")
 def robots():
     """Search engines: the sitemap lists what is public; unlisted links stay unlisted."""
-    lines = ["User-agent: *", "Disallow: /shared/", "Disallow: /withdraw",
-             "Disallow: /join/", "Disallow: /api/",
-             f"Sitemap: {url_for('public.sitemap', _external=True)}"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /shared/",
+        "Disallow: /withdraw",
+        "Disallow: /join/",
+        "Disallow: /api/",
+        f"Sitemap: {url_for('public.sitemap', _external=True)}",
+    ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
@@ -180,10 +233,16 @@ def oembed():
     width, height = EMBED_SIZES.get(item.kind or "", EMBED_SIZE)
     width = _at_most(width, request.args.get("maxwidth", type=int))
     height = _at_most(height, request.args.get("maxheight", type=int))
-    answer = {"version": "1.0", "type": "rich", "html": str(embed_code(item, height)),
-              "width": width, "height": height, "title": item.current.title,
-              "provider_name": _("Living Archive"),
-              "provider_url": url_for("pages.home", _external=True)}
+    answer = {
+        "version": "1.0",
+        "type": "rich",
+        "html": str(embed_code(item, height)),
+        "width": width,
+        "height": height,
+        "title": item.current.title,
+        "provider_name": _("Living Archive"),
+        "provider_url": url_for("pages.home", _external=True),
+    }
     name = access.byline(item)
     if name:
         answer["author_name"] = name
@@ -202,7 +261,7 @@ def _item_at(url: str) -> Optional[Item]:
         return None
     path = parts.path
     if request.script_root and path.startswith(request.script_root):
-        path = path[len(request.script_root):]
+        path = path[len(request.script_root) :]
     match = ITEM_PATH.fullmatch(path)
     if match is None:
         return None
@@ -215,12 +274,17 @@ def _at_most(value: int, limit: Optional[int]) -> int:
 
 # --- offline packs --------------------------------------------------------------------------
 
+
 @bp.get("/collections/<slug>/pack.zip")
 def pack(slug: str):
     """A public collection as a zip to read offline, rebuilt whenever anything in it changed."""
     collection = _public_collection(slug)
-    response = send_file(packs.cached_pack(collection), mimetype="application/zip",
-                         as_attachment=True, download_name=f"{collection.slug}.zip")
+    response = send_file(
+        packs.cached_pack(collection),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{collection.slug}.zip",
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -1,4 +1,5 @@
 """The search page: one box, facets to narrow, pages of results the viewer may see."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
@@ -13,9 +14,12 @@ NARROW = ("kind", "language", "circle", "tag")
 
 def query_args() -> dict:
     args = request.args
-    return {"text": args.get("q", "")[:200], "page": page_number(),
-            "order": "newest" if args.get("order") == "newest" else "relevance",
-            **{name: args.get(name) or None for name in NARROW}}
+    return {
+        "text": args.get("q", "")[:200],
+        "page": page_number(),
+        "order": "newest" if args.get("order") == "newest" else "relevance",
+        **{name: args.get(name) or None for name in NARROW},
+    }
 
 
 @bp.get("/search")
@@ -23,14 +27,21 @@ def results():
     args = query_args()
     found = search(current_user, **args) if args["text"].strip() else None
     names = circle_names([v for v, _n in found.facets.get("circle", [])]) if found else {}
-    return render_template("search/results.html", found=found, args=args,
-                           circle_names=names, link=_link(args))
+    return render_template(
+        "search/results.html", found=found, args=args, circle_names=names, link=_link(args)
+    )
 
 
 def _link(args: dict):
     """URL of this search with some arguments changed (None removes one)."""
+
     def build(**changes):
-        merged = {"q": args["text"], "order": args["order"] if args["order"] != "relevance"
-                  else None, **{n: args[n] for n in NARROW}, **changes}
+        merged = {
+            "q": args["text"],
+            "order": args["order"] if args["order"] != "relevance" else None,
+            **{n: args[n] for n in NARROW},
+            **changes,
+        }
         return url_for("search.results", **{k: v for k, v in merged.items() if v})
+
     return build

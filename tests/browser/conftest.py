@@ -2,6 +2,7 @@
 
 Playwright's own browser downloads are never used: only /usr/bin/chromium.
 """
+
 from __future__ import annotations
 
 import threading
@@ -11,17 +12,24 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class LiveServer:
     def __init__(self, app):
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name="live-server")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="live-server"
+        )
 
     def __enter__(self):
         self.thread.start()
@@ -43,12 +51,14 @@ def live_server(make_app):
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: {CHROMIUM} is not installed "
-                    "(apt-get install chromium); Playwright's own browsers are not used")
+        pytest.skip(
+            f"BROWSER TESTS SKIPPED: {CHROMIUM} is not installed "
+            "(apt-get install chromium); Playwright's own browsers are not used"
+        )
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

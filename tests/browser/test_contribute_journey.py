@@ -1,6 +1,7 @@
 """A participant's whole journey in Hindi, in Chromium with JavaScript switched off: sign in,
 choose हिन्दी, share a poem, keep the withdrawal code, edit the poem, read the word diff, and
 share a photo of an artwork whose location never reaches the served picture."""
+
 from __future__ import annotations
 
 import re
@@ -117,7 +118,8 @@ def test_share_edit_and_compare_a_hindi_poem_then_an_artwork(journey, tmp_path):
     image = page.locator("figure.artwork img")
     assert image.get_attribute("alt") == "नीले और लाल रंग की एक पेंटिंग"
     sources = [image.get_attribute("src")] + [
-        candidate.strip().split()[0] for candidate in image.get_attribute("srcset").split(",")]
+        candidate.strip().split()[0] for candidate in image.get_attribute("srcset").split(",")
+    ]
     for source in dict.fromkeys(sources):
         served = page.request.get(f"{site}{source}")
         assert served.status == 200, source
@@ -129,6 +131,9 @@ def test_share_edit_and_compare_a_hindi_poem_then_an_artwork(journey, tmp_path):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 1000
 
-    foreign = [url for url in requested if urlsplit(url).scheme not in ("data", "blob")
-               and urlsplit(url).hostname != "127.0.0.1"]
+    foreign = [
+        url
+        for url in requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"
+    ]
     assert requested and foreign == [], foreign

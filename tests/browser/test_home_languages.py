@@ -1,4 +1,5 @@
 """The home page in English, Hindi and Marathi, chosen with the visible switcher buttons."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -34,9 +35,11 @@ def test_home_page_in_each_language(live_server, page, tmp_path):
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 1000
 
-    foreign = [url for url in requested
-               if urlsplit(url).scheme not in ("data", "blob")
-               and urlsplit(url).hostname != "127.0.0.1"]
+    foreign = [
+        url
+        for url in requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"
+    ]
     assert requested, "no requests were recorded"
     assert foreign == [], f"the page reached outside the site: {foreign}"
     assert any(urlsplit(url).path.endswith("/style.css") for url in requested)

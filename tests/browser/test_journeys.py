@@ -13,6 +13,7 @@ Journeys 2–4 form one story, so they are one test in clear steps. Labels and b
 by the words a person reads, in the language the page is in (``Words`` asks the app's own
 catalogs, so a wording change does not break the journey but a missing label does).
 """
+
 from __future__ import annotations
 
 import io
@@ -62,8 +63,7 @@ def site(live_server, browser):
     app = live_server.server.app
     with app.app_context():
         circle = create_circle("saath", "साथ-साथ", languages="hi mr en")
-        add_member(circle, create_account("meera", PASSWORD, "facilitator", "Meera"),
-                   "facilitator")
+        add_member(circle, create_account("meera", PASSWORD, "facilitator", "Meera"), "facilitator")
         add_member(circle, create_account("asha", PASSWORD, display_name="आशा"))
         add_member(circle, create_account("ravi", PASSWORD, display_name="रवि"))
         db.session.commit()
@@ -71,8 +71,9 @@ def site(live_server, browser):
     contexts = []
 
     def person():
-        context = browser.new_context(java_script_enabled=False, locale="en-US",
-                                      accept_downloads=True)
+        context = browser.new_context(
+            java_script_enabled=False, locale="en-US", accept_downloads=True
+        )
         contexts.append(context)
         return context.new_page()
 
@@ -110,6 +111,7 @@ def sample_picture(path):
 
 
 # --- 1. a participant in Hindi -----------------------------------------------------------------
+
 
 def test_participant_shares_edits_compares_and_narrows_a_hindi_poem(site):
     hi = site.hi
@@ -157,7 +159,8 @@ def test_participant_shares_edits_compares_and_narrows_a_hindi_poem(site):
     expect(page.locator("ol.history > li")).to_have_count(2)
     click(page, page.get_by_role("link", name=hi("What changed")))
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        hi("Changes from version %(a)d to %(b)d", a=1, b=2))
+        hi("Changes from version %(a)d to %(b)d", a=1, b=2)
+    )
     diff = page.locator(".diff-view")
     assert [nfc(word) for word in diff.locator("del").all_inner_texts()] == [UDASI]
     assert [nfc(word) for word in diff.locator("ins").all_inner_texts()] == [KHUSHI]
@@ -171,7 +174,8 @@ def test_participant_shares_edits_compares_and_narrows_a_hindi_poem(site):
     click(page, page.get_by_role("button", name=hi("Save my choices")))
     assert page.url == item_url
     expect(page.locator(".consent-links")).to_contain_text(
-        hi("Shared with: %(audience)s", audience=only_me))
+        hi("Shared with: %(audience)s", audience=only_me)
+    )
 
     # ravi's next look: the piece is not there, not even on the circle's page
     assert ravi.goto(item_url).status == 404
@@ -186,6 +190,7 @@ def test_participant_shares_edits_compares_and_narrows_a_hindi_poem(site):
 
 # --- 2–4. facilitator, advocate, withdrawal ---------------------------------------------------
 
+
 def record_artwork_for_someone_without_an_account(site, page, picture) -> tuple[str, str]:
     """Meera records the artwork; returns the item's address and the withdrawal code."""
     sign_in(site, page, "meera")
@@ -193,7 +198,8 @@ def record_artwork_for_someone_without_an_account(site, page, picture) -> tuple[
     click(page, page.get_by_role("link", name="साथ-साथ"))
     click(page, page.get_by_role("link", name="Share something"))
     page.get_by_label("Whose piece is this?").select_option(
-        label="Someone without an account (give a pseudonym below)")
+        label="Someone without an account (give a pseudonym below)"
+    )
     page.get_by_label("Pseudonym for someone without an account").fill(PSEUDONYM)
     page.get_by_role("radio", name="They gave consent aloud, and I am recording it").check()
     page.get_by_role("radio", name="Artwork: a photo of something made").check()
@@ -203,9 +209,11 @@ def record_artwork_for_someone_without_an_account(site, page, picture) -> tuple[
     page.get_by_label("Photo of the artwork").set_input_files(str(picture))
     page.get_by_label("Describe the artwork for someone who cannot see it").fill(ALT_TEXT)
     page.get_by_role("radio", name="Everyone: anyone on the internet may read it").check()
-    for permission in ("It may be part of collections the circle makes",
-                       "Advocates may quote it or show it on their own websites",
-                       "It may go into offline packs (a zip people keep on their phones)"):
+    for permission in (
+        "It may be part of collections the circle makes",
+        "Advocates may quote it or show it on their own websites",
+        "It may go into offline packs (a zip people keep on their phones)",
+    ):
         page.get_by_label(permission).check()
     receipt = click(page, page.get_by_role("button", name="Share it"))
     assert receipt.status == 200, page.locator("main").inner_text()
@@ -246,17 +254,21 @@ def publish_a_collection(site, page) -> str:
     expect(entries.get_by_role("link", name=ARTWORK_TITLE)).to_be_visible()
 
     page.get_by_role("radio", name="Public: anyone may read it (only public pieces)").check()
-    click(page, page.locator("#curate form").filter(
-        has=page.get_by_role("radio", name="Public: anyone may read it (only public pieces)"))
-        .get_by_role("button", name="Save"))
+    click(
+        page,
+        page.locator("#curate form")
+        .filter(
+            has=page.get_by_role("radio", name="Public: anyone may read it (only public pieces)")
+        )
+        .get_by_role("button", name="Save"),
+    )
     assert page.locator("p.meta").first.inner_text().endswith("· public")
     return collection_url
 
 
 def feed_titles(page, collection_url: str) -> list[str]:
-    href = page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute(
-        "href")
-    feed = page.request.get(f"{collection_url}{href[len(urlsplit(collection_url).path):]}")
+    href = page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href")
+    feed = page.request.get(f"{collection_url}{href[len(urlsplit(collection_url).path) :]}")
     assert feed.status == 200 and "atom" in feed.headers["content-type"]
     root = ElementTree.fromstring(feed.body())
     return [nfc(entry.findtext(f"{ATOM}title")) for entry in root.iter(f"{ATOM}entry")]
@@ -308,8 +320,10 @@ def blog():
 
 def blog_with(page, blog: Blog, snippet: str):
     """The advocate's page with the embed pasted in, as a reader of her blog sees it."""
-    blog.html = (f"<!doctype html><html lang=en><title>My blog</title>"
-                 f"<h1>Notes from our circle</h1>{snippet}</html>")
+    blog.html = (
+        f"<!doctype html><html lang=en><title>My blog</title>"
+        f"<h1>Notes from our circle</h1>{snippet}</html>"
+    )
     page.goto(blog.url)
     page.wait_for_load_state("load")
     return page.frame_locator("iframe")
@@ -328,15 +342,17 @@ def download_pack(page, tmp_path) -> zipfile.ZipFile:
 
 def pack_text(pack: zipfile.ZipFile) -> str:
     assert pack.testzip() is None
-    return nfc(" ".join(pack.read(name).decode() for name in pack.namelist()
-                        if name.endswith(".html")))
+    return nfc(
+        " ".join(pack.read(name).decode() for name in pack.namelist() if name.endswith(".html"))
+    )
 
 
 def test_facilitator_records_advocate_shares_participant_takes_it_back(site, blog, tmp_path):
     # 2. the facilitator records, hands over the receipt, curates and publishes
     meera = site.person()
     item_url, code = record_artwork_for_someone_without_an_account(
-        site, meera, sample_picture(tmp_path / "painting.jpg"))
+        site, meera, sample_picture(tmp_path / "painting.jpg")
+    )
     collection_url = publish_a_collection(site, meera)
 
     # 3. an advocate, signed out, finds the collection and the piece in it
@@ -345,8 +361,7 @@ def test_facilitator_records_advocate_shares_participant_takes_it_back(site, blo
     click(advocate, advocate.get_by_role("link", name="Collections"))
     click(advocate, advocate.get_by_role("link", name="रंगों की बातें"))
     assert advocate.url == collection_url
-    expect(advocate.locator("ol.entries").get_by_role("link", name=ARTWORK_TITLE)) \
-        .to_be_visible()
+    expect(advocate.locator("ol.entries").get_by_role("link", name=ARTWORK_TITLE)).to_be_visible()
     assert f"by {PSEUDONYM}" in advocate.locator("ol.entries").inner_text()
     assert feed_titles(advocate, collection_url) == [ARTWORK_TITLE]
 
@@ -377,15 +392,15 @@ def test_facilitator_records_advocate_shares_participant_takes_it_back(site, blo
     participant.get_by_label("Withdrawal code from the receipt").fill(code.lower())
     click(participant, participant.get_by_role("button", name="Continue"))
     expect(participant.get_by_role("heading", level=1)).to_have_text(
-        f"Take “{ARTWORK_TITLE}” back?")
+        f"Take “{ARTWORK_TITLE}” back?"
+    )
     click(participant, participant.get_by_role("button", name="Erase it everywhere"))
     expect(participant.get_by_role("heading", level=1)).to_have_text("It has been taken back")
 
     # the advocate's next visit: gone from every place she had seen it
     assert advocate.goto(collection_url).status == 200
     expect(advocate.get_by_role("link", name=ARTWORK_TITLE)).to_have_count(0)
-    expect(advocate.locator("main")).to_contain_text(
-        "Nothing here yet that you can see.")
+    expect(advocate.locator("main")).to_contain_text("Nothing here yet that you can see.")
     assert feed_titles(advocate, collection_url) == []
     results = search_for(advocate, "udasi")
     expect(advocate.get_by_role("status")).to_contain_text("0 pieces found")

@@ -1,6 +1,7 @@
 """An offline pack read the way a participant reads it: unzipped on a device and opened from
 files, with no connection and no JavaScript. Every picture loads and nothing is fetched from
 anywhere but the pack itself."""
+
 from __future__ import annotations
 
 import io
@@ -18,11 +19,24 @@ pytestmark = pytest.mark.browser
 def unpacked(world, tmp_path):
     """A public collection's pack, downloaded and unzipped into a folder."""
     me = world["contributor"]
-    pieces = [offer(me, world.home, title=f"{MARKER} morning walk", kind="knowhow",
-                    body="Walk before the house wakes.\n\nTake water."),
-              offer(me, world.home, title="Paper boats", kind="artwork", language="hi",
-                    body="बच्चों के साथ बनाई।"),
-              offer(me, world.home, title="Second painting", kind="artwork")]
+    pieces = [
+        offer(
+            me,
+            world.home,
+            title=f"{MARKER} morning walk",
+            kind="knowhow",
+            body="Walk before the house wakes.\n\nTake water.",
+        ),
+        offer(
+            me,
+            world.home,
+            title="Paper boats",
+            kind="artwork",
+            language="hi",
+            body="बच्चों के साथ बनाई।",
+        ),
+        offer(me, world.home, title="Second painting", kind="artwork"),
+    ]
     curate(world["facilitator"], world.home, "walks", pieces)
     with world.viewers["anonymous"].client.get("/collections/walks/pack.zip") as response:
         response.direct_passthrough = False
@@ -45,7 +59,8 @@ def offline_page(browser):
 
 def images_loaded(page) -> list[tuple[str, int]]:
     return page.eval_on_selector_all(
-        "img", "images => images.map(i => [i.getAttribute('src'), i.naturalWidth])")
+        "img", "images => images.map(i => [i.getAttribute('src'), i.naturalWidth])"
+    )
 
 
 def test_a_pack_reads_from_files_with_no_script_and_no_network(unpacked, offline_page):
@@ -61,8 +76,9 @@ def test_a_pack_reads_from_files_with_no_script_and_no_network(unpacked, offline
     assert "As of" in page.locator("footer").inner_text()
     thumbs = images_loaded(page)
     assert len(thumbs) == 2 and all(width > 0 for _src, width in thumbs), thumbs
-    assert page.evaluate("getComputedStyle(document.body).margin") == "0px", \
+    assert page.evaluate("getComputedStyle(document.body).margin") == "0px", (
         "the copied stylesheet applies"
+    )
 
     page.get_by_role("link", name="Paper boats").click()
     page.wait_for_load_state("load")

@@ -6,6 +6,7 @@ reloading it makes no second piece. Then she shares a photo of an artwork but fo
 title: the form comes back with the photo kept, and she sends it again without sending the
 photo a second time. Both pages, new states of the receipt and of the form, pass axe.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,10 @@ def phone(live_server, browser):
     def note_what_is_sent():
         if request.method == "POST":
             sent.append((request.path, request.content_length or 0))
-    context = browser.new_context(java_script_enabled=False, locale="hi-IN", viewport=PHONE,
-                                  is_mobile=True, has_touch=True)
+
+    context = browser.new_context(
+        java_script_enabled=False, locale="hi-IN", viewport=PHONE, is_mobile=True, has_touch=True
+    )
 
     def hi(message: str, **values) -> str:
         with app.test_request_context(), force_locale("hi"):
@@ -62,15 +65,18 @@ def phone(live_server, browser):
                 return db.session.scalar(select(func.count()).select_from(model))
             finally:
                 db.session.remove()
+
     page = context.new_page()
     page.set_default_timeout(10_000)
 
     def with_script():
         """A tab of the same session with script on, for axe-core (it cannot run without)."""
-        tab = browser.new_context(storage_state=context.storage_state(), locale="hi-IN",
-                                  viewport=PHONE).new_page()
+        tab = browser.new_context(
+            storage_state=context.storage_state(), locale="hi-IN", viewport=PHONE
+        ).new_page()
         opened.append(tab.context)
         return tab
+
     opened = [context]
     try:
         yield live_server.url, page, hi, sent, count, with_script
@@ -129,7 +135,8 @@ def test_receipt_survives_back_and_reload_and_a_photo_is_sent_once(phone, tmp_pa
     page.get_by_role("radio", name=hi("Artwork: a photo of something made")).check()
     page.get_by_label(hi("Photo of the artwork")).set_input_files(str(photo))
     page.get_by_label(hi("Describe the artwork for someone who cannot see it")).fill(
-        "नीले और लाल रंग की एक पेंटिंग")
+        "नीले और लाल रंग की एक पेंटिंग"
+    )
     page.get_by_role("radio", name=hi("My circle: the members of this circle")).check()
     refused = go(page, page.get_by_role("button", name=hi("Share it")).tap)
     assert refused.status == 422

@@ -7,6 +7,7 @@ as it is for any contribution); `judge` searches each query as the site does, as
 who may not see the hidden piece. Used by ``tests/test_search_judged.py`` and
 ``scripts/bench_search.py``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,9 +32,11 @@ class Judgement:
     wrong: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"judged search: {self.queries} queries over {len(PIECES)} pieces, "
-                f"recall@{FIRST} {self.recall:.3f}, MRR {self.mrr:.3f}, "
-                f"{len(self.wrong)} found that must not be")
+        return (
+            f"judged search: {self.queries} queries over {len(PIECES)} pieces, "
+            f"recall@{FIRST} {self.recall:.3f}, MRR {self.mrr:.3f}, "
+            f"{len(self.wrong)} found that must not be"
+        )
 
 
 def share_all(author, circle, outsider) -> dict[str, str]:
@@ -44,11 +47,13 @@ def share_all(author, circle, outsider) -> dict[str, str]:
     from archive.operations.consent import ConsentChoice
 
     ids = {}
-    for (key, language, title, body), by, audience in (
-            [(piece, author, "public") for piece in PIECES] + [(HIDDEN, outsider, "private")]):
+    for (key, language, title, body), by, audience in [
+        (piece, author, "public") for piece in PIECES
+    ] + [(HIDDEN, outsider, "private")]:
         draft = item_ops.Draft(kind="story", title=title, body=body, language=language)
-        result = item_ops.contribute(by, circle, item_ops.contributor_for(by), draft,
-                                     ConsentChoice(audience=audience))
+        result = item_ops.contribute(
+            by, circle, item_ops.contributor_for(by), draft, ConsentChoice(audience=audience)
+        )
         commit()
         ids[key] = result.item.public_id
     return ids

@@ -2,6 +2,7 @@
 anusvara; inflected forms; chat romanization; English stems; one-letter slips in longer
 words; the start of a word), each with the pieces that must be among the first ten and the
 pieces that must not be found at all. The hidden piece must never be found by any."""
+
 from __future__ import annotations
 
 UDAS = ["h_udasi", "h_udas", "m_udas", "h_roman"]

@@ -17,6 +17,7 @@ Without the binaries the PostgreSQL runs are skipped and the summary says so lou
 Also runnable: ``python -m tests.services.postgres start FOLDER`` prints a URL for a new
 server whose data lives in FOLDER; ``python -m tests.services.postgres stop FOLDER``.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -44,10 +45,13 @@ BACKENDS = ("sqlite", "postgresql")
 
 # --- the server ---------------------------------------------------------------------------
 
+
 def binaries() -> Optional[Path]:
     """The folder holding initdb and pg_ctl: Debian's newest version, or pg_config's."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda path: int(Path(path).parent.parent.name))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda path: int(Path(path).parent.parent.name),
+    )
     if found:
         return Path(found[-1]).parent
     if shutil.which("pg_config"):
@@ -89,17 +93,49 @@ def start(folder: Path) -> str:
         raise RuntimeError("no PostgreSQL binaries (apt-get install postgresql postgresql-contrib)")
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "data"
-    _run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "--locale=C.UTF-8",
-                          "-E", "UTF8", "-U", ROLE, "--auth=trust", "-N"], folder))
+    _run(
+        _as_server_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "--locale=C.UTF-8",
+                "-E",
+                "UTF8",
+                "-U",
+                ROLE,
+                "--auth=trust",
+                "-N",
+            ],
+            folder,
+        )
+    )
     port = _free_port()
-    options = (f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=300 "
-               # autovacuum's ANALYZE holds a snapshot: an erasure vacuumed meanwhile would
-               # keep the rows that snapshot can still see (the tests run ANALYZE themselves)
-               "-c autovacuum=off")
-    _run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l",
-                          str(folder / "server.log"), "-w", "-t", "60", "-o", options,
-                          "start"], folder))
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=300 "
+        # autovacuum's ANALYZE holds a snapshot: an erasure vacuumed meanwhile would
+        # keep the rows that snapshot can still see (the tests run ANALYZE themselves)
+        "-c autovacuum=off"
+    )
+    _run(
+        _as_server_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
+            folder,
+        )
+    )
     (folder / "port").write_text(str(port))
     return f"postgresql+psycopg://{ROLE}@127.0.0.1:{port}/postgres"
 
@@ -108,9 +144,13 @@ def stop(folder: Path) -> None:
     bindir = binaries()
     data = folder / "data"
     if bindir is not None and (data / "postmaster.pid").exists():
-        subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m",
-                                        "immediate", "-w", "stop"], folder),
-                       capture_output=True, text=True)
+        subprocess.run(
+            _as_server_user(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], folder
+            ),
+            capture_output=True,
+            text=True,
+        )
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -127,8 +167,9 @@ class Server:
         self.url: Optional[str] = os.environ.get(URL_VARIABLE) or None
         self.problem: Optional[str] = None
         #: the server's own folder, when its files can be read here
-        self.folder: Optional[Path] = (Path(os.environ[FOLDER_VARIABLE])
-                                       if os.environ.get(FOLDER_VARIABLE) else None)
+        self.folder: Optional[Path] = (
+            Path(os.environ[FOLDER_VARIABLE]) if os.environ.get(FOLDER_VARIABLE) else None
+        )
         self.template: Optional[str] = None
         self.numbers = count(1)
         self.created: dict[tuple, str] = {}
@@ -149,12 +190,13 @@ class Server:
 
     def admin(self):
         from sqlalchemy.engine import make_url
+
         return _connect(make_url(self.ensure()).database or "postgres")
 
     def url_for(self, name: str) -> str:
         from sqlalchemy.engine import make_url
-        return make_url(self.ensure()).set(database=name).render_as_string(
-            hide_password=False)
+
+        return make_url(self.ensure()).set(database=name).render_as_string(hide_password=False)
 
     def database(self, key: tuple, empty: bool = False) -> str:
         """A new database for ``key`` (made once per key): empty, or with every table."""
@@ -172,6 +214,7 @@ class Server:
 
             from archive import models  # noqa: F401  (registers the tables)
             from archive.db import db
+
             name = f"archive_{os.getpid()}_template"
             with self.admin() as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -212,6 +255,7 @@ def _dispose_engines_of(names: set[str]) -> None:
     """Close every connection to a database before it goes: sessions a test left open give
     theirs back, then the pools close them (none is left for the garbage collector)."""
     from sqlalchemy.orm import close_all_sessions
+
     close_all_sessions()
     for engine in list(_engines):
         if engine.url.database in names:
@@ -240,8 +284,7 @@ def with_tables(url: str) -> bool:
     per test process (PostgreSQL's come from a template database already). True if it did:
     creating the tables took a tenth of a test's set-up."""
     prefix = "sqlite:///"
-    path = Path(url[len(prefix):]) if isinstance(url, str) and url.startswith(prefix) \
-        else None
+    path = Path(url[len(prefix) :]) if isinstance(url, str) and url.startswith(prefix) else None
     if path is None or path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,6 +302,7 @@ def _sqlite_template() -> Path:
 
         from archive import models  # noqa: F401  (registers the tables)
         from archive.db import db
+
         folder = Path(tempfile.mkdtemp(prefix="archive-sqlite-template-"))
         atexit.register(shutil.rmtree, folder, True)
         path = folder / "template.sqlite3"
@@ -283,6 +327,7 @@ def end_test_transaction() -> None:
     from flask import has_app_context
 
     from archive.db import db
+
     if backend() == "postgresql" and has_app_context():
         db.session.commit()
 
@@ -294,17 +339,18 @@ def empty_database_url(folder: Path) -> str:
 
 # --- pytest -------------------------------------------------------------------------------
 
+
 def pytest_configure(config) -> None:
     config.addinivalue_line(
-        "markers", "both_databases: run each test on SQLite and again on PostgreSQL")
+        "markers", "both_databases: run each test on SQLite and again on PostgreSQL"
+    )
     _remember_engines()
 
 
 def pytest_generate_tests(metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("both_databases")
     if marker:  # both_databases("postgresql"): a module about PostgreSQL alone
-        metafunc.parametrize("database", marker.args or BACKENDS, indirect=True,
-                             scope="module")
+        metafunc.parametrize("database", marker.args or BACKENDS, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -341,15 +387,22 @@ def pytest_sessionfinish(session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    skipped = [report for report in terminalreporter.stats.get("skipped", [])
-               if SKIP_REASON in str(getattr(report, "longrepr", ""))]
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIP_REASON in str(getattr(report, "longrepr", ""))
+    ]
     if skipped:
-        terminalreporter.write_sep("!", f"{len(skipped)} PostgreSQL runs were SKIPPED", red=True,
-                                   bold=True)
+        terminalreporter.write_sep(
+            "!", f"{len(skipped)} PostgreSQL runs were SKIPPED", red=True, bold=True
+        )
         terminalreporter.write_line(
             "PostgreSQL could not be started here, so the archive was tested on SQLite "
             "only. Install Debian's postgresql and postgresql-contrib, or set "
-            f"{URL_VARIABLE} to a superuser URL.", red=True, bold=True)
+            f"{URL_VARIABLE} to a superuser URL.",
+            red=True,
+            bold=True,
+        )
 
 
 def main(arguments: list[str]) -> int:
@@ -386,6 +439,7 @@ def pages_holding(url: str, needles: dict[str, bytes]) -> list[str]:
     with ``pageinspect`` after a CHECKPOINT; and, when this process runs the server, every
     file of that database on disk."""
     from sqlalchemy.engine import make_url
+
     name = make_url(url).database
     found = []
     with SERVER.admin() as admin:
@@ -393,16 +447,22 @@ def pages_holding(url: str, needles: dict[str, bytes]) -> list[str]:
     with _connect(name) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
         for label, raw in needles.items():
-            found += [f"{label} in page {block} of {relation}"
-                      for relation, block in connection.execute(PAGES_HOLDING, [raw])]
-        oid = connection.execute("SELECT oid FROM pg_database "
-                                 "WHERE datname = current_database()").fetchone()[0]
+            found += [
+                f"{label} in page {block} of {relation}"
+                for relation, block in connection.execute(PAGES_HOLDING, [raw])
+            ]
+        oid = connection.execute(
+            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        ).fetchone()[0]
         if SERVER.folder is not None:
             for path in sorted((SERVER.folder / "data" / "base" / str(oid)).iterdir()):
                 data = path.read_bytes()
-                found += [f"{label} in file base/{oid}/{path.name} "
-                          f"({_relation_of(connection, path.name)})"
-                          for label, raw in needles.items() if raw in data]
+                found += [
+                    f"{label} in file base/{oid}/{path.name} "
+                    f"({_relation_of(connection, path.name)})"
+                    for label, raw in needles.items()
+                    if raw in data
+                ]
     return found
 
 
@@ -410,30 +470,46 @@ def _relation_of(connection, filename: str) -> str:
     node = filename.split("_")[0].split(".")[0]
     if not node.isdigit():
         return "not a relation"
-    name = connection.execute("SELECT pg_filenode_relation(0, %s)::text", [int(node)]
-                              ).fetchone()[0]
+    name = connection.execute("SELECT pg_filenode_relation(0, %s)::text", [int(node)]).fetchone()[0]
     return name or "a file no relation uses any more"
 
 
 def _connect(name: str):
     import psycopg
     from sqlalchemy.engine import make_url
+
     url = make_url(SERVER.ensure())
-    return psycopg.connect(host=url.host, port=url.port, user=url.username,
-                           password=url.password, dbname=name, autocommit=True)
+    return psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=name,
+        autocommit=True,
+    )
 
 
 def database_contents(url: str) -> bytes:
     """What the database at ``url`` holds: every row of the archive's tables as text, and
     every page of those tables, their indexes and TOAST (dead tuples included)."""
     from sqlalchemy.engine import make_url
+
     with _connect(make_url(url).database) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
-        tables = [row[0] for row in connection.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-        rows = [str(row[0]) for table in tables
-                for row in connection.execute(f'SELECT t::text FROM "{table}" t')]
-        pages = [bytes(row[0]) for row in connection.execute("""
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+        ]
+        rows = [
+            str(row[0])
+            for table in tables
+            for row in connection.execute(f'SELECT t::text FROM "{table}" t')
+        ]
+        pages = [
+            bytes(row[0])
+            for row in connection.execute("""
             SELECT get_raw_page(c.oid::regclass::text, 'main', block::int)
             FROM pg_class c
             CROSS JOIN LATERAL generate_series(
@@ -441,5 +517,6 @@ def database_contents(url: str) -> bytes:
             WHERE c.relkind IN ('r', 'i', 't')
               AND (c.relnamespace = 'public'::regnamespace OR c.oid IN (
                   SELECT reltoastrelid FROM pg_class
-                  WHERE relnamespace = 'public'::regnamespace))""")]
+                  WHERE relnamespace = 'public'::regnamespace))""")
+        ]
     return "\n".join(rows).encode("utf-8") + b"".join(pages)

@@ -2,6 +2,7 @@
 ``redis-server`` on 127.0.0.1 and a free port, nothing written to disk, one per pytest worker
 (session scope), stopped at the end. ``scripts/test`` installs it with apt when missing; here
 its absence skips loudly, and fails under ``CI=true``."""
+
 from __future__ import annotations
 
 import os
@@ -29,6 +30,7 @@ def _missing(reason: str):
 
 def _answers(url: str) -> bool:
     import redis
+
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2) as client:
             return bool(client.ping())
@@ -40,9 +42,24 @@ def _start(binary: str, folder) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = folder / f"redis-{port}.log"
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(log),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:
@@ -62,7 +79,7 @@ def redis_server(tmp_path_factory):
     if not os.access(binary, os.X_OK):
         _missing("redis-server is not installed")
     folder = tmp_path_factory.mktemp("redis")
-    for attempt in range(3):       # another process may take the free port first
+    for attempt in range(3):  # another process may take the free port first
         try:
             process, url = _start(binary, folder)
             break
@@ -84,6 +101,7 @@ def redis_server(tmp_path_factory):
 def redis_url(redis_server):
     """The session's Redis, emptied for this test."""
     import redis
+
     with redis.Redis.from_url(redis_server) as client:
         client.flushdb()
     return redis_server

@@ -16,6 +16,7 @@
 Without the binary the S3 tests are skipped, and said so at the end of the run; with
 ``CI=true`` they fail instead, so CI never passes without them.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,17 +65,21 @@ class Seaweed:
     def client(self):
         """A plain client of the tests' own, independent of the archive's."""
         import boto3
+
         return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key, region_name=REGION)
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=REGION,
+        )
 
     def bucket(self, name: str = BUCKET, versioned: bool = False) -> str:
         if name not in self.buckets:
             s3 = self.client()
             s3.create_bucket(Bucket=name)
             if versioned:
-                s3.put_bucket_versioning(Bucket=name,
-                                         VersioningConfiguration={"Status": "Enabled"})
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             self.buckets.add(name)
         return name
 
@@ -85,10 +90,16 @@ class Seaweed:
 
     def everything_under(self, bucket: str, prefix: str) -> list[str]:
         """Every object version and delete marker under ``prefix``, as names after it."""
-        pages = self.client().get_paginator("list_object_versions").paginate(
-            Bucket=bucket, Prefix=prefix)
-        return [entry["Key"][len(prefix):] for page in pages
-                for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        pages = (
+            self.client()
+            .get_paginator("list_object_versions")
+            .paginate(Bucket=bucket, Prefix=prefix)
+        )
+        return [
+            entry["Key"][len(prefix) :]
+            for page in pages
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
 
 
 def free_ports(count: int) -> list[int]:
@@ -107,26 +118,66 @@ def free_ports(count: int) -> list[int]:
 def start(binary: str, folder: Path) -> Seaweed:
     folder.mkdir(parents=True, exist_ok=True)
     access, secret = "archive-" + secrets.token_hex(4), secrets.token_urlsafe(24)
-    identities = {"identities": [{"name": "archive", "credentials": [
-        {"accessKey": access, "secretKey": secret}],
-        "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
+    identities = {
+        "identities": [
+            {
+                "name": "archive",
+                "credentials": [{"accessKey": access, "secretKey": secret}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            }
+        ]
+    }
     config = folder / "s3.json"
     config.write_text(json.dumps(identities))
     config.chmod(0o600)
-    ports = dict(zip(["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc",
-                      "s3", "s3.grpc"], free_ports(8), strict=True))
+    ports = dict(
+        zip(
+            [
+                "master",
+                "master.grpc",
+                "volume",
+                "volume.grpc",
+                "filer",
+                "filer.grpc",
+                "s3",
+                "s3.grpc",
+            ],
+            free_ports(8),
+            strict=True,
+        )
+    )
     (folder / "data").mkdir(exist_ok=True)
-    command = [binary, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1",
-               "-ip.bind=127.0.0.1", "-master.telemetry=false", "-volume.max=0",
-               "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0", "-s3",
-               f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0"]
-    command += [f"-{name.replace('.grpc', '.port.grpc')}={port}" if name.endswith(".grpc")
-                else f"-{name}.port={port}" for name, port in ports.items()]
+    command = [
+        binary,
+        "server",
+        f"-dir={folder / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        "-volume.max=0",
+        "-master.volumeSizeLimitMB=64",
+        "-volume.preStopSeconds=0",
+        "-s3",
+        f"-s3.config={config}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+    ]
+    command += [
+        f"-{name.replace('.grpc', '.port.grpc')}={port}"
+        if name.endswith(".grpc")
+        else f"-{name}.port={port}"
+        for name, port in ports.items()
+    ]
     log = folder / "weed.log"
     began = time.monotonic()
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = Seaweed(f"http://127.0.0.1:{ports['s3']}", access, secret, process, log)
     try:
         _wait_until_it_stores(server, began)
@@ -143,8 +194,10 @@ def _wait_until_it_stores(server: Seaweed, began: float) -> None:
     last: Exception | None = None
     while time.monotonic() - began < START_TIMEOUT:
         if server.process.poll() is not None:
-            raise RuntimeError(f"weed server exited with {server.process.returncode}: "
-                               + server.log.read_text(errors="replace")[-2000:])
+            raise RuntimeError(
+                f"weed server exited with {server.process.returncode}: "
+                + server.log.read_text(errors="replace")[-2000:]
+            )
         try:
             urllib.request.urlopen(server.endpoint, timeout=1)
         except urllib.error.HTTPError:
@@ -176,8 +229,13 @@ def stop(server: Seaweed, grace: float = 3) -> None:
             server.process.wait(grace)
 
 
-AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED")
+AWS_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_EC2_METADATA_DISABLED",
+)
 
 
 @pytest.fixture(scope="session")
@@ -192,10 +250,15 @@ def seaweed(tmp_path_factory):
     shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
     (shared / f"seaweed-{worker or 'main'}.started").write_text(f"{server.started_in:.1f}")
     saved = {name: os.environ.get(name) for name in AWS_VARIABLES}
-    os.environ.update({"AWS_ENDPOINT_URL": server.endpoint,
-                       "AWS_ACCESS_KEY_ID": server.access_key,
-                       "AWS_SECRET_ACCESS_KEY": server.secret_key,
-                       "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true"})
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
     _running.append(server)
     try:
         yield server
@@ -208,7 +271,7 @@ def seaweed(tmp_path_factory):
 
 @pytest.fixture
 def media_backend(request) -> str:
-    """"local" unless the test is marked ``media_backends`` (then each of BACKENDS)."""
+    """ "local" unless the test is marked ``media_backends`` (then each of BACKENDS)."""
     return getattr(request, "param", "local")
 
 
@@ -244,12 +307,15 @@ def _server() -> Seaweed:
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "media_backends: run once with media in a folder and once on S3 (SeaweedFS)")
+        "markers", "media_backends: run once with media in a folder and once on S3 (SeaweedFS)"
+    )
 
 
 def pytest_generate_tests(metafunc):
-    if metafunc.definition.get_closest_marker("media_backends") and \
-            "media_backend" in metafunc.fixturenames:
+    if (
+        metafunc.definition.get_closest_marker("media_backends")
+        and "media_backend" in metafunc.fixturenames
+    ):
         metafunc.parametrize("media_backend", BACKENDS, indirect=True)
 
 
@@ -257,10 +323,18 @@ def pytest_terminal_summary(terminalreporter, config):
     factory = getattr(config, "_tmp_path_factory", None)
     times = sorted(factory.getbasetemp().glob("seaweed-*.started")) if factory else []
     if times:
-        terminalreporter.write_line("SeaweedFS start-up: " + ", ".join(
-            f"{path.stem.removeprefix('seaweed-')} {path.read_text()} s" for path in times))
-    skipped = [report for report in terminalreporter.stats.get("skipped", [])
-               if SKIP_REASON in str(getattr(report, "longrepr", ""))]
+        terminalreporter.write_line(
+            "SeaweedFS start-up: "
+            + ", ".join(
+                f"{path.stem.removeprefix('seaweed-')} {path.read_text()} s" for path in times
+            )
+        )
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIP_REASON in str(getattr(report, "longrepr", ""))
+    ]
     if skipped:
-        terminalreporter.write_sep("!", f"{len(skipped)} S3 tests SKIPPED: {SKIP_REASON}",
-                                   red=True, bold=True)
+        terminalreporter.write_sep(
+            "!", f"{len(skipped)} S3 tests SKIPPED: {SKIP_REASON}", red=True, bold=True
+        )

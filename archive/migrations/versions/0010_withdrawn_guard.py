@@ -9,12 +9,13 @@ Revision ID: 0010_withdrawn_guard
 Revises: 0009_circle_events
 Create Date: 2026-12-07 19:40:00
 """
+
 from alembic import op
 
 from archive.db import drop_withdrawn_item_guards, withdrawn_item_guards
 
-revision = '0010_withdrawn_guard'
-down_revision = '0009_circle_events'
+revision = "0010_withdrawn_guard"
+down_revision = "0009_circle_events"
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ the formats with the schema, so these names must stay importable: `archive.searc
 keeps the names indexes written before this package recorded). An index holding segments
 of another kind is rebuilt by `flask setup` (`rebuild.outdated`).
 """
+
 from __future__ import annotations
 
 import struct
@@ -82,8 +83,12 @@ class ArchiveCodec(whoosh3.W3Codec):
 
     def terms_reader(self, storage, segment):
         name = segment.make_filename(self.TERMS_EXT)
-        return ArchiveTermsReader(self, storage.open_file(name), storage.file_length(name),
-                                  segment.open_file(storage, self.POSTS_EXT))
+        return ArchiveTermsReader(
+            self,
+            storage.open_file(name),
+            storage.file_length(name),
+            segment.open_file(storage, self.POSTS_EXT),
+        )
 
     def field_writer(self, storage, segment):
         return ArchiveFieldWriter(self, storage, segment)
@@ -91,9 +96,12 @@ class ArchiveCodec(whoosh3.W3Codec):
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # term vectors are read back by Whoosh's own matcher: its own layout
             return super().postings_writer(dbfile, byteids=True)
-        return ArchivePostingsWriter(dbfile, blocklimit=self._blocklimit,
-                                     compression=self._compression,
-                                     inlinelimit=self._inlinelimit)
+        return ArchivePostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
@@ -155,17 +163,20 @@ class ArchiveFieldWriter(whoosh3.W3FieldWriter):
             self.start_term(btext)
             count = len(ids)
             for start in range(0, count, limit):
-                block = ids[start:start + limit]
+                block = ids[start : start + limit]
                 postwriter._ids = block
-                block_weights = weights[start:start + limit]
+                block_weights = weights[start : start + limit]
                 postwriter._maxweight = max(block_weights)
                 postwriter._weights = array("f", block_weights)  # as add_posting keeps them
-                postwriter._values = [value for value in values[start:start + limit] if value]
+                postwriter._values = [value for value in values[start : start + limit] if value]
                 if field_lengths is not None:
                     found = [field_lengths[docnum] for docnum in block]
                     postwriter._maxlength = max(found)
-                    postwriter._minlength = min(found) if all(found) else \
-                        min((length for length in found if length), default=None)
+                    postwriter._minlength = (
+                        min(found)
+                        if all(found)
+                        else min((length for length in found if length), default=None)
+                    )
                 if start + limit < count:
                     postwriter._write_block()
             self.finish_term()
@@ -255,14 +266,27 @@ class ArchivePostingsWriter(whoosh3.W3PostingsWriter):
             data = b"".join(values)
             ends = list(accumulate(map(len, values)))
             end_type = 0 if not ends or ends[-1] < 1 << 16 else 1
-            parts += [bytes((end_type,)), _LENGTH.pack(len(ends)),
-                      to_bytes(array(_ID_TYPES[end_type], ends)), data]
+            parts += [
+                bytes((end_type,)),
+                _LENGTH.pack(len(ends)),
+                to_bytes(array(_ID_TYPES[end_type], ends)),
+                data,
+            ]
         body = b"".join(parts)
         length = _HEAD.size - _LENGTH.size + len(body)
-        self._postfile.write(_HEAD.pack(
-            -length if last else length, len(ids), ids[-1], self._maxweight,
-            length_to_byte(self._minlength), length_to_byte(self._maxlength),
-            id_type, weights_kind, values_kind))
+        self._postfile.write(
+            _HEAD.pack(
+                -length if last else length,
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+                id_type,
+                weights_kind,
+                values_kind,
+            )
+        )
         self._postfile.write(body)
         self._blockcount += 1
         self._new_block()
@@ -298,9 +322,17 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
     def _goto(self, position):
         self._data = self._ids = self._weights = self._values = None
         self._i = 0
-        (length, self._blocklength, self._maxid, self._maxweight, shortest, longest,
-         self._id_type, self._weights_kind, self._values_kind) = _HEAD.unpack(
-            self._postfile.get(position, _HEAD.size))
+        (
+            length,
+            self._blocklength,
+            self._maxid,
+            self._maxweight,
+            shortest,
+            longest,
+            self._id_type,
+            self._weights_kind,
+            self._values_kind,
+        ) = _HEAD.unpack(self._postfile.get(position, _HEAD.size))
         if length < 0:
             self._lastblock = True
             length = -length
@@ -314,8 +346,7 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
 
     def _values_offset(self) -> int:
         kind = self._weights_kind
-        size = 0 if kind == _WEIGHTS_ONES else 4 if kind == _WEIGHTS_SAME \
-            else 4 * self._blocklength
+        size = 0 if kind == _WEIGHTS_ONES else 4 if kind == _WEIGHTS_SAME else 4 * self._blocklength
         return self._weights_offset() + size
 
     def _read_data(self):
@@ -337,8 +368,7 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
             weight = _FLOAT.unpack(self._postfile.get(self._weights_offset(), 4))[0]
             self._weights = array("f", (weight,)) * count
         else:
-            self._weights = from_bytes("f", self._postfile.get(self._weights_offset(),
-                                                                4 * count))
+            self._weights = from_bytes("f", self._postfile.get(self._weights_offset(), 4 * count))
 
     def _read_values(self):
         kind, count = self._values_kind, self._blocklength
@@ -349,13 +379,14 @@ class ArchiveLeafMatcher(whoosh3.W3LeafMatcher):
         data = self._postfile.get(start, self._nextoffset - start)
         if kind == _VALUES_FIXED:
             size = self._fixedsize
-            self._values = tuple(data[i:i + size] for i in range(0, len(data), size))
+            self._values = tuple(data[i : i + size] for i in range(0, len(data), size))
         else:
             end_type = _ID_TYPES[data[0]]
             count = _LENGTH.unpack_from(data, 1)[0]
             start = 1 + _LENGTH.size + count * (2 if end_type == "H" else 4)
-            self._values = _Values(from_bytes(end_type, data[1 + _LENGTH.size:start]),
-                                   data[start:])
+            self._values = _Values(
+                from_bytes(end_type, data[1 + _LENGTH.size : start]), data[start:]
+            )
 
 
 class _Values:
@@ -373,7 +404,7 @@ class _Values:
         ends = self._ends
         if i < 0:
             i += len(ends)
-        return self._data[ends[i - 1] if i else 0:ends[i]]
+        return self._data[ends[i - 1] if i else 0 : ends[i]]
 
     def __iter__(self):
         return (self[i] for i in range(len(self._ends)))

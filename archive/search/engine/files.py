@@ -10,6 +10,7 @@ searcher at its next search, so on a busy site nearly every search paid for the 
 for are copied. `ViewStorage` (the compound storage `codec.ArchiveSegment` opens) hands them
 out, and `OneReadHashReader` reads a word table's directory in one read.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,26 +32,26 @@ class _ViewReader:
 
     def read(self, size: int = -1) -> bytes:
         start = self._at
-        end = len(self._view) if size is None or size < 0 else min(start + size,
-                                                                    len(self._view))
+        end = len(self._view) if size is None or size < 0 else min(start + size, len(self._view))
         self._at = max(start, end)
-        return self._view[start:self._at].tobytes()
+        return self._view[start : self._at].tobytes()
 
     def readinto(self, buffer) -> int:
         count = max(0, min(len(buffer), len(self._view) - self._at))
-        buffer[:count] = self._view[self._at:self._at + count]
+        buffer[:count] = self._view[self._at : self._at + count]
         self._at += count
         return count
 
     def readline(self, size: int = -1) -> bytes:
-        limit = len(self._view) if size is None or size < 0 else min(self._at + size,
-                                                                     len(self._view))
+        limit = (
+            len(self._view) if size is None or size < 0 else min(self._at + size, len(self._view))
+        )
         at = self._at
         while at < limit:
             at += 1
             if self._view[at - 1] == 10:  # b"\n"
                 break
-        line = self._view[self._at:at].tobytes()
+        line = self._view[self._at : at].tobytes()
         self._at = at
         return line
 
@@ -98,7 +99,7 @@ class ViewStorage(CompoundStorage):
             # not mapped (no memory for the map): Whoosh's own sub-files, or its error
             return super().open_file(name, *args, **kwargs)
         offset, length = self.range(name)
-        return ViewFile(memoryview(self._source)[offset:offset + length], name=name)
+        return ViewFile(memoryview(self._source)[offset : offset + length], name=name)
 
 
 class OneReadHashReader(filetables.OrderedHashReader):

@@ -4,6 +4,7 @@ but compactly, and analyzed from the archive's analyzers' word lists.
 Whoosh pickles these classes with the schema: their names must stay importable
 (`archive.search.codec` keeps the names indexes written before this package recorded).
 """
+
 from __future__ import annotations
 
 from array import array
@@ -22,8 +23,12 @@ def _analyzed(value, analyzer, options: dict) -> Optional[list[str]]:
     list (`analyzer._FromWords.words`), without a token object per word; None for any
     other analyzer or call."""
     words = getattr(analyzer, "words", None)
-    if words is None or not isinstance(value, str) or options.get("mode", "index") != "index" \
-            or options.keys() - {"mode"}:
+    if (
+        words is None
+        or not isinstance(value, str)
+        or options.get("mode", "index") != "index"
+        or options.keys() - {"mode"}
+    ):
         return None
     return words(value)
 
@@ -53,8 +58,11 @@ class WordPositions(Positions):
     def encode(self, poslist):
         if len(poslist) == 1:
             position = poslist[0]
-            return (b"H" + position.to_bytes(2, "little") if position < 1 << 16
-                    else b"I" + position.to_bytes(4, "little"))
+            return (
+                b"H" + position.to_bytes(2, "little")
+                if position < 1 << 16
+                else b"I" + position.to_bytes(4, "little")
+            )
         gaps = [after - before for before, after in pairwise(chain((0,), poslist))]
         try:
             return b"H" + to_bytes(array("H", gaps))

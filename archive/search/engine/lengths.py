@@ -7,6 +7,7 @@ scores. Each ask is a file seek and read of one byte — or, for fields that kee
 time on this. `LengthsReader` (the per-document reader `codec.ArchiveCodec` opens) reads the
 whole column once and keeps it (segment files never change, so the copy cannot go stale).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,8 +68,9 @@ def length_table(reader, fieldname: str):
     """Every entry's length in ``fieldname`` as Whoosh scores it (from its one-byte form;
     0 where it has none), as a NumPy array; None when the field keeps no lengths. ``reader``:
     a segment's reader, or its per-document reader (a segment being written)."""
-    perdoc = reader if isinstance(reader, whoosh3.W3PerDocReader) \
-        else getattr(reader, "_perdoc", None)
+    perdoc = (
+        reader if isinstance(reader, whoosh3.W3PerDocReader) else getattr(reader, "_perdoc", None)
+    )
     if isinstance(perdoc, LengthsReader):
         found = perdoc.length_bytes(fieldname)
     elif isinstance(perdoc, whoosh3.W3PerDocReader):
@@ -79,9 +81,10 @@ def length_table(reader, fieldname: str):
     if found is None:
         return None
     if found is _MISSING or not isinstance(found, bytes):
-        return np.array([reader.doc_field_length(n, fieldname) or 0 for n in range(count)],
-                        dtype=np.float64)
+        return np.array(
+            [reader.doc_field_length(n, fieldname) or 0 for n in range(count)], dtype=np.float64
+        )
     table = np.zeros(count, dtype=np.float64)
     known = _BYTE_LENGTHS[np.frombuffer(found, dtype=np.uint8)][:count]
-    table[:len(known)] = known
+    table[: len(known)] = known
     return table

@@ -12,6 +12,7 @@ instead of one posting per call).
 Like Whoosh's pool it keeps to a memory limit: past it, what it holds is written to a
 temporary file in word order (a run), and the runs are merged word by word at the end.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -94,8 +95,7 @@ class TermPool:
             # a word's postings are split between runs written one after another
             sources = [self._read_run(path) for path in self.runs] + [self._held()]
             merged = heapq.merge(*sources, key=itemgetter(0, 1))
-            words = (_joined(list(group)) for _key, group in
-                     groupby(merged, key=itemgetter(0, 1)))
+            words = (_joined(list(group)) for _key, group in groupby(merged, key=itemgetter(0, 1)))
         for word in words:
             ids = word[2]
             if len(ids) > 1 and ids != sorted(ids):  # never seen: Whoosh adds in order
@@ -110,7 +110,8 @@ class TermPool:
     def save(self) -> None:
         raise NotImplementedError(
             "a TermPool is not handed from process to process: each process of a "
-            "multi-process writer finishes a segment of its own (multisegment=True)")
+            "multi-process writer finishes a segment of its own (multisegment=True)"
+        )
 
     def cleanup(self) -> None:
         for path in self.runs:
@@ -151,4 +152,3 @@ class Postings:
         for fieldname, text, ids, weights, values in self.words():
             for posting in zip(ids, weights, values, strict=True):
                 yield (fieldname, text, *posting)
-

@@ -5,6 +5,7 @@ own `codec.ArchiveLeafMatcher`): a word's postings are stored in blocks, each wi
 in order. The sets and ranking in `docsets` and `ranking` take every id of a word and its
 weight in each, deleted entries included (they are left out by the caller's bitmaps).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -31,8 +32,9 @@ def matcher(reader, fieldname: str, btext: bytes, scorer=None):
     ``reader.postings`` leaves them out, one set lookup per posting); None if the segment
     does not hold the word."""
     try:
-        return reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format,
-                                     scorer=scorer)
+        return reader._terms.matcher(
+            fieldname, btext, reader.schema[fieldname].format, scorer=scorer
+        )
     except (TermNotFound, KeyError):
         return None
 
@@ -56,13 +58,15 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np
             found._read_ids()
         if found._weights is None:
             found._read_weights()
-        id_blocks.append(np.asarray(found._ids)[found._i:])
-        weight_blocks.append(np.asarray(found._weights)[found._i:])
+        id_blocks.append(np.asarray(found._ids)[found._i :])
+        weight_blocks.append(np.asarray(found._weights)[found._i :])
         found._next_block()
     if not id_blocks:
         return _EMPTY_IDS, np.zeros(0)
-    return (np.concatenate(id_blocks).astype(np.int32, copy=False),
-            np.concatenate(weight_blocks).astype(np.float64))
+    return (
+        np.concatenate(id_blocks).astype(np.int32, copy=False),
+        np.concatenate(weight_blocks).astype(np.float64),
+    )
 
 
 def bm25_parameters(weighting, fieldname: str) -> tuple[float, float]:

@@ -6,6 +6,7 @@ deletions as they are now, so a new searcher keeps the readers the last one had
 (`index.Index.open_searcher`). `ArchiveSearcher` carries what the search works out for it
 (`memo`) and the per-segment sets of the index it reads (`kept`), owned by the index handle.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,7 +24,7 @@ class ArchiveSegmentReader(SegmentReader):
         them (Whoosh's own reuse keeps a segment's old deletions)."""
         self._segment = self._perdoc._segment = segment
         self._gen = generation
-        self.__dict__.pop("deleted_docs_set", None)   # Whoosh keeps it once asked
+        self.__dict__.pop("deleted_docs_set", None)  # Whoosh keeps it once asked
         return self
 
 
@@ -62,9 +63,12 @@ def open_searcher(ix, kept_readers: dict, cache, tries: int = 10) -> ArchiveSear
         opened: list = []
         try:
             toc = ix._read_toc()
-            readers = [kept_readers[segment.segment_id()].caught_up(segment, toc.generation)
-                       if segment.segment_id() in kept_readers else
-                       _opened(ix, toc, segment, opened) for segment in toc.segments]
+            readers = [
+                kept_readers[segment.segment_id()].caught_up(segment, toc.generation)
+                if segment.segment_id() in kept_readers
+                else _opened(ix, toc, segment, opened)
+                for segment in toc.segments
+            ]
             break
         except OSError:
             # a commit replaced the table of contents, or merged a segment away between
@@ -97,6 +101,7 @@ def _opened(ix, toc, segment, opened: list) -> ArchiveSegmentReader:
     return reader
 
 
-def segment_reader(storage, schema, segment,
-                   generation: Optional[int] = None) -> ArchiveSegmentReader:
+def segment_reader(
+    storage, schema, segment, generation: Optional[int] = None
+) -> ArchiveSegmentReader:
     return ArchiveSegmentReader(storage, schema, segment, generation=generation)

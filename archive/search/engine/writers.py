@@ -6,6 +6,7 @@ anything is added. A multi-process writer (a rebuild) runs an `ArchiveWriter` in
 process, each finishing a segment of its own (``multisegment``): a `TermPool` is not
 handed from process to process as Whoosh's pool runs are.
 """
+
 from __future__ import annotations
 
 from whoosh.multiproc import MpWriter, SubWriterTask
@@ -49,13 +50,13 @@ class ArchiveMpWriter(MpWriter):
         if not kwargs.pop("multisegment", True):
             raise ValueError("each process writes a segment of its own: multisegment=True")
         codec = codec or ArchiveCodec()
-        super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, codec=codec,
-                         **kwargs)
+        super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, codec=codec, **kwargs)
         self.pool = TermPool(self._tempstorage, self.newsegment, limitmb=limitmb)
 
     def _new_task(self):
-        task = _ArchiveSubWriter(self.storage, self.indexname, self.jobqueue,
-                                 self.resultqueue, self.subargs, True)
+        task = _ArchiveSubWriter(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True
+        )
         self.tasks.append(task)
         task.start()
         return task

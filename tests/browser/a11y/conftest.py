@@ -2,6 +2,7 @@
 tests read: a circle, a participant and a facilitator, a Hindi poem in two versions and an
 artwork (both behind content notes), an English know-how and a Marathi story, and a public
 collection. Tests here only read it; a test that changes something makes its own piece."""
+
 from __future__ import annotations
 
 import fcntl
@@ -33,17 +34,17 @@ POEM_V2 = "आज मन में ख़ुशी है\nकल फिर स�
 class Site:
     url: str
     app: object
-    poem: str          # public ids
+    poem: str  # public ids
     artwork: str
     artwork_plain: str  # an artwork without a content note
     knowhow: str
     story: str
-    other: str          # a piece in a language the archive does not name (Urdu)
-    proposal: str       # a poem Meera recorded for Asha, waiting for her to agree
-    poem_code: str     # the poem's withdrawal code (never used to erase it here)
-    reset: str         # a link Meera made for Asha to choose a new password (never used)
-    signed_in: dict    # username -> Playwright storage state
-    words: frozenset   # every Latin word of the content and names the site was filled with
+    other: str  # a piece in a language the archive does not name (Urdu)
+    proposal: str  # a poem Meera recorded for Asha, waiting for her to agree
+    poem_code: str  # the poem's withdrawal code (never used to erase it here)
+    reset: str  # a link Meera made for Asha to choose a new password (never used)
+    signed_in: dict  # username -> Playwright storage state
+    words: frozenset  # every Latin word of the content and names the site was filled with
 
 
 def artwork_png(size=(1400, 1000)) -> bytes:
@@ -58,22 +59,26 @@ SEED_TEXT = {
     "circle": ("ghar", "घर के लोग"),
     "asha": ("asha", "Asha Pawar"),
     "meera": ("meera", "Meera Joshi"),
-    "knowhow": ("Small mercies at bedtime",
-                "When the evening is hard, we read one short story and switch the lights "
-                "off together. It helped us both."),
+    "knowhow": (
+        "Small mercies at bedtime",
+        "When the evening is hard, we read one short story and switch the lights "
+        "off together. It helped us both.",
+    ),
     "story": ("पतंग", "आम्ही संध्याकाळी पतंग उडवली. आकाश निळं होतं."),
     "artwork": ("नीली खिड़की", "एक नीली खिड़की, जो मैंने सत्र में बनाई।"),
     "alt": "आधा नीला और आधा पीला रंग, बीच में एक सीधी रेखा",
-    "collection": ("screen-time", "After the phone", "What families tried when screens "
-                   "ran the evening."),
+    "collection": (
+        "screen-time",
+        "After the phone",
+        "What families tried when screens ran the evening.",
+    ),
     "tags": ("उम्मीद", "bedtime", "नींद"),
 }
 
 
 def seed(app) -> dict:
     with app.app_context(), app.test_request_context():
-        circle = create_circle(SEED_TEXT["circle"][0], SEED_TEXT["circle"][1],
-                               languages="hi mr en")
+        circle = create_circle(SEED_TEXT["circle"][0], SEED_TEXT["circle"][1], languages="hi mr en")
         asha = create_account("asha", PASSWORD, "participant", SEED_TEXT["asha"][1], None)
         meera = create_account("meera", PASSWORD, "facilitator", SEED_TEXT["meera"][1], None)
         add_member(circle, asha, "participant")
@@ -82,24 +87,60 @@ def seed(app) -> dict:
         me = item_ops.contributor_for(asha)
 
         def share(kind, title, body, language, audience, notes=(), image=None, alt=""):
-            draft = item_ops.Draft(kind=kind, title=title, body=body, language=language,
-                                   tags=list(SEED_TEXT["tags"]), image=image, alt_text=alt)
-            choice = ConsentChoice(audience=audience, attribution="name", collections=True,
-                                   embeds=audience == "public", packs=True,
-                                   content_notes=list(notes), method="self")
+            draft = item_ops.Draft(
+                kind=kind,
+                title=title,
+                body=body,
+                language=language,
+                tags=list(SEED_TEXT["tags"]),
+                image=image,
+                alt_text=alt,
+            )
+            choice = ConsentChoice(
+                audience=audience,
+                attribution="name",
+                collections=True,
+                embeds=audience == "public",
+                packs=True,
+                content_notes=list(notes),
+                method="self",
+            )
             result = item_ops.contribute(asha, circle, me, draft, choice)
             commit()
             return result
 
         poem = share("poem", "उदासी", POEM_V1, "hi", "circle", notes=["grief"])
-        item_ops.revise(asha, poem.item, item_ops.Draft(
-            kind="poem", title="उदासी", body=POEM_V2, language="hi",
-            tags=list(SEED_TEXT["tags"]), note="एक शब्द बदला"))
+        item_ops.revise(
+            asha,
+            poem.item,
+            item_ops.Draft(
+                kind="poem",
+                title="उदासी",
+                body=POEM_V2,
+                language="hi",
+                tags=list(SEED_TEXT["tags"]),
+                note="एक शब्द बदला",
+            ),
+        )
         commit()
-        art = share("artwork", *SEED_TEXT["artwork"], "hi", "public", notes=["illness"],
-                    image=artwork_png(), alt=SEED_TEXT["alt"])
-        plain = share("artwork", "खिड़की के बाहर", "", "hi", "public",
-                      image=artwork_png((1000, 1400)), alt=SEED_TEXT["alt"])
+        art = share(
+            "artwork",
+            *SEED_TEXT["artwork"],
+            "hi",
+            "public",
+            notes=["illness"],
+            image=artwork_png(),
+            alt=SEED_TEXT["alt"],
+        )
+        plain = share(
+            "artwork",
+            "खिड़की के बाहर",
+            "",
+            "hi",
+            "public",
+            image=artwork_png((1000, 1400)),
+            alt=SEED_TEXT["alt"],
+        )
         knowhow = share("knowhow", *SEED_TEXT["knowhow"], "en", "public")
         story = share("story", *SEED_TEXT["story"], "mr", "public")
         other = share("story", "شام کی چائے", "ہم نے ساتھ چائے پی۔", "other", "public")
@@ -108,9 +149,14 @@ def seed(app) -> dict:
         narrower.collections, narrower.content_notes = False, ["grief"]
         consent_ops.change(small.item, narrower, meera, reason="in-person")
         proposal = item_ops.contribute(
-            meera, circle, me, item_ops.Draft(kind="poem", title="माँ की चिट्ठी",
-                                              body="चिट्ठी आई है\nघर से", language="hi"),
-            ConsentChoice(audience="circle", attribution="name", method="verbal"))
+            meera,
+            circle,
+            me,
+            item_ops.Draft(
+                kind="poem", title="माँ की चिट्ठी", body="चिट्ठी आई है\nघर से", language="hi"
+            ),
+            ConsentChoice(audience="circle", attribution="name", method="verbal"),
+        )
         commit()
         slug, title, intro = SEED_TEXT["collection"]
         collection = collection_ops.create(meera, circle, slug, title, intro)
@@ -118,9 +164,18 @@ def seed(app) -> dict:
             collection_ops.add_entry(meera, collection, result.item, "")
         collection_ops.set_state(meera, collection, "public")
         commit()
-        ids = {name: result.item.public_id for name, result in
-               (("poem", poem), ("artwork", art), ("artwork_plain", plain), ("knowhow", knowhow),
-                ("story", story), ("other", other), ("proposal", proposal))}
+        ids = {
+            name: result.item.public_id
+            for name, result in (
+                ("poem", poem),
+                ("artwork", art),
+                ("artwork_plain", plain),
+                ("knowhow", knowhow),
+                ("story", story),
+                ("other", other),
+                ("proposal", proposal),
+            )
+        }
         ids["poem_code"] = poem.receipt.withdrawal_code
         ids["reset"] = create_password_reset(meera, asha)
         commit()
@@ -130,8 +185,12 @@ def seed(app) -> dict:
 
 def seed_words() -> frozenset:
     import re
-    text = " ".join(str(v) for value in SEED_TEXT.values()
-                    for v in (value if isinstance(value, tuple) else (value,)))
+
+    text = " ".join(
+        str(v)
+        for value in SEED_TEXT.values()
+        for v in (value if isinstance(value, tuple) else (value,))
+    )
     return frozenset(word.lower() for word in re.findall(r"[A-Za-z]+", text))
 
 
@@ -160,12 +219,21 @@ def site(browser, tmp_path_factory):
     ids = seed(app)
     with LiveServer(app) as server:
         states = {name: sign_in_state(browser, server.url, name) for name in ("asha", "meera")}
-        yield Site(url=server.url, app=app, poem=ids["poem"], artwork=ids["artwork"],
-                   artwork_plain=ids["artwork_plain"],
-                   knowhow=ids["knowhow"], story=ids["story"], other=ids["other"],
-                   proposal=ids["proposal"],
-                   poem_code=ids["poem_code"], reset=ids["reset"],
-                   signed_in=states, words=seed_words())
+        yield Site(
+            url=server.url,
+            app=app,
+            poem=ids["poem"],
+            artwork=ids["artwork"],
+            artwork_plain=ids["artwork_plain"],
+            knowhow=ids["knowhow"],
+            story=ids["story"],
+            other=ids["other"],
+            proposal=ids["proposal"],
+            poem_code=ids["poem_code"],
+            reset=ids["reset"],
+            signed_in=states,
+            words=seed_words(),
+        )
 
 
 @pytest.fixture(scope="session")
@@ -188,10 +256,13 @@ def open_page(browser, site, _contexts):
         key = (lang, who, javascript)
         if key not in _contexts:
             _contexts[key] = browser.new_context(
-                locale=BROWSER_LOCALES[lang], java_script_enabled=javascript,
-                storage_state=site.signed_in[who] if who else None)
+                locale=BROWSER_LOCALES[lang],
+                java_script_enabled=javascript,
+                storage_state=site.signed_in[who] if who else None,
+            )
         pages.append(_contexts[key].new_page())
         return pages[-1]
+
     yield make
     for page in pages:
         page.close()
@@ -225,4 +296,5 @@ def survey(open_page, site, _surveys):
                     _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
                     path.write_text(json.dumps(asdict(_surveys[key])))
         return _surveys[key]
+
     return look

@@ -1,5 +1,6 @@
 """The main pages, each with who looks at it and how a person gets there (some only after
 sending a form), for the accessibility, weight, third-party and language tests."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,10 +13,10 @@ SUBMIT = 'main form input[type="submit"]'
 @dataclass(frozen=True)
 class MainPage:
     name: str
-    who: Optional[str]               # signed in as, or None
-    path: Callable                   # site -> path to open first
+    who: Optional[str]  # signed in as, or None
+    path: Callable  # site -> path to open first
     then: Optional[Callable] = None  # (page, site) -> fills and sends a form on that page
-    status: int = 200                # what the page finally answers
+    status: int = 200  # what the page finally answers
 
     def open(self, page, site):
         """Go to the page as a person would; returns the final document's response."""
@@ -64,8 +65,9 @@ MAIN_PAGES = [
     MainPage("collection-curating", "meera", lambda s: "/collections/screen-time"),
     MainPage("collective-view", None, lambda s: "/collections/screen-time/read"),
     MainPage("contribute", "asha", lambda s: "/circles/ghar/contribute"),
-    MainPage("contribute-errors", "asha", lambda s: "/circles/ghar/contribute",
-             _empty_contribution, 422),
+    MainPage(
+        "contribute-errors", "asha", lambda s: "/circles/ghar/contribute", _empty_contribution, 422
+    ),
     MainPage("receipt", "asha", lambda s: f"/items/{s.poem}/receipt"),
     MainPage("change-consent", "asha", lambda s: f"/items/{s.poem}/consent"),
     MainPage("withdraw-item", "asha", lambda s: f"/items/{s.poem}/withdraw"),

@@ -1,6 +1,7 @@
 """One look at a main page in one language, taken once per test worker and read by several
 tests: what axe-core finds, the bytes of its HTML and CSS, every request it made, and the
 Latin words its interface shows. Loading and checking each page once keeps the run short."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -58,15 +59,18 @@ def axe_violations(page) -> list[dict]:
 class Survey:
     html_lang: str
     violations: list[dict]
-    weights: dict[str, int]           # document and each same-site stylesheet, in bytes
+    weights: dict[str, int]  # document and each same-site stylesheet, in bytes
     requested: list[str] = field(default_factory=list)
     ui_words: list[str] = field(default_factory=list)
-    site_url: str = ""                # the site the page was taken from (one per worker)
+    site_url: str = ""  # the site the page was taken from (one per worker)
 
     def foreign(self, site_url: str) -> list[str]:
         ours = urlsplit(self.site_url or site_url).netloc
-        return [url for url in self.requested
-                if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != ours]
+        return [
+            url
+            for url in self.requested
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != ours
+        ]
 
 
 def take(page, site, main_page) -> Survey:
@@ -77,9 +81,13 @@ def take(page, site, main_page) -> Survey:
     for href in page.evaluate(STYLESHEETS):
         if urlsplit(href).netloc == urlsplit(site.url).netloc:
             weights[urlsplit(href).path] = len(page.request.get(href).body())
-    survey = Survey(html_lang=page.get_attribute("html", "lang"), site_url=site.url,
-                    violations=axe_violations(page), weights=weights,
-                    ui_words=page.evaluate(UI_WORDS))
+    survey = Survey(
+        html_lang=page.get_attribute("html", "lang"),
+        site_url=site.url,
+        violations=axe_violations(page),
+        weights=weights,
+        ui_words=page.evaluate(UI_WORDS),
+    )
     page.evaluate(OPEN_NOTES_AND_WAIT)  # content notes open: their artwork is fetched too
     survey.requested = list(requested)
     return survey

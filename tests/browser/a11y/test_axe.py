@@ -2,6 +2,7 @@
 
 axe-core is the copy bundled in the ``axe-playwright-python`` wheel (MPL-2.0), read from the
 installed package and evaluated in the page (see survey.py): nothing is fetched."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,11 +13,12 @@ from tests.browser.a11y.survey import axe_violations
 pytestmark = pytest.mark.browser
 
 
-
 def describe(violations: list[dict]) -> str:
-    return "\n".join(f"- {v['id']} ({v['impact']}): {v['help']}\n    at {', '.join(v['targets'])}"
-                     f"\n    {' | '.join(s.replace(chr(10), ' ') for s in v['summary'])}"
-                     for v in violations)
+    return "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    at {', '.join(v['targets'])}"
+        f"\n    {' | '.join(s.replace(chr(10), ' ') for s in v['summary'])}"
+        for v in violations
+    )
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -25,8 +27,10 @@ def test_no_axe_violations(site, survey, main_page, lang):
     found = survey(main_page, lang)
 
     assert found.html_lang == lang
-    assert not found.violations, (f"{main_page.name} in {lang}: {len(found.violations)} "
-                                  "axe violations\n" + describe(found.violations))
+    assert not found.violations, (
+        f"{main_page.name} in {lang}: {len(found.violations)} "
+        "axe violations\n" + describe(found.violations)
+    )
 
 
 def test_axe_reports_a_violation(site, open_page):

@@ -1,6 +1,7 @@
 """Keyboard and focus: a skip link to the content, the contribute form in tab order with a
 visible outline on every stop, form errors announced and tied to their fields, and content
 notes that open with the keyboard."""
+
 from __future__ import annotations
 
 import re
@@ -38,6 +39,7 @@ def luminance(css: str) -> float:
 
     def channel(c):
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
 
 
@@ -56,8 +58,9 @@ def test_skip_link_then_the_contribute_form_in_order(site, open_page):
     page.goto(site.url + "/circles/ghar/contribute")
 
     page.keyboard.press("Tab")
-    skip = page.evaluate("() => [document.activeElement.className, "
-                         "document.activeElement.getAttribute('href')]")
+    skip = page.evaluate(
+        "() => [document.activeElement.className, document.activeElement.getAttribute('href')]"
+    )
     assert skip == ["skip", "#main"]
     assert page.locator("a.skip").is_visible() and page.locator("a.skip").bounding_box()["x"] >= 0
     assert_visible_focus(page.evaluate(FOCUSED))
@@ -80,14 +83,20 @@ def test_skip_link_then_the_contribute_form_in_order(site, open_page):
 
 def _unknown_kind(page):
     """No person can send this, but it shows a radio group's error the way a refusal would."""
-    page.locator('input[name="kind"]').first.evaluate("radio => { radio.value = 'unknown'; "
-                                                      "radio.checked = true; }")
+    page.locator('input[name="kind"]').first.evaluate(
+        "radio => { radio.value = 'unknown'; radio.checked = true; }"
+    )
 
 
-@pytest.mark.parametrize("name, fields, tamper", [
-    ("contribute-errors", {"title"}, None),
-    ("contribute-errors", {"title", "kind"}, _unknown_kind),
-    ("sign-in-error", {"password"}, None)], ids=["contribute", "contribute-radio", "sign-in"])
+@pytest.mark.parametrize(
+    "name, fields, tamper",
+    [
+        ("contribute-errors", {"title"}, None),
+        ("contribute-errors", {"title", "kind"}, _unknown_kind),
+        ("sign-in-error", {"password"}, None),
+    ],
+    ids=["contribute", "contribute-radio", "sign-in"],
+)
 def test_form_errors_are_announced_and_tied_to_fields(site, open_page, name, fields, tamper):
     main_page = next(p for p in MAIN_PAGES if p.name == name)
     page = open_page("hi", main_page.who)
@@ -102,8 +111,9 @@ def test_form_errors_are_announced_and_tied_to_fields(site, open_page, name, fie
 
     summary = page.locator("main .error-summary")
     assert summary.count() == 1 and summary.get_attribute("role") == "alert"
-    before_form = summary.evaluate("(s) => !!(s.compareDocumentPosition("
-                                   "document.querySelector('main form.stack')) & 4)")
+    before_form = summary.evaluate(
+        "(s) => !!(s.compareDocumentPosition(document.querySelector('main form.stack')) & 4)"
+    )
     assert before_form, "the error summary comes after the form"
     for link in summary.locator("a").all():
         target = link.get_attribute("href").lstrip("#")
@@ -115,8 +125,11 @@ def test_form_errors_are_announced_and_tied_to_fields(site, open_page, name, fie
         field = invalid.nth(i)
         described = (field.get_attribute("aria-describedby") or "").split()
         errors = [page.locator(f'[id="{d}"]') for d in described]
-        messages = [e.inner_text().strip() for e in errors if e.count() == 1
-                    and "error" in (e.get_attribute("class") or "")]
+        messages = [
+            e.inner_text().strip()
+            for e in errors
+            if e.count() == 1 and "error" in (e.get_attribute("class") or "")
+        ]
         assert messages and all(messages), (field.get_attribute("name"), described)
     # the summary's link takes the keyboard to the field
     summary.locator("a").first.focus()
@@ -139,7 +152,8 @@ def test_content_note_opens_with_the_keyboard(site, open_page):
 
     assert details.get_attribute("open") is not None
     image.wait_for(state="visible")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     page.keyboard.press("Space")
     assert details.get_attribute("open") is None

@@ -2,6 +2,7 @@
 the interface's own language (text, button values, labels read aloud, alt and title) hold no
 Latin word except those of an allow-list: the language switcher's "English", brand names, and
 what people wrote or are called (the site's own content, kept with its own ``lang``)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,13 +13,24 @@ from tests.browser.a11y.survey import UI_WORDS
 pytestmark = pytest.mark.browser
 
 ALLOWED = {
-    "english", "whatsapp", "zip",           # names: the switcher's English, brands, formats
-    "heic", "jpeg", "png", "webp", "mb",
-    "am", "pm",                             # CLDR's hi and mr times of day (Babel)
-    "ist",                                  # the site's time zone, as times name it
-    "udasi",                                # the help's example of typing Hindi in Latin
-    "zzqqxx",                               # a search page's own query, in its title
-    "asha", "meera", "ghar", "screen", "time",  # usernames, the circle's and a collection's slug
+    "english",
+    "whatsapp",
+    "zip",  # names: the switcher's English, brands, formats
+    "heic",
+    "jpeg",
+    "png",
+    "webp",
+    "mb",
+    "am",
+    "pm",  # CLDR's hi and mr times of day (Babel)
+    "ist",  # the site's time zone, as times name it
+    "udasi",  # the help's example of typing Hindi in Latin
+    "zzqqxx",  # a search page's own query, in its title
+    "asha",
+    "meera",
+    "ghar",
+    "screen",
+    "time",  # usernames, the circle's and a collection's slug
 }
 
 
@@ -68,7 +80,8 @@ def test_content_keeps_its_own_language(site, open_page, lang):
     assert page.locator(f'a[href="/items/{site.knowhow}"]').evaluate(LANG_OF)[0] == "en"
     page.goto(site.url + "/collections/screen-time/read")
     assert page.locator("section.piece h2").evaluate_all(
-        "hs => hs.map(h => h.closest('[lang]').lang)") == ["en", "hi", "mr"]
+        "hs => hs.map(h => h.closest('[lang]').lang)"
+    ) == ["en", "hi", "mr"]
     feed = page.request.get(site.url + "/collections/screen-time/feed.atom").text()
     for code in ("en", "hi", "mr"):
         assert f'<entry xml:lang="{code}">' in feed, code

@@ -1,5 +1,6 @@
-""""My pieces" on a 320 px phone, in Hindi, with JavaScript off: every piece's labels, places
+""" "My pieces" on a 320 px phone, in Hindi, with JavaScript off: every piece's labels, places
 and buttons fit the screen, and nothing makes the page scroll sideways."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """With JavaScript switched off, the flows the contribute journey does not walk still work:
 changing consent, searching, and taking a piece back with only the receipt's code. (Signing
 in, sharing and editing a poem without JavaScript are walked in test_contribute_journey.)"""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 SUBMIT = 'main form input[type="submit"]'
-TITLE = "सांझ की चिड़िया"   # only this test shares it, so only it is found
+TITLE = "सांझ की चिड़िया"  # only this test shares it, so only it is found
 
 
 def submit(page, selector=SUBMIT):

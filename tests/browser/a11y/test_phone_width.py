@@ -1,6 +1,7 @@
 """On a 320 px phone, the embed an advocate copies never makes her page scroll sideways, and
 the embed card fits its frame: the snippet follows its container's width (no pixel width),
 the card its frame's."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,9 +25,11 @@ def test_an_embed_fits_a_320_px_phone(site, open_page):
         snippet = page.locator("#embed-snippet").input_value()
         assert "/embed/items/" in snippet
 
-        page.set_content("<!doctype html><html lang=hi><meta name=viewport "
-                         "content='width=device-width, initial-scale=1'><title>ब्लॉग</title>"
-                         f"<h1>हमारे मंडल से</h1>{snippet}<p>आगे की बात</p></html>")
+        page.set_content(
+            "<!doctype html><html lang=hi><meta name=viewport "
+            "content='width=device-width, initial-scale=1'><title>ब्लॉग</title>"
+            f"<h1>हमारे मंडल से</h1>{snippet}<p>आगे की बात</p></html>"
+        )
         frame = page.frame_locator("iframe")
         frame.locator(".embed-card .source a").wait_for()
 

@@ -1,6 +1,7 @@
 """Light pages on a thin connection: every main page's HTML plus the same-site CSS it links
 stays within 30 KB, artwork comes in the size the screen needs, and nothing is fetched from
 any host but the site itself."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,8 @@ def test_html_and_css_within_30_kb(site, survey, main_page, lang):
     assert "/static/style.css" in weights
     print(f"weight {main_page.name} {lang}: {sum(weights.values())} bytes {weights}")
     assert sum(weights.values()) <= BUDGET, (
-        f"{main_page.name} in {lang} is {sum(weights.values())} bytes: {weights}")
+        f"{main_page.name} in {lang} is {sum(weights.values())} bytes: {weights}"
+    )
 
 
 # the other way round from test_axe: a second test worker that starts here surveys the
@@ -34,7 +36,8 @@ def test_no_request_leaves_the_site(site, survey, main_page, lang):
     found = survey(main_page, lang)
 
     assert found.requested and found.foreign(site.url) == [], (
-        f"{main_page.name} reached outside the site: {found.foreign(site.url)}")
+        f"{main_page.name} reached outside the site: {found.foreign(site.url)}"
+    )
 
 
 IMAGES = """() => [...document.querySelectorAll('img')].map(img => ({
@@ -45,11 +48,15 @@ IMAGES = """() => [...document.querySelectorAll('img')].map(img => ({
     inNote: !!img.closest('details')}))"""
 
 
-@pytest.mark.parametrize("path, who, main_artwork", [
-    (lambda s: f"/items/{s.artwork_plain}", None, True),
-    (lambda s: f"/items/{s.artwork}", None, True),         # behind a content note
-    (lambda s: "/collections/screen-time/read", None, False),
-], ids=["item", "item-with-content-note", "collective-view"])
+@pytest.mark.parametrize(
+    "path, who, main_artwork",
+    [
+        (lambda s: f"/items/{s.artwork_plain}", None, True),
+        (lambda s: f"/items/{s.artwork}", None, True),  # behind a content note
+        (lambda s: "/collections/screen-time/read", None, False),
+    ],
+    ids=["item", "item-with-content-note", "collective-view"],
+)
 def test_artwork_sized_for_the_screen(site, open_page, path, who, main_artwork):
     page = open_page("en", who)
     page.goto(site.url + path(site))
@@ -72,10 +79,22 @@ def test_artwork_sized_for_the_screen(site, open_page, path, who, main_artwork):
 def test_foreign_requests_are_recognised():
     """The request check can fail: anything not on the site's own host and port is foreign."""
     from tests.browser.a11y.survey import Survey
-    seen = Survey("en", [], {}, requested=[
-        "http://127.0.0.1:5000/", "http://127.0.0.1:5000/static/style.css",
-        "data:image/png;base64,AAAA", "https://fonts.example.org/font.woff2",
-        "http://127.0.0.1:6000/other-port.css", "http://localhost:5000/same-machine-other-name"])
+
+    seen = Survey(
+        "en",
+        [],
+        {},
+        requested=[
+            "http://127.0.0.1:5000/",
+            "http://127.0.0.1:5000/static/style.css",
+            "data:image/png;base64,AAAA",
+            "https://fonts.example.org/font.woff2",
+            "http://127.0.0.1:6000/other-port.css",
+            "http://localhost:5000/same-machine-other-name",
+        ],
+    )
     assert seen.foreign("http://127.0.0.1:5000") == [
-        "https://fonts.example.org/font.woff2", "http://127.0.0.1:6000/other-port.css",
-        "http://localhost:5000/same-machine-other-name"]
+        "https://fonts.example.org/font.woff2",
+        "http://127.0.0.1:6000/other-port.css",
+        "http://localhost:5000/same-machine-other-name",
+    ]
