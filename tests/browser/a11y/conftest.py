@@ -282,6 +282,7 @@ def survey(open_page, site, _surveys):
     """``survey(main_page, lang)``: the page looked at once in the whole run (see survey.py).
     Whichever worker needs a page first looks at it, under a lock, and writes what it saw
     for the others: the page's tests may run on different workers."""
+    from tests.browser.a11y.pages import AXE_CHECKED
     from tests.browser.a11y.survey import Survey, take
 
     def look(main_page, lang):
@@ -293,7 +294,9 @@ def survey(open_page, site, _surveys):
                 if path.exists():
                     _surveys[key] = Survey(**json.loads(path.read_text()))
                 else:
-                    _surveys[key] = take(open_page(lang, main_page.who), site, main_page)
+                    _surveys[key] = take(
+                        open_page(lang, main_page.who), site, main_page, key in AXE_CHECKED
+                    )
                     path.write_text(json.dumps(asdict(_surveys[key])))
         return _surveys[key]
 

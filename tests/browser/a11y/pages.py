@@ -81,3 +81,13 @@ MAIN_PAGES = [
     MainPage("choose-new-password", None, lambda s: f"/reset/{s.reset}"),
 ]
 LANGUAGES = ("en", "hi", "mr")
+
+
+#: the (page, language) pairs axe-core checks: every page once, the three languages taking
+#: turns down the list, and the home pages in all three. axe's rules read the page's
+#: structure (labels, names, roles, contrast, ``lang``), which the templates give alike in
+#: every language; what a language changes is checked on every page in every language by
+#: test_languages (no English left) and test_weight (bytes, requests).
+AXE_CHECKED = {
+    (page.name, LANGUAGES[number % len(LANGUAGES)]) for number, page in enumerate(MAIN_PAGES)
+} | {(page.name, lang) for page in MAIN_PAGES if page.name.startswith("home") for lang in LANGUAGES}

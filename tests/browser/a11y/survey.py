@@ -73,7 +73,8 @@ class Survey:
         ]
 
 
-def take(page, site, main_page) -> Survey:
+def take(page, site, main_page, with_axe: bool = True) -> Survey:
+    """What one page shows and costs; axe-core (two seconds a page) only ``with_axe``."""
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     response = main_page.open(page, site)
@@ -84,7 +85,7 @@ def take(page, site, main_page) -> Survey:
     survey = Survey(
         html_lang=page.get_attribute("html", "lang"),
         site_url=site.url,
-        violations=axe_violations(page),
+        violations=axe_violations(page) if with_axe else [],
         weights=weights,
         ui_words=page.evaluate(UI_WORDS),
     )

@@ -1,4 +1,5 @@
-"""axe-core finds no WCAG 2.1 A/AA violation on any main page, in English, Hindi and Marathi.
+"""axe-core finds no WCAG 2.1 A/AA violation on any main page, each in one of English, Hindi
+and Marathi by turns, the home pages in all three (``pages.AXE_CHECKED`` says why).
 
 axe-core is the copy bundled in the ``axe-playwright-python`` wheel (MPL-2.0), read from the
 installed package and evaluated in the page (see survey.py): nothing is fetched."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.a11y.pages import LANGUAGES, MAIN_PAGES
+from tests.browser.a11y.pages import AXE_CHECKED, LANGUAGES, MAIN_PAGES
 from tests.browser.a11y.survey import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -21,8 +22,11 @@ def describe(violations: list[dict]) -> str:
     )
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("main_page", MAIN_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "main_page, lang",
+    [(page, lang) for page in MAIN_PAGES for lang in LANGUAGES if (page.name, lang) in AXE_CHECKED],
+    ids=lambda value: getattr(value, "name", value),
+)
 def test_no_axe_violations(site, survey, main_page, lang):
     found = survey(main_page, lang)
 
