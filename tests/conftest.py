@@ -256,3 +256,23 @@ def signed_in(make_client):
         return client
 
     return open_as
+
+
+def hold_receipt_code(client, account_id: int, public_id: str, code: str) -> None:
+    """Give ``client``'s session the withdrawal code of a piece, as sharing it would
+    (``once.show_once``): the receipt page and its text file then show it to that session
+    for 30 minutes, if the person may see the receipt at all."""
+    from flask import session
+    from flask_login import login_user
+
+    from archive.models import Account
+    from archive.web import once
+
+    receipt = f"/items/{public_id}/receipt"
+    with client.application.test_request_context():
+        login_user(db.session.get(Account, account_id))
+        once.show_once(receipt, {"code": code})
+        token = session[once.SESSION_KEY][receipt]
+        db.session.commit()
+    with client.session_transaction() as held:
+        held[once.SESSION_KEY] = {receipt: token}

@@ -27,8 +27,7 @@ from datetime import timedelta
 from typing import Optional
 
 import pytest
-from flask import session as flask_session
-from flask_login import AnonymousUserMixin, login_user
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from archive import access, create_app
@@ -38,8 +37,7 @@ from archive.operations import items as ops
 from archive.operations.accounts import create_account, create_token
 from archive.operations.circles import add_member, create_circle
 from archive.operations.consent import ConsentChoice
-from archive.web import once
-from tests.conftest import PASSWORD, BrowserLikeClient, config_for_tests, sign_in
+from tests.conftest import PASSWORD, BrowserLikeClient, config_for_tests, hold_receipt_code, sign_in
 from tests.items_helpers import (  # noqa: F401
     KHUSHI,
     OWNER,
@@ -335,13 +333,7 @@ def receipt_text(viewer: Viewer, ref: Ref) -> bool:
     session, as sharing would, and the file must still follow the receipt's rule."""
     receipt = f"/items/{ref.public_id}/receipt"
     if viewer.account_id is not None:
-        with viewer.web.application.test_request_context():
-            login_user(db.session.get(Account, viewer.account_id))
-            once.show_once(receipt, {"code": "ZQX-CODE-1234"})
-            token = flask_session[once.SESSION_KEY][receipt]
-            db.session.commit()
-        with viewer.web.session_transaction() as held:
-            held[once.SESSION_KEY] = {receipt: token}
+        hold_receipt_code(viewer.web, viewer.account_id, ref.public_id, "ZQX-CODE-1234")
     response = viewer.web.get(f"{receipt}.txt")
     if response.status_code in (302, 404):
         return False

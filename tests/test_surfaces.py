@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from flask import current_app, session
-from flask_login import login_user
 
 from archive import access
 from archive.db import commit, db
-from archive.web import once
+from tests.conftest import hold_receipt_code
 from tests.erasure_helpers import (
     CONTRIBUTOR_NAME,
     MARKER,
@@ -75,14 +73,7 @@ def _receipt_text(viewer: Viewer, piece: Piece) -> Sight:
     shared the piece, for 30 minutes) gets it, so every signed-in viewer is given the code in
     their session here, as sharing would: the file must still follow the receipt's rule."""
     if viewer.account is not None:
-        receipt = f"{piece.url}/receipt"
-        with current_app.test_request_context():
-            login_user(viewer.account)
-            once.show_once(receipt, {"code": piece.code})
-            token = session[once.SESSION_KEY][receipt]
-            commit()
-        with viewer.client.session_transaction() as held:
-            held[once.SESSION_KEY] = {receipt: token}
+        hold_receipt_code(viewer.client, viewer.account.id, piece.public_id, piece.code)
     return _page(viewer, f"{piece.url}/receipt.txt", piece)
 
 
