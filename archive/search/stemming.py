@@ -27,9 +27,17 @@ from functools import lru_cache
 
 from whoosh.analysis import Filter, RegexTokenizer
 
-from archive.search.analyzer import DEVANAGARI, LATIN_LETTERS, WORD, _FromWords, fold, roman_forms
+from archive.search.analyzer import (
+    DEVANAGARI,
+    LATIN_LETTERS,
+    NUKTA_SIGN,
+    VIRAMA,
+    WORD,
+    _FromWords,
+    fold,
+    roman_forms,
+)
 
-VIRAMA, NUKTA = "\u094d", "\u093c"
 #: letters that start an akshara (a consonant or an independent vowel)
 _LETTER = re.compile(r"[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")
 
@@ -81,7 +89,7 @@ def normalize(word: str) -> str:
     """The spelling variants people mix freely made one: no nukta, no joiners,
     chandrabindu as anusvara (NFC otherwise)."""
     text = unicodedata.normalize("NFD", word)
-    text = text.replace(NUKTA, "").replace("\u200c", "").replace("\u200d", "")
+    text = text.replace(NUKTA_SIGN, "").replace("\u200c", "").replace("\u200d", "")
     text = text.replace("\u0901", "\u0902")
     return unicodedata.normalize("NFC", text)
 
