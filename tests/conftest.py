@@ -140,6 +140,12 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def without_csrf_token(html: str) -> str:
+    """The page with its CSRF token blanked: the token carries the second it was made,
+    so two answers a moment apart differ there and nowhere else that matters."""
+    return CSRF.sub(lambda match: match.group(0).rsplit('value="', 1)[0] + 'value=""', html)
+
+
 def _in_own_context(open_request):
     """Run each request in a context of its own, as a server does.
 
