@@ -76,6 +76,7 @@ def test_a_facilitator_makes_a_collection(app, people, curator):
     assert "<em>helped</em>" in html and "Screen time" in html
 
 
+@pytest.mark.any_database
 def test_a_participant_cannot_make_one(app, people, signed_in):
     asha = signed_in(people["asha"])
     assert asha.get("/circles/ghar/collections/new").status_code == 404
@@ -86,6 +87,7 @@ def test_a_participant_cannot_make_one(app, people, signed_in):
     assert count(Collection) == 0
 
 
+@pytest.mark.any_database
 def test_a_facilitator_of_another_circle_cannot_edit(app, people, stock, signed_in):
     slug = make_collection(people["meera"], people["home"], "ours", [stock["a"]], intro="Our words")
     before = snapshot(slug)
@@ -112,6 +114,7 @@ def test_a_facilitator_of_another_circle_cannot_edit(app, people, stock, signed_
     assert snapshot(slug) == before
 
 
+@pytest.mark.any_database
 def test_an_admin_can_make_and_edit_one(app, people, signed_in):
     admin = signed_in(people["admin"])
     response = admin.post_form(
@@ -137,6 +140,7 @@ def test_a_slug_clash_is_refused(app, people, curator):
     assert count(Collection) == 1 and collection("taken").title == "Know-hows"
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("slug", ["!!", "ab", "x" * 201])
 def test_a_bad_slug_is_refused(app, curator, slug):
     """What a curator types is written in Latin letters ("Not A Slug!" becomes not-a-slug,
@@ -171,6 +175,7 @@ def test_the_intro_is_versioned(app, people, curator):
     assert "Third words" in page(curator, slug, "/read")
 
 
+@pytest.mark.any_database
 def test_saving_the_same_intro_makes_no_new_version(app, people, curator):
     slug = make_collection(people["meera"], people["home"], "same", intro="Same words")
     curator.post_form(
@@ -193,6 +198,7 @@ def add(client, slug: str, piece: Piece, note: str = ""):
     )
 
 
+@pytest.mark.any_database
 def test_only_pieces_that_allow_collections_can_be_added(app, people, stock, curator):
     slug = make_collection(people["meera"], people["home"], "consented")
     html = page(curator, slug)
@@ -216,6 +222,7 @@ def test_a_piece_goes_in_once(app, people, stock, curator):
     assert snapshot(slug) == before
 
 
+@pytest.mark.any_database
 def test_a_piece_of_another_circle_cannot_be_added(app, people, stock, curator):
     outside = share_piece(people["sunil"], people["elsewhere"], "Elsewhere know-how")
     slug = make_collection(people["meera"], people["home"], "ours-only")
@@ -223,6 +230,7 @@ def test_a_piece_of_another_circle_cannot_be_added(app, people, stock, curator):
     assert entry_titles(slug) == []
 
 
+@pytest.mark.any_database
 def test_a_public_collection_takes_only_public_pieces(app, people, stock, curator):
     slug = make_collection(people["meera"], people["home"], "open", [stock["a"]], "public")
     before = snapshot(slug)
@@ -233,6 +241,7 @@ def test_a_public_collection_takes_only_public_pieces(app, people, stock, curato
     assert entry_titles(slug) == ["Alpha know-how", "Beta know-how"]
 
 
+@pytest.mark.any_database
 def test_publishing_with_a_piece_that_is_not_public_is_refused(app, people, stock, curator):
     slug = make_collection(
         people["meera"], people["home"], "mixed", [stock["a"], stock["circle"]], "circle"
@@ -295,6 +304,7 @@ def test_moving_past_either_end_is_refused(app, people, stock, curator):
         assert snapshot(slug) == before
 
 
+@pytest.mark.any_database
 def test_curator_notes(app, people, stock, curator):
     slug = make_collection(people["meera"], people["home"], "notes", [stock["a"]], "circle")
     entry = entry_id(slug, "Alpha know-how")
@@ -324,6 +334,7 @@ def test_taking_a_piece_out(app, people, stock, curator):
 # --- the collective document --------------------------------------------------------------
 
 
+@pytest.mark.any_database
 def test_the_collective_document(app, people, make_client):
     asha, ravi, home = people["asha"], people["ravi"], people["home"]
     named = share_piece(asha, home, "Named know-how")
@@ -475,6 +486,7 @@ def test_an_expired_link_shows_nothing(app, people, woven, curator, make_client)
     assert "Alpha know-how" not in text(response)
 
 
+@pytest.mark.any_database
 def test_a_revoked_link_shows_nothing(app, people, woven, curator, make_client):
     link = make_link(curator, woven["circle"])
     link_id = db.session.scalar(select(ShareLink.id))
@@ -487,6 +499,7 @@ def test_a_revoked_link_shows_nothing(app, people, woven, curator, make_client):
     assert response.status_code == 404 and "Alpha know-how" not in text(response)
 
 
+@pytest.mark.any_database
 def test_a_draft_cannot_be_shared(app, people, stock, curator, make_client):
     slug = make_collection(people["meera"], people["home"], "not-yet", [stock["a"]])
     assert "Share with partners" not in page(curator, slug)
@@ -516,6 +529,7 @@ def make_link_without_left_out(client, slug: str) -> str:
     return LINK.search(text(response)).group(1).removeprefix("http://localhost")
 
 
+@pytest.mark.any_database
 def test_an_unknown_link_shows_nothing(app, make_client):
     assert make_client().get("/shared/not-a-real-token").status_code == 404
 
@@ -537,6 +551,7 @@ def viewers(people, signed_in, make_client):
     return clients
 
 
+@pytest.mark.any_database
 def test_a_draft_is_seen_only_by_its_curators(app, people, stock, viewers):
     slug = make_collection(people["meera"], people["home"], "quiet", [stock["a"]])
     for suffix in ("", "/read"):
@@ -551,6 +566,7 @@ def test_a_draft_is_seen_only_by_its_curators(app, people, stock, viewers):
         }
 
 
+@pytest.mark.any_database
 def test_a_circle_collection_is_seen_by_members(app, people, stock, viewers):
     slug = make_collection(people["meera"], people["home"], "inside", [stock["a"]], "circle")
     for suffix in ("", "/read"):
@@ -565,12 +581,14 @@ def test_a_circle_collection_is_seen_by_members(app, people, stock, viewers):
         }
 
 
+@pytest.mark.any_database
 def test_a_public_collection_is_seen_by_everyone(app, people, stock, viewers):
     slug = make_collection(people["meera"], people["home"], "everyone", [stock["a"]], "public")
     for suffix in ("", "/read"):
         assert set(statuses(viewers, f"/collections/{slug}{suffix}").values()) == {200}
 
 
+@pytest.mark.any_database
 def test_anonymous_readers_see_only_public_entries(app, people, stock, viewers):
     """A passed review date makes a piece private at read time: it leaves what strangers
     see of a public collection without waiting for any job."""
@@ -622,6 +640,7 @@ def unseen(people, stock, signed_in):
     }
 
 
+@pytest.mark.any_database
 def test_a_hidden_piece_is_refused_like_an_unknown_one(app, people, stock, unseen, curator):
     slug = make_collection(people["meera"], people["home"], "unseen")
     before = snapshot(slug)
@@ -636,6 +655,7 @@ def test_a_hidden_piece_is_refused_like_an_unknown_one(app, people, stock, unsee
     assert snapshot(slug) == before
 
 
+@pytest.mark.any_database
 def test_a_taken_slug_answers_the_same_whoever_holds_it(app, people, curator, signed_in):
     make_collection(people["meera"], people["home"], "ours")
     make_collection(people["farah"], people["elsewhere"], "their-draft")
@@ -651,6 +671,7 @@ def test_a_taken_slug_answers_the_same_whoever_holds_it(app, people, curator, si
     assert count(Collection) == 2
 
 
+@pytest.mark.any_database
 def test_the_operation_says_the_same_for_a_taken_slug(app, people, request_context):
     make_collection(people["farah"], people["elsewhere"], "their-draft")
     with pytest.raises(ops.Refused) as refused:
@@ -671,6 +692,7 @@ def with_unseen_entry(people, stock):
     )
 
 
+@pytest.mark.any_database
 def test_a_curator_cannot_touch_an_entry_hidden_from_them(
     app, people, stock, with_unseen_entry, signed_in
 ):
@@ -695,6 +717,7 @@ def test_a_curator_cannot_touch_an_entry_hidden_from_them(
     assert snapshot(slug) == before
 
 
+@pytest.mark.any_database
 def test_moving_skips_entries_hidden_from_the_curator(
     app, people, stock, with_unseen_entry, signed_in
 ):

@@ -175,6 +175,7 @@ def test_a_participant_contributes_a_hindi_poem(app, people, signed_in):
     assert "Content note: this piece speaks of grief and loss" in text_of(page)
 
 
+@pytest.mark.any_database
 def test_the_receipt_code_is_shown_on_the_receipt_alone(app, people, signed_in):
     client = signed_in(people["asha"])
     code = CODE.search(contribute(client, "ghar", poem_form()).get_data(as_text=True)).group(1)
@@ -195,6 +196,7 @@ def test_the_receipt_code_is_shown_on_the_receipt_alone(app, people, signed_in):
 # --- artwork ----------------------------------------------------------------------------------
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "photo",
     [corpus_gps_photo, gps_photo],
@@ -247,6 +249,7 @@ def assert_clean(data: bytes) -> None:
         assert marker not in data, marker
 
 
+@pytest.mark.any_database
 def test_artwork_needs_alt_text(app, people, signed_in):
     client = signed_in(people["asha"])
     before = row_counts()
@@ -302,6 +305,7 @@ def test_a_facilitator_records_for_someone_without_an_account(app, people, signe
     )
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("contributor", ["ravi", "new", "profile"])
 def test_a_participant_cannot_record_for_someone_else(app, people, signed_in, contributor):
     from archive.operations.items import create_profile
@@ -324,6 +328,7 @@ def test_a_participant_cannot_record_for_someone_else(app, people, signed_in, co
     assert row_counts() == before
 
 
+@pytest.mark.any_database
 def test_a_facilitator_of_another_circle_cannot_record_here(app, people, signed_in):
     farah = signed_in(people["farah"])
     ravi = people["ravi"]
@@ -381,6 +386,7 @@ def test_edits_are_new_revisions_and_earlier_ones_never_change(app, poem):
     assert "एक शब्द बदला" not in form
 
 
+@pytest.mark.any_database
 def test_a_diff_marks_whole_devanagari_words(app, poem):
     client, item = poem
     assert edit(client, item, body=POEM_BODY.replace(UDASI, KHUSHI_TYPED)).status_code == 302
@@ -435,6 +441,7 @@ def test_restore_copies_an_old_version_into_a_new_one(app, poem):
     assert len(revision_rows(item.id)) == 4
 
 
+@pytest.mark.any_database
 def test_saving_without_a_change_is_refused(app, poem):
     client, item = poem
     before = row_counts()
@@ -448,6 +455,7 @@ def test_saving_without_a_change_is_refused(app, poem):
     assert row_counts() == before
 
 
+@pytest.mark.any_database
 def test_a_facilitators_edit_of_a_stewarded_item_is_theirs(app, people, signed_in):
     meera = people["meera"]
     client = signed_in(meera)
@@ -509,6 +517,7 @@ def test_replacing_the_artwork_keeps_the_old_version_viewable(app, people, signe
     assert client.get(f"{item_url(item)}/diff?from=1&to=2").status_code == 200
 
 
+@pytest.mark.any_database
 def test_only_the_contributor_edits_their_own_piece(app, poem, people, signed_in):
     _client, item = poem
     for name in ("ravi", "meera"):
@@ -546,6 +555,7 @@ HOSTILE_BODY = "\n\n".join(
 )
 
 
+@pytest.mark.any_database
 def test_hostile_markdown_renders_inert(app, people, signed_in, make_client):
     client = signed_in(people["asha"])
     response = contribute(client, "ghar", poem_form(body=HOSTILE_BODY, audience="public"))
@@ -583,6 +593,7 @@ def test_hostile_markdown_renders_inert(app, people, signed_in, make_client):
     assert "<script" not in api and "onerror" not in api and "javascript:" not in api
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "title",
     [
@@ -619,6 +630,7 @@ def test_hostile_titles_are_escaped_everywhere(app, people, signed_in, make_clie
         assert str(escape(title.strip())) in html, path
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "tags", ["<b>bold</b>", '"><script>alert(1)</script>', "ok, <i>", "a&b", "javascript:alert(1)"]
 )
@@ -632,6 +644,7 @@ def test_hostile_tags_are_refused(app, people, signed_in, tags):
     assert row_counts() == before
 
 
+@pytest.mark.any_database
 def test_item_pages_are_not_cached_for_signed_in_readers(app, poem):
     client, item = poem
     for path in ("", "/history", "/edit", "/diff", "/versions/1"):

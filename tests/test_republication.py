@@ -127,6 +127,7 @@ def never_shown(page: str, piece, *words: str) -> None:
 # --- the rule itself --------------------------------------------------------------------------
 
 
+@pytest.mark.any_database
 def test_the_rule_is_in_access_and_reaches_templates_as_two_answers(app, world, shelf):
     item = {name: piece.item() for name, piece in shelf.items()}
     assert [access.may_republish(item[n]) for n in shelf] == [False, False, False, False, True]
@@ -163,6 +164,7 @@ def entries(response) -> dict[str, str]:
     }
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("url", ["/feeds/public.atom", "/collections/evenings/feed.atom"])
 def test_feeds_give_noted_pieces_only_title_notes_and_link(world, shelf, url):
     found = entries(world.viewers["anonymous"].client.get(url))
@@ -178,6 +180,7 @@ def test_feeds_give_noted_pieces_only_title_notes_and_link(world, shelf, url):
         never_shown(entry, piece, words, DEVANAGARI_MARKER, "उदासी", "<img")
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("url", ["/feeds/public.atom", "/collections/evenings/feed.atom"])
 def test_feeds_give_pieces_not_to_be_quoted_only_title_and_link(world, shelf, url):
     response = world.viewers["anonymous"].client.get(url)
@@ -194,6 +197,7 @@ def test_feeds_give_pieces_not_to_be_quoted_only_title_and_link(world, shelf, ur
         assert words not in raw
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("url", ["/feeds/public.atom", "/collections/evenings/feed.atom"])
 def test_feeds_still_carry_the_words_of_open_pieces(world, shelf, url):
     art = offer(world["contributor"], world.home, title="Open painting", kind="artwork")
@@ -205,6 +209,7 @@ def test_feeds_still_carry_the_words_of_open_pieces(world, shelf, url):
         assert f'<img src="{BASE}/media/{asset}/display"' in found["Open painting"]
 
 
+@pytest.mark.any_database
 def test_the_feed_names_notes_in_the_readers_language(world, shelf):
     found = entries(
         world.viewers["anonymous"].client.get(
@@ -227,6 +232,7 @@ def description(page: str) -> str:
     return html.unescape(found[0])
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "name, note, words",
     [("noted", "grief and loss", NOTED_WORDS), ("noted art", "self-harm", NOTED_ART_WORDS)],
@@ -246,6 +252,7 @@ def test_previews_of_noted_pieces_show_the_note_never_words_or_picture(
     assert tags["twitter:card"] == "summary"
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("name, words", [("quiet", QUIET_WORDS), ("quiet art", QUIET_ART_WORDS)])
 def test_previews_of_pieces_not_to_be_quoted_give_only_title_and_link(world, shelf, name, words):
     piece = shelf[name]
@@ -259,6 +266,7 @@ def test_previews_of_pieces_not_to_be_quoted_give_only_title_and_link(world, she
     assert words in page, "its own page still shows it"
 
 
+@pytest.mark.any_database
 def test_previews_of_open_pieces_still_quote_them(world, shelf):
     page = get(world.viewers["anonymous"], shelf["open"].url)
     assert OPEN_WORDS in open_graph(page)["og:description"]
@@ -269,6 +277,7 @@ def oembed(client, url: str):
     return client.get("/oembed", query_string={"url": f"{BASE}{url}", "format": "json"})
 
 
+@pytest.mark.any_database
 def test_oembed_of_a_noted_piece_gives_title_notes_and_the_card_only(world, shelf):
     client = world.viewers["anonymous"].client
     for name, note, words in (
@@ -285,6 +294,7 @@ def test_oembed_of_a_noted_piece_gives_title_notes_and_the_card_only(world, shel
         never_shown(response.get_data(as_text=True), piece, words, "उदासी")
 
 
+@pytest.mark.any_database
 def test_oembed_refuses_alike_what_may_not_be_quoted_hidden_or_unknown(world, shelf):
     me, client = world["contributor"], world.viewers["anonymous"].client
     hidden = [
@@ -320,6 +330,7 @@ def test_search_snippets_of_noted_pieces_wait_behind_the_note(world, shelf):
     kept_behind_note(hindi, DEVANAGARI_MARKER, "ध्यान दें: इस रचना में दुख और बिछड़ने की बात है।")
 
 
+@pytest.mark.any_database
 def test_search_snippets_of_pieces_without_notes_show_as_before(world, shelf):
     anonymous = world.viewers["anonymous"]
     for words in (OPEN_WORDS, QUIET_WORDS):
@@ -328,6 +339,7 @@ def test_search_snippets_of_pieces_without_notes_show_as_before(world, shelf):
         assert f'<p class="snippet" lang="en"><mark>{words}</mark>' in page
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "who, url",
     [
@@ -351,6 +363,7 @@ def test_lists_name_a_pieces_notes_and_never_show_its_words_outside_them(world, 
     assert page.count("Content note:") == 2, "pieces without notes carry none"
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("where", ["reading view", "share link"])
 def test_collections_read_as_one_keep_noted_words_and_pictures_behind_the_note(world, shelf, where):
     url = (
@@ -367,6 +380,7 @@ def test_collections_read_as_one_keep_noted_words_and_pictures_behind_the_note(w
     assert page.count('<details class="content-note">') == 2
 
 
+@pytest.mark.any_database
 def test_embed_cards_keep_noted_words_and_pictures_behind_the_note(world, shelf):
     client = world.viewers["anonymous"].client
 
@@ -394,6 +408,7 @@ def pack_pages(client, slug: str = "evenings") -> dict[str, str]:
         }
 
 
+@pytest.mark.any_database
 def test_an_offline_pack_keeps_noted_words_pictures_and_thumbnails_behind_the_note(world, shelf):
     pages = pack_pages(world.viewers["anonymous"].client)
     index = pages["index.html"]
@@ -417,6 +432,7 @@ def answer(client, public_id: str) -> tuple[int, bytes, dict]:
     return response.status_code, response.data, dict(response.headers)
 
 
+@pytest.mark.any_database
 def test_embeds_of_hidden_and_unknown_pieces_answer_identically(world, shelf):
     me = world["contributor"]
     hidden = [
@@ -434,6 +450,7 @@ def test_embeds_of_hidden_and_unknown_pieces_answer_identically(world, shelf):
         assert b"zqx" not in unknown[1] and b"Kept" not in unknown[1]
 
 
+@pytest.mark.any_database
 def test_an_embed_of_a_withdrawn_piece_still_says_it_was_taken_back(world, shelf):
     client = world.viewers["anonymous"].client
     assert withdraw_signed_in(world.viewers["contributor"].client, shelf["open"]).status_code == 200
@@ -443,6 +460,7 @@ def test_an_embed_of_a_withdrawn_piece_still_says_it_was_taken_back(world, shelf
     assert body != answer(client, "nosuchpiece123")[1]
 
 
+@pytest.mark.any_database
 def test_a_noted_pieces_diff_waits_behind_its_note_and_the_api_search_names_the_notes(world, shelf):
     from tests.erasure_helpers import revise
 

@@ -165,6 +165,7 @@ def test_a_facilitator_withdraws_for_someone_without_an_account(app, world):
     assert_erased(app, piece, "facilitator")
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("who", ["other facilitator", "member", "stranger"])
 def test_nobody_else_can_withdraw(app, world, piece, who):
     """A facilitator of another circle, a member who may read it, someone from elsewhere:
@@ -184,6 +185,7 @@ def test_nobody_else_can_withdraw(app, world, piece, who):
 # --- anyone holding the code ------------------------------------------------------------------
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "typed",
     [
@@ -225,6 +227,7 @@ def _without_secrets(page: str) -> str:
     return re.sub(r'(<input[^>]*name="code"[^>]*value=)"[^"]*"', r'\1"CODE"', page)
 
 
+@pytest.mark.any_database
 def test_wrong_malformed_and_used_codes_all_get_the_same_answer(app, world, piece, make_client):
     withdrawer = make_client()
     assert (
@@ -250,6 +253,7 @@ def test_wrong_malformed_and_used_codes_all_get_the_same_answer(app, world, piec
     assert MARKER not in answers["used"] and PSEUDONYM not in answers["used"]
 
 
+@pytest.mark.any_database
 def test_a_tampered_confirm_step_gets_the_same_answer(app, world, piece, make_client):
     client = make_client()
     page = text(enter_code(client, KNOWN_CODE))
@@ -262,6 +266,7 @@ def test_a_tampered_confirm_step_gets_the_same_answer(app, world, piece, make_cl
     assert snapshot(app, piece) == before
 
 
+@pytest.mark.any_database
 def test_the_code_pages_are_never_stored_by_a_cache(app, world, piece, make_client):
     """The confirm page names a piece that may be private; the form carries a CSRF token."""
     client = make_client()
@@ -270,6 +275,7 @@ def test_the_code_pages_are_never_stored_by_a_cache(app, world, piece, make_clie
     assert enter_code(client, "hello").headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.any_database
 def test_code_entry_is_rate_limited(make_app):
     app = make_app(CODE_RATE_LIMIT="3 per minute")
     client = BrowserLikeClient(app.test_client())
@@ -294,6 +300,7 @@ def api_withdraw(world, who: str, piece: Piece, body: dict | None = None):
     )
 
 
+@pytest.mark.any_database
 @pytest.mark.media_backends
 def test_the_contributor_withdraws_through_the_api(app, world, piece):
     response = api_withdraw(world, "contributor", piece)
@@ -323,6 +330,7 @@ def test_a_facilitator_withdraws_through_the_api_with_a_reason(app, world, piece
     assert events_of(piece, "withdrawn")[0].change["reason"] == "in-writing"
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "who, status",
     [("member", 404), ("other facilitator", 404), ("stranger", 404), ("anonymous", 401)],
@@ -337,6 +345,7 @@ def test_nobody_else_withdraws_through_the_api(app, world, piece, who, status):
 # --- the command line -------------------------------------------------------------------------
 
 
+@pytest.mark.any_database
 @pytest.mark.media_backends
 def test_the_cli_withdraws_on_request(app, world, piece):
     runner = app.test_cli_runner()
@@ -362,6 +371,7 @@ def test_the_cli_withdraws_on_request(app, world, piece):
     assert snapshot(app, piece) == after
 
 
+@pytest.mark.any_database
 def test_the_cli_refuses_someone_who_may_not_act(app, world, piece):
     before = snapshot(app, piece)
     result = app.test_cli_runner().invoke(
@@ -417,6 +427,7 @@ def test_the_contributor_narrows(app, world, public_piece):
     ] == [{"audience": ["public", "circle"]}]
 
 
+@pytest.mark.any_database
 def test_a_facilitator_narrows_on_request_with_a_reason(app, world, public_piece):
     client = world.viewers["facilitator"].client
     before = snapshot(app, public_piece)
@@ -436,6 +447,7 @@ def test_a_facilitator_narrows_on_request_with_a_reason(app, world, public_piece
     assert event.change == {"audience": ["public", "circle"], "reason": "phone-or-message"}
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize(
     "widening",
     [
@@ -524,6 +536,7 @@ def test_a_passed_review_date_asks_the_contributor_and_hides_it_from_others(
     ]
 
 
+@pytest.mark.any_database
 def test_only_those_who_act_on_consent_may_confirm(app, world, public_piece):
     consent = consent_of(public_piece)
     consent.review_by = access.today() - timedelta(days=1)
@@ -538,6 +551,7 @@ def test_only_those_who_act_on_consent_may_confirm(app, world, public_piece):
 # --- ledger pages -----------------------------------------------------------------------------
 
 
+@pytest.mark.any_database
 def test_the_ledger_pages(app, world, piece):
     members_piece = share(
         world["member"],
@@ -597,6 +611,7 @@ def code_forms(code: str) -> list[str]:
     return [code, code.replace("-", ""), code.lower(), code.replace("-", " ")]
 
 
+@pytest.mark.any_database
 def test_the_receipt_page_and_json_never_hold_the_code(app, world, piece):
     for who in ("contributor", "facilitator"):
         client = world.viewers[who].client
@@ -622,6 +637,7 @@ def test_the_receipt_page_and_json_never_hold_the_code(app, world, piece):
     assert receipt["withdrawal"]["url"].endswith("/withdraw")
 
 
+@pytest.mark.any_database
 @pytest.mark.parametrize("who", ["member", "stranger", "other facilitator"])
 def test_receipts_are_for_those_who_act_on_consent(app, world, piece, who):
     client = world.viewers[who].client

@@ -344,13 +344,21 @@ def pytest_configure(config) -> None:
     config.addinivalue_line(
         "markers", "both_databases: run each test on SQLite and again on PostgreSQL"
     )
+    config.addinivalue_line(
+        "markers",
+        "any_database: in a both_databases module, a test whose rule is decided in Python "
+        "(a permission, a page's wording) and not by the database: it runs on SQLite alone",
+    )
     _remember_engines()
 
 
 def pytest_generate_tests(metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("both_databases")
     if marker:  # both_databases("postgresql"): a module about PostgreSQL alone
-        metafunc.parametrize("database", marker.args or BACKENDS, indirect=True, scope="module")
+        kinds = marker.args or BACKENDS
+        if metafunc.definition.get_closest_marker("any_database"):
+            kinds = ("sqlite",)
+        metafunc.parametrize("database", kinds, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module", autouse=True)
