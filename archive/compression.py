@@ -45,4 +45,10 @@ def _compress(response: Response) -> Response:
     if response.status_code != 200 or "Content-Range" in response.headers:
         response.vary.add("Accept-Encoding")
         return response
-    return compress.after_request(response)
+    source = response.response
+    compressed = compress.after_request(response)
+    if compressed.response is not source and hasattr(source, "close"):
+        # a file sent in pieces is read through a new generator: the file itself must
+        # still be closed when the answer is (Flask-Compress leaves it open)
+        compressed.call_on_close(source.close)
+    return compressed

@@ -75,6 +75,26 @@ def oembed_url(item: Item) -> str:
     return f"{url_for('public.oembed', _external=True)}?url={quote(page, safe='')}&format=json"
 
 
+#: the query arguments that make a page another page (a search, a page of a listing); any
+#: other (a tracking tag, a stray argument) is left out of its canonical address
+CANONICAL_ARGS = ("q", "order", "kind", "language", "circle", "tag", "page")
+
+
+@bp.app_template_global()
+def canonical_url() -> str:
+    """This page's one address, for ``rel=canonical`` and ``og:url``: from the base URL
+    (`archive.canonical`), with only the arguments that choose what the page shows."""
+    if request.url_rule is None or request.endpoint is None:
+        return ""
+    chosen = {name: request.args.get(name, "") for name in CANONICAL_ARGS}
+    chosen = {
+        name: value
+        for name, value in chosen.items()
+        if value and (name, value) not in {("page", "1"), ("order", "relevance")}
+    }
+    return url_for(request.endpoint, **{**chosen, **(request.view_args or {})}, _external=True)
+
+
 # --- Atom feeds -----------------------------------------------------------------------------
 
 
