@@ -16,7 +16,7 @@ no-cache`` with an ETag, so their own browser may keep the page but no shared ca
 
 from __future__ import annotations
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from archive.extensions import LANGUAGE_COOKIE
@@ -41,8 +41,6 @@ def same_for_everyone() -> None:
 
 
 def carries_our_cookies() -> bool:
-    from flask import current_app
-
     names = (current_app.config["SESSION_COOKIE_NAME"], LANGUAGE_COOKIE)
     return any(name in request.cookies for name in names)
 
