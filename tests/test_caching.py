@@ -41,6 +41,8 @@ def public_pages(site) -> list[str]:
         "/",
         site["poem"].url,
         f"{site['poem'].url}/history",
+        f"{site['poem'].url}/versions/1",
+        f"{site['poem'].url}/diff?from=1&to=1",
         "/collections/",
         f"/collections/{slug}",
         f"/collections/{slug}/read",

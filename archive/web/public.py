@@ -75,9 +75,10 @@ def oembed_url(item: Item) -> str:
     return f"{url_for('public.oembed', _external=True)}?url={quote(page, safe='')}&format=json"
 
 
-#: the query arguments that make a page another page (a search, a page of a listing); any
-#: other (a tracking tag, a stray argument) is left out of its canonical address
-CANONICAL_ARGS = ("q", "order", "kind", "language", "circle", "tag", "page")
+#: the query arguments that make a page another page (a search, a page of a listing, the
+#: versions a diff compares); any other (a tracking tag, a stray argument) is left out of
+#: its canonical address
+CANONICAL_ARGS = ("q", "order", "kind", "language", "circle", "tag", "page", "from", "to")
 
 
 @bp.app_template_global()
