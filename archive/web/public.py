@@ -3,7 +3,9 @@ embed cards and oEmbed, offline packs, and the helpers behind Open Graph tags an
 
 Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``shown_entries``,
 and ``may_republish`` and ``noted`` for what of a piece may travel); none decides on its own.
-Nothing is cached longer than the next look: a withdrawal or a narrowing shows at once.
+Every answer is made anew for every question (`archive.caching`: a shared cache keeps a
+public one a minute at most, a browser asks again every time), so a withdrawal or a
+narrowing shows at once to anyone who asks.
 """
 
 from __future__ import annotations
