@@ -142,10 +142,14 @@ def _rate_limit_storage(config) -> None:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from archive import models  # noqa: F401  (registers the tables)
+    from archive import (
+        compression,
+        models,  # noqa: F401  (registers the tables)
+    )
     from archive.extensions import babel, csrf, limiter, login_manager, select_locale
     from archive.web.auth import load_account
 
+    compression.init_app(app)  # first, so that it is the last step of every answer
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

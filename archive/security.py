@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
-from archive import assets
+from archive import assets, caching
 from archive.db import commit, rollback
 from archive.operations import REFUSED
 
@@ -36,6 +36,7 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    caching.init_app(app)
     app.after_request(_finish_unit_of_work)
     app.after_request(_security_headers)
     assets.init_app(app)
@@ -67,13 +68,14 @@ def _security_headers(response: Response) -> Response:
         # the same for everyone, signed in or not: no Vary on the cookie
         response.headers["Cache-Control"] = assets.cache_control(request)
         response.headers.pop("Expires", None)
+        caching.same_for_everyone()
         return response
     if current_user.is_authenticated or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
+        response.vary.add("Cookie")
     else:
-        response.headers.setdefault("Cache-Control", "no-cache")
-    response.vary.add("Cookie")
+        caching.set_anonymous(response)
     return response
 
 

@@ -21,7 +21,7 @@ pytest_plugins = [
 ]
 
 CSRF = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"|'
     r'type="hidden" name="csrf_token" value="([^"]+)"'
 )
 PASSWORD = "a calm river at dawn"

@@ -302,7 +302,7 @@ def third_party_fetches(html: str) -> list[str]:
     found = []
     for tag in parse(html).tags:
         wanted = [value for name, value in tag.attrs.items() if name in FETCHING]
-        if tag.name == "link":
+        if tag.name == "link" and tag.attrs.get("rel") != "canonical":  # names, fetches nothing
             wanted.append(tag.attrs.get("href", ""))
         for value in wanted:
             for candidate in value.split(","):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -207,6 +208,23 @@ def test_oembed_describes_an_embeddable_piece(world, pieces):
         f'<iframe src="{BASE}/embed/items/{artwork.public_id}" width="100%" height="330" '
         f'frameborder="0" title="{artwork.title}" loading="lazy"></iframe>'
     )
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    # the JPEG link preview as its thumbnail, served to anyone, within the size asked for
+    ((asset, _derivatives),) = artwork.media.items()
+    assert answer["thumbnail_url"] == f"{BASE}/media/{asset}/preview"
+    assert answer["thumbnail_width"] <= 1200 and answer["thumbnail_height"] <= 1200
+    client = world.viewers["anonymous"].client
+    picture = client.get(answer["thumbnail_url"].removeprefix(BASE))
+    assert picture.status_code == 200 and picture.mimetype == "image/jpeg"
+    small = oembed(client, artwork, maxwidth=400).get_json()
+    assert small["thumbnail_url"] == f"{BASE}/media/{asset}/thumb"
+    assert small["thumbnail_width"] <= 400
+    assert "thumbnail_url" not in oembed(client, pieces["poem"]).get_json()
+    # a content note first: no preview could show it before the picture
+    notes = change_consent(world.viewers["contributor"].client, artwork, content_notes=["grief"])
+    assert notes.status_code == 302
+    noted = oembed(client, artwork).get_json()
+    assert noted["content_note"] and not {"thumbnail_url", "thumbnail_width"} & set(noted)
 
 
 def test_oembed_keeps_within_the_size_asked_for(world, pieces):
@@ -260,6 +278,7 @@ def test_embeddable_item_pages_offer_discovery_and_a_snippet(world, pieces):
     page = text(client.get(pieces["poem"].url))
 
     href = html.unescape(DISCOVERY.search(page).group(1))
+    assert f"url={quote(BASE + pieces['poem'].url, safe='')}&" in href, "percent-encoded"
     assert client.get(href.removeprefix(BASE)).status_code == 200
     snippet = html.unescape(
         page.split('<textarea id="embed-snippet" readonly rows="3">')[1].split("</textarea>")[0]

@@ -1,7 +1,10 @@
-"""Which language a page is in: the account's choice, then the switcher, then the browser."""
+"""Which language a page is in: the account's choice, then the switcher, then the browser.
+Signed out, the switcher is three links that set a cookie of its own (no session, no form);
+signed in, a form that also saves the account's language."""
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -10,22 +13,36 @@ from archive.db import db
 from archive.models import Account
 from tests.conftest import sign_in
 
-CURRENT = re.compile(r'<button[^>]*name="locale"[^>]*value="(\w+)"[^>]*aria-current="true"')
+CURRENT = re.compile(
+    r'<button[^>]*name="locale"[^>]*value="(\w+)"[^>]*aria-current="true"'
+    r'|<a href="/language/(\w+)\?[^>]*aria-current="true"'
+)
 
 
 def page_language(response) -> str:
     html = response.get_data(as_text=True)
     match = re.search(r'<html lang="([\w-]+)">', html)
     assert match, "the page has no <html lang>"
-    current = CURRENT.findall(html)
+    current = ["".join(found) for found in CURRENT.findall(html)]
     assert current == [match.group(1)], "the switcher marks another language as current"
     return match.group(1)
 
 
 def choose(client, locale, page="/", **headers):
-    return client.post_form(
-        "/language", {"locale": locale, "next": page}, page=page, headers=headers
-    )
+    """The switcher's link, as the page shows it."""
+    html = client.get(page, headers=headers).get_data(as_text=True)
+    link = re.search(rf'<a href="(/language/{re.escape(locale)}\?next=[^"]*)"', html)
+    url = html_module.unescape(link.group(1)) if link else f"/language/{locale}?next={page}"
+    return client.get(url, headers=headers)
+
+
+def choose_signed_in(client, locale, page="/"):
+    return client.post_form("/language", {"locale": locale, "next": page}, page=page)
+
+
+def chosen_cookie(client):
+    cookie = client.get_cookie("language")
+    return cookie.value if cookie else None
 
 
 def test_default_is_english(client):
@@ -46,12 +63,13 @@ def test_browser_language(client, header, expected):
     assert page_language(client.get("/", headers={"Accept-Language": header})) == expected
 
 
-def test_switcher_sets_the_session(client):
+def test_switcher_sets_a_cookie_and_no_session(client):
     response = choose(client, "mr")
     assert response.status_code == 303
     assert response.location == "/"
-    with client.session_transaction() as session:
-        assert session["locale"] == "mr"
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("language=mr;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get_cookie("session") is None
     assert page_language(client.get("/")) == "mr"
     assert page_language(client.get("/sign-in")) == "mr"
 
@@ -68,38 +86,44 @@ def test_switcher_returns_to_the_page(client):
 
 
 def test_switcher_does_not_redirect_off_site(client):
-    response = client.post_form("/language", {"locale": "hi", "next": "//evil.example"}, page="/")
-    assert response.location == "/"
+    for evil in ("//evil.example", "https://evil.example/", "/\\evil.example"):
+        response = client.get("/language/hi", query_string={"next": evil})
+        assert response.location == "/", evil
 
 
-@pytest.mark.parametrize("unknown", ["xx", "fr", "", "en_US", "../hi"])
+@pytest.mark.parametrize("unknown", ["xx", "fr", "en_US", "hi-IN"])
 def test_unknown_locale_is_ignored(client, unknown):
     choose(client, "mr")
-    response = choose(client, unknown)
+    response = client.get(f"/language/{unknown}?next=/")
     assert response.status_code == 303
-    with client.session_transaction() as session:
-        assert session["locale"] == "mr"
+    assert "Set-Cookie" not in response.headers
+    assert chosen_cookie(client) == "mr"
     assert page_language(client.get("/")) == "mr"
 
 
-def test_switcher_without_csrf_token_changes_nothing(client):
+def test_a_made_up_cookie_is_ignored(client):
+    client.set_cookie("language", "xx")
+    assert page_language(client.get("/", headers={"Accept-Language": "hi"})) == "hi"
+
+
+def test_signed_in_switcher_without_csrf_token_changes_nothing(client, make_account):
+    make_account("asha")
+    sign_in(client, "asha")
     response = client.post("/language", data={"locale": "mr"})
     assert response.status_code == 400
-    with client.session_transaction() as session:
-        assert "locale" not in session
+    assert chosen_cookie(client) is None
     assert page_language(client.get("/")) == "en"
 
 
-def test_account_choice_beats_the_session(client, make_account):
+def test_account_choice_beats_the_cookie(client, make_account):
     make_account("asha", locale="hi")
     sign_in(client, "asha")
-    with client.session_transaction() as session:
-        session["locale"] = "mr"
+    client.set_cookie("language", "mr")
     assert page_language(client.get("/", headers={"Accept-Language": "en"})) == "hi"
     assert page_language(client.get("/account")) == "hi"
 
 
-def test_session_language_is_kept_when_signing_in(client, make_account):
+def test_chosen_language_is_kept_when_signing_in(client, make_account):
     make_account("rohan")  # no language of his own
     choose(client, "mr")
     sign_in(client, "rohan")
@@ -110,7 +134,7 @@ def test_signed_in_switcher_saves_the_account_choice(client, make_client, make_a
     account = make_account("asha", locale="hi")
     sign_in(client, "asha")
 
-    choose(client, "mr", page="/account")
+    choose_signed_in(client, "mr", page="/account")
 
     db.session.expire_all()
     assert db.session.get(Account, account.id).locale == "mr"
@@ -148,7 +172,7 @@ def test_account_page_refuses_an_unknown_language(client, make_account):
 def test_language_survives_sign_out(client, make_account):
     make_account("rohan")
     sign_in(client, "rohan")
-    choose(client, "hi")
+    choose_signed_in(client, "hi")
     client.post_form("/sign-out", page="/")
     assert page_language(client.get("/")) == "hi"
 
@@ -161,7 +185,12 @@ def test_error_pages_follow_the_switcher(client, locale):
     assert page_language(response) == locale
 
 
-def test_switcher_buttons_name_each_language_in_itself(client):
+def test_switcher_names_each_language_in_itself(client, make_account):
+    html = client.get("/").get_data(as_text=True)
+    for code, name in (("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी")):
+        assert re.search(rf'hreflang="{code}" lang="{code}"[^>]*>{name}</a>', html), code
+    make_account("asha")
+    sign_in(client, "asha")
     html = client.get("/").get_data(as_text=True)
     for code, name in (("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी")):
         assert re.search(rf'value="{code}" lang="{code}"[^>]*>{name}</button>', html), code

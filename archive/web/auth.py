@@ -37,6 +37,7 @@ from archive.web.forms import (
     SignInForm,
     TokenForm,
 )
+from archive.web.pages import chosen_language, remember_language
 
 bp = Blueprint("auth", __name__)
 
@@ -54,11 +55,9 @@ def load_account(user_id: str):
 
 
 def _start_session(account: Account) -> None:
-    """A fresh session for a fresh sign-in (no fixation); the chosen language stays."""
-    locale = session.get("locale")
+    """A fresh session for a fresh sign-in (no fixation); the chosen language, a cookie of
+    its own, stays."""
     session.clear()
-    if locale:
-        session["locale"] = locale
     login_user(account)
 
 
@@ -177,12 +176,9 @@ def sign_out_everywhere():
 
 
 def _end_this_session() -> None:
-    """Signed out here; the chosen language stays."""
+    """Signed out here; the chosen language, a cookie of its own, stays."""
     logout_user()
-    locale = session.get("locale")
     session.clear()
-    if locale:
-        session["locale"] = locale
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -205,7 +201,7 @@ def join(token: str):
             form.username.data or "",
             form.password.data or "",
             form.display_name.data or "",
-            session.get("locale"),
+            chosen_language(),
         )
     except Refused as refused:
         return form_refused(form, refused, "auth/join.html", invite=invite)
@@ -271,10 +267,11 @@ def account():
         profile.locale.data = current_user.locale or ""
     if profile.submit.data and profile.validate_on_submit():
         ops.update_profile(current_user, profile.display_name.data or "", profile.locale.data)
-        if profile.locale.data:
-            session["locale"] = profile.locale.data
         flash(_("Saved."), "info")
-        return redirect(url_for("auth.account"))
+        response = redirect(url_for("auth.account"))
+        if profile.locale.data:
+            remember_language(response, profile.locale.data)
+        return response
     status = 422 if profile.errors else 200
     return render_template("auth/account.html", **_account_forms(profile=profile)), status
 

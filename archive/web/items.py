@@ -280,7 +280,6 @@ def history(public_id: str):
         item=item,
         revisions=ops.revisions(item),
         may_edit=access.may_edit_item(current_user, item),
-        plain=PlainForm(),
     )
 
 

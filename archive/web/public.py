@@ -3,15 +3,17 @@ embed cards and oEmbed, offline packs, and the helpers behind Open Graph tags an
 
 Every surface here asks ``archive.access`` (``is_public``, ``may_embed``, ``shown_entries``,
 and ``may_republish`` and ``noted`` for what of a piece may travel); none decides on its own.
-Nothing is cached longer than the next look: a withdrawal or a narrowing shows at once.
+Every answer is made anew for every question (`archive.caching`: a shared cache keeps a
+public one a minute at most, a browser asks again every time), so a withdrawal or a
+narrowing shows at once to anyone who asks.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time
 from typing import Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
 from flask_babel import get_locale
@@ -22,7 +24,7 @@ from sqlalchemy import select
 from archive import access, packs
 from archive.db import db, utcnow
 from archive.labels import content_note
-from archive.models import Collection, Item
+from archive.models import Collection, ConsentEvent, Item
 from archive.text import excerpt_line, plain_excerpt
 
 bp = Blueprint("public", __name__)
@@ -65,6 +67,35 @@ def embed_code(item: Item, height: Optional[int] = None) -> Markup:
         height or EMBED_SIZES.get(item.kind or "", EMBED_SIZE)[1],
         item.current.title if item.current else "",
     )
+
+
+@bp.app_template_global()
+def oembed_url(item: Item) -> str:
+    """The oEmbed discovery address of an item page, its ``url`` percent-encoded whole (a
+    consumer that reads the link without decoding it still finds the item's address)."""
+    page = url_for("items.show", public_id=item.public_id, _external=True)
+    return f"{url_for('public.oembed', _external=True)}?url={quote(page, safe='')}&format=json"
+
+
+#: the query arguments that make a page another page (a search, a page of a listing, the
+#: versions a diff compares); any other (a tracking tag, a stray argument) is left out of
+#: its canonical address
+CANONICAL_ARGS = ("q", "order", "kind", "language", "circle", "tag", "page", "from", "to")
+
+
+@bp.app_template_global()
+def canonical_url() -> str:
+    """This page's one address, for ``rel=canonical`` and ``og:url``: from the base URL
+    (`archive.canonical`), with only the arguments that choose what the page shows."""
+    if request.url_rule is None or request.endpoint is None:
+        return ""
+    chosen = {name: request.args.get(name, "") for name in CANONICAL_ARGS}
+    chosen = {
+        name: value
+        for name, value in chosen.items()
+        if value and (name, value) not in {("page", "1"), ("order", "relevance")}
+    }
+    return url_for(request.endpoint, **{**chosen, **(request.view_args or {})}, _external=True)
 
 
 # --- Atom feeds -----------------------------------------------------------------------------
@@ -118,6 +149,7 @@ def _entry(item: Item, note: str = "") -> dict:
         "lang": rev.language if rev.language in LANGUAGES else None,
         "published": _stamp(item.created_at),
         "updated": _stamp(max(item.updated_at, consent.updated_at)),
+        "changed": max(item.updated_at, consent.updated_at),
         "content": render_template(
             "public/_feed_content.html",
             rev=rev,
@@ -141,7 +173,22 @@ def _atom(entries: list[dict], *, updated: Optional[datetime] = None, **feed) ->
         lang=str(get_locale() or "en"),
         **feed,
     )
-    return Response(body, mimetype="application/atom+xml")
+    response = Response(body, mimetype="application/atom+xml")
+    response.last_modified = _last_change([entry["changed"] for entry in entries], updated)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _last_change(moments: list[datetime], updated: Optional[datetime]) -> datetime:
+    """When the feed last changed, for readers that ask "anything since?" (If-Modified-Since;
+    the ETag, made from the feed itself, is the exact answer). A piece withdrawn or narrowed
+    leaves the feed with older pieces only, so the newest consent event counts too, and so
+    does the start of the day: a review date that passed takes a piece out with no event."""
+    latest_event = db.session.scalar(
+        select(ConsentEvent.created_at).order_by(ConsentEvent.id.desc()).limit(1)
+    )
+    today = datetime.combine(access.today(), time.min)
+    return max(filter(None, (*moments, updated, latest_event, today)))
 
 
 def _stamp(moment: datetime) -> str:
@@ -221,10 +268,12 @@ def embed_item(public_id: str):
 
 @bp.get("/oembed")
 def oembed():
-    """oEmbed (https://oembed.com) for embeddable items: JSON only. It carries no words or
-    picture of the piece (the card it embeds shows them, behind any content note), and
-    answers 404 alike for an unknown, hidden or not embeddable piece. ``width`` is the
-    widest the card gets (or ``maxwidth``); its html, like the snippet, follows the page."""
+    """oEmbed (https://oembed.com) for embeddable items: JSON only, to be read from any
+    site's scripts too (CORS). It carries no words of the piece (the card it embeds shows
+    them, behind any content note), an artwork's thumbnail only where it may be shown away
+    from the archive, and answers 404 alike for an unknown, hidden or not embeddable piece.
+    ``width`` is the widest the card gets (or ``maxwidth``); its html, like the snippet,
+    follows the page."""
     if request.args.get("format", "json") != "json":
         abort(501)
     item = _item_at(request.args.get("url", ""))
@@ -249,9 +298,46 @@ def oembed():
     notes = access.noted(item)
     if notes:  # never a thumbnail or a description: the card inside keeps them behind it
         answer["content_note"] = content_note(notes)
+    answer.update(
+        _thumbnail(
+            item, request.args.get("maxwidth", type=int), request.args.get("maxheight", type=int)
+        )
+    )
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+#: the pictures an oEmbed answer may name as its thumbnail, first choice first: the JPEG link
+#: preview (every client shows it), then the small WebP (artwork stored before previews)
+THUMBNAILS = ("preview", "thumb")
+
+
+def _thumbnail(item: Item, max_width: Optional[int], max_height: Optional[int]) -> dict:
+    """An artwork's picture for the consumer's preview, only where it may be shown away from
+    the archive (``access.may_republish``: public, embeds allowed, no content note, which a
+    preview could not show first), and within the size asked for where one fits."""
+    media = item.current.media if item.current else None
+    if item.kind != "artwork" or media is None or not access.may_republish(item):
+        return {}
+    sizes = [(name, media.derivatives[name]) for name in THUMBNAILS if name in media.derivatives]
+    fitting = [
+        (name, size)
+        for name, size in sizes
+        if (not max_width or size["width"] <= max_width)
+        and (not max_height or size["height"] <= max_height)
+    ]
+    if not sizes:
+        return {}
+    name, size = (fitting or sizes[-1:])[0]
+    return {
+        "thumbnail_url": url_for(
+            "items.media", asset_id=media.public_id, name=name, _external=True
+        ),
+        "thumbnail_width": size["width"],
+        "thumbnail_height": size["height"],
+    }
 
 
 def _item_at(url: str) -> Optional[Item]:

@@ -1,4 +1,5 @@
-"""The home page in English, Hindi and Marathi, chosen with the visible switcher buttons."""
+"""The home page in English, Hindi and Marathi, chosen with the visible switcher links (no
+JavaScript needed: they are plain links), and no session cookie for it."""
 
 from __future__ import annotations
 
@@ -20,16 +21,18 @@ def test_home_page_in_each_language(live_server, page, tmp_path):
     assert page.get_attribute("html", "lang") == "en"
 
     for code in ("hi", "mr", "en"):
-        button = page.locator(f'form.languages button[name="locale"][value="{code}"]')
-        assert button.is_visible()
-        assert button.inner_text().strip() == LANGUAGES[code]
+        link = page.locator(f'nav.languages a[hreflang="{code}"]')
+        assert link.is_visible()
+        assert link.inner_text().strip() == LANGUAGES[code]
         with page.expect_navigation():
-            button.click()
+            link.click()
 
         assert urlsplit(page.url).path == "/"
         assert page.get_attribute("html", "lang") == code
-        assert button.get_attribute("aria-current") == "true"
-        assert page.locator('form.languages button[aria-current="true"]').count() == 1
+        assert link.get_attribute("aria-current") == "true"
+        assert page.locator('nav.languages a[aria-current="true"]').count() == 1
+        cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+        assert cookies == {"language": code}, "a language chosen, and no session"
         assert page.locator("h1").inner_text().strip()
         shot = tmp_path / f"home-{code}.png"
         page.screenshot(path=str(shot), full_page=True)
