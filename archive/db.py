@@ -67,6 +67,7 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
 CONTENT_COLUMNS = {
     "revision": ("title", "body", "alt_text", "note"),
     "revision_tag": ("tag",),
+    "concept_tag": ("tag",),
     "media_asset": ("derivatives",),
     "consent": ("pseudonym",),
     "contributor": ("pseudonym",),

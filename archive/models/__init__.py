@@ -33,6 +33,7 @@ from archive.models.items import (
 )
 from archive.models.sent import SentForm
 from archive.models.site import SiteFlag
+from archive.models.tags import CONCEPT_LOCALES, ConceptTag, TagConcept
 from archive.models.tasks import PURGE_KINDS, IndexTask, LedgerTask, PurgeTask
 
 __all__ = [
@@ -58,6 +59,9 @@ __all__ = [
     "MediaAsset",
     "Revision",
     "RevisionTag",
+    "CONCEPT_LOCALES",
+    "ConceptTag",
+    "TagConcept",
     "PURGE_KINDS",
     "IndexTask",
     "LedgerTask",
