@@ -219,3 +219,48 @@ def test_the_forms_offer_the_concepts_in_the_persons_language(world, request_con
     edit = clients["writer"].get(f"/items/{pieces['english'].public_id}/edit")
     offered = edit.get_data(as_text=True).split('id="tag-suggestions"')[1].split("</p>")[0]
     assert '<span class="tag">झोप</span>' in offered and "नींद" not in offered
+
+
+def test_the_api_joins_renames_and_splits_for_those_who_may(world, request_context):
+    home, _other, people, _pieces, clients = world
+    tokens = {}
+    for name in ("facilitator", "member", "other facilitator"):
+        tokens[name] = {"Authorization": "Bearer " + create_token(people[name], "concepts")}
+    commit()
+    api = clients.make_client()
+
+    def call(method, url, who, **kwargs):
+        return api.open(f"/api/v1{url}", method=method, headers=tokens[who], **kwargs)
+
+    for who in ("member", "other facilitator"):
+        assert call("GET", "/circles/ghar/tags", who).status_code == 404
+        refused = call("POST", "/circles/ghar/concepts", who, json={"tags": ["sleep"]})
+        assert refused.status_code == 404
+    vocabulary = call("GET", "/circles/ghar/tags", "facilitator").get_json()
+    assert vocabulary["tags"] == [
+        {"tag": "night", "count": 1},
+        {"tag": "sleep", "count": 1},
+        {"tag": "झोप", "count": 1},
+    ]  # not the hidden piece's "नींद"
+    bad = call("POST", "/circles/ghar/concepts", "facilitator", json={"tags": ["sleep"]})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "label_en"
+    made = call(
+        "POST",
+        "/circles/ghar/concepts",
+        "facilitator",
+        json={"tags": ["sleep", "झोप"], "labels": LABELS},
+    )
+    assert made.status_code == 201
+    concept = made.get_json()
+    assert concept["tags"] == ["sleep", "झोप"] and concept["count"] == 2
+    renamed = call(
+        "POST",
+        f"/circles/ghar/concepts/{concept['id']}/labels",
+        "facilitator",
+        json={"hi": "निद्रा"},
+    )
+    assert renamed.get_json()["labels"] == {"en": "", "hi": "निद्रा", "mr": ""}
+    elsewhere = call("POST", f"/circles/ghar/concepts/{concept['id']}/split", "other facilitator")
+    assert elsewhere.status_code == 404
+    split = call("POST", f"/circles/ghar/concepts/{concept['id']}/split", "facilitator")
+    assert split.status_code == 200 and split.get_json()["concepts"] == []
