@@ -109,8 +109,18 @@ def test_joining_renaming_and_splitting_are_the_facilitators_and_noted_without_w
         "Sleep",
     ]
     # joining a tag of a concept again brings the concept along
-    again = ops.join(people["facilitator"], home, ["night", "sleep"], {"en": "Rest"})
-    commit()
+    # through the page: a refused form comes back with its message, then it is sent right
+    web = clients["facilitator"]
+    sent = {"join-tags": ["night", "sleep"], "join-label_en": ""}
+    refused_page = web.post_form("/circles/ghar/tags/join", sent, page="/circles/ghar/tags")
+    assert refused_page.status_code == 422
+    assert "Please give it a name in at least one language." in refused_page.get_data(as_text=True)
+    sent["join-label_en"] = "Rest"
+    assert (
+        web.post_form("/circles/ghar/tags/join", sent, page="/circles/ghar/tags").status_code == 303
+    )
+    again = db.session.get(TagConcept, concept.id)
+    db.session.refresh(again)
     assert again.id == concept.id and again.tags == ["night", "sleep", "झोप"]
     assert again.label("hi") == "Rest"  # the names are the ones given last
     ops.relabel(people["admin"], home, concept.id, LABELS)  # an admin manages it too
