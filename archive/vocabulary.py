@@ -46,6 +46,17 @@ def concepts_with(tags: Iterable[str]) -> dict[str, list[TagConcept]]:
     return holding
 
 
+def named(viewer, concepts: list[TagConcept], locale: str) -> str:
+    """The name a tag is shown by: that of its concept in one of the viewer's circles (or,
+    for an admin, any), in the viewer's language; "" when it has none there. Another
+    circle's names are its own."""
+    account_circles = access.roles(viewer)
+    for concept in concepts:
+        if concept.circle_id in account_circles or access.may_administer(viewer):
+            return concept.label(locale)
+    return ""
+
+
 def _label_columns():
     return (TagConcept.label_en, TagConcept.label_hi, TagConcept.label_mr)
 

@@ -183,6 +183,8 @@ def test_tag_pages_search_and_facets_treat_a_concept_as_one_and_count_what_may_b
     assert "नींद" in page and found(member, "/tags/sleep") == {"Zqxenglish", "Zqxmarathi"}
     assert "झोप" in writer.get("/tags/sleep").get_data(as_text=True)  # Marathi
     assert found(writer, "/tags/नींद") == {"Zqxenglish", "Zqxmarathi"}
+    # another circle's names are its own: its tag page is named by the tag itself
+    assert "<h1>Tag: sleep</h1>" in clients["stranger"].get("/tags/sleep").get_data(as_text=True)
     assert found(private, "/tags/नींद") == {"Zqxenglish", "Zqxmarathi", "Zqxhidden"}
 
     # one facet for the concept, named in the reader's language, counting each piece once

@@ -75,8 +75,8 @@ class Results:
     understood: bool = True
     #: other queries that find something the viewer may see, when this one finds nothing
     suggestions: list[str] = field(default_factory=list)
-    #: the concept a tag facet's value stands for, for its name in the reader's language
-    tag_concepts: dict[str, TagConcept] = field(default_factory=dict)
+    #: the concepts a tag facet's value stands for, for its name in the reader's language
+    tag_concepts: dict[str, list[TagConcept]] = field(default_factory=dict)
 
 
 #: query syntax people are not offered: field names would reach fields the access rule
@@ -270,13 +270,13 @@ def _search(
 
 def _tag_facets(
     s, counted: list[tuple[str, int]], found: np.ndarray
-) -> tuple[list[tuple[str, int]], dict[str, TagConcept]]:
+) -> tuple[list[tuple[str, int]], dict[str, list[TagConcept]]]:
     """The tag facet with the tags of one concept as one value: the first of them found,
     counting each piece the concept finds once (what narrowing to it finds), most first;
-    and the concept of each such value, for its name."""
+    and the concepts of each such value, for its name."""
     held = vocabulary.concepts_with(value for value, _count in counted)
     values: list[tuple[str, int]] = []
-    named: dict[str, TagConcept] = {}
+    named: dict[str, list[TagConcept]] = {}
     seen: set[tuple[int, ...]] = set()
     for value, count in counted:
         joined = held.get(value)
@@ -290,7 +290,7 @@ def _tag_facets(
         values.append(
             (value, int(np.count_nonzero(found & docsets.docs(s, concepts.tag_query(value)))))
         )
-        named[value] = joined[0]
+        named[value] = joined
     return sorted(values, key=lambda pair: (-pair[1], pair[0])), named
 
 

@@ -438,7 +438,7 @@ def tag(tag: str):
     )
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     concepts = vocabulary.concepts_with([wanted]).get(wanted, [])
-    shown = concepts[0].label(str(get_locale() or "en")) if concepts else ""
+    shown = vocabulary.named(current_user, concepts, str(get_locale() or "en"))
     return render_template(
         "items/tag.html",
         tag=wanted,

@@ -41,16 +41,15 @@ def results():
 
 
 def _tag_names(found, chosen) -> dict[str, str]:
-    """Each tag facet value (and the tag narrowed to) by its concept's name in the reader's
-    language, where it has one."""
+    """Each tag facet value (and the tag narrowed to) by the name of its concept in the
+    reader's circles, in the reader's language, where it has one."""
     locale = str(get_locale() or "en")
-    named = dict(found.tag_concepts) if found else {}
+    held = dict(found.tag_concepts) if found else {}
     if chosen:
         tag = one_line(chosen).lower()
-        held = vocabulary.concepts_with([tag]).get(tag)
-        if held:
-            named[chosen] = held[0]
-    return {value: concept.label(locale) or value for value, concept in named.items()}
+        held[chosen] = vocabulary.concepts_with([tag]).get(tag, [])
+    names = {value: vocabulary.named(current_user, held[value], locale) for value in held}
+    return {value: name for value, name in names.items() if name}
 
 
 def _link(args: dict):
