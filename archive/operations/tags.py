@@ -110,15 +110,14 @@ def forget_erased_tags(item: Item) -> None:
     db.session.execute(
         delete(ConceptTag)
         .where(ConceptTag.circle_id == item.circle_id, ConceptTag.tag.in_(own), ~exists(elsewhere))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     empty = ~exists(select(ConceptTag.tag).where(ConceptTag.concept_id == TagConcept.id))
     db.session.execute(
         delete(TagConcept)
         .where(TagConcept.circle_id == item.circle_id, empty)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
-    db.session.expire_all()
 
 
 # --- checks ---------------------------------------------------------------------------------
