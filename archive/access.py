@@ -102,6 +102,7 @@ SURFACES = (
     "revision page",
     "media (every derivative)",
     "tag pages",
+    "circle tags page",
     "circle pages",
     "home page",
     "search results",
