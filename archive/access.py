@@ -13,7 +13,16 @@ from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
-from archive.models import Account, Circle, Consent, Contributor, Item, Membership, Revision
+from archive.models import (
+    TAG_EVENTS,
+    Account,
+    Circle,
+    Consent,
+    Contributor,
+    Item,
+    Membership,
+    Revision,
+)
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -566,10 +575,6 @@ def tag_changes_shown(viewer, circle: Circle):
     if not may_manage_tags(viewer, circle):
         return false()
     return CircleEvent.event.in_(TAG_EVENTS)
-
-
-#: the circle events that note a change to its tag concepts
-TAG_EVENTS = ("tags_joined", "tags_relabelled", "tags_split")
 
 
 # --- password help ---
