@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import and_, func, or_, select
 
 from archive import access
-from archive.db import db
-from archive.models import Circle, ConceptTag, Item, RevisionTag, TagConcept
+from archive.db import VOCABULARY_KEY, db
+from archive.models import Circle, Item, RevisionTag, TagConcept
 
 #: how many of a circle's tags a form offers while tagging
 OFFERED = 40
@@ -28,22 +28,23 @@ def words_of(concept: TagConcept) -> list[str]:
     return sorted(set(concept.tags) | set(labels))
 
 
-def concepts_with(tags: Iterable[str]) -> dict[str, list[TagConcept]]:
-    """For each of ``tags``, the concepts (of any circle) it is a word of, oldest first."""
-    wanted = sorted({tag for tag in tags if tag})
-    if not wanted:
-        return {}
-    members = select(ConceptTag.concept_id).where(ConceptTag.tag.in_(wanted))
-    labelled = [func.lower(column).in_(wanted) for column in _label_columns()]
-    found = db.session.scalars(
-        select(TagConcept).where(or_(TagConcept.id.in_(members), *labelled)).order_by(TagConcept.id)
-    )
-    holding: dict[str, list[TagConcept]] = {}
-    for concept in found:
+def concepts_with(tags: Iterable[str], fresh: bool = False) -> dict[str, list[TagConcept]]:
+    """For each of ``tags``, the concepts (of any circle) it is a word of, oldest first.
+    Read once per unit of work (a search asks three times) and forgotten at its next
+    write (`archive.db`); ``fresh``: read now, as an operation deciding on it does."""
+    known = db.session.info.get(VOCABULARY_KEY)
+    if known is None or fresh:
+        known = db.session.info[VOCABULARY_KEY] = _every_word()
+    return {tag: known[tag] for tag in dict.fromkeys(tags) if tag in known}
+
+
+def _every_word() -> dict[str, list[TagConcept]]:
+    """Every concept of the site by each of its words: a site has a few hundred at most."""
+    words: dict[str, list[TagConcept]] = {}
+    for concept in db.session.scalars(select(TagConcept).order_by(TagConcept.id)):
         for word in words_of(concept):
-            if word in wanted:
-                holding.setdefault(word, []).append(concept)
-    return holding
+            words.setdefault(word, []).append(concept)
+    return words
 
 
 def named(viewer, concepts: list[TagConcept], locale: str) -> str:
@@ -55,10 +56,6 @@ def named(viewer, concepts: list[TagConcept], locale: str) -> str:
         if concept.circle_id in account_circles or access.may_administer(viewer):
             return concept.label(locale)
     return ""
-
-
-def _label_columns():
-    return (TagConcept.label_en, TagConcept.label_hi, TagConcept.label_mr)
 
 
 def concepts_of(circle: Circle) -> list[TagConcept]:

@@ -156,7 +156,7 @@ def _check_labels_free(circle: Circle, labels: Mapping[str, str], keep: TagConce
     """A label is a word of its concept (a piece tagged with it carries the concept), so it
     may not be a word of another concept of the circle."""
     words = [text.lower() for text in labels.values() if text]
-    for concept in vocabulary.concepts_with(words).values():
+    for concept in vocabulary.concepts_with(words, fresh=True).values():
         if any(c.circle_id == circle.id and c is not keep for c in concept):
             raise Refused(
                 _l("Another concept of this circle already has that name."), field="label_en"
@@ -167,7 +167,7 @@ def _concepts_holding(circle: Circle, tags: list[str]) -> list[TagConcept]:
     """The circle's concepts that any of ``tags`` is a word of, oldest first."""
     found = {
         concept.id: concept
-        for held in vocabulary.concepts_with(tags).values()
+        for held in vocabulary.concepts_with(tags, fresh=True).values()
         for concept in held
         if concept.circle_id == circle.id
     }
