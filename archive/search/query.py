@@ -242,7 +242,7 @@ def _search(
     results.pages = math.ceil(results.total / per_page)
     if not results.total:
         results.suggestions = suggest.suggestions(
-            s, text, query, viewable, lambda other: _finds(s, other, viewable)
+            s, text, words, viewable, lambda other: _finds(s, other, viewable)
         )
         return results
     counted = docsets.counts(s, FACETS, found)
