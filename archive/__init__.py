@@ -57,11 +57,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _consent_hooks() -> None:
     """What must follow a consent change or an erasure, inside the same transaction: the
-    receivers of `archive.signals` (search connects its own in ``search.init_app``).
+    receivers of `archive.signals` (search connects its own in ``search.init_app``); an
+    erasure also takes its piece's last tags out of the circle's concepts.
     Cached packs come before the collections: they look up the collection entries that
     the collection receivers take out."""
     from archive import packs
-    from archive.operations import collections
+    from archive.operations import collections, tags
     from archive.signals import consent_changed, item_erasing
 
     for signal, receiver in (
@@ -69,6 +70,7 @@ def _consent_hooks() -> None:
         (item_erasing, packs.queue_drop),
         (consent_changed, collections.leave_where_no_longer_allowed),
         (item_erasing, collections.leave_everything),
+        (item_erasing, tags.forget_erased_tags),
     ):
         signal.connect(receiver, weak=False)
 
@@ -176,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
         pages,
         public,
         search,
+        tags,
     )
 
     for module in (
@@ -187,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
         mine,
         collections,
         search,
+        tags,
         admin,
         health,
         public,

@@ -13,7 +13,16 @@ from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from archive.db import ROLES_KEY, db, utcnow
-from archive.models import Account, Circle, Consent, Contributor, Item, Membership, Revision
+from archive.models import (
+    TAG_EVENTS,
+    Account,
+    Circle,
+    Consent,
+    Contributor,
+    Item,
+    Membership,
+    Revision,
+)
 
 
 def _signed_in(viewer) -> Optional[Account]:
@@ -102,6 +111,7 @@ SURFACES = (
     "revision page",
     "media (every derivative)",
     "tag pages",
+    "circle tags page",
     "circle pages",
     "home page",
     "search results",
@@ -546,6 +556,27 @@ def may_view_circle_events(viewer, circle: Circle) -> bool:
     return may_view_circle(viewer, circle)
 
 
+# --- a circle's tags ---
+# Which tags of a circle mean the same (``TagConcept``) is its facilitators' to say, and the
+# site's admins'; what they see of the tags comes from the pieces they may see.
+
+
+def may_manage_tags(viewer, circle: Circle) -> bool:
+    """Join a circle's tags into concepts, label and split them, and read the changes made
+    to them: the circle's facilitators and admins."""
+    return may_manage_circle(viewer, circle)
+
+
+def tag_changes_shown(viewer, circle: Circle):
+    """A filter for ``select(CircleEvent)`` of ``circle``: the changes to its tags, for
+    those who may manage them; nothing for anyone else."""
+    from archive.models import CircleEvent
+
+    if not may_manage_tags(viewer, circle):
+        return false()
+    return CircleEvent.event.in_(TAG_EVENTS)
+
+
 # --- password help ---
 # Without email, a member who forgot their password asks a person: a facilitator of their
 # circle (for a participant) or an admin (for anyone). The link made for them is recorded in
@@ -568,15 +599,16 @@ def may_help_with_password(viewer, account: Optional[Account]) -> bool:
 
 
 def password_help_shown(viewer, circle: Circle):
-    """A filter for ``select(CircleEvent)`` of ``circle``: the help given to its members is
-    shown to those who may manage the circle and to the member it was for; the rest of the
-    events to everyone who may see them (``may_view_circle_events``)."""
-    from sqlalchemy import true
-
+    """A filter for ``select(CircleEvent)`` of ``circle``, for its page (who runs it): the
+    help given to its members is shown to those who may manage the circle and to the member
+    it was for; the rest of the events to everyone who may see them
+    (``may_view_circle_events``). Changes to its tags are not among them
+    (``tag_changes_shown``)."""
     from archive.models import CircleEvent
 
+    who_runs = CircleEvent.event.not_in(TAG_EVENTS)
     if may_manage_circle(viewer, circle):
-        return true()
+        return who_runs
     account = _signed_in(viewer)
-    others = CircleEvent.event != "password_help"
+    others = and_(who_runs, CircleEvent.event != "password_help")
     return others if account is None else or_(others, CircleEvent.subject_id == account.id)

@@ -67,6 +67,7 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
 CONTENT_COLUMNS = {
     "revision": ("title", "body", "alt_text", "note"),
     "revision_tag": ("tag",),
+    "concept_tag": ("tag",),
     "media_asset": ("derivatives",),
     "consent": ("pseudonym",),
     "contributor": ("pseudonym",),
@@ -235,30 +236,38 @@ def rollback() -> None:
 
 #: ``session.info`` key of what `archive.access.roles` has read: forgotten at every write
 ROLES_KEY = "archive_roles"
+#: ``session.info`` key of the tag concepts `archive.vocabulary` has read: likewise
+VOCABULARY_KEY = "archive_vocabulary"
+READ_ONCE = (ROLES_KEY, VOCABULARY_KEY)
+
+
+def _forget(session: Session) -> None:
+    for key in READ_ONCE:
+        session.info.pop(key, None)
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
-    session.info.pop(ROLES_KEY, None)
+    _forget(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state) -> None:
     if not state.is_select:  # a bulk update or delete
-        state.session.info.pop(ROLES_KEY, None)
+        _forget(state.session)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop("seen", None)
-    session.info.pop(ROLES_KEY, None)
+    _forget(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("after_commit", None)
     session.info.pop("seen", None)
-    session.info.pop(ROLES_KEY, None)
+    _forget(session)
     _run(session.info.pop("on_rollback", []))
 
 

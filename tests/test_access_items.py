@@ -87,6 +87,11 @@ class Piece:
         """In the title, and unique: no marker is part of another."""
         return f"«{self.label}»"
 
+    @property
+    def tag(self) -> str:
+        """Its own tag, beside the one all pieces share: the circle's Tags page lists it."""
+        return "zq " + self.label.replace("/", " ")
+
 
 PIECES = [Piece(audience, owner) for audience in AUDIENCES for owner in ("account", "profile")] + [
     Piece(audience, owner, review_passed=True)
@@ -129,6 +134,7 @@ class Ref:
     public_id: str
     marker: str
     media_urls: list[str]
+    tag: str = ""
 
 
 @dataclass
@@ -201,7 +207,7 @@ def _make_pieces(world: World, home, accounts) -> None:
             title=f"चित्र {piece.marker}",
             body=f"{UDASI} का रंग",
             language="hi",
-            tags=[TAG],
+            tags=[TAG, piece.tag],
             alt_text="एक चित्र",
             image=photo,
         )
@@ -222,7 +228,7 @@ def _make_pieces(world: World, home, accounts) -> None:
                 title=draft.title,
                 body=f"{KHUSHI} का रंग",
                 language="hi",
-                tags=[TAG],
+                tags=[TAG, piece.tag],
                 alt_text="एक चित्र",
             ),
         )
@@ -232,6 +238,7 @@ def _make_pieces(world: World, home, accounts) -> None:
             item.public_id,
             piece.marker,
             [f"/media/{media.public_id}/{name}" for name in media.derivatives],
+            piece.tag,
         )
     _make_collections(meera, home, items)
     for piece, item in items.items():
@@ -449,6 +456,23 @@ def offline_pack(viewer: Viewer, ref: Ref) -> bool:
     return ref.marker in _packs[viewer.name]
 
 
+def circle_tags(viewer: Viewer, ref: Ref) -> bool:
+    """The circle's Tags page and its API twin: whether the piece's own tag is listed (and
+    so counted); for anyone who may not manage the circle's tags, 404."""
+    page = viewer.web.get("/circles/ghar/tags")
+    listed = viewer.api("/api/v1/circles/ghar/tags")
+    assert page.status_code in (200, 302, 404) and listed.status_code in (200, 401, 404)
+    in_page = page.status_code == 200 and f'value="{ref.tag}"' in page.get_data(as_text=True)
+    in_api = listed.status_code == 200 and ref.tag in {t["tag"] for t in listed.json["tags"]}
+    assert in_page == in_api, ref.tag
+    return in_page
+
+
+def manages_and_sees(viewer: str, piece: Piece) -> bool:
+    """The circle's tags are for its facilitators and admins, from the pieces they may see."""
+    return viewer in ("facilitator", "admin") and sees(viewer, piece)
+
+
 def collection_pages(suffix: str = "") -> Callable[[Viewer, Ref], bool]:
     return in_any(
         *(listing(f"/collections/{slug}{suffix}") for slug in (OPEN_COLLECTION, CIRCLE_COLLECTION))
@@ -473,6 +497,7 @@ SURFACES = [
     Surface("diff page", page("/items/{id}/diff?from=1&to=2")),
     Surface("media (every derivative)", media),
     Surface("tag pages", listing(f"/tags/{TAG}")),
+    Surface("circle tags page", circle_tags, manages_and_sees),
     Surface(
         "circle pages",
         listing("/circles/ghar"),

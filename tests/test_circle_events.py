@@ -382,6 +382,10 @@ def test_an_event_holds_no_free_text():
         "admin_joined",
         "admin_left",
         "password_help",
+        # a change to the circle's tag concepts: what was done, never which tags or names
+        "tags_joined",
+        "tags_relabelled",
+        "tags_split",
     }
     assert set(EVENT_ACTOR_ROLES) == {"admin", "facilitator", "participant", "site"}
 

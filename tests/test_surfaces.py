@@ -111,6 +111,19 @@ SHELVES = (PUBLIC_SHELF, CIRCLE_SHELF)
 SHARE_LINKS: dict[str, str] = {}
 
 
+def _circle_tags(viewer: Viewer, piece: Piece) -> Sight:
+    """The circle's Tags page and its API twin, for those who manage its tags: the piece
+    shows there as its tag, listed and counted."""
+    page = viewer.client.get(f"/circles/{piece.circle_slug}/tags")
+    listed = viewer.client.get(f"/api/v1/circles/{piece.circle_slug}/tags", headers=viewer.headers)
+    texts = [
+        html.unescape(text(page)) if page.status_code == 200 else "",
+        json_text(listed) if listed.status_code == 200 else "",
+    ]
+    shown = f'value="{piece.tag}"' in texts[0] or f'"tag": "{piece.tag}"' in texts[1]
+    return Sight(shown, "\n".join(texts))
+
+
 def _either(*sights: Sight) -> Sight:
     return Sight(any(sight.shown for sight in sights), "\n".join(s.text for s in sights))
 
@@ -168,6 +181,7 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
     "revision page": lambda v, p: _page(v, f"{p.url}/versions/1", p),
     "media (every derivative)": _media,
     "tag pages": lambda v, p: _listing(v, f"/tags/{p.tag}", p),
+    "circle tags page": lambda v, p: _circle_tags(v, p),
     "circle pages": lambda v, p: _listing(v, f"/circles/{p.circle_slug}", p),
     "home page": lambda v, p: _listing(v, "/", p),
     "search results": lambda v, p: _either(
@@ -199,9 +213,10 @@ SURFACE_WALK: dict[str, Callable[[Viewer, Piece], Sight]] = {
 }
 
 
-#: the surfaces a piece its contributor agreed to can be on: all but the waiting page, which
-#: only a piece recorded for someone and not yet agreed to has
-ANY_PIECE = set(SURFACE_WALK) - {"waiting page"}
+#: the surfaces a piece its contributor agreed to can be on, for its contributor: all but the
+#: waiting page, which only a piece recorded for someone and not yet agreed to has, and the
+#: circle's Tags page, which is its facilitators'
+ANY_PIECE = set(SURFACE_WALK) - {"waiting page", "circle tags page"}
 
 
 def walk(viewer: Viewer, piece: Piece) -> dict[str, Sight]:
@@ -254,6 +269,8 @@ def expected(role: str, audience: str) -> set[str]:
         surfaces |= PUBLIC
     if role in MEMBERS:
         surfaces.add("circle pages")
+    if role == "facilitator":  # the circle's tags are its facilitators' to manage
+        surfaces.add("circle tags page")
     if role in ("contributor", "facilitator"):  # they may act on its consent
         surfaces |= {"receipt page", "receipt JSON", "receipt text file"}
     if role == "contributor":

@@ -85,4 +85,4 @@ def token_required(view):
     return wrapped
 
 
-from archive.api import collections, items, openapi, search  # noqa: E402,F401  (routes register on bp)
+from archive.api import collections, items, openapi, search, tags  # noqa: E402,F401  (routes register on bp)

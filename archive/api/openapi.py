@@ -19,6 +19,12 @@ def _json(schema: dict) -> dict:
 ERROR = {"description": "An error, explained", **_json(_ref("Error"))}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+CONCEPT_ID = {
+    "name": "concept_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 ENTRY_ID = {
     "name": "entry_id",
     "in": "path",
@@ -26,7 +32,58 @@ ENTRY_ID = {
     "schema": {"type": "integer", "minimum": 1},
 }
 
+LABELS = {
+    "type": "object",
+    "description": "The concept's name in each language; at least one",
+    "properties": {locale: {"type": "string", "maxLength": 40} for locale in ("en", "hi", "mr")},
+}
+
 SCHEMAS = {
+    "ConceptLabels": LABELS,
+    "NewConcept": {
+        "type": "object",
+        "required": ["tags", "labels"],
+        "properties": {
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Tags of the circle's pieces you may see; a tag already in "
+                "a concept brings that concept along",
+            },
+            "labels": LABELS,
+        },
+    },
+    "Concept": {
+        "type": "object",
+        "required": ["id", "labels", "tags", "count"],
+        "properties": {
+            "id": {"type": "integer"},
+            "labels": LABELS,
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Its tags on pieces you may see",
+            },
+            "count": {"type": "integer", "description": "Pieces you may see that carry it"},
+        },
+    },
+    "Vocabulary": {
+        "type": "object",
+        "required": ["circle", "tags", "concepts"],
+        "properties": {
+            "circle": {"type": "string", "description": "The circle's slug"},
+            "tags": {
+                "type": "array",
+                "description": "The tags of the pieces you may see, with how many carry each",
+                "items": {
+                    "type": "object",
+                    "required": ["tag", "count"],
+                    "properties": {"tag": {"type": "string"}, "count": {"type": "integer"}},
+                },
+            },
+            "concepts": {"type": "array", "items": _ref("Concept")},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error", "status"],
@@ -650,6 +707,7 @@ def document() -> dict:
                 }
             },
             **_collection_paths(secured),
+            **_tag_paths(secured),
         },
     }
 
@@ -724,6 +782,48 @@ def _collection_paths(secured: list) -> dict:
                 "parameters": [SLUG],
                 "requestBody": _body("CollectionState"),
                 "responses": {"200": shown, **refusals},
+            }
+        },
+    }
+
+
+def _tag_paths(secured: list) -> dict:
+    refusals = {"400": ERROR, "401": ERROR, "404": ERROR, "422": ERROR}
+    concept = {"description": "The concept as you may see it", **_json(_ref("Concept"))}
+    vocabulary = {"description": "The circle's tags", **_json(_ref("Vocabulary"))}
+    return {
+        "/circles/{slug}/tags": {
+            "get": {
+                "summary": "A circle's tags and concepts (its facilitators and admins)",
+                "security": secured,
+                "parameters": [SLUG],
+                "responses": {"200": vocabulary, "401": ERROR, "404": ERROR},
+            }
+        },
+        "/circles/{slug}/concepts": {
+            "post": {
+                "summary": "Join tags that mean the same into one concept",
+                "security": secured,
+                "parameters": [SLUG],
+                "requestBody": _body("NewConcept"),
+                "responses": {"201": {**concept, "description": "Joined"}, **refusals},
+            }
+        },
+        "/circles/{slug}/concepts/{concept_id}/labels": {
+            "post": {
+                "summary": "Rename a concept",
+                "security": secured,
+                "parameters": [SLUG, CONCEPT_ID],
+                "requestBody": _body("ConceptLabels"),
+                "responses": {"200": concept, **refusals},
+            }
+        },
+        "/circles/{slug}/concepts/{concept_id}/split": {
+            "post": {
+                "summary": "Split a concept: its tags are each their own again",
+                "security": secured,
+                "parameters": [SLUG, CONCEPT_ID],
+                "responses": {"200": vocabulary, "401": ERROR, "404": ERROR},
             }
         },
     }

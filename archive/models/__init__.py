@@ -5,6 +5,7 @@ from archive.models.circles import (
     CIRCLE_EVENTS,
     CIRCLE_ROLES,
     EVENT_ACTOR_ROLES,
+    TAG_EVENTS,
     Circle,
     CircleEvent,
     Invite,
@@ -33,6 +34,7 @@ from archive.models.items import (
 )
 from archive.models.sent import SentForm
 from archive.models.site import SiteFlag
+from archive.models.tags import CONCEPT_LOCALES, ConceptTag, TagConcept
 from archive.models.tasks import PURGE_KINDS, IndexTask, LedgerTask, PurgeTask
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "CircleEvent",
     "CIRCLE_EVENTS",
     "EVENT_ACTOR_ROLES",
+    "TAG_EVENTS",
     "SentForm",
     "SiteFlag",
     "ITEM_STATES",
@@ -58,6 +61,9 @@ __all__ = [
     "MediaAsset",
     "Revision",
     "RevisionTag",
+    "CONCEPT_LOCALES",
+    "ConceptTag",
+    "TagConcept",
     "PURGE_KINDS",
     "IndexTask",
     "LedgerTask",

@@ -14,13 +14,17 @@ from archive.models.accounts import ROLES, Account
 CIRCLE_ROLES = ("participant", "facilitator")
 #: what a circle's members are shown about who runs it, or who of the site's admins sits in it;
 #: and, to its facilitators and the member concerned, a link made for a member to choose a new
-#: password ("password_help")
+#: password ("password_help"); and, to its facilitators, the changes to its tag concepts
+#: (which tags were joined or split is not kept: only that it was done, by whom and when)
+#: the changes to a circle's tag concepts (``archive.operations.tags``)
+TAG_EVENTS = ("tags_joined", "tags_relabelled", "tags_split")
 CIRCLE_EVENTS = (
     "facilitator_added",
     "facilitator_removed",
     "admin_joined",
     "admin_left",
     "password_help",
+    *TAG_EVENTS,
 )
 #: the acting account's role on the site; "site" when no account acted (command line, set-up)
 EVENT_ACTOR_ROLES = ROLES + ("site",)

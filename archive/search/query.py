@@ -30,10 +30,10 @@ from whoosh.qparser import (
 from whoosh.query import And, NullQuery, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 
-from archive import access
+from archive import access, vocabulary
 from archive.db import db
-from archive.models import Circle, Contributor, Item
-from archive.search import docsets, ranking, suggest
+from archive.models import Circle, Contributor, Item, TagConcept
+from archive.search import concepts, docsets, ranking, suggest
 from archive.search.analyzer import (
     WORD,
     normal_word,
@@ -75,6 +75,8 @@ class Results:
     understood: bool = True
     #: other queries that find something the viewer may see, when this one finds nothing
     suggestions: list[str] = field(default_factory=list)
+    #: the concepts a tag facet's value stands for, for its name in the reader's language
+    tag_concepts: dict[str, list[TagConcept]] = field(default_factory=dict)
 
 
 #: query syntax people are not offered: field names would reach fields the access rule
@@ -205,12 +207,11 @@ def _in_order(postings, doc: int) -> bool:
 
 
 def narrowing(kind=None, language=None, circle=None, tag=None) -> list[Query]:
-    wanted = {"kind": kind, "language": language, "circle": circle, "tags": tag}
-    return [
-        Term(name, str(value).lower() if name == "tags" else str(value))
-        for name, value in wanted.items()
-        if value
-    ]
+    """The terms a search is narrowed by; a tag with the rest of its concept
+    (`concepts.tag_query`)."""
+    wanted = {"kind": kind, "language": language, "circle": circle}
+    found: list[Query] = [Term(name, str(value)) for name, value in wanted.items() if value]
+    return found + [concepts.tag_query(str(tag))] if tag else found
 
 
 def search(
@@ -228,24 +229,25 @@ def _search(
     s, stale: frozenset[str], viewer, text: str, page: int, order: str, per_page: int, narrow: dict
 ) -> Results:
     results = Results(query=text, page=max(page, 1))
-    query = parse(text, s.schema)
-    if query is None:
+    words = parse(text, s.schema)
+    if words is None:
         results.understood = not text.strip()
         return results
+    finding, query = concepts.expanded(words, text, s.schema)
     viewable = _viewable(s, stale, viewer, narrow)
-    allowed = docsets.docs(s, query) & viewable
-    wider, widened = _widened(s, query, allowed, viewable)
+    allowed = docsets.docs(s, finding) & viewable
+    wider, widened = _widened(s, words, allowed, viewable)
     found = allowed | widened if wider is not None else allowed
     results.total = int(np.count_nonzero(found))
     results.pages = math.ceil(results.total / per_page)
     if not results.total:
         results.suggestions = suggest.suggestions(
-            s, text, query, viewable, lambda other: _finds(s, other, viewable)
+            s, text, words, viewable, lambda other: _finds(s, other, viewable)
         )
         return results
-    results.facets = {
-        name: counted[:20] for name, counted in docsets.counts(s, FACETS, found).items()
-    }
+    counted = docsets.counts(s, FACETS, found)
+    counted["tags"], results.tag_concepts = _tag_facets(s, counted["tags"], found)
+    results.facets = {name: values[:20] for name, values in counted.items()}
     first = (results.page - 1) * per_page
     upto = first + per_page
     if order == "newest" or wider is None:
@@ -264,6 +266,32 @@ def _search(
         if item is not None and access.may_view_item(viewer, item):
             results.hits.append(Hit(item=item, snippet=snippet(item, shown, known)))
     return results
+
+
+def _tag_facets(
+    s, counted: list[tuple[str, int]], found: np.ndarray
+) -> tuple[list[tuple[str, int]], dict[str, list[TagConcept]]]:
+    """The tag facet with the tags of one concept as one value: the first of them found,
+    counting each piece the concept finds once (what narrowing to it finds), most first;
+    and the concepts of each such value, for its name."""
+    held = vocabulary.concepts_with(value for value, _count in counted)
+    values: list[tuple[str, int]] = []
+    named: dict[str, list[TagConcept]] = {}
+    seen: set[tuple[int, ...]] = set()
+    for value, count in counted:
+        joined = held.get(value)
+        if not joined:
+            values.append((value, count))
+            continue
+        key = tuple(concept.id for concept in joined)
+        if key in seen:
+            continue
+        seen.add(key)
+        values.append(
+            (value, int(np.count_nonzero(found & docsets.docs(s, concepts.tag_query(value)))))
+        )
+        named[value] = joined
+    return sorted(values, key=lambda pair: (-pair[1], pair[0])), named
 
 
 def _viewable(s, stale: frozenset[str], viewer, narrow: dict) -> np.ndarray:

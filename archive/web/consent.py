@@ -288,8 +288,12 @@ def circle_ledger(slug: str):
     circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
     if circle is None or not access.is_facilitator(current_user, circle):
         abort(404)
+    from archive.web.tags import tag_changes
+
     found = ledger.lines(ledger.circle_events(circle), current_user, own=False)
-    return render_template("consent/ledger.html", lines=found, circle=circle, by_others=[])
+    return render_template(
+        "consent/ledger.html", lines=found, circle=circle, by_others=[], changes=tag_changes(circle)
+    )
 
 
 @bp.get("/account/export")

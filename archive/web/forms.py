@@ -249,3 +249,28 @@ class RoleForm(Form):
         ),
     )
     submit = SubmitField(_l("Change role"))
+
+
+class ConceptLabels(Form):
+    """A concept's names, one per language; at least one (``operations.tags``)."""
+
+    label_en = StringField(_l("Name in English"), [at_most(40)])
+    label_hi = StringField(_l("Name in Hindi"), [at_most(40)])
+    label_mr = StringField(_l("Name in Marathi"), [at_most(40)])
+    submit = SubmitField(_l("Save the names"))
+
+    def labels(self) -> dict[str, str]:
+        return {
+            "en": self.label_en.data or "",
+            "hi": self.label_hi.data or "",
+            "mr": self.label_mr.data or "",
+        }
+
+
+class JoinTagsForm(ConceptLabels):
+    tags = CheckboxList(
+        _l("Tags that mean the same"),
+        description=_l("A tag already in a concept brings that concept along: they become one."),
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Join them"))

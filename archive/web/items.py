@@ -15,14 +15,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from archive import access
+from archive import access, vocabulary
 from archive.db import db
 from archive.media.storage import MediaNotFound, Streamed, storage_from_config
-from archive.models import Account, Circle, Contributor, Item, MediaAsset, Membership, RevisionTag
+from archive.models import Account, Circle, Contributor, Item, MediaAsset, Membership
 from archive.numbers import db_int, page_number
 from archive.operations import Problems, Refused
 from archive.operations import items as ops
@@ -234,18 +235,12 @@ def _consent_choice(form: ContributeForm) -> ConsentChoice:
     )
 
 
-def _circle_tags(circle: Circle) -> list[str]:
-    """The circle's vocabulary, from what its members may already see."""
-    query = (
-        access.select_visible(current_user)
-        .where(Item.circle_id == circle.id)
-        .with_only_columns(RevisionTag.tag)
-        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-        .distinct()
-        .order_by(RevisionTag.tag)
-        .limit(40)
-    )
-    return list(db.session.scalars(query))
+def _circle_tags(circle: Optional[Circle]) -> list[str]:
+    """What the form offers while tagging: the circle's concepts, by their name in the
+    person's language, and the tags of its pieces they may already see."""
+    if circle is None:
+        return []
+    return vocabulary.offered(current_user, circle, str(get_locale() or "en"))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -337,6 +332,7 @@ def restore(public_id: str, number: int):
 @login_required
 def edit(public_id: str):
     item = editable_item(public_id)
+    context = {"item": item, "suggested_tags": _circle_tags(item.circle)}
     form = EditForm(obj=item.current if request.method == "GET" else None)
     if request.method == "GET":
         assert item.current is not None  # an item edited is active
@@ -344,17 +340,17 @@ def edit(public_id: str):
         form.note.data = ""  # the note says what this edit changes, not what the last one did
         form.base.data = str(item.current.number)
     if not form.is_submitted():
-        return render_template("items/edit.html", form=form, item=item)
+        return render_template("items/edit.html", form=form, **context)
     valid = form.validate()
     if form.csrf_token.errors:
-        return render_template("items/edit.html", form=form, item=item), 422
+        return render_template("items/edit.html", form=form, **context), 422
     photo = photo_drafts.photo_for(form)
     problems = Problems()
     with problems.gathered():
         ops.check_revision(item, _draft(form, item.kind or "", photo))
     if not valid or problems.found or form.image.errors:
         mark_problems(form, problems.found)
-        return _once_more(form, photo, "items/edit.html", item=item)
+        return _once_more(form, photo, "items/edit.html", **context)
     base = _number(form.base.data)
     try:
         ops.revise(current_user, item, _draft(form, item.kind or "", photo), base=base)
@@ -364,12 +360,12 @@ def edit(public_id: str):
         return render_template(
             "items/edit.html",
             form=form,
-            item=item,
             conflict=_conflict(item, base, conflict.current),
+            **context,
         ), 409
     except Refused as refused:
         _keep_unless_stored(form, photo, refused)
-        return form_refused(form, refused, "items/edit.html", item=item)
+        return form_refused(form, refused, "items/edit.html", **context)
     photo_drafts.let_go()
     flash(_("Saved as a new version."), "info")
     return redirect(url_for("items.show", public_id=public_id))
@@ -430,18 +426,22 @@ def _stream_from_storage(response: Response, entry: dict) -> None:
 
 @bp.get("/tags/<tag>")
 def tag(tag: str):
+    """The pieces carrying a tag, or, in a circle that joined it into a concept, any tag
+    of that concept; named by the concept in the reader's language."""
     wanted = one_line(tag).lower()
     page = page_number()
     query = (
         access.select_visible(current_user, listed=True)
-        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-        .where(RevisionTag.tag == wanted)
+        .where(Item.id.in_(vocabulary.carrying(wanted)))
         .order_by(Item.updated_at.desc())
     )
     found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    concepts = vocabulary.concepts_with([wanted]).get(wanted, [])
+    shown = vocabulary.named(current_user, concepts, str(get_locale() or "en"))
     return render_template(
         "items/tag.html",
         tag=wanted,
+        name=shown or wanted,
         items=found[:PAGE_SIZE],
         page=page,
         more=len(found) > PAGE_SIZE,

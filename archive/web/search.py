@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
+from archive import vocabulary
 from archive.numbers import page_number
 from archive.search.query import circle_names, search
+from archive.text import one_line
 
 bp = Blueprint("search", __name__)
 NARROW = ("kind", "language", "circle", "tag")
@@ -28,8 +31,25 @@ def results():
     found = search(current_user, **args) if args["text"].strip() else None
     names = circle_names([v for v, _n in found.facets.get("circle", [])]) if found else {}
     return render_template(
-        "search/results.html", found=found, args=args, circle_names=names, link=_link(args)
+        "search/results.html",
+        found=found,
+        args=args,
+        circle_names=names,
+        tag_names=_tag_names(found, args["tag"]),
+        link=_link(args),
     )
+
+
+def _tag_names(found, chosen) -> dict[str, str]:
+    """Each tag facet value (and the tag narrowed to) by the name of its concept in the
+    reader's circles, in the reader's language, where it has one."""
+    locale = str(get_locale() or "en")
+    held = dict(found.tag_concepts) if found else {}
+    if chosen:
+        tag = one_line(chosen).lower()
+        held[chosen] = vocabulary.concepts_with([tag]).get(tag, [])
+    names = {value: vocabulary.named(current_user, held[value], locale) for value in held}
+    return {value: name for value, name in names.items() if name}
 
 
 def _link(args: dict):
