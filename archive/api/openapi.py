@@ -723,7 +723,6 @@ def document() -> dict:
                     "responses": {
                         "200": {"description": "Results", **_json(_ref("SearchResults"))},
                         "401": ERROR,
-                        "404": {**ERROR, "description": "A page past any that could exist"},
                         "422": INVALID,
                     },
                 }

@@ -15,8 +15,8 @@ from archive.search.query import search
 
 
 def _query() -> dict:
-    """The query string checked against the document's parameters (``q`` given, ``page`` a
-    whole number from 1). A page past any that could exist is not found, as on the pages."""
+    """The query string checked against the document's parameters: ``q`` given, ``page`` a
+    whole number from 1 up to the last page that could exist."""
     args = request.args
     asked: dict = {"q": args["q"]} if "q" in args else {}
     if "page" in args:
