@@ -48,6 +48,10 @@ SEARCH_PARAMETERS: list[dict] = [
 #: a date as YYYY-MM-DD (one that is not in the calendar, such as 30 February, is refused
 #: as a rule: 409)
 DAY = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+TOO_LARGE = {
+    **ERROR,
+    "description": "Too large to take: the request as a whole, or a part of a form",
+}
 #: text with something to read in it (not only spaces or invisible marks)
 SOME_TEXT = {"type": "string", "minLength": 1, "pattern": VISIBLE}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -588,6 +592,7 @@ def document() -> dict:
                         "401": ERROR,
                         "403": ERROR,
                         "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "422": INVALID,
                     },
                 }
@@ -634,6 +639,7 @@ def document() -> dict:
                         "404": ERROR,
                         "410": ERROR,
                         "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "422": INVALID,
                     },
                 },
@@ -655,6 +661,7 @@ def document() -> dict:
                         "404": ERROR,
                         "410": ERROR,
                         "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "422": INVALID,
                     },
                 }
@@ -677,6 +684,7 @@ def document() -> dict:
                         "401": ERROR,
                         "404": ERROR,
                         "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "410": ERROR,
                         "422": INVALID,
                     },
@@ -711,6 +719,7 @@ def document() -> dict:
                         "401": ERROR,
                         "404": ERROR,
                         "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "410": ERROR,
                         "422": INVALID,
                     },
@@ -771,6 +780,7 @@ def _collection_paths(secured: list) -> dict:
         "403": ERROR,
         "404": ERROR,
         "409": CONFLICT,
+        "413": TOO_LARGE,
         "422": INVALID,
     }
     return {
