@@ -116,6 +116,9 @@ def _configure(app: Flask) -> None:
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     # Flask's own defaults hold MAX_CONTENT_LENGTH = None, so .get(key, default) never applied
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
+    # a form's text part (Werkzeug's default, 500 kB) holds the longest piece the API takes as
+    # JSON: 50,000 letters, each up to 12 bytes once escaped
+    config["MAX_FORM_MEMORY_SIZE"] = max(config.get("MAX_FORM_MEMORY_SIZE") or 0, 1024 * 1024)
     _rate_limit_storage(config)
     Path(config["INDEX_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only.tighten(config)

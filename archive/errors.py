@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -66,8 +66,14 @@ def _csrf_error(error: CSRFError):
 
 
 def _http_error(error: HTTPException):
+    """Our page or JSON for the error, with the headers that belong to it (a 405's
+    ``Allow``: the methods the address does answer)."""
     db.session.rollback()
-    return render_error(error.code or 500)
+    response = make_response(render_error(error.code or 500))
+    for name, value in error.get_headers(request.environ):
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _unavailable(error: Unavailable):

@@ -182,9 +182,9 @@ def test_a_collection_can_start_open_to_the_circle(app, api):
     [
         (None, NEW, 401, None),
         ("asha", NEW, 403, None),
-        ("sunil", NEW, 422, "circle"),
-        ("farah", NEW, 422, "circle"),
-        ("meera", {**NEW, "circle": "nowhere"}, 422, "circle"),
+        ("sunil", NEW, 403, "circle"),
+        ("farah", NEW, 403, "circle"),
+        ("meera", {**NEW, "circle": "nowhere"}, 403, "circle"),
         ("meera", {**NEW, "slug": "Not A Slug"}, 422, "slug"),
         ("meera", {**NEW, "slug": 7}, 422, "slug"),
         ("meera", {**NEW, "title": ""}, 422, "title"),
@@ -221,7 +221,7 @@ def test_a_wrong_token_is_refused(app, api):
 def test_a_slug_clash_is_refused(app, api, people):
     make_collection(people["meera"], people["home"], "screen-time")
     response = api("POST", "/collections", "meera", json=NEW)
-    assert response.status_code == 422 and response.json["field"] == "slug"
+    assert response.status_code == 409 and response.json["field"] == "slug"
     assert response.json["error"] == "Please choose another web address for this collection."
     assert count(Collection) == 1 and collection("screen-time").title == "Know-hows"
 
@@ -284,11 +284,11 @@ def test_adding_a_piece(app, api, shelves, stock):
 @pytest.mark.parametrize(
     "who, slug, piece, status, field",
     [
-        ("meera", "quiet", "no", 422, "item"),  # its author said no to collections
-        ("meera", "open", "circle", 422, "item"),  # a public collection: public only
-        ("meera", "quiet", "a", 422, "item"),  # already in it
-        ("meera", "quiet", "missing", 422, "item"),
-        ("meera", "quiet", "elsewhere", 422, "item"),  # another circle's piece, unseen
+        ("meera", "quiet", "no", 409, "item"),  # its author said no to collections
+        ("meera", "open", "circle", 409, "item"),  # a public collection: public only
+        ("meera", "quiet", "a", 409, "item"),  # already in it
+        ("meera", "quiet", "missing", 409, "item"),
+        ("meera", "quiet", "elsewhere", 409, "item"),  # another circle's piece, unseen
         ("asha", "inside", "b", 403, None),
         ("farah", "open", "b", 403, None),
         ("farah", "quiet", "b", 404, None),
@@ -327,8 +327,8 @@ def test_moving_entries(app, api, shelves, stock):
 @pytest.mark.parametrize(
     "who, which, direction, status",
     [
-        ("meera", 0, "up", 422),  # already first
-        ("meera", 1, "down", 422),  # already last
+        ("meera", 0, "up", 409),  # already first
+        ("meera", 1, "down", 409),  # already last
         ("meera", 0, "sideways", 422),
         ("meera", 0, None, 422),
         ("meera", "other", "down", 404),  # an entry of another collection
@@ -387,7 +387,7 @@ def test_changing_the_state(app, api, shelves):
 @pytest.mark.parametrize(
     "who, payload, status, field",
     [
-        ("meera", {"state": "public"}, 422, "state"),  # holds a circle-only piece
+        ("meera", {"state": "public"}, 409, "state"),  # holds a circle-only piece
         ("meera", {"state": "everywhere"}, 422, "state"),
         ("meera", {}, 422, "state"),
         ("meera", {"state": ["public"]}, 422, "state"),
@@ -435,7 +435,7 @@ def test_a_hidden_piece_is_refused_like_an_unknown_one(app, api, shelves, stock,
     }
     before = snapshot("quiet")
     unknown = api("POST", "/collections/quiet/entries", "meera", json={"item": "no-such"})
-    assert unknown.status_code == 422 and unknown.json["field"] == "item"
+    assert unknown.status_code == 409 and unknown.json["field"] == "item"
     for name, public_id in hidden.items():
         answer = api("POST", "/collections/quiet/entries", "meera", json={"item": public_id})
         assert (answer.status_code, answer.json) == (unknown.status_code, unknown.json), name

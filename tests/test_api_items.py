@@ -220,7 +220,7 @@ def test_read_revise_list_and_diff(app, api):
     assert api("GET", f"/items/{public_id}/diff?from=1&to=7", "ravi").status_code == 404
 
     unchanged = api("POST", f"/items/{public_id}/revisions", "asha", json={})
-    assert unchanged.status_code == 422 and "Nothing has changed" in unchanged.json["error"]
+    assert unchanged.status_code == 409 and "Nothing has changed" in unchanged.json["error"]
 
 
 def test_contribute_artwork_as_multipart(app, api, make_client):
@@ -313,8 +313,8 @@ def test_a_facilitator_records_for_a_new_profile_and_for_a_member(app, api, circ
         ("asha", "ravi", "ghar", 403),  # a participant, for a member
         ("asha", {"pseudonym": "कोई"}, "ghar", 403),  # a participant, for a new profile
         ("farah", "ravi", "elsewhere", 403),  # another circle's facilitator, in hers
-        ("farah", "ravi", "ghar", 422),  # ... or in ours: not her circle
-        ("farah", {"pseudonym": "कोई"}, "ghar", 422),
+        ("farah", "ravi", "ghar", 403),  # ... or in ours: not her circle
+        ("farah", {"pseudonym": "कोई"}, "ghar", 403),
         ("meera", "sunil", "ghar", 403),  # not a member of this circle
         ("meera", "nobody-at-all", "ghar", 403),
         ("meera", {"profile": 999}, "ghar", 403),
@@ -350,29 +350,40 @@ def test_a_facilitator_cannot_record_with_method_self(app, api):
             contributor={"pseudonym": "छाया"}, consent={"audience": "private", "method": "self"}
         ),
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json["error"] == "Please say how the person gave their consent."
     assert response.json["field"] == "method"
     assert row_counts() == before
 
 
 def test_every_problem_of_a_new_piece_is_answered_at_once(app, api):
-    """A phone app fixes them all in one go: no title, no words, a bad tag and an audience
-    that is not one, in one 422 naming each field; the first is also ``error``."""
+    """A phone app fixes them all in one go: what does not match the document (no title, an
+    audience that is not one, a tag too long) in one 422 naming each field, the first also
+    as ``error``; then what the archive's rules refuse (no words for a poem, a tag with
+    markup) in one 409, the same way."""
     before = row_counts()
     response = api(
         "POST",
         "/items",
         "asha",
         json=new_poem(
-            title="  ", body="", tags=["<b>"], consent={"audience": "everyone", "method": "self"}
+            title="  ",
+            body="",
+            tags=["<b>", "x" * 41],
+            consent={"audience": "everyone", "method": "self"},
         ),
     )
     assert response.status_code == 422, response.get_data(as_text=True)
     problems = response.json["problems"]
-    assert [problem.get("field") for problem in problems][:3] == ["title", "body", "tags"]
-    assert len(problems) == 4 and all(problem["error"] for problem in problems)
+    fields = ["title", "tags", "consent.audience"]
+    assert [problem.get("field") for problem in problems] == fields
+    assert all(problem["error"] for problem in problems)
     assert (response.json["error"], response.json["field"]) == (problems[0]["error"], "title")
+    response = api("POST", "/items", "asha", json=new_poem(body="", tags=["<b>"]))
+    assert response.status_code == 409, response.get_data(as_text=True)
+    problems = response.json["problems"]
+    assert [problem.get("field") for problem in problems] == ["body", "tags"]
+    assert (response.json["error"], response.json["field"]) == (problems[0]["error"], "body")
     assert row_counts() == before
 
 

@@ -116,7 +116,7 @@ def test_refusing_to_publish_names_the_pieces_that_are_not_public(
         )
 
     response = publish("meera")
-    assert response.status_code == 422 and response.json["field"] == "state"
+    assert response.status_code == 409 and response.json["field"] == "state"
     assert response.json["not_public"] == [
         {"id": mixed["circle"].public_id, "title": "Circle-only know-how", "audience": "circle"},
         {"id": mixed["steward"].public_id, "title": "Kamla's story", "audience": "private"},
@@ -128,7 +128,7 @@ def test_refusing_to_publish_names_the_pieces_that_are_not_public(
         assert mixed[hidden].title not in text(response)
 
     outsider = publish("admin")  # curates every circle, sees none of this one's pieces
-    assert outsider.status_code == 422
+    assert outsider.status_code == 409
     assert outsider.json["not_public"] == [] and outsider.json["not_public_hidden"] == 4
     assert "know-how" not in text(outsider) and "Kamla" not in text(outsider)
     assert collection("mixed").state == "circle"

@@ -53,8 +53,9 @@ def test_a_page_that_fails_while_warming_leaves_the_worker_serving(app, monkeypa
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="scripts/serve is a bash script")
 def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp_path):
-    """Also: a base URL with a path is kept to under gunicorn (the health check names the
-    machine, not the site, and the path prefix may reach the site or not)."""
+    """Also: no ``Server`` header names the software; a base URL with a path is kept to under
+    gunicorn (the health check names the machine, not the site, and the path prefix may reach
+    the site or not)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -103,6 +104,9 @@ def test_scripts_serve_warms_each_worker_and_keeps_its_log_and_files_private(tmp
         assert secret not in text
         robots = requests.get(f"{base}/robots.txt", timeout=10)
         assert robots.ok and f"Sitemap: {base}/sitemap.xml" in robots.text
+        # the server software is not announced (gunicorn adds its name unless told not to)
+        assert "Server" not in robots.headers, robots.headers
+        assert "interest-cohort" not in robots.headers["Permissions-Policy"]
         forged = requests.get(f"{base}/robots.txt", headers={"Host": "evil.example"}, timeout=10)
         assert forged.status_code == 400 and "evil.example" not in forged.text
         instance = tmp_path / "instance"

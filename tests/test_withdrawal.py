@@ -320,7 +320,7 @@ def test_the_contributor_withdraws_through_the_api(app, world, piece):
 def test_a_facilitator_withdraws_through_the_api_with_a_reason(app, world, piece):
     before = snapshot(app, piece)
     refused = api_withdraw(world, "facilitator", piece)
-    assert refused.status_code == 422 and refused.get_json()["field"] == "reason"
+    assert refused.status_code == 409 and refused.get_json()["field"] == "reason"
     assert snapshot(app, piece) == before
 
     response = api_withdraw(world, "facilitator", piece, {"reason": "in-writing"})

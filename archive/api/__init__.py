@@ -42,12 +42,15 @@ def _api_error(error: ApiError):
 
 @bp.errorhandler(Refused)
 def _refused(refused: Refused):
-    """Every problem the operation found, so a client fixes them all in one go."""
+    """Every problem the operation found, so a client fixes them all in one go. The request
+    matched the document (`archive.api.contract` checked it), so what an operation refuses
+    for what it says is a rule of the archive as things stand: 409, not 422."""
     problems = [
         {"error": str(message), **({"field": field} if field else {})}
         for field, message in refused.problems
     ]
-    return _api_error(ApiError(refused.status, str(refused.message), refused.field, problems))
+    status = 409 if refused.status == 422 else refused.status
+    return _api_error(ApiError(status, str(refused.message), refused.field, problems))
 
 
 @bp.errorhandler(Unavailable)
@@ -69,6 +72,20 @@ def _authenticate() -> None:
     if account is None:
         raise ApiError(401, "The API token is missing, wrong or revoked.")
     g.api_viewer = account
+
+
+def request_body(schema: str, required: bool = True) -> dict:
+    """The JSON body, checked against the document's schema ``schema``; ``{}`` for an
+    optional body not sent."""
+    from archive.api.contract import checked
+    from archive.api.openapi import SCHEMAS
+
+    data = request.get_json(silent=True)
+    if data is None and not required and not request.get_data():
+        return {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
+    return checked(data, SCHEMAS[schema], SCHEMAS)
 
 
 def viewer():

@@ -5,11 +5,11 @@ the pages refuse (and a refusal becomes a JSON error through the blueprint's han
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from sqlalchemy import select
 
 from archive import access
-from archive.api import ApiError, bp, token_required, viewer
+from archive.api import ApiError, bp, request_body, token_required, viewer
 from archive.api.items import _text as text
 from archive.db import db
 from archive.models import Circle, Collection, Entry, Item
@@ -32,13 +32,6 @@ def _curated(slug: str) -> Collection:
     if not access.may_curate(viewer(), collection):
         raise ApiError(403, "Only a facilitator of the circle can change this collection.")
     return collection
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
-    return data
 
 
 def _url(collection: Collection) -> str:
@@ -114,14 +107,14 @@ def get_collection(slug: str):
 def _circle(data: dict) -> Circle:
     circle = db.session.scalar(select(Circle).where(Circle.slug == text(data, "circle")))
     if circle is None or not access.may_view_circle(viewer(), circle):
-        raise ApiError(422, "'circle' must be the slug of a circle you belong to.", "circle")
+        raise ApiError(403, "'circle' must be the slug of a circle you belong to.", "circle")
     return circle
 
 
 @bp.post("/collections")
 @token_required
 def create_collection():
-    data = _body()
+    data = request_body("NewCollection")
     circle = _circle(data)
     collection = ops.create(
         viewer(),
@@ -138,7 +131,7 @@ def create_collection():
 @token_required
 def update_collection(slug: str):
     collection = _curated(slug)
-    data = _body()
+    data = request_body("CollectionEdit")
     current = collection.intro.body if collection.intro else ""
     ops.update(
         viewer(), collection, text(data, "title", collection.title), text(data, "intro", current)
@@ -150,7 +143,7 @@ def update_collection(slug: str):
 @token_required
 def add_entry(slug: str):
     collection = _curated(slug)
-    data = _body()
+    data = request_body("NewEntry")
     item = db.session.scalar(select(Item).where(Item.public_id == text(data, "item")))
     # unknown, hidden from the curator or taken back: one answer (422, field "item")
     entry = ops.add_entry(viewer(), collection, item, text(data, "note"))
@@ -161,9 +154,7 @@ def add_entry(slug: str):
 @token_required
 def move_entry(slug: str, entry_id: int):
     collection = _curated(slug)
-    direction = text(_body(), "direction")
-    if direction not in STEPS:
-        raise ApiError(422, '\'direction\' must be "up" or "down".', "direction")
+    direction = text(request_body("Move"), "direction")
     ops.move_entry(viewer(), collection, entry_id, STEPS[direction])
     db.session.expire(collection, ["entries"])  # reload them in their new order
     return jsonify(represent(collection))
@@ -181,18 +172,18 @@ def remove_entry(slug: str, entry_id: int):
 @token_required
 def set_state(slug: str):
     collection = _curated(slug)
-    ops.set_state(viewer(), collection, text(_body(), "state"))
+    ops.set_state(viewer(), collection, text(request_body("CollectionState"), "state"))
     return jsonify(represent(collection))
 
 
 @bp.errorhandler(ops.NotPublic)
 def _not_public(refused: ops.NotPublic):
     """Which pieces keep a collection from being public, as data: those the curator may see
-    by id, title and audience now; the others only counted."""
+    by id, title and audience now; the others only counted. A rule as things stand: 409."""
     return jsonify(
         {
             "error": str(refused.message),
-            "status": refused.status,
+            "status": 409,
             "field": "state",
             "not_public": [
                 {
@@ -204,4 +195,4 @@ def _not_public(refused: ops.NotPublic):
             ],
             "not_public_hidden": refused.hidden,
         }
-    ), refused.status
+    ), 409

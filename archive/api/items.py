@@ -6,10 +6,13 @@ import json
 from datetime import date
 
 from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from archive import access
-from archive.api import ApiError, bp, token_required, viewer
+from archive.api import ApiError, bp, request_body, token_required, viewer
+from archive.api.contract import checked
+from archive.api.openapi import SCHEMAS
 from archive.db import db
 from archive.media.images import WEBP
 from archive.models import Account, Circle, Contributor, Item
@@ -25,21 +28,26 @@ def _item(public_id: str, proposals: bool = False) -> Item:
     return access.item_for(viewer(), public_id, proposals=proposals)
 
 
-def _payload() -> tuple[dict, bytes | None]:
-    """JSON body, or multipart with the JSON in a part named ``item`` and a file ``image``."""
-    if request.mimetype == "multipart/form-data":
+def _payload(schema: str, item_required: bool) -> tuple[dict, bytes | None]:
+    """JSON body, or multipart with the JSON in a part named ``item`` and a file ``image``;
+    either checked against the document's ``schema``."""
+    if request.mimetype != "multipart/form-data":
+        return request_body(schema), None
+    part = request.form.get("item")
+    if part is None and "item" in request.files:
+        part = request.files["item"].read().decode("utf-8", "replace")
+    if part is None:
+        checked({}, {"type": "object", "required": ["item"] if item_required else []}, SCHEMAS)
+        data: object = {}
+    else:
         try:
-            data = json.loads(request.form.get("item") or "{}")
+            data = json.loads(part)
         except ValueError:
             raise ApiError(400, "The 'item' part is not valid JSON.") from None
-        upload = request.files.get("image")
-        image = upload.read() if upload else None
-    else:
-        data = request.get_json(silent=True)
-        image = None
     if not isinstance(data, dict):
-        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
-    return data, image
+        raise ApiError(400, "The 'item' part must be a JSON object.")
+    upload = request.files.get("image")
+    return checked(data, SCHEMAS[schema], SCHEMAS), upload.read() if upload else None
 
 
 def _text(data: dict, name: str, default: str = "") -> str:
@@ -79,9 +87,7 @@ def _draft(data: dict, kind: str, image: bytes | None) -> ops.Draft:
 
 
 def _consent(data: dict, for_self: bool) -> ConsentChoice:
-    consent = data.get("consent") or {}
-    if not isinstance(consent, dict):
-        raise ApiError(422, "'consent' must be an object.", "consent")
+    consent = data.get("consent", {})
     review_by = _date(consent.get("review_by"))
     return ConsentChoice(
         audience=_text(consent, "audience", "private"),
@@ -101,16 +107,15 @@ def _date(value) -> date | None:
         return None
     try:
         return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ApiError(
-            422, "'consent.review_by' must be a date (YYYY-MM-DD) or null.", "review_by"
-        ) from None
+    except (TypeError, ValueError):  # in the form of a date, but not a day of the calendar
+        message = _("'%(field)s' is not a day of the calendar.", field="review_by")
+        raise ApiError(409, message, "review_by") from None
 
 
 def _circle(data: dict) -> Circle:
     circle = db.session.scalar(select(Circle).where(Circle.slug == _text(data, "circle")))
     if circle is None or not access.is_member(viewer(), circle):
-        raise ApiError(422, "'circle' must be the slug of a circle you belong to.", "circle")
+        raise ApiError(403, "'circle' must be the slug of a circle you belong to.", "circle")
     return circle
 
 
@@ -217,7 +222,7 @@ def _consent_view(item: Item) -> dict:
 @bp.post("/items")
 @token_required
 def create_item():
-    data, image = _payload()
+    data, image = _payload("NewItem", item_required=True)
     circle = _circle(data)
     contributor = _contributor(data, circle)
     kind = _text(data, "kind")
@@ -254,14 +259,8 @@ def get_item(public_id: str):
 @token_required
 def create_revision(public_id: str):
     item = _item(public_id)
-    data, image = _payload()
+    data, image = _payload("RevisionEdit", item_required=False)
     base = data.get("base_revision")
-    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
-        raise ApiError(
-            422,
-            "'base_revision' must be the revision number the edit started from.",
-            "base_revision",
-        )
     current = item.current
     if current is None:  # taken back since it was looked up
         raise access.Unavailable(410)
@@ -347,10 +346,7 @@ def diff(public_id: str):
 def withdraw(public_id: str):
     """Erase the item; the contributor, or a facilitator with the contributor's reason."""
     item = _item(public_id, proposals=True)
-    data = request.get_json(silent=True)
-    data = data if isinstance(data, dict) else {}
-    reason = data.get("reason")
-    erase(item, viewer(), reason if isinstance(reason, str) else None)
+    erase(item, viewer(), request_body("Withdrawal", required=False).get("reason"))
     return jsonify({"id": public_id, "state": "withdrawn"})
 
 
@@ -362,14 +358,8 @@ def change_consent(public_id: str):
     item = _item(public_id)
     if not access.may_change_consent(viewer(), item):
         raise ApiError(404, "No such item.")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
+    data = request_body("ConsentChange")
     reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ApiError(
-            422, "'reason' must be one of in-person, phone-or-message, in-writing.", "reason"
-        )
     changed = consent_ops.change(item, _consent_change(item, data), viewer(), reason=reason)
     return jsonify(
         {
@@ -402,11 +392,8 @@ def agree(public_id: str):
     """The member agrees to a piece recorded for them (optionally with other ``consent``);
     the receipt, with its withdrawal code, comes only here."""
     item = _item(public_id, proposals=True)
-    data = request.get_json(silent=True)
-    data = data if isinstance(data, dict) else {}
-    choice = (
-        _consent_change(item, data["consent"]) if isinstance(data.get("consent"), dict) else None
-    )
+    data = request_body("Agreement", required=False)
+    choice = _consent_change(item, data["consent"]) if "consent" in data else None
     receipt = consent_ops.agree(item, viewer(), choice)
     return jsonify(
         {"id": item.public_id, "state": item.state, "url": _url(item), "receipt": _receipt(receipt)}

@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import jsonify, url_for
 
 from archive.api import bp
+from archive.api.contract import VISIBLE
 from archive.models import ATTRIBUTIONS, AUDIENCES, CONTENT_NOTES, KINDS, LANGUAGES, METHODS, STATES
+from archive.numbers import MAX_PAGE
+from archive.operations.items import MAX_BODY, MAX_TAG, MAX_TAGS, MAX_TITLE
 
 
 def _ref(name: str) -> dict:
@@ -17,6 +20,40 @@ def _json(schema: dict) -> dict:
 
 
 ERROR = {"description": "An error, explained", **_json(_ref("Error"))}
+INVALID = {
+    "description": "The request does not match this document; `problems` names every "
+    "field that does not",
+    **_json(_ref("Error")),
+}
+CONFLICT = {
+    "description": "Well formed, but a rule of the archive refuses it as things stand "
+    "(`field` and `error` say which): a slug already taken, nothing changed, an edit started "
+    "from an older revision, a piece without the words, picture or description its kind "
+    "needs, a facilitator acting without saying how the contributor asked, anyone but the "
+    "contributor widening consent, a piece that may not go into a collection, …",
+    **_json(_ref("Error")),
+}
+SEARCH_PARAMETERS: list[dict] = [
+    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+    },
+    *(
+        {"name": name, "in": "query", "schema": {"type": "string"}}
+        for name in ("order", "kind", "language", "circle", "tag")
+    ),
+]
+#: a date as YYYY-MM-DD (one that is not in the calendar, such as 30 February, is refused
+#: as a rule: 409)
+DAY = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+TOO_LARGE = {
+    **ERROR,
+    "description": "Too large to take: the request as a whole, or a part of a form",
+}
+#: text with something to read in it (not only spaces or invisible marks)
+SOME_TEXT = {"type": "string", "minLength": 1, "pattern": VISIBLE}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 CONCEPT_ID = {
@@ -38,7 +75,7 @@ LABELS = {
     "properties": {locale: {"type": "string", "maxLength": 40} for locale in ("en", "hi", "mr")},
 }
 
-SCHEMAS = {
+SCHEMAS: dict[str, dict] = {
     "ConceptLabels": LABELS,
     "NewConcept": {
         "type": "object",
@@ -118,19 +155,59 @@ SCHEMAS = {
                 "type": "integer",
                 "description": "how many more, which you may not see",
             },
+            "current_revision": {
+                "type": "integer",
+                "description": "An edit refused because it started from an older "
+                "revision: the current one",
+            },
         },
     },
     "Consent": {
         "type": "object",
         "properties": {
             "audience": {"type": "string", "enum": list(AUDIENCES)},
+            "effective_audience": {
+                "type": "string",
+                "enum": list(AUDIENCES),
+                "description": "private once the review date has passed",
+            },
             "attribution": {"type": "string", "enum": list(ATTRIBUTIONS)},
-            "pseudonym": {"type": "string", "maxLength": 80},
+            "pseudonym": {"type": ["string", "null"], "description": "null: none given"},
             "collections": {"type": "boolean"},
             "embeds": {"type": "boolean"},
             "packs": {"type": "boolean"},
-            "review_by": {"type": ["string", "null"], "format": "date"},
+            "review_by": {"type": ["string", "null"], "format": "date", "pattern": DAY},
+            "content_notes": {"type": "array", "items": {"type": "string"}},
             "method": {"type": "string", "enum": list(METHODS)},
+            "receipt_id": {"type": ["string", "null"]},
+        },
+    },
+    "NewConsent": {
+        "type": "object",
+        "properties": {
+            "audience": {"type": "string", "enum": list(AUDIENCES), "default": "private"},
+            "attribution": {
+                "type": "string",
+                "enum": list(ATTRIBUTIONS),
+                "default": "anonymous",
+                "description": "pseudonym needs a pseudonym",
+            },
+            "pseudonym": {"type": "string", "maxLength": 80},
+            "collections": {"type": "boolean", "default": False},
+            "embeds": {"type": "boolean", "default": False},
+            "packs": {"type": "boolean", "default": False},
+            "review_by": {
+                "type": ["string", "null"],
+                "format": "date",
+                "pattern": DAY,
+                "description": "A day in the future, or null for none",
+            },
+            "method": {
+                "type": "string",
+                "enum": list(METHODS),
+                "description": "How the contributor gave consent: self for your own piece; "
+                "needed when recording for someone else",
+            },
         },
     },
     "NewItem": {
@@ -138,10 +215,20 @@ SCHEMAS = {
         "required": ["kind", "title", "circle"],
         "properties": {
             "kind": {"type": "string", "enum": list(KINDS)},
-            "title": {"type": "string", "maxLength": 200},
-            "body": {"type": "string", "description": "Markdown; line breaks are kept"},
-            "language": {"type": "string", "enum": list(LANGUAGES)},
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 12},
+            "title": {**SOME_TEXT, "maxLength": MAX_TITLE},
+            "body": {
+                "type": "string",
+                "maxLength": MAX_BODY,
+                "description": "Markdown; line breaks are kept. Needed, and not blank, for "
+                "every kind but artwork",
+            },
+            "language": {"type": "string", "enum": list(LANGUAGES), "default": "en"},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": MAX_TAG},
+                "maxItems": MAX_TAGS,
+            },
+            "note": {"type": "string", "maxLength": 200, "description": "About this version"},
             "content_notes": {
                 "type": "array",
                 "items": {"type": "string", "enum": list(CONTENT_NOTES)},
@@ -156,9 +243,19 @@ SCHEMAS = {
                 "description": "For a facilitator recording for someone: a "
                 "member's username, {username}, {profile: id} or "
                 "{pseudonym} for a new profile without an account",
-                "oneOf": [{"type": "string"}, {"type": "object"}],
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "username": {"type": "string"},
+                            "profile": {"type": "integer"},
+                            "pseudonym": {"type": "string", "maxLength": 80},
+                        },
+                    },
+                ],
             },
-            "consent": _ref("Consent"),
+            "consent": _ref("NewConsent"),
         },
     },
     "Created": {
@@ -198,7 +295,7 @@ SCHEMAS = {
                 "type": "array",
                 "items": {"type": "string", "enum": list(CONTENT_NOTES)},
             },
-            "review_by": {"type": ["string", "null"], "format": "date"},
+            "review_by": {"type": ["string", "null"], "format": "date", "pattern": DAY},
             "reason": {
                 "type": "string",
                 "enum": ["in-person", "phone-or-message", "in-writing"],
@@ -209,7 +306,7 @@ SCHEMAS = {
         "description": "The fields to change; the rest stay. Only the contributor may widen "
         "(audience up, a name or other pseudonym shown, a permission on, a "
         "review date later or removed, a content note removed); anyone else "
-        "may only narrow, and is answered 422 naming the field.",
+        "may only narrow, and is answered 409 naming the field.",
     },
     "ConsentChanged": {
         "type": "object",
@@ -252,17 +349,27 @@ SCHEMAS = {
             "created_at": {"type": "string"},
             "updated_at": {"type": "string"},
             "media": {"type": ["object", "null"]},
+            "state": {
+                "type": "string",
+                "enum": ["proposed"],
+                "description": "Only on a piece recorded for you, waiting for you to agree",
+            },
             "consent": {"description": "Only for those who may edit the item", **_ref("Consent")},
         },
     },
     "RevisionEdit": {
         "type": "object",
+        "description": "The fields to change; the rest stay as in the current revision",
         "properties": {
-            "title": {"type": "string"},
-            "body": {"type": "string"},
+            "title": {**SOME_TEXT, "maxLength": MAX_TITLE},
+            "body": {"type": "string", "maxLength": MAX_BODY},
             "language": {"type": "string", "enum": list(LANGUAGES)},
-            "tags": {"type": "array", "items": {"type": "string"}},
-            "alt_text": {"type": "string"},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": MAX_TAG},
+                "maxItems": MAX_TAGS,
+            },
+            "alt_text": {"type": "string", "maxLength": 1000},
             "note": {"type": "string", "maxLength": 200},
             "base_revision": {
                 "type": "integer",
@@ -427,7 +534,7 @@ SCHEMAS = {
         "required": ["slug", "title", "circle"],
         "properties": {
             "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"},
-            "title": {"type": "string", "maxLength": 200},
+            "title": {**SOME_TEXT, "maxLength": 200},
             "intro": {"type": "string", "maxLength": 20000, "description": "Markdown"},
             "circle": {"type": "string", "description": "Slug of a circle you facilitate"},
             "state": {"type": "string", "enum": list(STATES), "default": "draft"},
@@ -436,7 +543,7 @@ SCHEMAS = {
     "CollectionEdit": {
         "type": "object",
         "properties": {
-            "title": {"type": "string", "maxLength": 200},
+            "title": {**SOME_TEXT, "maxLength": 200},
             "intro": {
                 "type": "string",
                 "maxLength": 20000,
@@ -450,6 +557,7 @@ SCHEMAS = {
         "properties": {
             "item": {
                 "type": "string",
+                "minLength": 1,
                 "description": "The item's id; its author must have agreed to collections",
             },
             "note": {"type": "string", "maxLength": 500},
@@ -485,16 +593,18 @@ SCHEMAS = {
 }
 
 
-def _multipart(description: str, schema: str) -> dict:
+def _multipart(description: str, schema: str, required: bool) -> dict:
     return {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
+                **({"required": ["item"]} if required else {}),
                 "properties": {
-                    "item": {"type": "string", "description": f"{description} ({schema} as JSON)"},
+                    "item": {"description": f"{description} ({schema} as JSON)", **_ref(schema)},
                     "image": {"type": "string", "format": "binary"},
                 },
-            }
+            },
+            "encoding": {"item": {"contentType": "application/json"}},
         }
     }
 
@@ -530,7 +640,7 @@ def document() -> dict:
                         "required": True,
                         "content": {
                             "application/json": {"schema": _ref("NewItem")},
-                            **_multipart("Artwork: the item fields", "NewItem"),
+                            **_multipart("Artwork: the item fields", "NewItem", required=True),
                         },
                     },
                     "responses": {
@@ -538,7 +648,9 @@ def document() -> dict:
                         "400": ERROR,
                         "401": ERROR,
                         "403": ERROR,
-                        "422": ERROR,
+                        "409": CONFLICT,
+                        "413": TOO_LARGE,
+                        "422": INVALID,
                     },
                 }
             },
@@ -573,7 +685,7 @@ def document() -> dict:
                         "required": True,
                         "content": {
                             "application/json": {"schema": _ref("RevisionEdit")},
-                            **_multipart("Replacing the artwork", "RevisionEdit"),
+                            **_multipart("Replacing the artwork", "RevisionEdit", required=False),
                         },
                     },
                     "responses": {
@@ -582,9 +694,10 @@ def document() -> dict:
                         "401": ERROR,
                         "403": ERROR,
                         "404": ERROR,
-                        "409": {"description": "Someone saved a newer revision meanwhile"},
                         "410": ERROR,
-                        "422": ERROR,
+                        "409": CONFLICT,
+                        "413": TOO_LARGE,
+                        "422": INVALID,
                     },
                 },
             },
@@ -604,7 +717,9 @@ def document() -> dict:
                         "403": ERROR,
                         "404": ERROR,
                         "410": ERROR,
-                        "422": ERROR,
+                        "409": CONFLICT,
+                        "413": TOO_LARGE,
+                        "422": INVALID,
                     },
                 }
             },
@@ -622,10 +737,13 @@ def document() -> dict:
                             "description": "Shared; the receipt is yours",
                             **_json(_ref("Agreed")),
                         },
+                        "400": ERROR,
                         "401": ERROR,
                         "404": ERROR,
+                        "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "410": ERROR,
-                        "422": ERROR,
+                        "422": INVALID,
                     },
                 }
             },
@@ -638,7 +756,7 @@ def document() -> dict:
                         "200": {"description": "Erased"},
                         "401": ERROR,
                         "404": ERROR,
-                        "409": ERROR,
+                        "409": {**ERROR, "description": "It is not waiting for you to agree"},
                         "410": ERROR,
                     },
                 }
@@ -654,28 +772,24 @@ def document() -> dict:
                     },
                     "responses": {
                         "200": {"description": "Erased"},
+                        "400": ERROR,
                         "401": ERROR,
                         "404": ERROR,
+                        "409": CONFLICT,
+                        "413": TOO_LARGE,
                         "410": ERROR,
-                        "422": ERROR,
+                        "422": INVALID,
                     },
                 }
             },
             "/search": {
                 "get": {
                     "summary": "Search what you may see (Latin letters find Devanagari too)",
-                    "parameters": [
-                        {
-                            "name": name,
-                            "in": "query",
-                            "required": name == "q",
-                            "schema": {"type": "integer"} if name == "page" else {"type": "string"},
-                        }
-                        for name in ("q", "page", "order", "kind", "language", "circle", "tag")
-                    ],
+                    "parameters": SEARCH_PARAMETERS,
                     "responses": {
                         "200": {"description": "Results", **_json(_ref("SearchResults"))},
                         "401": ERROR,
+                        "422": INVALID,
                     },
                 }
             },
@@ -718,7 +832,15 @@ def _body(schema: str) -> dict:
 
 def _collection_paths(secured: list) -> dict:
     shown = {"description": "The collection as you may see it", **_json(_ref("Collection"))}
-    refusals = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "422": ERROR}
+    refusals = {
+        "400": ERROR,
+        "401": ERROR,
+        "403": ERROR,
+        "404": ERROR,
+        "409": CONFLICT,
+        "413": TOO_LARGE,
+        "422": INVALID,
+    }
     return {
         "/collections": {
             "get": {

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, request, url_for
 
 from archive import access
 from archive.api import bp, viewer
+from archive.api.contract import checked
+from archive.api.openapi import SCHEMAS, SEARCH_PARAMETERS
 from archive.numbers import page_number
 from archive.search.query import search
+
+
+def _query() -> dict:
+    """The query string checked against the document's parameters: ``q`` given, ``page`` a
+    whole number from 1 up to the last page that could exist."""
+    args = request.args
+    asked: dict = {"q": args["q"]} if "q" in args else {}
+    if "page" in args:
+        page = args["page"].strip()
+        asked["page"] = int(page) if re.fullmatch(r"[+-]?\d{1,30}", page) else page
+    schema = {
+        "type": "object",
+        "required": [p["name"] for p in SEARCH_PARAMETERS if p.get("required")],
+        "properties": {p["name"]: p["schema"] for p in SEARCH_PARAMETERS},
+    }
+    return checked(asked, schema, SCHEMAS)
 
 
 @bp.get("/search")
 def api_search():
     args = request.args
+    asked = _query()
     found = search(
         viewer(),
-        args.get("q", "")[:200],
+        asked["q"][:200],
         page=page_number(),
         order="newest" if args.get("order") == "newest" else "relevance",
         kind=args.get("kind"),

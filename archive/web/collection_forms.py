@@ -42,6 +42,7 @@ class CollectionForm(Form):
 
 
 class EditForm(Form):
+    id_prefix = "edit-"
     title = StringField(_l("Title"), [required(), at_most(200)])
     intro = TextAreaField(
         _l("Introduction (optional)"),
@@ -53,11 +54,13 @@ class EditForm(Form):
 
 
 class StateForm(Form):
+    id_prefix = "readers-"
     state = RadioField(_l("Who may read this collection?"), choices=options(*STATE_CHOICES))
     submit = SubmitField(_l("Save"))
 
 
 class AddEntryForm(Form):
+    id_prefix = "add-"
     item = SelectField(_l("Piece to add"), choices=[], validate_choice=True)
     note = StringField(_l("Your note about it (optional)"), [at_most(500)])
     submit = SubmitField(_l("Add to the collection"))
@@ -69,6 +72,7 @@ class NoteForm(Form):
 
 
 class ShareLinkForm(Form):
+    id_prefix = "share-"
     days = SelectField(
         _l("The link works for"),
         coerce=int,

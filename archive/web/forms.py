@@ -45,11 +45,22 @@ class _Messages:
 
 
 class Form(FlaskForm):
-    """Every form of the site: CSRF from Flask-WTF, WTForms' messages in our words."""
+    """Every form of the site: CSRF from Flask-WTF, WTForms' messages in our words.
+
+    A form that shares its page with others sets `id_prefix`: its fields' ids (its CSRF token
+    and button too) start with it, so no id is given twice on a page and each label stays
+    tied to its own field. The names, and so what the form sends, stay as they are."""
+
+    id_prefix = ""
 
     class Meta:
         def get_translations(self, form):
             return _Messages()
+
+        def bind_field(self, form, unbound_field, options):
+            if form.id_prefix and "id" not in unbound_field.kwargs:
+                options = {**options, "id": f"{form.id_prefix}{options['prefix']}{options['name']}"}
+            return unbound_field.bind(form=form, **options)
 
 
 def required():
