@@ -255,7 +255,10 @@ def test_the_api_joins_renames_and_splits_for_those_who_may(world, request_conte
         {"tag": "झोप", "count": 1},
     ]  # not the hidden piece's "नींद"
     bad = call("POST", "/circles/ghar/concepts", "facilitator", json={"tags": ["sleep"]})
-    assert bad.status_code == 422 and bad.get_json()["field"] == "label_en"
+    assert bad.status_code == 422 and bad.get_json()["field"] == "labels"  # not as documented
+    nameless = {"tags": ["sleep"], "labels": {}}
+    refused = call("POST", "/circles/ghar/concepts", "facilitator", json=nameless)
+    assert refused.status_code == 409 and refused.get_json()["field"] == "label_en"  # a rule
     made = call(
         "POST",
         "/circles/ghar/concepts",

@@ -910,7 +910,7 @@ def _collection_paths(secured: list) -> dict:
 
 
 def _tag_paths(secured: list) -> dict:
-    refusals = {"400": ERROR, "401": ERROR, "404": ERROR, "422": ERROR}
+    refusals = {"400": ERROR, "401": ERROR, "404": ERROR, "409": CONFLICT, "422": INVALID}
     concept = {"description": "The concept as you may see it", **_json(_ref("Concept"))}
     vocabulary = {"description": "The circle's tags", **_json(_ref("Vocabulary"))}
     return {

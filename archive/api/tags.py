@@ -4,12 +4,11 @@ joining, renaming and splitting them (``archive.operations.tags``)."""
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from sqlalchemy import select
 
 from archive import access, vocabulary
-from archive.api import ApiError, bp, token_required, viewer
-from archive.api.items import _list
+from archive.api import ApiError, bp, request_body, token_required, viewer
 from archive.db import db
 from archive.models import CONCEPT_LOCALES, Circle, TagConcept
 from archive.operations import tags as ops
@@ -23,19 +22,8 @@ def _circle(slug: str) -> Circle:
     return circle
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "Send a JSON object (Content-Type: application/json).")
-    return data
-
-
-def _labels(data: dict) -> dict[str, str]:
-    labels = data.get("labels", {})
-    if not isinstance(labels, dict) or not all(
-        isinstance(labels.get(locale, ""), str) for locale in CONCEPT_LOCALES
-    ):
-        raise ApiError(422, "'labels' must be an object of strings: en, hi, mr.", "labels")
+def _labels(labels: dict) -> dict[str, str]:
+    """The names as the operation takes them (the body was checked against the document)."""
     return {locale: labels.get(locale, "") for locale in CONCEPT_LOCALES}
 
 
@@ -67,8 +55,8 @@ def circle_tags(slug: str):
 @token_required
 def join_tags(slug: str):
     circle = _circle(slug)
-    data = _body()
-    concept = ops.join(viewer(), circle, _list(data, "tags"), _labels(data))
+    data = request_body("NewConcept")
+    concept = ops.join(viewer(), circle, data["tags"], _labels(data["labels"]))
     counts = vocabulary.tag_counts(viewer(), circle)
     location = url_for("api.circle_tags", slug=slug, _external=True)
     return jsonify(_concept(concept, counts)), 201, {"Location": location}
@@ -78,7 +66,7 @@ def join_tags(slug: str):
 @token_required
 def relabel_concept(slug: str, concept_id: int):
     circle = _circle(slug)
-    concept = ops.relabel(viewer(), circle, concept_id, _labels({"labels": _body()}))
+    concept = ops.relabel(viewer(), circle, concept_id, _labels(request_body("ConceptLabels")))
     return jsonify(_concept(concept, vocabulary.tag_counts(viewer(), circle)))
 
 
