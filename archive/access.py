@@ -398,6 +398,7 @@ def select_own(viewer):
     )
 
 
+@cache
 def _item_page_parts() -> tuple:
     """What deciding on an item and showing it read, loaded with it in one statement."""
     return (
