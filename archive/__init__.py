@@ -76,8 +76,9 @@ def _consent_hooks() -> None:
 
 
 def _template_helpers(app: Flask) -> None:
-    from flask_babel import format_number, get_locale
+    from flask_babel import get_locale
 
+    from archive import translating
     from archive.dates import show_date, show_moment
     from archive.extensions import LOCALE_NAMES
     from archive.labels import HELPERS
@@ -90,8 +91,9 @@ def _template_helpers(app: Flask) -> None:
         locale_names=LOCALE_NAMES,
         format_date=show_date,
         format_datetime=show_moment,
-        format_number=format_number,
+        format_number=translating.format_number,
     )
+    translating.init_app(app)
 
 
 def _configure(app: Flask) -> None:

@@ -65,7 +65,7 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
 #: search has its own index). Migrations 0007 and 0014 did the same for existing databases,
 #: each with its own copy of the list as it stood then: this is the only live definition.
 CONTENT_COLUMNS = {
-    "revision": ("title", "body", "alt_text", "note"),
+    "revision": ("title", "body", "alt_text", "note", "html", "excerpt", "description"),
     "revision_tag": ("tag",),
     "concept_tag": ("tag",),
     "media_asset": ("derivatives",),

@@ -12,7 +12,6 @@ from markupsafe import Markup
 
 from archive import access
 from archive.media.images import WEBP
-from archive.text import render_markdown
 
 KIND_NAMES = {
     "knowhow": _l("Know-how"),
@@ -210,7 +209,6 @@ HELPERS = {
     "byline": access.byline,
     "content_lang": content_lang,
     "ledger_event_name": ledger_event_name,
-    "render_markdown": render_markdown,
     "content_note": content_note,
     "noted": access.noted,
 }

@@ -31,7 +31,7 @@ from archive.db import db
 from archive.labels import largest
 from archive.media.storage import MediaNotFound, storage_from_config
 from archive.models import Collection, Entry, Item
-from archive.text import render_markdown, without_links
+from archive.text import without_links
 
 #: raise when the layout of a pack changes, so every cached pack is rebuilt
 PACK_FORMAT = 2
@@ -223,7 +223,7 @@ def build(collection: Collection, entries: list[Entry], day: date) -> bytes:
             "collection": collection,
             "pieces": pieces,
             "day": day,
-            "intro": _offline(collection.intro.body if collection.intro else ""),
+            "intro": without_links(collection.intro.html) if collection.intro else "",
         }
         add("index.html", render_template("packs/index.html", root="", **context).encode())
         add("style.css", _style_path().read_bytes())
@@ -245,7 +245,7 @@ def build(collection: Collection, entries: list[Entry], day: date) -> bytes:
 def _piece(number: int, entry: Entry) -> Piece:
     rev = entry.item.current
     assert rev is not None  # an entry's piece is not taken back: its entries go with it
-    piece = Piece(number=number, entry=entry, body=_offline(rev.body))
+    piece = Piece(number=number, entry=entry, body=without_links(rev.html))
     if rev.media is not None:
         derivatives = rev.media.derivatives
         for name, wanted, suffix in (
@@ -265,10 +265,6 @@ def _stored(storage, piece: Piece):
             yield picture, storage.get(picture.key)
         except MediaNotFound:
             continue
-
-
-def _offline(body: str) -> str:
-    return without_links(render_markdown(body))
 
 
 def write_pack(collection: Collection, out: Path) -> Path:

@@ -151,7 +151,10 @@ _CUT_AT = " ,;:.।॥-"
 def excerpt_lines(source: str | None) -> list[str]:
     """A Markdown body's lines as plain text: each line of a poem, each paragraph, with no
     markup, entities read, inner spaces collapsed and empty lines (between stanzas) left out."""
-    html = str(render_markdown(source))
+    return _html_lines(render_markdown(source))
+
+
+def _html_lines(html: str) -> list[str]:
     return [line for line in (Markup(part).striptags() for part in _LINE_ENDS.split(html)) if line]
 
 
@@ -161,7 +164,10 @@ def plain_excerpt(
     """The first lines of a Markdown body as plain text for previews, a poem's lines kept as
     lines (joined by ``joiner``): at most ``limit`` characters and ``lines`` lines, cut at a
     word and ended with "…" when there is more."""
-    every = excerpt_lines(source)
+    return _excerpt(excerpt_lines(source), limit, lines, joiner)
+
+
+def _excerpt(every: list[str], limit: int, lines: int | None, joiner: str) -> str:
     wanted = every[:lines] if lines else every
     kept: list[str] = []
     room = limit
@@ -187,6 +193,36 @@ def excerpt_line(source: str | None, limit: int = 160) -> str:
     """`plain_excerpt` on one line, its lines joined by " / ", for a meta attribute or a feed's
     subtitle, where a line break cannot show."""
     return plain_excerpt(source, limit, joiner=" / ")
+
+
+#: a revision's excerpt (embed cards): at most this many characters and lines
+EXCERPT_LIMIT, EXCERPT_LINES = 220, 6
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What readers are shown of a revision's words, made once when it is saved and kept
+    with it (``Revision.html``, ``excerpt``, ``description``): a page never converts
+    Markdown. ``description`` (meta tags, link previews) falls back to the alt text."""
+
+    html: str
+    excerpt: str
+    description: str
+
+
+def rendered(body: str | None, alt_text: str | None = "") -> Rendered:
+    """A revision's body as safe HTML, its plain excerpt with a poem's lines kept, and its
+    one-line description, from one Markdown conversion of the body."""
+    html = render_markdown(body)
+    lines = _html_lines(html)
+    description = _excerpt(lines, 160, None, " / ")
+    if not description and alt_text:
+        description = excerpt_line(alt_text)
+    return Rendered(
+        html=str(html),
+        excerpt=_excerpt(lines, EXCERPT_LIMIT, EXCERPT_LINES, "\n"),
+        description=description,
+    )
 
 
 # --- Word diff for history pages -------------------------------------------------------------

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from archive import purge
 from archive.db import db
 from archive.media.storage import media_folder, media_scheme
-from archive.models import Item
+from archive.models import Item, Revision
 from tests.erasure_helpers import (
     DEVANAGARI_MARKER,
     MARKER,
@@ -170,6 +170,10 @@ def test_nothing_of_a_withdrawn_artwork_is_left_in_any_file(app, painter, tmp_pa
     piece = piece_of(piece.item())
     assert len(piece.media) == 2 and len(piece.media_keys) >= 4
     assert set(piece.media_keys) <= media_files(app)
+    shown = db.session.execute(select(Revision.html, Revision.excerpt, Revision.description))
+    assert all(MARKER in part for row in shown for part in row), (
+        "the words readers are shown, rendered when saved, carry the markers too"
+    )
     if postgres.backend() == "postgresql":
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as analyze:

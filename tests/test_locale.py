@@ -194,3 +194,26 @@ def test_switcher_names_each_language_in_itself(client, make_account):
     html = client.get("/").get_data(as_text=True)
     for code, name in (("en", "English"), ("hi", "हिन्दी"), ("mr", "मराठी")):
         assert re.search(rf'value="{code}" lang="{code}"[^>]*>{name}</button>', html), code
+
+
+def test_templates_read_the_translations_of_their_own_rendering(app):
+    """A rendering looks the translations up once (``archive.translating``) and so follows
+    the language it was made in: the request's, or one forced around it (receipts and
+    exports are written in their person's language); a macro imported without context,
+    and a number, follow it too."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = (
+        '{% from "_form.html" import button_form %}{{ _("Search") }} '
+        '{{ ngettext("%(num)d version", "%(num)d versions", 2) }} {{ format_number(1234567) }} '
+        '{{ button_form("/x", _("Search")) }}'
+    )
+    with app.test_request_context(headers={"Accept-Language": "hi"}):
+        hindi = render_template_string(page)
+        with force_locale("mr"):
+            marathi = render_template_string(page)
+        again = render_template_string(page)
+    assert hindi.startswith("खोजें 2 संस्करण 12,34,567") and hindi.count("खोजें") == 2
+    assert marathi.startswith("शोधा ") and marathi.count("शोधा") == 2
+    assert again == hindi

@@ -312,3 +312,53 @@ def test_a_run_of_migrations_that_fails_leaves_nothing_behind(empty_app):
     assert "half_done" not in sa.inspect(db.engine).get_table_names()
     if db.engine.dialect.name == "sqlite":
         assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1
+
+
+# --- 0016 renders the revisions already saved -----------------------------------------------
+
+POEM_0016 = "नदी *याद* रखती है\nहर नाम\n\nदूसरा <script>x()</script>छंद"
+
+
+def test_0016_renders_every_saved_revision_once_and_undoes_cleanly(before_0014):
+    """Revisions saved before 0016 get the HTML, excerpt and description a save makes today
+    (a poem's lines kept; the alt text describes a picture without words); undone, the
+    columns go and the guard against words for a withdrawn item stays."""
+    from archive.text import rendered
+
+    migrate.upgrade("0015_tag_concepts")
+    for number, body, alt_text in ((3, POEM_0016, ""), (4, "", "A *red* wall")):
+        db.session.execute(
+            sa.text(
+                "INSERT INTO revision (id, item_id, number, title, body, language, alt_text, "
+                "note, created_at) VALUES (:number, 1, :number, 't', :body, 'hi', :alt, '', "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"number": number, "body": body, "alt": alt_text},
+        )
+    db.session.commit()
+    db.session.remove()
+
+    migrate.upgrade()
+    found = _rows("SELECT body, alt_text, html, excerpt, description FROM revision ORDER BY number")
+    for body, alt_text, *kept in found:
+        made = rendered(body, alt_text)
+        assert tuple(kept) == (made.html, made.excerpt, made.description)
+    assert found[2][2:] == (
+        "<p>नदी <em>याद</em> रखती है<br>\nहर नाम</p>\n<p>दूसरा छंद</p>",
+        "नदी याद रखती है\nहर नाम\nदूसरा छंद",
+        "नदी याद रखती है / हर नाम / दूसरा छंद",
+    )
+    assert found[3][2:] == ("", "", "A red wall")
+    db.session.remove()
+
+    migrate.downgrade("0015_tag_concepts")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("revision")}
+    assert columns.isdisjoint({"html", "excerpt", "description"})
+    with pytest.raises(sa.exc.DBAPIError, match="withdrawn"):
+        db.session.execute(
+            sa.text(
+                "INSERT INTO revision (item_id, number, title, body, language, alt_text, note, "
+                "created_at) VALUES (2, 1, 't', '', 'en', '', '', CURRENT_TIMESTAMP)"
+            )
+        )
+    db.session.rollback()

@@ -1251,3 +1251,39 @@ def test_a_failed_index_commit_never_leaves_the_lock_held(app, monkeypatch):
     started = time.monotonic()
     remove_nothing()
     assert time.monotonic() - started < 5, "the index lock was left held"
+
+
+def test_facet_and_pager_links_read_as_url_for_would_build_them(app):
+    """The page's address is built once and each link adds its query: the same URL, byte
+    for byte, that url_for gives (Devanagari, spaces, +, &, # and / in the words)."""
+    from flask import url_for
+
+    from archive.web.search import _link
+
+    args = {
+        "text": "उदासी a+b & c/d?",
+        "order": "newest",
+        "kind": "poem",
+        "language": None,
+        "circle": "3",
+        "tag": "screen time",
+    }
+    kept = {
+        "q": args["text"],
+        "order": "newest",
+        "kind": "poem",
+        "language": None,
+        "circle": "3",
+        "tag": "screen time",
+    }
+    with app.test_request_context("/search"):
+        link = _link(args)
+        for changes in (
+            {},
+            {"page": 2},
+            {"tag": None, "page": None},
+            {"q": "ñ #x", "order": None, "language": "hi"},
+            dict.fromkeys(kept),
+        ):
+            merged = {k: v for k, v in {**kept, **changes}.items() if v}
+            assert link(**changes) == url_for("search.results", **merged)

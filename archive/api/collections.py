@@ -14,7 +14,6 @@ from archive.api.items import _text as text
 from archive.db import db
 from archive.models import Circle, Collection, Entry, Item
 from archive.operations import collections as ops
-from archive.text import render_markdown
 
 STEPS = {"up": -1, "down": 1}
 
@@ -74,7 +73,7 @@ def represent(collection: Collection) -> dict:
         "read_url": url_for("collections.read", slug=collection.slug, _external=True),
         "intro": {
             "markdown": intro.body if intro else "",
-            "html": str(render_markdown(intro.body)) if intro else "",
+            "html": intro.html if intro else "",
             "version": intro.number if intro else 0,
         },
         "entries": [

@@ -21,7 +21,7 @@ from archive.operations import consent as consent_ops
 from archive.operations import items as ops
 from archive.operations.consent import ConsentChoice
 from archive.operations.withdraw import erase
-from archive.text import key, render_markdown, summarise, word_diff
+from archive.text import key, summarise, word_diff
 
 
 def _item(public_id: str, proposals: bool = False) -> Item:
@@ -168,7 +168,7 @@ def represent(item: Item, rev=None) -> dict:
         "current_revision": current.number,
         "title": rev.title,
         "body": rev.body,
-        "html": str(render_markdown(rev.body)),
+        "html": rev.html,
         "language": rev.language,
         "tags": rev.tags,
         "content_notes": consent.content_notes,

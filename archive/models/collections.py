@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from markupsafe import Markup
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +57,15 @@ class CollectionIntro(Model):
     body: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the body as safe HTML and its one-line description, made once when the intro is
+    #: saved (``archive.text.rendered``), like a revision's
+    html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def shown_html(self) -> Markup:
+        """The body as HTML for a page: made safe (nh3) when the intro was saved."""
+        return Markup(self.html)
 
 
 class Entry(Model):

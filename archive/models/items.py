@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 
+from markupsafe import Markup
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,6 +132,13 @@ class Revision(Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     restored_from: Mapped[Optional[int]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: what readers are shown of ``body``, made once when the revision is saved
+    #: (``archive.text.rendered``; migration 0016 for older ones) and never on a read: the
+    #: body as safe HTML, its plain excerpt (a poem's lines kept) and its one-line
+    #: description (meta tags, link previews; the alt text when there are no words)
+    html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     media: Mapped[Optional[MediaAsset]] = relationship()
     author: Mapped[Optional[Account]] = relationship()
@@ -140,6 +148,11 @@ class Revision(Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    @property
+    def shown_html(self) -> Markup:
+        """The body as HTML for a page: made safe (nh3) when the revision was saved."""
+        return Markup(self.html)
 
     @property
     def tags(self) -> list[str]:

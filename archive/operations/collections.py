@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from archive import access, background, passwords, purge, slugs
+from archive import access, background, passwords, purge, slugs, text
 from archive.db import db, first_time, savepoint, utcnow
 from archive.models import (
     STATES,
@@ -119,7 +119,15 @@ def revise_intro(by: Account, collection: Collection, body: str) -> CollectionIn
         )
         or 0
     ) + 1
-    intro = CollectionIntro(collection_id=collection.id, number=number, body=body, author_id=by.id)
+    shown = text.rendered(body)
+    intro = CollectionIntro(
+        collection_id=collection.id,
+        number=number,
+        body=body,
+        author_id=by.id,
+        html=shown.html,
+        description=shown.description,
+    )
     db.session.add(intro)
     db.session.flush()
     collection.intro = intro

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
-from archive import access, search
+from archive import access, search, text
 from archive.db import db, on_rollback, utcnow
 from archive.media import images
 from archive.media.storage import storage_from_config, store_processed
@@ -359,11 +359,15 @@ def _new_revision(
     number = (
         db.session.scalar(select(func.max(Revision.number)).where(Revision.item_id == item.id)) or 0
     ) + 1
+    shown = text.rendered(draft.body, draft.alt_text)
     rev = Revision(
         item_id=item.id,
         number=number,
         title=draft.title,
         body=draft.body,
+        html=shown.html,
+        excerpt=shown.excerpt,
+        description=shown.description,
         language=draft.language,
         tag_rows=[
             RevisionTag(tag=tag, position=position) for position, tag in enumerate(draft.tags)

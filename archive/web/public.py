@@ -25,7 +25,6 @@ from archive import access, packs
 from archive.db import db, utcnow
 from archive.labels import content_note
 from archive.models import Collection, ConsentEvent, Item
-from archive.text import excerpt_line, plain_excerpt
 
 bp = Blueprint("public", __name__)
 #: the site feed's newest pieces: each entry carries its whole text, rendered from Markdown
@@ -47,10 +46,6 @@ ITEM_PATH = re.compile(r"/(?:embed/)?items/([A-Za-z0-9_-]{1,24})/?")
 @bp.app_template_global()
 def og_locale(language: str) -> str:
     return OG_LOCALES.get(language) or OG_LOCALES.get(str(get_locale() or "en"), "en_IN")
-
-
-bp.add_app_template_global(plain_excerpt, "plain_excerpt")
-bp.add_app_template_global(excerpt_line, "excerpt_line")
 
 
 @bp.app_template_global()
@@ -128,7 +123,7 @@ def collection_feed(slug: str):
     return _atom(
         entries,
         title=collection.title,
-        subtitle=excerpt_line(collection.intro.body if collection.intro else ""),
+        subtitle=collection.intro.description if collection.intro else "",
         self_url=url_for(".collection_feed", slug=slug, _external=True),
         page_url=url_for("collections.show", slug=slug, _external=True),
         updated=collection.updated_at,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -40,6 +42,11 @@ def results():
     )
 
 
+#: what url_for leaves unquoted in a query string (Werkzeug's own choice), so the links
+#: built here read exactly as url_for would have built them
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
 def _tag_names(found, chosen) -> dict[str, str]:
     """Each tag facet value (and the tag narrowed to) by the name of its concept in the
     reader's circles, in the reader's language, where it has one."""
@@ -53,15 +60,18 @@ def _tag_names(found, chosen) -> dict[str, str]:
 
 
 def _link(args: dict):
-    """URL of this search with some arguments changed (None removes one)."""
+    """URL of this search with some arguments changed (None removes one). The page's
+    address is built once; each facet, pager and suggestion link only adds its query."""
+    base = url_for("search.results")
+    kept = {
+        "q": args["text"],
+        "order": args["order"] if args["order"] != "relevance" else None,
+        **{n: args[n] for n in NARROW},
+    }
 
     def build(**changes):
-        merged = {
-            "q": args["text"],
-            "order": args["order"] if args["order"] != "relevance" else None,
-            **{n: args[n] for n in NARROW},
-            **changes,
-        }
-        return url_for("search.results", **{k: v for k, v in merged.items() if v})
+        merged = {**kept, **changes}
+        query = urlencode([(k, v) for k, v in merged.items() if v], safe=QUERY_SAFE)
+        return f"{base}?{query}" if query else base
 
     return build
