@@ -93,14 +93,15 @@ def writes():
 def test_the_operations_send_signals_and_another_app_adds_no_receiver(app, make_app):
     """No process-wide hook lists: the operations send signals, each receiver once."""
     from archive import packs
-    from archive.operations import collections, consent
+    from archive.operations import collections, consent, tags
 
     make_app()
     assert not hasattr(consent, "CHANGE_HOOKS") and not hasattr(withdraw, "ERASE_HOOKS")
     changed = list(signals.consent_changed.receivers_for(None))
     erasing = list(signals.item_erasing.receivers_for(None))
     assert sync.queue in changed and len(changed) == len(set(changed)) == 3
-    assert len(erasing) == len(set(erasing)) == 3
+    assert len(erasing) == len(set(erasing)) == 4
+    assert tags.forget_erased_tags in erasing  # a concept keeps no tag its last piece took
     # cached packs look up the collection entries the collection receivers take out
     assert changed.index(packs.queue_drop) < changed.index(
         collections.leave_where_no_longer_allowed

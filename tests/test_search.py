@@ -919,7 +919,9 @@ def test_an_odd_query_gets_a_helpful_empty_state(world):
     empty = anonymous.get("/search?q=").get_data(as_text=True)
     assert "pieces found" not in empty and NOTHING not in empty
     assert anonymous.get("/search?q=%00&page=-3&order=zzz&kind=%00").status_code == 200
-    assert anonymous.get("/api/v1/search?q=%00&page=abc").status_code == 200
+    assert anonymous.get("/api/v1/search?q=%00").status_code == 200
+    refused = anonymous.get("/api/v1/search?q=%00&page=abc")  # the document says: a number
+    assert refused.status_code == 422 and refused.get_json()["field"] == "page"
 
 
 # --- ordering, pages, facets ---------------------------------------------------------------------
