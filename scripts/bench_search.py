@@ -5,6 +5,7 @@ re-check of every hit shown, snippets, facets).
 
     .venv/bin/python scripts/bench_search.py              # 100k items (a few minutes)
     .venv/bin/python scripts/bench_search.py --size 10000 --queries 200
+    .venv/bin/python scripts/bench_search.py --site KEPT --no-reindex --memory 10000
 
 Budget (design.md, issue 5): p95 ≤ 40 ms overall and median ≤ 10 ms at 100k; reindex ≤ 100 s.
 Exits 1 when over budget at the default size. First it prints recall@10 and MRR of the
@@ -286,6 +287,30 @@ def judged() -> str:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def resident_mb() -> tuple[float, float]:
+    """This process's resident memory: its own (heap, arrays) and mapped files' pages (the
+    index's segments: shared with other workers, and given back under pressure)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return tuple(int(fields[name].split()[0]) / 1024 for name in ("RssAnon", "RssFile"))
+
+
+def memory_over_searches(viewers: dict, n: int) -> None:
+    """Search ``n`` times with ever new queries (so caches keep meeting new words) and print
+    the resident memory every tenth of the way: what searches keep must stay bounded."""
+    from archive.db import db
+    from archive.search.query import search
+
+    rng = random.Random(23)
+    print(f"\nresident memory over {n} searches (own MB / mapped index files MB):")
+    step = max(1, n // 10)
+    for i, (_kind, text, narrow) in enumerate(queries(rng, n), 1):
+        search(viewers["member" if i % 2 else "anonymous"], text, **narrow)
+        db.session.remove()
+        if i % step == 0 or i == 1:
+            own, files = resident_mb()
+            print(f"  after {i:>6}: {own:7.1f} / {files:7.1f}")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -297,6 +322,13 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the temporary site")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then search N more times and print this process's resident memory as it goes",
+    )
     parser.add_argument(
         "--site", type=Path, help="reuse a site kept by --keep: skip building the corpus"
     )
@@ -359,6 +391,9 @@ def main() -> int:
                 cpu.setdefault(kind, []).append((time.thread_time() - started_cpu) * 1000)
                 totals.append(found.total)
                 db.session.remove()
+        if args.memory:
+            with app.test_request_context():
+                memory_over_searches(viewers, args.memory)
     print(f"machine before the queries: {before}; after: {machine.describe()}")
     everything = [t for values in timings.values() for t in values]
     cpu["overall"] = [t for values in cpu.values() for t in values]
