@@ -40,7 +40,10 @@ def select_locale() -> str:
     """The account's choice, then the switcher's (its cookie), then Accept-Language."""
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
+    return chosen_language() or request.accept_languages.best_match(LOCALES) or "en"
+
+
+def chosen_language() -> str | None:
+    """The language this browser chose with the switcher (its cookie), if any."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES) or "en"
+    return chosen if chosen in LOCALES else None

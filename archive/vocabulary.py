@@ -10,6 +10,7 @@ or splitting needs no change to the search index.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Optional
 
 from sqlalchemy import and_, func, or_, select
 
@@ -66,6 +67,18 @@ def concepts_of(circle: Circle) -> list[TagConcept]:
     )
 
 
+def managed_circle(viewer, slug: str) -> Optional[Circle]:
+    """The circle named ``slug``, if ``viewer`` may manage its tags; None otherwise, as for
+    no circle at all (the page and the API answer both alike: not found)."""
+    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
+    return circle if circle is not None and access.may_manage_tags(viewer, circle) else None
+
+
+def _current_tags():
+    """``select(Item.id)`` joined to the tags of each piece's current version."""
+    return select(Item.id).join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
+
+
 def tag_counts(viewer, circle: Circle) -> dict[str, int]:
     """Each tag of the circle's pieces ``viewer`` may see, with how many of those pieces
     carry it now (their current version). A tag only hidden pieces carry is not there."""
@@ -92,10 +105,8 @@ def concept_count(viewer, concept: TagConcept) -> int:
 
 def _carrying(concept: TagConcept):
     """``select(Item.id)`` of the pieces of the concept's circle carrying one of its words."""
-    return (
-        select(Item.id)
-        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-        .where(Item.circle_id == concept.circle_id, RevisionTag.tag.in_(words_of(concept)))
+    return _current_tags().where(
+        Item.circle_id == concept.circle_id, RevisionTag.tag.in_(words_of(concept))
     )
 
 
@@ -106,11 +117,7 @@ def carrying(tag: str):
         and_(Item.circle_id == concept.circle_id, RevisionTag.tag.in_(words_of(concept)))
         for concept in concepts_with([tag]).get(tag, [])
     ]
-    return (
-        select(Item.id)
-        .join(RevisionTag, RevisionTag.revision_id == Item.current_revision_id)
-        .where(or_(*wanted))
-    )
+    return _current_tags().where(or_(*wanted))
 
 
 def offered(viewer, circle: Circle, locale: str) -> list[str]:

@@ -5,19 +5,17 @@ joining, renaming and splitting them (``archive.operations.tags``)."""
 from __future__ import annotations
 
 from flask import jsonify, url_for
-from sqlalchemy import select
 
-from archive import access, vocabulary
+from archive import vocabulary
 from archive.api import ApiError, bp, request_body, token_required, viewer
-from archive.db import db
 from archive.models import CONCEPT_LOCALES, Circle, TagConcept
 from archive.operations import tags as ops
 
 
 def _circle(slug: str) -> Circle:
     """The circle, if the caller may manage its tags: otherwise 404, as for no circle."""
-    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
-    if circle is None or not access.may_manage_tags(viewer(), circle):
+    circle = vocabulary.managed_circle(viewer(), slug)
+    if circle is None:
         raise ApiError(404, "No such circle.")
     return circle
 

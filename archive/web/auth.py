@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from archive.db import db
-from archive.extensions import limiter
+from archive.extensions import chosen_language, limiter
 from archive.models import Account, ApiToken
 from archive.numbers import db_int
 from archive.operations import Refused
@@ -37,7 +37,7 @@ from archive.web.forms import (
     SignInForm,
     TokenForm,
 )
-from archive.web.pages import chosen_language, remember_language
+from archive.web.pages import remember_language
 
 bp = Blueprint("auth", __name__)
 

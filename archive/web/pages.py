@@ -61,12 +61,6 @@ def choose_language():
     return response
 
 
-def chosen_language() -> str | None:
-    """The language this browser chose with the switcher, if any."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return chosen if chosen in LOCALES else None
-
-
 def remember_language(response: Response, locale: str) -> None:
     """The language cookie: not the session, so choosing a language starts no session."""
     config = current_app.config

@@ -26,8 +26,8 @@ SHOWN_CHANGES = 20
 
 def _circle(slug: str) -> Circle:
     """The circle, if the viewer may manage its tags; otherwise 404, as for no circle."""
-    circle = db.session.scalar(select(Circle).where(Circle.slug == slug))
-    if circle is None or not access.may_manage_tags(current_user, circle):
+    circle = vocabulary.managed_circle(current_user, slug)
+    if circle is None:
         abort(404)
     return circle
 
